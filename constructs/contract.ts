@@ -1,0 +1,120 @@
+/**
+ * The deployment contract: the one place that says how the bridge is run.
+ *
+ * The bridge reads its configuration through these names, and every cloud (CDK and Pulumi alike)
+ * wires its runtime, probes, secrets and sizes from here, so no cloud repeats a port, a path or an
+ * environment name. Pure data: importing it pulls in no cloud SDK and no bridge code.
+ */
+
+/** Port the bridge listens on inside its container. */
+export const BRIDGE_PORT = 3002;
+
+/** Where the SCIM API lives; identity providers may also be given the bare host (aliases below). */
+export const SCIM_BASE_PATH = '/scim/v2';
+export const SCIM_PATH_ALIASES = ['/scim', ''] as const;
+
+/** HTTP paths every platform probes or links to. */
+export const BRIDGE_PATHS = {
+  /** Shallow liveness: the process answers. No auth, no store access. Use it where a failing check replaces the replica. */
+  liveness: '/ping',
+  /** Readiness: session loaded and the store answers (200), otherwise 503. Use it for startup/readiness checks. */
+  readiness: '/health',
+  /** Status page (sign in with the bearer token). */
+  status: '/',
+  /** Prometheus metrics. */
+  metrics: '/metrics',
+} as const;
+
+/** Environment variables the bridge reads. */
+export const BRIDGE_ENV = {
+  port: 'PORT',
+  host: 'HOST',
+  /** The scimsession document itself (raw JSON or base64). Inject from a secret store, never as a plain value. */
+  session: 'SCIM_SESSION',
+  /** A path to the scimsession file (e.g. a secret mounted as a volume); watched for changes (token rotation). */
+  sessionFile: 'SCIM_SESSION_FILE',
+  /** ARN of an AWS Secrets Manager secret holding the scimsession; read directly and re-read for rotation. */
+  sessionAwsSecretArn: 'SCIM_SESSION_AWS_SECRET_ARN',
+  /** `sqlite:<path>` or `postgres://…`. */
+  databaseUrl: 'SCIM_DATABASE_URL',
+  /** Comma-separated list of email domains that may be provisioned; empty allows any. */
+  allowedDomains: 'SCIM_ALLOWED_DOMAINS',
+  /** `debug`, `info` (default), `warn`, `error`. */
+  logLevel: 'LOG_LEVEL',
+  /** Standard libpq variables: fill in whatever `SCIM_DATABASE_URL` leaves out. */
+  pgHost: 'PGHOST',
+  pgPort: 'PGPORT',
+  pgUser: 'PGUSER',
+  pgPassword: 'PGPASSWORD',
+  pgDatabase: 'PGDATABASE',
+  pgSslMode: 'PGSSLMODE',
+} as const;
+
+/** Defaults the bridge applies when a variable is unset. */
+export const BRIDGE_DEFAULTS = {
+  host: '0.0.0.0',
+  databaseUrl: 'sqlite:./data/bridge.db',
+  /** The name of the PostgreSQL database the clouds create for the bridge. */
+  databaseName: 'scim_bridge',
+  /** The PostgreSQL login role the clouds create for the bridge. */
+  databaseUser: 'scim_bridge',
+} as const;
+
+/** The container image: what the Dockerfile in bridge/ builds. */
+export const BRIDGE_IMAGE = {
+  /** Numeric uid/gid of the unprivileged user the image runs as. */
+  uid: 10001,
+  gid: 10001,
+  /** The only writable path the bridge needs when its store is PostgreSQL: none. With SQLite: the data dir. */
+  dataDir: '/app/data',
+  /** Where platforms that mount secrets as files put the scimsession (set SCIM_SESSION_FILE to it). */
+  sessionMountDir: '/var/run/scim-bridge',
+  sessionFileName: 'scimsession',
+} as const;
+
+/**
+ * Default sizes, shared by every cloud. Small on purpose: one replica answers thousands of SCIM requests per
+ * second and holds well under 150 MB; two keep a deploy or a zone outage from interrupting provisioning.
+ */
+export const BRIDGE_SIZING = {
+  cpu: 0.5,
+  memoryMiB: 1024,
+  minReplicas: 2,
+  maxReplicas: 6,
+  /** Scale out above this average CPU utilisation (percent). */
+  targetCpuPercent: 60,
+  /** Scale out above this many concurrent requests per replica (Cloud Run concurrency, Container Apps HTTP rule). */
+  targetConcurrentRequests: 50,
+  /** Scale out above this many requests per replica per minute (ALB RequestCountPerTarget). */
+  targetRequestsPerMinute: 3000,
+  /** Seconds a replica gets to finish in-flight requests after SIGTERM. */
+  shutdownGraceSeconds: 25,
+  /** Database connections per replica: small, so max replicas × pool stays well under a small instance's limit. */
+  databasePoolSize: 5,
+} as const;
+
+/** Health-check timing every platform uses. */
+export const BRIDGE_PROBES = {
+  intervalSeconds: 15,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  /** The bridge starts in well under a second; allow for a cold image pull and first migration. */
+  startupGraceSeconds: 60,
+} as const;
+
+/** The SCIM base URL to give an identity provider for a given public host name. */
+export function scimBaseUrl(host: string): string {
+  return `https://${host.replace(/\/+$/, '')}${SCIM_BASE_PATH}`;
+}
+
+/** The text every cloud prints after a deploy: what to do next. */
+export function nextSteps(baseUrl: string, howToLoadSession: string): string {
+  return [
+    `SCIM base URL for your identity provider: ${baseUrl}`,
+    `1. Create a scimsession and bearer token: npx scim-bridge session create --out scimsession`,
+    `2. ${howToLoadSession}`,
+    `3. Check ${baseUrl.replace(SCIM_BASE_PATH, '')}${BRIDGE_PATHS.readiness} answers 200`,
+    `4. In Okta (SCIM 2.0, HTTP Header auth) or Entra ID (Provisioning > Admin Credentials), set the URL above and the bearer token, then test the connection.`,
+  ].join('\n');
+}
