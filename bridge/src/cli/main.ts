@@ -1,0 +1,203 @@
+/**
+ * The `scim-bridge` command line. Mistakes print one line and exit non-zero; `--debug` (or
+ * SCIM_BRIDGE_DEBUG=1) adds the stack trace.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, readConfig } from '../config';
+import { type ScimSession, SessionError, addToken, createSession, parseSession, retireAllButNewest, serializeSession } from '../session/scimsession';
+import { VERSION, serve } from '../server';
+import { openStore } from '../store/open';
+
+class UsageError extends Error {}
+
+const HELP = `scim-bridge ${VERSION}: a SCIM 2.0 bridge for identity providers
+
+Usage:
+  scim-bridge serve [--local]                       serve (configuration from the environment)
+  scim-bridge session create --out FILE [--json] [--force]
+                                                    new scimsession file; prints the bearer token last
+  scim-bridge session rotate --session-file FILE [--retire-others] [--json]
+                                                    add a token (old ones keep working unless retired)
+  scim-bridge session retire --session-file FILE    keep only the newest token
+  scim-bridge session push-aws --secret-id ID --session-file FILE [--create] [--region R]
+                                                    put the scimsession into AWS Secrets Manager
+  scim-bridge groups list                           groups with their managed/protected state
+  scim-bridge groups manage ID | unmanage ID        allow or stop changes to a group over SCIM
+  scim-bridge migrate --from sqlite:PATH --to postgres://...
+                                                    copy an embedded store into PostgreSQL
+
+Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
+PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL.`;
+
+type Out = (line: string) => void;
+
+function writeNewFile(path: string, contents: string, force: boolean): void {
+  if (existsSync(path) && !force) throw new UsageError(`${path} already exists; pass --force to replace it`);
+  // Written beside the target and renamed, so a watcher never reads half a file.
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, contents, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+function readSessionFile(path: string | undefined): ScimSession {
+  if (!path) throw new UsageError('--session-file FILE is required');
+  if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
+  return parseSession(readFileSync(path, 'utf8'));
+}
+
+function printToken(out: Out, token: string, sessionFile: string, json: boolean, intro: string): void {
+  if (json) {
+    out(JSON.stringify({ token, sessionFile }));
+    return;
+  }
+  out(intro);
+  out('Bearer token (shown only now; paste it into your identity provider):');
+  out(token);
+}
+
+async function sessionCommand(args: string[], out: Out): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      out: { type: 'string' },
+      'session-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      'retire-others': { type: 'boolean', default: false },
+      'secret-id': { type: 'string' },
+      create: { type: 'boolean', default: false },
+      region: { type: 'string' },
+    },
+    strict: true,
+  });
+  switch (action) {
+    case 'create': {
+      if (!values.out) throw new UsageError('session create needs --out FILE');
+      const { session, token } = createSession();
+      writeNewFile(values.out, serializeSession(session), values.force);
+      printToken(out, token, values.out, values.json, `Wrote the scimsession to ${values.out} (keep it secret; it goes into your secret store).`);
+      return;
+    }
+    case 'rotate': {
+      const path = values['session-file']!;
+      const { session, token } = addToken(readSessionFile(path), { retireOthers: values['retire-others'] });
+      writeNewFile(path, serializeSession(session), true);
+      printToken(
+        out,
+        token,
+        path,
+        values.json,
+        values['retire-others']
+          ? `Replaced every token in ${path}: only the new one works once the bridge reads it.`
+          : `Added a token to ${path} (${session.verifiers.length} accepted). Retire the old ones with "scim-bridge session retire --session-file ${path}" once your identity provider uses the new one.`,
+      );
+      return;
+    }
+    case 'retire': {
+      const path = values['session-file']!;
+      const session = retireAllButNewest(readSessionFile(path));
+      writeNewFile(path, serializeSession(session), true);
+      out(`${path} now accepts only its newest token.`);
+      return;
+    }
+    case 'push-aws': {
+      if (!values['secret-id']) throw new UsageError('session push-aws needs --secret-id ID');
+      const text = serializeSession(readSessionFile(values['session-file']));
+      const { putSessionInAwsSecret } = await import('../session/aws-secrets');
+      const result = await putSessionInAwsSecret({ secretId: values['secret-id'], session: text, create: values.create, region: values.region });
+      out(`Stored the scimsession in ${result.arn} (version ${result.versionId}).`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown session command "${action ?? ''}"; expected create, rotate, retire or push-aws`);
+  }
+}
+
+async function groupsCommand(args: string[], out: Out): Promise<void> {
+  const [action, id] = args;
+  const store = await openStore(readConfig(process.env).databaseUrl);
+  try {
+    await store.migrate();
+    if (action === 'list') {
+      const page = await store.queryGroups({ startIndex: 1, count: 10_000 });
+      for (const group of page.items) {
+        const state = group.protected ? 'protected' : group.managed ? 'managed' : 'not managed';
+        out(`${group.id}\t${state}\t${group.displayName}`);
+      }
+      return;
+    }
+    if (action !== 'manage' && action !== 'unmanage') throw new UsageError(`unknown groups command "${action ?? ''}"; expected list, manage or unmanage`);
+    if (!id) throw new UsageError(`groups ${action} needs a group id (see "scim-bridge groups list")`);
+    await store.transaction(async (tx) => {
+      const group = await tx.getGroup(id);
+      if (!group) throw new UsageError(`no group with id ${id}`);
+      if (group.protected) throw new UsageError(`"${group.displayName}" is protected: it can never be managed over SCIM`);
+      const managed = action === 'manage';
+      await tx.updateGroup({ ...group, managed, version: group.version + 1, lastModified: new Date().toISOString() }, group.version);
+      await tx.recordEvent({
+        at: new Date().toISOString(), actor: 'cli', action: managed ? 'group.manage' : 'group.unmanage', resourceType: 'Group',
+        resourceId: id, resourceName: group.displayName, outcome: 'success', status: 200,
+      });
+      out(`"${group.displayName}" is ${managed ? 'now managed: identity providers may change it' : 'no longer managed: identity providers cannot change it'}.`);
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runCli(argv: string[], out: Out = (line) => process.stdout.write(line + '\n')): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { local: { type: 'boolean', default: false } }, strict: true });
+      const bridge = await serve({ local: values.local, print: out });
+      const shutdown = (signal: string) => {
+        process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: `${signal}: finishing in-flight requests` }) + '\n');
+        bridge.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      return;
+    }
+    case 'session':
+      return sessionCommand(rest, out);
+    case 'groups':
+      return groupsCommand(rest, out);
+    case 'migrate': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
+      if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
+      const { migrateStore } = await import('../store/migrate');
+      const summary = await migrateStore(values.from, values.to, out);
+      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships and ${summary.events} events.`);
+      return;
+    }
+    case '--version':
+    case 'version':
+      out(VERSION);
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      out(HELP);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"; run "scim-bridge --help"`);
+  }
+}
+
+/** Exit code and message for a failure, safe to print: never a scimsession or a token. */
+export function describeFailure(error: unknown): { code: number; message: string } {
+  if (error instanceof UsageError) return { code: 2, message: error.message };
+  if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
+  const err = error as NodeJS.ErrnoException;
+  if (err?.code === 'EADDRINUSE') return { code: 1, message: `the port is already in use (${err.message})` };
+  if (err?.code === 'EACCES' || err?.code === 'ENOENT' || err?.code === 'EROFS') return { code: 1, message: err.message };
+  if (err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return { code: 2, message: err.message };
+  return { code: 1, message: err?.message ?? String(error) };
+}

@@ -1,0 +1,442 @@
+/**
+ * Users and groups as identity providers change them: SCIM semantics plus the provisioning rules, each
+ * request one transaction, every change and every refusal a provisioning event.
+ */
+import { randomUUID } from 'node:crypto';
+import { ScimError, badRequest, conflict, forbidden, notFound, preconditionFailed } from '../scim/errors';
+import { parseFilter } from '../scim/filter';
+import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
+import { type Projection, applyProjection, parseProjection, wants } from '../scim/projection';
+import { type ScimDoc, normalizeInput, validateDoc } from '../scim/resource';
+import { LIST_RESPONSE_SCHEMA, type ResourceKind } from '../scim/schemas';
+import { type GroupRecord, type ProvisioningEvent, type Store, type StoreTx, UniqueViolation, type UserRecord } from '../store/types';
+import { etagOf, renderGroup, renderUser } from './render';
+import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
+
+export interface RequestContext {
+  /** Who is asking: the identity provider's User-Agent. */
+  readonly actor: string;
+  readonly requestId: string;
+  /** SCIM base URL for `meta.location`, e.g. https://scim.example.com/scim/v2. */
+  readonly baseUrl: string;
+}
+
+export interface ListParams {
+  readonly filter?: string;
+  readonly startIndex?: string;
+  readonly count?: string;
+  readonly sortBy?: string;
+  readonly sortOrder?: string;
+  readonly attributes?: string;
+  readonly excludedAttributes?: string;
+}
+
+export interface Rendered {
+  readonly body?: Record<string, unknown>;
+  readonly etag?: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+/** Optimistic writes lost to a concurrent writer are retried this often before the client sees a 409. */
+const WRITE_ATTEMPTS = 5;
+
+class VersionConflict extends Error {}
+
+function parseIndex(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw badRequest('invalidValue', `"${name}" must be a whole number (got "${raw}")`);
+  return value;
+}
+
+function checkIfMatch(ifMatch: string | undefined, version: number): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const current = etagOf(version);
+  const tags = ifMatch.split(',').map((t) => t.trim());
+  // Weak comparison (RFC 9110 §8.8.3.2): W/"3" and "3" name the same version.
+  if (!tags.some((t) => t.replace(/^W\//, '') === current.replace(/^W\//, ''))) {
+    throw preconditionFailed(`The resource changed: its version is ${current}, not ${ifMatch}`);
+  }
+}
+
+function userFields(doc: ScimDoc) {
+  return {
+    userName: doc.userName as string,
+    externalId: typeof doc.externalId === 'string' ? doc.externalId : undefined,
+    active: doc.active !== false,
+  };
+}
+
+export class Directory {
+  constructor(
+    private readonly store: Store,
+    private readonly rules: ProvisioningRules,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  // ---- users ----
+
+  async createUser(body: unknown, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'user.create', 'User', async () => {
+      const doc = normalizeInput('User', body);
+      if (doc.active === undefined) doc.active = true;
+      validateDoc('User', doc);
+      checkUserDoc(doc, this.rules);
+      const at = this.now().toISOString();
+      const user: UserRecord = { id: randomUUID(), ...userFields(doc), doc, version: 1, created: at, lastModified: at };
+      await this.store.transaction(async (tx) => {
+        // Identity providers look up by userName first and link; a POST for a taken userName is a conflict.
+        if (await tx.findUserByUserName(user.userName)) throw conflict(`A user with userName "${user.userName}" already exists`);
+        await this.insertOrConflict(() => tx.insertUser(user), `A user with userName "${user.userName}" already exists`);
+        await tx.recordEvent(this.event(ctx, 'user.create', user.id, user.userName, 201));
+      });
+      return { body: renderUser(user, [], ctx.baseUrl), etag: etagOf(user.version) };
+    });
+  }
+
+  async getUser(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
+    const projection = parseProjection('User', params.attributes, params.excludedAttributes);
+    const user = await this.store.getUser(id);
+    if (!user) throw notFound(`User ${id} not found`);
+    const groups = wants(projection, 'groups') ? (await this.store.groupsOfUsers([id])).get(id) : undefined;
+    return { body: applyProjection(renderUser(user, groups, ctx.baseUrl), projection), etag: etagOf(user.version) };
+  }
+
+  async listUsers(params: ListParams, ctx: RequestContext): Promise<Rendered> {
+    const { query, projection } = this.listQuery('User', params);
+    const page = await this.store.queryUsers(query);
+    const groups = wants(projection, 'groups') && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
+    const resources = page.items.map((u) => applyProjection(renderUser(u, groups?.get(u.id), ctx.baseUrl), projection));
+    return { body: this.listResponse(page.totalResults, query.startIndex, resources) };
+  }
+
+  async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'user.replace', 'User', async () => {
+      const doc = normalizeInput('User', body);
+      if (doc.active === undefined) doc.active = true;
+      validateDoc('User', doc);
+      checkUserDoc(doc, this.rules);
+      return this.updateUser(id, ifMatch, ctx, 'user.replace', () => doc);
+    }, id);
+  }
+
+  async patchUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'user.patch', 'User', async () => {
+      const operations = parsePatchRequest(body);
+      return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
+        const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
+        validateDoc('User', doc);
+        checkUserDoc(doc, this.rules);
+        return doc;
+      });
+    }, id);
+  }
+
+  private async updateUser(
+    id: string,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+    action: string,
+    change: (current: UserRecord) => ScimDoc,
+  ): Promise<Rendered> {
+    return this.retrying(ifMatch, () =>
+      this.store.transaction(async (tx) => {
+        const current = await tx.getUser(id);
+        if (!current) throw notFound(`User ${id} not found`);
+        checkIfMatch(ifMatch, current.version);
+        const doc = change(current);
+        const fields = userFields(doc);
+        checkSuspendedEmail(current.doc, current.active, doc, fields.active);
+        if (fields.userName.toLowerCase() !== current.userName.toLowerCase()) {
+          const holder = await tx.findUserByUserName(fields.userName);
+          if (holder && holder.id !== id) throw conflict(`A user with userName "${fields.userName}" already exists`);
+        }
+        const unchanged = JSON.stringify(doc) === JSON.stringify({ ...current.doc, active: current.active }) || JSON.stringify(doc) === JSON.stringify(current.doc);
+        const updated: UserRecord = unchanged
+          ? current
+          : { ...current, ...fields, doc, version: current.version + 1, lastModified: this.now().toISOString() };
+        if (!unchanged) {
+          const written = await this.insertOrConflict(() => tx.updateUser(updated, current.version), `A user with userName "${fields.userName}" already exists`);
+          if (!written) throw new VersionConflict();
+          const what = current.active && !fields.active ? 'user.suspend' : !current.active && fields.active ? 'user.reactivate' : action;
+          await tx.recordEvent(this.event(ctx, what, id, updated.userName, 200));
+        }
+        const groups = (await tx.groupsOfUsers([id])).get(id);
+        return { body: renderUser(updated, groups, ctx.baseUrl), etag: etagOf(updated.version) };
+      }),
+    );
+  }
+
+  async deleteUser(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'user.delete', 'User', async () => {
+      await this.store.transaction(async (tx) => {
+        const current = await tx.getUser(id);
+        if (!current) throw notFound(`User ${id} not found`);
+        checkIfMatch(ifMatch, current.version);
+        await tx.deleteUser(id);
+        await tx.recordEvent(this.event(ctx, 'user.delete', id, current.userName, 204));
+      });
+      return {};
+    }, id);
+  }
+
+  // ---- groups ----
+
+  async createGroup(body: unknown, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'group.create', 'Group', async () => {
+      const { doc, members } = this.groupInput(body);
+      const at = this.now().toISOString();
+      const group: GroupRecord = {
+        id: randomUUID(),
+        displayName: doc.displayName as string,
+        externalId: typeof doc.externalId === 'string' ? doc.externalId : undefined,
+        managed: true,
+        protected: false,
+        doc,
+        version: 1,
+        created: at,
+        lastModified: at,
+      };
+      await this.store.transaction(async (tx) => {
+        const existing = await tx.findGroupByName(group.displayName);
+        if (existing) throw this.groupNameConflict(existing);
+        await this.insertOrConflict(() => tx.insertGroup(group), `A group named "${group.displayName}" already exists`);
+        if (members?.length) {
+          await this.requireUsers(tx, members);
+          await tx.addMembers(group.id, members);
+        }
+        await tx.recordEvent(this.event(ctx, 'group.create', group.id, group.displayName, 201, members?.length ? `${members.length} members` : undefined));
+      });
+      const rendered = members?.length ? (await this.store.membersOfGroups([group.id])).get(group.id) : [];
+      return { body: renderGroup(group, rendered, ctx.baseUrl), etag: etagOf(group.version) };
+    });
+  }
+
+  async getGroup(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
+    const projection = parseProjection('Group', params.attributes, params.excludedAttributes);
+    const group = await this.store.getGroup(id);
+    if (!group) throw notFound(`Group ${id} not found`);
+    const members = wants(projection, 'members') ? (await this.store.membersOfGroups([id])).get(id) : undefined;
+    return { body: applyProjection(renderGroup(group, members, ctx.baseUrl), projection), etag: etagOf(group.version) };
+  }
+
+  async listGroups(params: ListParams, ctx: RequestContext): Promise<Rendered> {
+    const { query, projection } = this.listQuery('Group', params);
+    const page = await this.store.queryGroups(query);
+    // `excludedAttributes=members` (Entra, Okta) must not load members at all.
+    const members = wants(projection, 'members') && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
+    const resources = page.items.map((g) => applyProjection(renderGroup(g, members?.get(g.id), ctx.baseUrl), projection));
+    return { body: this.listResponse(page.totalResults, query.startIndex, resources) };
+  }
+
+  async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'group.replace', 'Group', async () => {
+      const { doc, members } = this.groupInput(body);
+      return this.updateGroup(id, ifMatch, ctx, 'group.replace', () => ({ doc, changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
+    }, id);
+  }
+
+  async patchGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'group.patch', 'Group', async () => {
+      const operations = parsePatchRequest(body);
+      return this.updateGroup(id, ifMatch, ctx, 'group.patch', (current) => {
+        const { doc, memberChanges } = applyPatch('Group', current.doc, operations);
+        validateDoc('Group', doc);
+        return { doc, changes: memberChanges };
+      }, false);
+    }, id);
+  }
+
+  private async updateGroup(
+    id: string,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+    action: string,
+    change: (current: GroupRecord) => { doc: ScimDoc; changes: readonly MemberChange[] },
+    returnBody: boolean,
+  ): Promise<Rendered> {
+    return this.retrying(ifMatch, () =>
+      this.store.transaction(async (tx) => {
+        const current = await tx.getGroup(id);
+        if (!current) throw notFound(`Group ${id} not found`);
+        this.requireManaged(current);
+        checkIfMatch(ifMatch, current.version);
+        const { doc, changes } = change(current);
+        const displayName = doc.displayName as string;
+        if (displayName.toLowerCase() !== current.displayName.toLowerCase()) {
+          const holder = await tx.findGroupByName(displayName);
+          if (holder && holder.id !== id) throw this.groupNameConflict(holder);
+        }
+        let added = 0;
+        let removed = 0;
+        for (const memberChange of changes) {
+          if (memberChange.kind === 'remove') {
+            removed += await tx.removeMembers(id, memberChange.ids);
+            continue;
+          }
+          await this.requireUsers(tx, memberChange.ids);
+          if (memberChange.kind === 'replace') removed += await tx.removeAllMembers(id);
+          added += await tx.addMembers(id, memberChange.ids);
+        }
+        const docChanged = JSON.stringify(doc) !== JSON.stringify(current.doc);
+        let updated = current;
+        if (docChanged || added || removed) {
+          updated = {
+            ...current,
+            displayName,
+            externalId: typeof doc.externalId === 'string' ? doc.externalId : undefined,
+            doc,
+            version: current.version + 1,
+            lastModified: this.now().toISOString(),
+          };
+          const written = await this.insertOrConflict(() => tx.updateGroup(updated, current.version), `A group named "${displayName}" already exists`);
+          if (!written) throw new VersionConflict();
+          if (docChanged) {
+            const what = displayName !== current.displayName ? 'group.rename' : action;
+            await tx.recordEvent(this.event(ctx, what, id, displayName, 200, what === 'group.rename' ? `was "${current.displayName}"` : undefined));
+          }
+          if (added) await tx.recordEvent(this.event(ctx, 'group.members.add', id, displayName, 200, `${added} added`));
+          if (removed) await tx.recordEvent(this.event(ctx, 'group.members.remove', id, displayName, 200, `${removed} removed`));
+        }
+        const members = returnBody ? (await tx.membersOfGroups([id])).get(id) : undefined;
+        return { body: returnBody ? renderGroup(updated, members, ctx.baseUrl) : undefined, etag: etagOf(updated.version) };
+      }),
+    );
+  }
+
+  async deleteGroup(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+    return this.recorded(ctx, 'group.delete', 'Group', async () => {
+      await this.store.transaction(async (tx) => {
+        const current = await tx.getGroup(id);
+        if (!current) throw notFound(`Group ${id} not found`);
+        this.requireManaged(current);
+        checkIfMatch(ifMatch, current.version);
+        await tx.deleteGroup(id);
+        await tx.recordEvent(this.event(ctx, 'group.delete', id, current.displayName, 204));
+      });
+      return {};
+    }, id);
+  }
+
+  // ---- helpers ----
+
+  private groupInput(body: unknown): { doc: ScimDoc; members?: string[] } {
+    const doc = normalizeInput('Group', body);
+    const members = doc.members === undefined ? undefined : memberIds(doc.members);
+    delete doc.members;
+    validateDoc('Group', doc);
+    return { doc, members };
+  }
+
+  private requireManaged(group: GroupRecord): void {
+    if (group.protected) {
+      throw forbidden(`"${group.displayName}" is a protected group (it holds account-wide powers) and cannot be changed over SCIM`);
+    }
+    if (!group.managed) {
+      throw forbidden(`"${group.displayName}" is not managed by the bridge; an administrator can run "scim-bridge groups manage ${group.id}" to allow changes`);
+    }
+  }
+
+  private groupNameConflict(existing: GroupRecord): ScimError {
+    if (existing.protected) return conflict(`"${existing.displayName}" is a protected group; choose another name`);
+    if (!existing.managed) {
+      return conflict(`A group named "${existing.displayName}" exists and is not managed by the bridge; an administrator can run "scim-bridge groups manage ${existing.id}" to link it`);
+    }
+    return conflict(`A group named "${existing.displayName}" already exists`);
+  }
+
+  private async requireUsers(tx: StoreTx, ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    const found = await tx.existingUserIds(ids);
+    const missing = [...new Set(ids)].filter((id) => !found.has(id));
+    if (missing.length) {
+      const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
+      throw badRequest('invalidValue', `Members must be provisioned users; unknown: ${shown}`);
+    }
+  }
+
+  private listQuery(kind: ResourceKind, params: ListParams): { query: Parameters<Store['queryUsers']>[0]; projection: Projection } {
+    const startIndex = Math.max(1, parseIndex('startIndex', params.startIndex, 1));
+    const count = Math.min(MAX_PAGE_SIZE, Math.max(0, parseIndex('count', params.count, DEFAULT_PAGE_SIZE)));
+    const sortOrder = params.sortOrder?.toLowerCase();
+    if (sortOrder !== undefined && sortOrder !== 'ascending' && sortOrder !== 'descending') {
+      throw badRequest('invalidValue', `"sortOrder" must be "ascending" or "descending"`);
+    }
+    return {
+      query: {
+        filter: params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(params.filter) : undefined,
+        startIndex,
+        count,
+        sortBy: params.sortBy || undefined,
+        sortDescending: sortOrder === 'descending',
+      },
+      projection: parseProjection(kind, params.attributes, params.excludedAttributes),
+    };
+  }
+
+  private listResponse(totalResults: number, startIndex: number, resources: Record<string, unknown>[]): Record<string, unknown> {
+    return { schemas: [LIST_RESPONSE_SCHEMA], totalResults, startIndex, itemsPerPage: resources.length, Resources: resources };
+  }
+
+  private event(ctx: RequestContext, action: string, resourceId: string | undefined, resourceName: string | undefined, status: number, detail?: string): ProvisioningEvent {
+    return {
+      at: this.now().toISOString(),
+      actor: ctx.actor,
+      action,
+      resourceType: action.startsWith('user') ? 'User' : 'Group',
+      resourceId,
+      resourceName,
+      outcome: status < 400 ? 'success' : 'refused',
+      status,
+      requestId: ctx.requestId,
+      detail,
+    };
+  }
+
+  private async insertOrConflict<T>(write: () => Promise<T>, message: string): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof UniqueViolation) throw conflict(message);
+      throw error;
+    }
+  }
+
+  /** Lost optimistic races are retried; with If-Match the client asked for exactly that version, so it gets 412. */
+  private async retrying<T>(ifMatch: string | undefined, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof VersionConflict)) throw error;
+        if (ifMatch !== undefined && ifMatch.trim() !== '*') throw preconditionFailed('The resource changed while this request was applied; fetch it again');
+        if (i >= WRITE_ATTEMPTS) throw conflict('The resource is being changed by other requests; retry');
+      }
+    }
+  }
+
+  /** Runs a write; a refusal (4xx) is recorded as a provisioning event before it reaches the client. */
+  private async recorded<T>(ctx: RequestContext, action: string, kind: ResourceKind, work: () => Promise<T>, resourceId?: string): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ScimError && error.status < 500) {
+        await this.store
+          .recordEvent({
+            at: this.now().toISOString(),
+            actor: ctx.actor,
+            action,
+            resourceType: kind,
+            resourceId,
+            outcome: 'refused',
+            status: error.status,
+            requestId: ctx.requestId,
+            detail: error.message,
+          })
+          .catch(() => undefined); // a refusal is still answered if the event cannot be written
+      }
+      throw error;
+    }
+  }
+}

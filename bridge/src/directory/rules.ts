@@ -1,0 +1,59 @@
+/** The provisioning rules that are not SCIM itself: which email domains may be provisioned, what a suspended user keeps. */
+import { badRequest } from '../scim/errors';
+import type { ScimDoc } from '../scim/resource';
+
+export interface ProvisioningRules {
+  /** Lower-cased email domains that may be provisioned; empty allows any. */
+  readonly allowedDomains: readonly string[];
+}
+
+export function parseAllowedDomains(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[\s,]+/)
+    .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+    .filter(Boolean);
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+function emailsOf(doc: ScimDoc): string[] {
+  const emails = Array.isArray(doc.emails) ? (doc.emails as { value?: unknown }[]) : [];
+  return emails.map((e) => e.value).filter((v): v is string => typeof v === 'string');
+}
+
+/** userName is the person's email address; with an allow-list, it and every email must be in an allowed domain. */
+export function checkUserDoc(doc: ScimDoc, rules: ProvisioningRules): void {
+  const userName = doc.userName as string;
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(userName)) {
+    throw badRequest('invalidValue', `"userName" must be the person's email address (got "${userName}")`);
+  }
+  if (!rules.allowedDomains.length) return;
+  for (const address of [userName, ...emailsOf(doc)]) {
+    const domain = domainOf(address);
+    if (!rules.allowedDomains.some((allowed) => domain === allowed || domain.endsWith('.' + allowed))) {
+      throw badRequest(
+        'invalidValue',
+        `"${address}" is not in an allowed email domain (${rules.allowedDomains.join(', ')}); ask your administrator to add "${domain}" to SCIM_ALLOWED_DOMAINS`,
+      );
+    }
+  }
+}
+
+function primaryEmail(doc: ScimDoc): string | undefined {
+  const emails = Array.isArray(doc.emails) ? (doc.emails as { value?: string; primary?: boolean }[]) : [];
+  return (emails.find((e) => e.primary) ?? emails[0])?.value?.toLowerCase();
+}
+
+/**
+ * A suspended person's email may not change: a later reactivation would otherwise hand the account to
+ * whoever owns the new address. Changing it in the same request that reactivates is allowed.
+ */
+export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean): void {
+  if (beforeActive || afterActive) return;
+  const userNameChanged = String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
+  if (userNameChanged || primaryEmail(before) !== primaryEmail(after)) {
+    throw badRequest('mutability', 'The user is suspended: its email address cannot change until it is reactivated (set active to true first)');
+  }
+}

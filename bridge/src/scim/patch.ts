@@ -1,0 +1,315 @@
+/**
+ * PATCH (RFC 7644 §3.5.2) applied to a stored document, plus the real-world variants identity providers
+ * send: operation names in any case, booleans as strings, dotted keys in path-less values (Entra),
+ * `remove` of members by a value list (Okta, Entra), and value filters that match nothing on add/replace
+ * (Entra's `emails[type eq "work"].value`), which create the element instead of failing.
+ *
+ * A group's members never enter the document: member operations come out as `MemberChange`s, so adding one
+ * member to a 50,000-member group is one row insert, not a rewrite of the list.
+ */
+import { badRequest } from './errors';
+import { type FilterNode, type PatchPath, parsePatchPath } from './filter';
+import { equalityTemplate, matchesElement } from './match';
+import { coerceAttribute, type ScimDoc } from './resource';
+import { type ResolvedAttribute, type ResourceKind, PATCH_OP_SCHEMA, resolveAttribute, schemasFor } from './schemas';
+
+export type PatchOpName = 'add' | 'replace' | 'remove';
+
+export interface PatchOperation {
+  readonly op: PatchOpName;
+  readonly path?: string;
+  readonly value?: unknown;
+}
+
+export type MemberChange =
+  | { readonly kind: 'add'; readonly ids: readonly string[] }
+  | { readonly kind: 'remove'; readonly ids: readonly string[] }
+  | { readonly kind: 'replace'; readonly ids: readonly string[] };
+
+export interface PatchResult {
+  readonly doc: ScimDoc;
+  readonly memberChanges: readonly MemberChange[];
+}
+
+export const MAX_PATCH_OPERATIONS = 1000;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Validates a PATCH body and returns its operations. */
+export function parsePatchRequest(body: unknown): PatchOperation[] {
+  if (!isObject(body)) throw badRequest('invalidSyntax', 'The PATCH body must be a JSON object');
+  const schemas = body.schemas;
+  if (schemas !== undefined && (!Array.isArray(schemas) || !schemas.includes(PATCH_OP_SCHEMA))) {
+    throw badRequest('invalidSyntax', `"schemas" must be ["${PATCH_OP_SCHEMA}"]`);
+  }
+  const operations = body.Operations ?? body.operations;
+  if (!Array.isArray(operations) || operations.length === 0) {
+    throw badRequest('invalidSyntax', '"Operations" must be a non-empty array');
+  }
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw badRequest('tooMany', `A PATCH may hold at most ${MAX_PATCH_OPERATIONS} operations`);
+  }
+  return operations.map((raw, index) => {
+    if (!isObject(raw)) throw badRequest('invalidSyntax', `Operations[${index}] must be an object`);
+    const op = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
+    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
+      throw badRequest('invalidSyntax', `Operations[${index}].op must be "add", "replace" or "remove" (got ${JSON.stringify(raw.op)})`);
+    }
+    if (raw.path !== undefined && typeof raw.path !== 'string') {
+      throw badRequest('invalidPath', `Operations[${index}].path must be a string`);
+    }
+    if (op !== 'remove' && raw.value === undefined) {
+      throw badRequest('invalidSyntax', `Operations[${index}] ("${op}") needs a "value"`);
+    }
+    const path = typeof raw.path === 'string' && raw.path.trim() !== '' ? raw.path.trim() : undefined;
+    return { op, path, value: raw.value };
+  });
+}
+
+/** Member ids named by a value such as `[{"value": "id"}]`, `{"value": "id"}` or `"id"`. */
+export function memberIds(value: unknown, where = 'members'): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  return items.map((item, i) => {
+    const id = isObject(item) ? item.value : item;
+    if (typeof id !== 'string' || !id) throw badRequest('invalidValue', `${where}[${i}].value must be a member id`);
+    return id;
+  });
+}
+
+class Patcher {
+  readonly changes: MemberChange[] = [];
+  constructor(
+    private readonly kind: ResourceKind,
+    readonly doc: ScimDoc,
+  ) {}
+
+  apply(operation: PatchOperation): void {
+    if (operation.path === undefined) {
+      if (operation.op === 'remove') throw badRequest('noTarget', '"remove" needs a "path"');
+      this.applyPathless(operation.op, operation.value);
+      return;
+    }
+    this.applyAt(operation.op, parsePatchPath(operation.path), operation.value, operation.path);
+  }
+
+  /** `{"op": "replace", "value": {"active": false, "name.givenName": "Ada"}}`: each key is a path. */
+  private applyPathless(op: 'add' | 'replace', value: unknown): void {
+    if (!isObject(value)) throw badRequest('invalidValue', `A "${op}" without a path needs an object value`);
+    const extensions = schemasFor(this.kind).extensions;
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'schemas') continue;
+      const extension = extensions.find((e) => e.id.toLowerCase() === key.toLowerCase());
+      if (extension && isObject(inner)) {
+        for (const [attr, v] of Object.entries(inner)) this.applyAt(op, parsePatchPath(`${extension.id}:${attr}`), v, `${extension.id}:${attr}`);
+        continue;
+      }
+      this.applyAt(op, parsePatchPath(key), inner, key, true);
+    }
+  }
+
+  private resolve(path: PatchPath, text: string): ResolvedAttribute {
+    const resolved = resolveAttribute(this.kind, path.ref);
+    if (!resolved) throw badRequest('invalidPath', `"${text}" is not an attribute of ${this.kind}`);
+    return resolved;
+  }
+
+  private applyAt(op: PatchOpName, path: PatchPath, value: unknown, text: string, pathless = false): void {
+    // A bare schema URN: the value holds that extension's attributes.
+    if (!path.ref.attr && path.ref.uri) {
+      if (op === 'remove') {
+        delete this.doc[this.extensionId(path.ref.uri, text)];
+        return;
+      }
+      if (!isObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
+      for (const [attr, v] of Object.entries(value)) this.applyAt(op, parsePatchPath(`${path.ref.uri}:${attr}`), v, `${path.ref.uri}:${attr}`);
+      return;
+    }
+    const resolved = this.resolve(path, text);
+    const top = resolved.parent ?? resolved.def;
+    if (top.mutability === 'readOnly' || resolved.def.mutability === 'readOnly') {
+      // Okta and Entra echo `id` (and sometimes meta) in path-less replaces; that is no change, not an error.
+      if (pathless && op !== 'remove') return;
+      throw badRequest('mutability', `"${text}" is read-only`);
+    }
+    if (top.mutability === 'writeOnly') return; // passwords are never stored
+
+    if (this.kind === 'Group' && top.name === 'members') {
+      this.applyMembers(op, path, value, text);
+      return;
+    }
+    const container = this.container(resolved);
+    if (path.filter) {
+      this.applyFiltered(op, resolved, container, path.filter, path.subAfterFilter, value, text);
+      return;
+    }
+    if (resolved.parent) {
+      this.applySubAttribute(op, resolved, container, value, text);
+      return;
+    }
+    const def = resolved.def;
+    if (op === 'remove') {
+      if (value !== undefined && def.multiValued && def.type === 'complex') {
+        // Remove the listed values from a multi-valued attribute (the members-style variant).
+        const listed = Array.isArray(value) ? value : [value];
+        const current = (container[def.name] as unknown[] | undefined) ?? [];
+        const keep = current.filter((item) => !listed.some((l) => sameValue(l, item)));
+        setOrDelete(container, def.name, keep.length ? keep : undefined);
+        return;
+      }
+      if (def.required) throw badRequest('mutability', `"${text}" is required and cannot be removed`);
+      delete container[def.name];
+      return;
+    }
+    const coerced = coerceAttribute(def, value, text);
+    if (def.multiValued) {
+      const incoming = (coerced as unknown[] | undefined) ?? [];
+      if (op === 'replace') {
+        setOrDelete(container, def.name, incoming.length ? incoming : undefined);
+      } else {
+        const current = (container[def.name] as unknown[] | undefined) ?? [];
+        const merged = [...current];
+        for (const item of incoming) if (!merged.some((m) => JSON.stringify(m) === JSON.stringify(item))) merged.push(item);
+        setOrDelete(container, def.name, merged.length ? merged : undefined);
+      }
+      clearOtherPrimaries(container, def.name);
+      return;
+    }
+    if (def.type === 'complex' && isObject(container[def.name]) && coerced !== undefined) {
+      // Sub-attributes not named in the value are left as they were (RFC 7644 §3.5.2.1 and .3).
+      container[def.name] = { ...(container[def.name] as object), ...(coerced as object) };
+      return;
+    }
+    if (coerced === undefined && def.required) throw badRequest('invalidValue', `"${text}" is required`);
+    setOrDelete(container, def.name, coerced);
+  }
+
+  private applySubAttribute(op: PatchOpName, resolved: ResolvedAttribute, container: ScimDoc, value: unknown, text: string): void {
+    const parent = resolved.parent!;
+    const def = resolved.def;
+    if (parent.multiValued) {
+      // `emails.value` names the sub-attribute of every element.
+      const items = (container[parent.name] as Record<string, unknown>[] | undefined) ?? [];
+      if (op === 'remove') items.forEach((item) => delete item[def.name]);
+      else {
+        if (!items.length) throw badRequest('noTarget', `"${text}" matches no value`);
+        const coerced = coerceAttribute(def, value, text);
+        items.forEach((item) => (item[def.name] = coerced));
+      }
+      return;
+    }
+    const current = isObject(container[parent.name]) ? { ...(container[parent.name] as object) } as Record<string, unknown> : {};
+    if (op === 'remove') delete current[def.name];
+    else setOrDelete(current, def.name, coerceAttribute(def, value, text));
+    setOrDelete(container, parent.name, Object.keys(current).length ? current : undefined);
+  }
+
+  private applyFiltered(
+    op: PatchOpName,
+    resolved: ResolvedAttribute,
+    container: ScimDoc,
+    filter: FilterNode,
+    sub: string | undefined,
+    value: unknown,
+    text: string,
+  ): void {
+    const def = resolved.def;
+    if (!def.multiValued || resolved.parent) throw badRequest('invalidPath', `"${text}": a value filter needs a multi-valued attribute`);
+    const subDef = sub ? def.subAttributes?.find((s) => s.name.toLowerCase() === sub.toLowerCase()) : undefined;
+    if (sub && !subDef) throw badRequest('invalidPath', `"${text}": "${sub}" is not a sub-attribute of ${def.name}`);
+    const caseExactOf = (name: string) =>
+      def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())?.caseExact ?? false;
+    const items = ((container[def.name] as Record<string, unknown>[] | undefined) ?? []).map((item) => ({ ...item }));
+    const matched = items.filter((item) => matchesElement(filter, item, caseExactOf));
+
+    if (op === 'remove') {
+      if (subDef) matched.forEach((item) => delete item[subDef.name]);
+      const kept = subDef ? items : items.filter((item) => !matched.includes(item));
+      setOrDelete(container, def.name, kept.length ? kept : undefined);
+      return;
+    }
+    if (!matched.length) {
+      const template = equalityTemplate(filter);
+      if (!template) throw badRequest('noTarget', `"${text}" matches no value`);
+      const created = coerceAttribute(def, { ...template, ...(subDef ? { [subDef.name]: value } : isObject(value) ? value : { value }) }, text) as unknown[];
+      items.push(...(created ?? []));
+    } else if (subDef) {
+      const coerced = coerceAttribute(subDef, value, text);
+      matched.forEach((item) => setOrDelete(item, subDef.name, coerced));
+    } else {
+      const replacement = (coerceAttribute({ ...def, multiValued: false }, value, text) ?? {}) as Record<string, unknown>;
+      matched.forEach((item) => {
+        if (op === 'replace') for (const key of Object.keys(item)) delete item[key];
+        Object.assign(item, replacement);
+      });
+    }
+    setOrDelete(container, def.name, items.length ? items : undefined);
+    clearOtherPrimaries(container, def.name);
+  }
+
+  private applyMembers(op: PatchOpName, path: PatchPath, value: unknown, text: string): void {
+    if (path.ref.sub || path.subAfterFilter) throw badRequest('invalidPath', `"${text}": members can only be added or removed whole`);
+    if (path.filter) {
+      if (op !== 'remove') throw badRequest('invalidPath', `"${text}": use "add" on "members" to add members`);
+      const template = equalityTemplate(path.filter);
+      const id = template?.value;
+      if (typeof id !== 'string' || Object.keys(template!).length !== 1) {
+        throw badRequest('invalidFilter', `"${text}": members can be selected only with value eq "<id>"`);
+      }
+      this.changes.push({ kind: 'remove', ids: [id] });
+      return;
+    }
+    if (op === 'remove') {
+      this.changes.push(value === undefined || value === null ? { kind: 'replace', ids: [] } : { kind: 'remove', ids: memberIds(value) });
+      return;
+    }
+    const ids = value === null ? [] : memberIds(value);
+    this.changes.push(op === 'add' ? { kind: 'add', ids } : { kind: 'replace', ids });
+  }
+
+  private extensionId(uri: string, text: string): string {
+    const extension = schemasFor(this.kind).extensions.find((e) => e.id.toLowerCase() === uri.toLowerCase());
+    if (!extension) throw badRequest('invalidPath', `"${text}" names an unknown schema`);
+    return extension.id;
+  }
+
+  private container(resolved: ResolvedAttribute): ScimDoc {
+    if (resolved.schemaId === schemasFor(this.kind).core.id) return this.doc;
+    const existing = this.doc[resolved.schemaId];
+    if (isObject(existing)) return existing;
+    const created: ScimDoc = {};
+    this.doc[resolved.schemaId] = created;
+    return created;
+  }
+}
+
+function sameValue(listed: unknown, item: unknown): boolean {
+  const a = isObject(listed) ? listed.value : listed;
+  const b = isObject(item) ? item.value : item;
+  return a !== undefined && String(a).toLowerCase() === String(b).toLowerCase();
+}
+
+function setOrDelete(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
+}
+
+/** When an operation marks a value primary, the others stop being primary (RFC 7643 §2.4). */
+function clearOtherPrimaries(container: ScimDoc, name: string): void {
+  const items = container[name];
+  if (!Array.isArray(items)) return;
+  const primaries = items.filter((item) => isObject(item) && item.primary === true);
+  if (primaries.length > 1) primaries.slice(0, -1).forEach((item) => ((item as Record<string, unknown>).primary = false));
+}
+
+/** Applies operations in order to a copy of `doc`; the stored document is untouched if any operation fails. */
+export function applyPatch(kind: ResourceKind, doc: ScimDoc, operations: readonly PatchOperation[]): PatchResult {
+  const patcher = new Patcher(kind, structuredClone(doc));
+  for (const operation of operations) patcher.apply(operation);
+  // Drop extension objects that operations emptied.
+  for (const extension of schemasFor(kind).extensions) {
+    const ext = patcher.doc[extension.id];
+    if (isObject(ext) && Object.keys(ext).length === 0) delete patcher.doc[extension.id];
+  }
+  return { doc: patcher.doc, memberChanges: patcher.changes };
+}

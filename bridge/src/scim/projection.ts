@@ -1,0 +1,94 @@
+/** `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) applied to a rendered resource. */
+import { badRequest } from './errors';
+import { parseAttrRef } from './filter';
+import { type ResourceKind, resolveAttribute } from './schemas';
+
+export interface Projection {
+  /** Canonical paths to return ('userName', 'name.givenName', '<urn>:department'); undefined means the defaults. */
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+}
+
+const ALWAYS = new Set(['id', 'schemas']);
+
+function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] | undefined {
+  if (list === undefined || list.trim() === '') return undefined;
+  const fail = (msg: string) => badRequest('invalidValue', `Invalid attribute list: ${msg}`);
+  const paths: string[] = [];
+  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const ref = parseAttrRef(item, fail);
+    if (!ref.attr) {
+      paths.push(ref.uri!); // a whole extension
+      continue;
+    }
+    // Unknown names are ignored, as clients ask for attributes of schemas they assume.
+    const resolved = resolveAttribute(kind, ref);
+    if (resolved) paths.push(resolved.path);
+  }
+  return paths;
+}
+
+export function parseProjection(kind: ResourceKind, attributes?: string, excludedAttributes?: string): Projection {
+  return { include: canonicalPaths(kind, attributes), exclude: canonicalPaths(kind, excludedAttributes) };
+}
+
+/** Whether a top-level attribute (e.g. 'members', 'groups') will be returned: lets the store skip loading it. */
+export function wants(projection: Projection, attribute: string): boolean {
+  const lower = attribute.toLowerCase();
+  const hits = (paths: readonly string[]) => paths.some((p) => p.toLowerCase() === lower || p.toLowerCase().startsWith(lower + '.'));
+  if (projection.include) return hits(projection.include);
+  if (projection.exclude) return !projection.exclude.some((p) => p.toLowerCase() === lower);
+  return true;
+}
+
+function splitPath(path: string): { container?: string; name: string; sub?: string } {
+  if (/^urn:/i.test(path)) {
+    const cut = path.lastIndexOf(':');
+    const [name, sub] = path.slice(cut + 1).split('.');
+    return { container: path.slice(0, cut), name, sub };
+  }
+  const [name, sub] = path.split('.');
+  return { name, sub };
+}
+
+export function applyProjection(resource: Record<string, unknown>, projection: Projection): Record<string, unknown> {
+  if (projection.include) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(resource)) if (ALWAYS.has(key)) out[key] = resource[key];
+    for (const path of projection.include) {
+      if (/^urn:/i.test(path) && resource[path] !== undefined && !path.includes('.') && resolveWhole(resource, path)) {
+        out[path] = resource[path];
+        continue;
+      }
+      const { container, name, sub } = splitPath(path);
+      const source = container ? (resource[container] as Record<string, unknown> | undefined) : resource;
+      const value = source?.[name];
+      if (value === undefined) continue;
+      const target = container ? ((out[container] as Record<string, unknown>) ??= {}) : out;
+      if (!sub) target[name] = value;
+      else if (Array.isArray(value)) target[name] = value.map((v) => ({ [sub]: (v as Record<string, unknown>)[sub] })).filter((v) => v[sub] !== undefined);
+      else if (value && typeof value === 'object' && (value as Record<string, unknown>)[sub] !== undefined) {
+        target[name] = { ...((target[name] as object) ?? {}), [sub]: (value as Record<string, unknown>)[sub] };
+      }
+    }
+    return out;
+  }
+  if (projection.exclude) {
+    const out = structuredClone(resource);
+    for (const path of projection.exclude) {
+      const { container, name, sub } = splitPath(path);
+      if (!container && ALWAYS.has(name)) continue;
+      const target = container ? (out[container] as Record<string, unknown> | undefined) : out;
+      if (!target) continue;
+      if (!sub) delete target[name];
+      else if (Array.isArray(target[name])) (target[name] as Record<string, unknown>[]).forEach((v) => delete v[sub]);
+      else if (target[name] && typeof target[name] === 'object') delete (target[name] as Record<string, unknown>)[sub];
+    }
+    return out;
+  }
+  return resource;
+}
+
+function resolveWhole(resource: Record<string, unknown>, urn: string): boolean {
+  return typeof resource[urn] === 'object';
+}

@@ -1,0 +1,159 @@
+/**
+ * Turns what a client sent into the stored shape of a resource: canonical attribute names, values of the
+ * schema's types (identity providers send `"False"` for booleans and bare strings for complex values),
+ * read-only and unknown attributes dropped, passwords never kept.
+ */
+import { badRequest } from './errors';
+import {
+  type AttributeDef,
+  type ResourceKind,
+  canonicalName,
+  resolveAttribute,
+  schemasFor,
+} from './schemas';
+
+/** A resource's stored attributes: core attributes at the top, extension attributes under their URN. */
+export type ScimDoc = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function invalid(path: string, expected: string, value: unknown): never {
+  const shown = JSON.stringify(value);
+  throw badRequest('invalidValue', `"${path}" must be ${expected} (got ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown})`);
+}
+
+function coerceScalar(def: AttributeDef, value: unknown, path: string): unknown {
+  switch (def.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+      return invalid(path, 'true or false', value);
+    case 'integer':
+    case 'decimal': {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isFinite(number)) return invalid(path, 'a number', value);
+      if (def.type === 'integer' && !Number.isInteger(number)) return invalid(path, 'a whole number', value);
+      return number;
+    }
+    case 'dateTime':
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return invalid(path, 'a date-time', value);
+      return value;
+    default:
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return invalid(path, 'a string', value);
+  }
+}
+
+function coerceComplex(def: AttributeDef, value: unknown, path: string, keepReadOnly: boolean): Record<string, unknown> {
+  // A bare value for a complex attribute means its `value` sub-attribute (Entra sends `manager: "id"`).
+  const source = isObject(value) ? value : { value };
+  const result: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(source)) {
+    if (raw === null || raw === undefined) continue;
+    const sub = def.subAttributes?.find((s) => s.name.toLowerCase() === key.toLowerCase());
+    if (!sub || (!keepReadOnly && sub.mutability === 'readOnly')) continue;
+    result[sub.name] = coerceScalar(sub, raw, `${path}.${sub.name}`);
+  }
+  return result;
+}
+
+/** Coerces one attribute's value to its schema type; `keepReadOnly` keeps read-only sub-attributes (stored data). */
+export function coerceAttribute(def: AttributeDef, value: unknown, path: string, keepReadOnly = false): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (def.multiValued) {
+    const items = Array.isArray(value) ? value : [value];
+    const coerced = items
+      .filter((item) => item !== null && item !== undefined)
+      .map((item) => (def.type === 'complex' ? coerceComplex(def, item, path, keepReadOnly) : coerceScalar(def, item, path)));
+    return coerced.length ? dedupe(coerced) : undefined;
+  }
+  if (def.type === 'complex') {
+    if (Array.isArray(value)) return invalid(path, 'a single object', value);
+    const result = coerceComplex(def, value, path, keepReadOnly);
+    return Object.keys(result).length ? result : undefined;
+  }
+  return coerceScalar(def, value, path);
+}
+
+function dedupe(items: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = JSON.stringify(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Normalizes a POST or PUT body into a stored document. Read-only attributes (id, meta, groups) and
+ * attributes of unknown schemas are ignored, as RFC 7643 §7 allows; write-only ones (password) are dropped.
+ */
+export function normalizeInput(kind: ResourceKind, body: unknown): ScimDoc {
+  if (!isObject(body)) throw badRequest('invalidSyntax', 'The request body must be a JSON object');
+  if (body.schemas !== undefined && !Array.isArray(body.schemas)) {
+    throw badRequest('invalidSyntax', '"schemas" must be an array of schema URNs');
+  }
+  const { core, extensions } = schemasFor(kind);
+  const doc: ScimDoc = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'schemas' || value === null || value === undefined) continue;
+    const extension = extensions.find((e) => e.id.toLowerCase() === key.toLowerCase());
+    if (extension) {
+      if (!isObject(value)) invalid(key, 'an object', value);
+      const ext = normalizeAttributes(kind, value, extension.id);
+      if (Object.keys(ext).length) doc[extension.id] = ext;
+      continue;
+    }
+    if (key.toLowerCase() === core.id.toLowerCase() && isObject(value)) {
+      Object.assign(doc, normalizeAttributes(kind, value, undefined));
+      continue;
+    }
+    Object.assign(doc, normalizeAttributes(kind, { [key]: value }, undefined));
+  }
+  return doc;
+}
+
+function normalizeAttributes(kind: ResourceKind, values: Record<string, unknown>, uri: string | undefined): ScimDoc {
+  const out: ScimDoc = {};
+  for (const [key, value] of Object.entries(values)) {
+    const resolved = resolveAttribute(kind, { uri, attr: key });
+    if (!resolved || resolved.parent) continue;
+    const { def } = resolved;
+    if (def.mutability === 'readOnly' || def.mutability === 'writeOnly') continue;
+    if (!uri && canonicalName(kind, key) === 'externalId' && value !== null && typeof value !== 'string') {
+      invalid('externalId', 'a string', value);
+    }
+    const coerced = coerceAttribute(def, value, uri ? `${uri}:${def.name}` : def.name);
+    if (coerced !== undefined) out[def.name] = coerced;
+  }
+  return out;
+}
+
+/** Validates what every stored resource of a kind must have; throws a 400 naming the attribute. */
+export function validateDoc(kind: ResourceKind, doc: ScimDoc): void {
+  if (kind === 'User') {
+    if (typeof doc.userName !== 'string' || !doc.userName.trim()) {
+      throw badRequest('invalidValue', '"userName" is required and must be a non-empty string');
+    }
+    if (doc.userName.length > 256) throw badRequest('invalidValue', '"userName" is longer than 256 characters');
+  } else {
+    if (typeof doc.displayName !== 'string' || !doc.displayName.trim()) {
+      throw badRequest('invalidValue', '"displayName" is required and must be a non-empty string');
+    }
+    if (doc.displayName.length > 256) throw badRequest('invalidValue', '"displayName" is longer than 256 characters');
+  }
+  const emails = doc.emails;
+  if (Array.isArray(emails)) {
+    for (const email of emails as Record<string, unknown>[]) {
+      if (typeof email.value !== 'string' || !email.value.includes('@')) {
+        throw badRequest('invalidValue', `"emails" holds "${String(email.value)}", which is not an email address`);
+      }
+    }
+    if (emails.filter((e) => (e as Record<string, unknown>).primary === true).length > 1) {
+      throw badRequest('invalidValue', '"emails" may mark only one value as primary');
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/** `scim-bridge serve`: configuration, session, store and HTTP put together, with a graceful stop. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../constructs/contract';
+import { ConfigError, readConfig } from './config';
+import { Directory } from './directory/directory';
+import { buildApp } from './http/app';
+import { createSession, serializeSession } from './session/scimsession';
+import { SessionHolder, fileSource, sessionSourceFromEnv } from './session/source';
+import { openStore } from './store/open';
+
+export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
+
+export interface ServeOptions {
+  /** `npm start`: create ./data/scimsession on first start and print the token once. */
+  readonly local?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly print?: (line: string) => void;
+}
+
+export interface RunningBridge {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const LOCAL_SESSION_FILE = './data/scimsession';
+
+function createLocalSession(print: (line: string) => void): string {
+  const path = resolve(LOCAL_SESSION_FILE);
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  const { session, token } = createSession();
+  writeFileSync(path, serializeSession(session), { mode: 0o600, flag: 'wx' });
+  print(`Created a scimsession at ${path}. The bearer token (shown once; paste it into your identity provider):`);
+  print(`  ${token}`);
+  return path;
+}
+
+export async function serve(options: ServeOptions = {}): Promise<RunningBridge> {
+  const env = options.env ?? process.env;
+  const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  const config = readConfig(env);
+
+  let source = sessionSourceFromEnv(env);
+  if (!source) {
+    if (!options.local) {
+      throw new ConfigError(
+        `no scimsession configured: set ${BRIDGE_ENV.sessionFile} (a path) or ${BRIDGE_ENV.session} (its contents); create one with "scim-bridge session create --out scimsession"`,
+      );
+    }
+    source = fileSource(createLocalSession(print));
+  }
+
+  const store = await openStore(config.databaseUrl, env);
+  let app: ReturnType<typeof buildApp> | undefined;
+  const session = new SessionHolder(source, {
+    onReload: (tokens) => app?.log.info({ tokens, source: source.description }, 'scimsession reloaded'),
+    onReloadError: (error) => app?.log.warn({ source: source.description, reason: error.message }, 'scimsession reload failed; keeping the last good one'),
+  });
+  try {
+    await session.start();
+    await store.migrate();
+  } catch (error) {
+    session.stop();
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+
+  app = buildApp({
+    directory: new Directory(store, { allowedDomains: config.allowedDomains }),
+    store,
+    session,
+    version: VERSION,
+    logLevel: config.logLevel,
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${port}`;
+  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
+  if (options.local) {
+    print(`SCIM bridge ${VERSION} on ${url}`);
+    print(`  SCIM base URL:  ${url}${SCIM_BASE_PATH}`);
+    print(`  health:         ${url}/health`);
+    print(`  scimsession:    ${source.description}`);
+    print(`  store:          ${config.databaseUrl}`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      session.stop();
+      // close() stops accepting and waits for in-flight requests; the bound keeps a stuck client from holding the exit.
+      const bound = new Promise<void>((done) => setTimeout(done, BRIDGE_SIZING.shutdownGraceSeconds * 1000 - 2000).unref());
+      await Promise.race([app!.close(), bound]);
+      await store.close();
+    })());
+  return { url, port, stop };
+}

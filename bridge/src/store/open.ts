@@ -1,0 +1,18 @@
+/** Opens the store named by SCIM_DATABASE_URL: `sqlite:<path>` (embedded) or `postgres://…`. */
+import { ConfigError } from '../config';
+import { SqliteStore } from './sqlite';
+import type { Store } from './types';
+
+export async function openStore(url: string, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+  if (/^sqlite:/i.test(url)) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) throw new ConfigError('SCIM_DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/bridge.db');
+    try {
+      return SqliteStore.open(path);
+    } catch (error) {
+      throw new ConfigError(`cannot open the database file ${path}: ${(error as Error).message}`);
+    }
+  }
+  const { PostgresStore } = await import('./postgres');
+  return PostgresStore.connect(url, env);
+}

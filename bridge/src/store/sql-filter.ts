@@ -1,0 +1,296 @@
+/**
+ * Compiles a SCIM filter AST into a SQL condition, so filters run in the database on indexed columns
+ * (userName, externalId, id, displayName, membership) instead of loading records. Attributes without a
+ * column are read from the JSON document; multi-valued ones through an EXISTS over their elements.
+ * Identifiers in the SQL come from the schema only; every value is a bound parameter.
+ */
+import { badRequest } from '../scim/errors';
+import type { AttrRef, CompareOp, FilterNode, FilterValue } from '../scim/filter';
+import { type AttributeDef, type ResourceKind, resolveAttribute, schemasFor } from '../scim/schemas';
+
+export interface Dialect {
+  /** Placeholder for the next parameter. */
+  placeholder(index: number): string;
+  /** Text of the JSON value at `keys` inside `source` (a column or an element alias). */
+  jsonText(source: string, keys: readonly string[]): string;
+  /** FROM clause listing the elements of the JSON array at `keys`, and the alias that holds each element. */
+  jsonElements(source: string, keys: readonly string[], alias: string): { from: string; element: string };
+  /** Compares a JSON boolean at `expr` (as produced by jsonText) to a literal. */
+  jsonBoolean(expr: string, value: boolean): string;
+  /** Parameter value for a boolean column. */
+  booleanParam(value: boolean): unknown;
+  contains(expr: string, param: string): string;
+  startsWith(expr: string, param: string): string;
+  endsWith(expr: string, param: string): string;
+  /** NULL-safe negation: NOT of unknown is true here, as a missing attribute does not match. */
+  not(condition: string): string;
+  /** Numeric comparison of a JSON text value. */
+  numeric(expr: string): string;
+}
+
+export interface CompiledSql {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+type ValueType = AttributeDef['type'];
+
+interface Operand {
+  /** SQL expression of the value. */
+  readonly expr: string;
+  /** An expression holding the lower-cased value, indexed, when the column has one. */
+  readonly lowerExpr?: string;
+  readonly type: ValueType;
+  readonly caseExact: boolean;
+  readonly isJson: boolean;
+}
+
+/** Elements of a multi-valued attribute: the FROM clause correlated to the outer row, and how to read each sub-attribute. */
+interface ElementSource {
+  readonly from: string;
+  readonly where: string;
+  readonly sub: (name: string) => Operand;
+}
+
+const COLUMN_TYPES: Record<ResourceKind, Record<string, Operand>> = {
+  User: {
+    id: { expr: 'users.id', type: 'string', caseExact: true, isJson: false },
+    externalId: { expr: 'users.external_id', type: 'string', caseExact: true, isJson: false },
+    userName: { expr: 'users.user_name', lowerExpr: 'users.user_name_lc', type: 'string', caseExact: false, isJson: false },
+    active: { expr: 'users.active', type: 'boolean', caseExact: false, isJson: false },
+    'meta.created': { expr: 'users.created', type: 'dateTime', caseExact: false, isJson: false },
+    'meta.lastModified': { expr: 'users.last_modified', type: 'dateTime', caseExact: false, isJson: false },
+  },
+  Group: {
+    id: { expr: 'groups.id', type: 'string', caseExact: true, isJson: false },
+    externalId: { expr: 'groups.external_id', type: 'string', caseExact: true, isJson: false },
+    displayName: { expr: 'groups.display_name', lowerExpr: 'groups.display_name_lc', type: 'string', caseExact: false, isJson: false },
+    'meta.created': { expr: 'groups.created', type: 'dateTime', caseExact: false, isJson: false },
+    'meta.lastModified': { expr: 'groups.last_modified', type: 'dateTime', caseExact: false, isJson: false },
+  },
+};
+
+export const TABLE: Record<ResourceKind, string> = { User: 'users', Group: 'groups' };
+
+class Compiler {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+
+  constructor(
+    private readonly kind: ResourceKind,
+    private readonly dialect: Dialect,
+  ) {}
+
+  private bind(value: unknown): string {
+    this.params.push(value);
+    return this.dialect.placeholder(this.params.length);
+  }
+
+  compile(node: FilterNode): string {
+    switch (node.kind) {
+      case 'and':
+        return `(${this.compile(node.left)} AND ${this.compile(node.right)})`;
+      case 'or':
+        return `(${this.compile(node.left)} OR ${this.compile(node.right)})`;
+      case 'not':
+        return this.dialect.not(this.compile(node.expr));
+      case 'valuePath': {
+        const source = this.elements(node.ref);
+        return `EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.where} AND ${this.compileElement(node.expr, source)})`;
+      }
+      case 'pr':
+      case 'cmp':
+        return this.compileAttribute(node);
+    }
+  }
+
+  private compileElement(node: FilterNode, source: ElementSource): string {
+    switch (node.kind) {
+      case 'and':
+        return `(${this.compileElement(node.left, source)} AND ${this.compileElement(node.right, source)})`;
+      case 'or':
+        return `(${this.compileElement(node.left, source)} OR ${this.compileElement(node.right, source)})`;
+      case 'not':
+        return this.dialect.not(this.compileElement(node.expr, source));
+      case 'valuePath':
+        throw badRequest('invalidFilter', 'Invalid filter: value filters cannot be nested');
+      case 'pr':
+        return this.present(source.sub(node.ref.attr));
+      case 'cmp':
+        return this.comparison(source.sub(node.ref.attr), node.op, node.value);
+    }
+  }
+
+  private compileAttribute(node: Extract<FilterNode, { kind: 'pr' | 'cmp' }>): string {
+    const resolved = resolveAttribute(this.kind, node.ref);
+    if (!resolved) throw badRequest('invalidFilter', `Invalid filter: "${refText(node.ref)}" is not an attribute of ${this.kind}`);
+    const top = resolved.parent ?? resolved.def;
+    if (top.multiValued) {
+      // `emails.value eq "x"` and `emails eq "x"` (the value sub-attribute) match when any element does.
+      const source = this.elements({ uri: node.ref.uri, attr: node.ref.attr });
+      const subName = resolved.parent ? resolved.def.name : 'value';
+      const condition = node.kind === 'pr' && !resolved.parent ? '1=1' : node.kind === 'pr' ? this.present(source.sub(subName)) : this.comparison(source.sub(subName), node.op, node.value);
+      return `EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.where} AND ${condition})`;
+    }
+    if (resolved.path === 'meta.resourceType') {
+      const matches = node.kind === 'pr' || (node.op === 'eq' && String(node.value).toLowerCase() === this.kind.toLowerCase());
+      return matches ? '1=1' : '1=0';
+    }
+    if (resolved.path.startsWith('meta.') && !COLUMN_TYPES[this.kind][resolved.path]) {
+      throw badRequest('invalidFilter', `Invalid filter: "${resolved.path}" cannot be filtered on`);
+    }
+    const operand = this.operand(resolved.schemaId, resolved.path, resolved.def, resolved.parent);
+    return node.kind === 'pr' ? this.present(operand) : this.comparison(operand, node.op, node.value);
+  }
+
+  private operand(schemaId: string, path: string, def: AttributeDef, parent?: AttributeDef): Operand {
+    const column = COLUMN_TYPES[this.kind][path];
+    if (column) return column;
+    const table = TABLE[this.kind];
+    const keys = schemaId === schemasFor(this.kind).core.id ? [] : [schemaId];
+    keys.push(...(parent ? [parent.name, def.name] : [def.name]));
+    return { expr: this.dialect.jsonText(`${table}.doc`, keys), type: def.type, caseExact: def.caseExact, isJson: true };
+  }
+
+  private elements(ref: AttrRef): ElementSource {
+    const resolved = resolveAttribute(this.kind, ref);
+    if (!resolved || resolved.parent || !resolved.def.multiValued) {
+      throw badRequest('invalidFilter', `Invalid filter: "${refText(ref)}" is not a multi-valued attribute of ${this.kind}`);
+    }
+    const alias = `e${++this.aliases}`;
+    const def = resolved.def;
+    const subDef = (name: string) => {
+      const sub = def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase());
+      if (!sub) throw badRequest('invalidFilter', `Invalid filter: "${name}" is not a sub-attribute of ${def.name}`);
+      return sub;
+    };
+    if (this.kind === 'Group' && def.name === 'members') {
+      return {
+        from: `group_members ${alias} JOIN users ${alias}u ON ${alias}u.id = ${alias}.user_id`,
+        where: `${alias}.group_id = groups.id`,
+        sub: (name) => {
+          const sub = subDef(name);
+          if (sub.name === 'value') return { expr: `${alias}.user_id`, type: 'string', caseExact: true, isJson: false };
+          if (sub.name === 'display') return { expr: `COALESCE(${alias}u.display_name, ${alias}u.user_name)`, type: 'string', caseExact: false, isJson: false };
+          if (sub.name === 'type') return { expr: `'User'`, type: 'string', caseExact: false, isJson: false };
+          throw badRequest('invalidFilter', `Invalid filter: members.${sub.name} cannot be filtered on`);
+        },
+      };
+    }
+    if (this.kind === 'User' && def.name === 'groups') {
+      return {
+        from: `group_members ${alias} JOIN groups ${alias}g ON ${alias}g.id = ${alias}.group_id`,
+        where: `${alias}.user_id = users.id`,
+        sub: (name) => {
+          const sub = subDef(name);
+          if (sub.name === 'value') return { expr: `${alias}.group_id`, type: 'string', caseExact: true, isJson: false };
+          if (sub.name === 'display') return { expr: `${alias}g.display_name`, lowerExpr: `${alias}g.display_name_lc`, type: 'string', caseExact: false, isJson: false };
+          if (sub.name === 'type') return { expr: `'direct'`, type: 'string', caseExact: false, isJson: false };
+          throw badRequest('invalidFilter', `Invalid filter: groups.${sub.name} cannot be filtered on`);
+        },
+      };
+    }
+    const table = TABLE[this.kind];
+    const keys = resolved.schemaId === schemasFor(this.kind).core.id ? [def.name] : [resolved.schemaId, def.name];
+    const { from, element } = this.dialect.jsonElements(`${table}.doc`, keys, alias);
+    return {
+      from,
+      where: '1=1',
+      sub: (name) => {
+        const sub = subDef(name);
+        return { expr: this.dialect.jsonText(element, [sub.name]), type: sub.type, caseExact: sub.caseExact, isJson: true };
+      },
+    };
+  }
+
+  private present(operand: Operand): string {
+    return operand.type === 'string' ? `(${operand.expr} IS NOT NULL AND ${operand.expr} <> '')` : `${operand.expr} IS NOT NULL`;
+  }
+
+  private comparison(operand: Operand, op: CompareOp, value: FilterValue): string {
+    if (value === null) {
+      if (op === 'eq') return `${operand.expr} IS NULL`;
+      if (op === 'ne') return `${operand.expr} IS NOT NULL`;
+      throw badRequest('invalidFilter', `Invalid filter: "${op}" cannot compare with null`);
+    }
+    switch (operand.type) {
+      case 'boolean': {
+        const bool = typeof value === 'boolean' ? value : typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined;
+        if (bool === undefined || (op !== 'eq' && op !== 'ne')) {
+          throw badRequest('invalidFilter', `Invalid filter: a boolean attribute takes only eq or ne with true or false`);
+        }
+        const test = operand.isJson ? this.dialect.jsonBoolean(operand.expr, bool) : `${operand.expr} = ${this.bind(this.dialect.booleanParam(bool))}`;
+        return op === 'eq' ? test : this.dialect.not(test);
+      }
+      case 'integer':
+      case 'decimal': {
+        if (typeof value !== 'number') throw badRequest('invalidFilter', `Invalid filter: expected a number to compare with`);
+        if (op === 'co' || op === 'sw' || op === 'ew') throw badRequest('invalidFilter', `Invalid filter: "${op}" does not apply to numbers`);
+        return this.ordered(operand.isJson ? this.dialect.numeric(operand.expr) : operand.expr, op, value);
+      }
+      case 'dateTime': {
+        const time = typeof value === 'string' ? Date.parse(value) : NaN;
+        if (Number.isNaN(time)) throw badRequest('invalidFilter', `Invalid filter: expected a date-time such as "2026-01-31T12:00:00Z"`);
+        if (op === 'co' || op === 'sw' || op === 'ew') throw badRequest('invalidFilter', `Invalid filter: "${op}" does not apply to date-times`);
+        // Stored as ISO-8601 in UTC with milliseconds, so text order is time order.
+        return this.ordered(operand.expr, op, new Date(time).toISOString());
+      }
+      default: {
+        if (typeof value !== 'string' && typeof value !== 'number') {
+          throw badRequest('invalidFilter', `Invalid filter: expected a string to compare with`);
+        }
+        const text = String(value);
+        const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? `lower(${operand.expr})`;
+        const param = this.bind(operand.caseExact ? text : text.toLowerCase());
+        switch (op) {
+          case 'co': return this.dialect.contains(expr, param);
+          case 'sw': return this.dialect.startsWith(expr, param);
+          case 'ew': return this.dialect.endsWith(expr, param);
+          case 'ne': return `(${expr} IS NULL OR ${expr} <> ${param})`;
+          default: return `${expr} ${SQL_OPS[op]} ${param}`;
+        }
+      }
+    }
+  }
+
+  private ordered(expr: string, op: CompareOp, value: unknown): string {
+    const param = this.bind(value);
+    if (op === 'ne') return `(${expr} IS NULL OR ${expr} <> ${param})`;
+    return `${expr} ${SQL_OPS[op]} ${param}`;
+  }
+
+  sortExpression(sortBy: string): string {
+    const ref = { attr: sortBy.split('.')[0], sub: sortBy.split('.')[1] };
+    const uriCut = /^urn:/i.test(sortBy) ? sortBy.lastIndexOf(':') : -1;
+    const resolved = resolveAttribute(
+      this.kind,
+      uriCut > 0 ? { uri: sortBy.slice(0, uriCut), attr: sortBy.slice(uriCut + 1).split('.')[0], sub: sortBy.slice(uriCut + 1).split('.')[1] } : ref,
+    );
+    if (!resolved || (resolved.parent ?? resolved.def).multiValued || resolved.def.type === 'complex') {
+      throw badRequest('invalidValue', `sortBy "${sortBy}" is not a single-valued attribute of ${this.kind}`);
+    }
+    const operand = this.operand(resolved.schemaId, resolved.path, resolved.def, resolved.parent);
+    return operand.caseExact || operand.type !== 'string' ? operand.expr : operand.lowerExpr ?? `lower(${operand.expr})`;
+  }
+}
+
+const SQL_OPS: Record<string, string> = { eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' };
+
+function refText(ref: AttrRef): string {
+  return `${ref.uri ? ref.uri + ':' : ''}${ref.attr}${ref.sub ? '.' + ref.sub : ''}`;
+}
+
+/** WHERE condition (and its parameters) for a filter; parameters are numbered from `firstParam`. */
+export function compileFilter(kind: ResourceKind, node: FilterNode | undefined, dialect: Dialect): CompiledSql {
+  if (!node) return { sql: '1=1', params: [] };
+  const compiler = new Compiler(kind, dialect);
+  return { sql: compiler.compile(node), params: compiler.params };
+}
+
+/** ORDER BY expression for `sortBy`; the id breaks ties so pages are stable. */
+export function compileSort(kind: ResourceKind, sortBy: string | undefined, descending: boolean | undefined, dialect: Dialect): string {
+  const table = TABLE[kind];
+  if (!sortBy) return `${table}.created, ${table}.id`;
+  const expr = new Compiler(kind, dialect).sortExpression(sortBy);
+  return `${expr} ${descending ? 'DESC' : 'ASC'}, ${table}.id`;
+}
