@@ -41,7 +41,7 @@ export interface ScimBridgeProps {
 
   /**
    * The scimsession secret. Its value is put there with `scim-bridge session push-aws`.
-   * @default - a new secret holding a placeholder (no session) until a scimsession is put into it
+   * @default - a new secret holding a placeholder; the tasks start once a scimsession is put into it
    */
   readonly sessionSecret?: secretsmanager.ISecret;
 
@@ -251,8 +251,9 @@ export class ScimBridge extends Construct {
     if (props.sessionSecret) {
       this.sessionSecret = props.sessionSecret;
     } else {
-      // No value goes into the template: Secrets Manager generates a placeholder that is not a scimsession,
-      // so the first tasks start (liveness passes, /health reports no session) until one is pushed.
+      // No value goes into the template: Secrets Manager generates a placeholder that is not a scimsession.
+      // The bridge will not start on it, so the operator pushes the real one while the database is created
+      // (the service waits for the database); docs/aws.md also shows creating the secret before the deploy.
       const secret = new secretsmanager.Secret(this, 'SessionSecret', {
         description: `scimsession of the SCIM bridge at ${props.domainName}; put one with: scim-bridge session push-aws`,
         generateSecretString: {
