@@ -353,6 +353,8 @@ export class ScimBridge extends Construct {
       [BRIDGE_ENV.databaseUrl]: databaseUrl,
       // The ARN is not secret: the bridge re-reads the secret through it to follow a token rotation.
       [BRIDGE_ENV.sessionAwsSecretArn]: this.sessionSecret.secretArn,
+      // The SDK client in the bridge needs a region to call Secrets Manager; do not rely on the platform's.
+      AWS_REGION: stack.region,
     };
     if (p.allowedDomains.length > 0) environment[BRIDGE_ENV.allowedDomains] = p.allowedDomains.join(',');
     if (props.logLevel) environment[BRIDGE_ENV.logLevel] = props.logLevel;

@@ -104,6 +104,7 @@ describe('ScimBridge with default props', () => {
     it('passes the secret ARN (not its value) so the bridge can re-read it for rotation', () => {
       const container = only(t, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions[0];
       expect(container.Environment).toContainEqual({ Name: BRIDGE_ENV.sessionAwsSecretArn, Value: { Ref: sessionSecretId(t) } });
+      expect(container.Environment).toContainEqual({ Name: 'AWS_REGION', Value: 'eu-west-1' });
     });
 
     it('holds no plaintext secret anywhere in the template', () => {
