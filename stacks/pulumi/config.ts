@@ -95,7 +95,9 @@ export function scimSession(cfg: pulumi.Config): pulumi.Output<string> | undefin
 
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   // Tests mark keys secret with pulumi.runtime.setAllConfig(values, secretKeys), as the engine does.
-  return pulumi.runtime.isConfigSecret(`${cfg.name}:${key}`);
+  // isConfigSecret is exported at run time but missing from the published type definitions.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return runtime.isConfigSecret(`${cfg.name}:${key}`);
 }
 
 /** Image to run: a given reference (pipelines that build separately) or undefined to build from bridge/. */
