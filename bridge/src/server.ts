@@ -59,7 +59,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     onReloadError: (error) => app?.log.warn({ source: source.description, reason: error.message }, 'scimsession reload failed; keeping the last good one'),
   });
   try {
-    await session.start();
+    if (source.tolerateInvalidAtStart) {
+      // A freshly deployed secret may still hold its placeholder: serve /ping, answer /health with 503 and
+      // keep polling until a real scimsession arrives, instead of crash-looping the deployment.
+      await session.startPolling();
+    } else {
+      await session.start();
+    }
     await store.migrate();
   } catch (error) {
     session.stop();

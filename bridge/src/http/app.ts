@@ -3,7 +3,7 @@
  * responses; every error becomes a SCIM error body with the right status.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../constructs/contract';
 import type { Directory } from '../directory/directory';
 import { ScimError, badRequest } from '../scim/errors';
@@ -61,7 +61,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
             redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
-    disableRequestLogging: true,
+    // One log line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     trustProxy: true,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
@@ -72,8 +73,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
 
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser(['application/scim+json'], { parseAs: 'string', bodyLimit }, parseJson);
+  // Prototype-poisoning-safe JSON; an empty body (Entra sends a content type on DELETE) is no body.
+  const strictJson = app.getDefaultJsonParser('error', 'error');
+  const parseJson: typeof strictJson = (request, body, done) => (body === '' ? done(null, undefined) : strictJson(request, body, done));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string', bodyLimit }, parseJson);
   // Some clients send JSON with another or no content type; SCIM bodies are JSON whatever the header says.
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, parseJson);
 

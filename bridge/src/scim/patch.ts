@@ -115,7 +115,11 @@ class Patcher {
   }
 
   private applyAt(op: PatchOpName, path: PatchPath, value: unknown, text: string, pathless = false): void {
-    // A bare schema URN: the value holds that extension's attributes.
+    // A bare schema URN (`urn:…:enterprise:2.0:User`): the value holds that extension's attributes.
+    const bareUrn = path.ref.uri && !path.ref.sub && !path.filter
+      ? schemasFor(this.kind).extensions.find((e) => e.id.toLowerCase() === `${path.ref.uri}:${path.ref.attr}`.toLowerCase())
+      : undefined;
+    if (bareUrn) path = { ref: { uri: bareUrn.id, attr: '' } };
     if (!path.ref.attr && path.ref.uri) {
       if (op === 'remove') {
         delete this.doc[this.extensionId(path.ref.uri, text)];
@@ -231,7 +235,8 @@ class Patcher {
     if (!matched.length) {
       const template = equalityTemplate(filter);
       if (!template) throw badRequest('noTarget', `"${text}" matches no value`);
-      const created = coerceAttribute(def, { ...template, ...(subDef ? { [subDef.name]: value } : isObject(value) ? value : { value }) }, text) as unknown[];
+      const given: Record<string, unknown> = subDef ? { [subDef.name]: value } : isObject(value) ? value : { value };
+      const created = coerceAttribute(def, { ...template, ...given }, text) as Record<string, unknown>[] | undefined;
       items.push(...(created ?? []));
     } else if (subDef) {
       const coerced = coerceAttribute(subDef, value, text);

@@ -14,6 +14,8 @@ export interface SessionSource {
   load(): Promise<string>;
   /** How often to look for a new version, in ms; 0 never. */
   readonly pollMs: number;
+  /** Start serving (unhealthy) when the first load fails, and keep polling: for secrets a deploy fills in later. */
+  readonly tolerateInvalidAtStart?: boolean;
 }
 
 export function fileSource(path: string, pollMs = 2000): SessionSource {
@@ -39,6 +41,7 @@ export function awsSecretSource(secretArn: string, pollMs = 60_000): SessionSour
   return {
     description: `AWS Secrets Manager secret ${secretArn}`,
     pollMs,
+    tolerateInvalidAtStart: true,
     load: async () => {
       const { readSessionFromAwsSecret } = await import('./aws-secrets');
       return (await readSessionFromAwsSecret({ secretId: secretArn })).session;
@@ -81,6 +84,17 @@ export class SessionHolder {
       this.timer = setInterval(() => void this.poll(), this.source.pollMs);
       this.timer.unref();
     }
+  }
+
+  /** Like start(), but a failed first load leaves the holder unloaded (health 503) and polling. */
+  async startPolling(): Promise<void> {
+    try {
+      await this.reload();
+    } catch (error) {
+      this.events.onReloadError?.(error as Error);
+    }
+    this.timer = setInterval(() => void this.poll(), this.session ? this.source.pollMs : Math.min(this.source.pollMs, 10_000));
+    this.timer.unref();
   }
 
   private async poll(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_SIZING } from '../../../constructs/contract';
 import { ConfigError } from '../config';
 import type { Dialect } from './sql-filter';
@@ -148,30 +149,36 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
  * `require` for any host that is not loopback or a Unix socket.
  */
 export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
-  let parsed: URL;
+  // sslmode is read here with libpq's meaning; the driver's own reading treats `require` as `verify-full`.
+  const sslmodeParam = /[?&]sslmode=([^&]*)/i.exec(url)?.[1];
+  const withoutSslmode = url.replace(/([?&])sslmode=[^&]*(&?)/i, (_m, lead: string, tail: string) => (tail ? lead : '')).replace(/[?&]$/, '');
+  let parsed: ReturnType<typeof parseConnectionString>;
   try {
-    parsed = new URL(url);
+    parsed = parseConnectionString(withoutSslmode);
   } catch {
     throw new ConfigError('SCIM_DATABASE_URL is not a valid postgres:// URL');
   }
-  const sslmode = (parsed.searchParams.get('sslmode') ?? env.PGSSLMODE ?? '').toLowerCase();
-  const socketHost = parsed.searchParams.get('host');
-  const host = socketHost ?? (decodeURIComponent(parsed.hostname) || env.PGHOST || 'localhost');
-  parsed.searchParams.delete('sslmode');
+  if (parsed.port && !/^\d{1,5}$/.test(parsed.port)) throw new ConfigError(`SCIM_DATABASE_URL has an invalid port "${parsed.port}"`);
+  const host = parsed.host || env.PGHOST || 'localhost';
   const local = host.startsWith('/') || LOOPBACK.test(host);
-  const mode = sslmode || (local ? 'disable' : 'require');
+  const mode = (sslmodeParam ?? env.PGSSLMODE ?? (local ? 'disable' : 'require')).toLowerCase();
   const modes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
   if (!modes.includes(mode)) throw new ConfigError(`sslmode must be one of ${modes.join(', ')} (got "${mode}")`);
   const rootCert = env.PGSSLROOTCERT ? readFileSync(env.PGSSLROOTCERT, 'utf8') : undefined;
   const ssl =
-    mode === 'disable' || mode === 'allow' || mode === 'prefer' && local
+    mode === 'disable' || mode === 'allow' || (mode === 'prefer' && local)
       ? false
       : mode === 'verify-ca' || mode === 'verify-full'
         ? { rejectUnauthorized: true, ...(rootCert ? { ca: rootCert } : {}), ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) }
         : { rejectUnauthorized: false };
   const max = Number(env.SCIM_DATABASE_POOL_SIZE || BRIDGE_SIZING.databasePoolSize);
   return {
-    connectionString: parsed.toString(),
+    // Whatever the URL leaves out, pg fills from PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
+    host: parsed.host || undefined,
+    port: parsed.port ? Number(parsed.port) : undefined,
+    user: parsed.user || undefined,
+    password: parsed.password || undefined,
+    database: parsed.database || undefined,
     ssl,
     max: Number.isInteger(max) && max > 0 ? max : BRIDGE_SIZING.databasePoolSize,
     idleTimeoutMillis: 30_000,

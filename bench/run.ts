@@ -1,0 +1,168 @@
+/**
+ * The benchmark (`npm run bench`): the bundled bridge on this machine, each figure beside a bare node:http
+ * server measured in the same run. Embedded store always; PostgreSQL too when SCIM_TEST_POSTGRES_URL is set
+ * (e.g. `source .ci/postgres.sh && npm run bench`). Prints a Markdown report; see BENCHMARKS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type autocannon from 'autocannon';
+import { Client } from 'pg';
+import { BUNDLE, ROOT, type LoadResult, load, memoryOf, seed, startBaseline, startBridge, userName } from './lib';
+
+const PORT = 39_402;
+const lines: string[] = [];
+const say = (line: string) => {
+  lines.push(line);
+  process.stdout.write(line + '\n');
+};
+const row = (name: string, r: LoadResult, base?: LoadResult) =>
+  say(`| ${name} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${base ? (r.rps / base.rps).toFixed(2) : ''} | ${r.non2xx + r.errors} |`);
+
+function lookupRequests(bridgeToken: string, users: number) {
+  let i = 0;
+  return {
+    headers: { authorization: `Bearer ${bridgeToken}` },
+    requests: [
+      {
+        setupRequest: (req: autocannon.Request) => {
+          i = (i * 7919 + 1) % users; // spread look-ups over the whole directory
+          return { ...req, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName(i)}"`)}` };
+        },
+      },
+    ],
+  };
+}
+
+function createRequests(token: string, prefix: string) {
+  let i = 0;
+  return {
+    method: 'POST' as const,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+    requests: [
+      {
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          path: '/scim/v2/Users',
+          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `${prefix}${i++}@bench.example.com`, name: { givenName: 'New', familyName: 'Person' }, active: true }),
+        }),
+      },
+    ],
+  };
+}
+
+async function freshPostgres(base: string): Promise<string> {
+  const name = `scim_bench_${Date.now()}`;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), 'scim-bench-'));
+  say(`# Benchmark run ${new Date().toISOString()}`);
+  say(`Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}`);
+  say('');
+  say('| scenario | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
+  say('|---|---|---|---|---|---|');
+
+  const baseline = await startBaseline(PORT);
+  const bare = await load({ url: `http://127.0.0.1:${PORT}/scim/v2/Users` });
+  baseline.kill();
+  row('bare node:http, fixed JSON body (32 connections)', bare);
+
+  // ---- embedded store ----
+  const small = `sqlite:${join(dir, 'small.db')}`;
+  await seed(small, 0, 1_000);
+  let bridge = await startBridge(small, PORT);
+  const lookup1k = await load({ url: bridge.url, ...lookupRequests(bridge.token, 1_000) });
+  row('SQLite: GET /Users?filter=userName eq, 1k users', lookup1k, bare);
+  await bridge.stop();
+
+  const large = `sqlite:${join(dir, 'large.db')}`;
+  const seeded = await seed(large, 0, 100_000, 50_000);
+  bridge = await startBridge(large, PORT);
+  const lookup100k = await load({ url: bridge.url, ...lookupRequests(bridge.token, 100_000) });
+  row('SQLite: GET /Users?filter=userName eq, 100k users', lookup100k, bare);
+  const creates = await load({ url: bridge.url, ...createRequests(bridge.token, 'new-'), connections: 16, duration: 6 });
+  row('SQLite: POST /Users (16 connections)', creates, bare);
+  // One member at a time into the 50,000-member group, as an identity provider does after an assignment.
+  let next = 50_000;
+  const addMember = await load({
+    url: bridge.url,
+    connections: 1,
+    amount: 2_000,
+    duration: undefined,
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/scim+json' },
+    requests: [
+      {
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          path: `/scim/v2/Groups/${seeded.groupId}`,
+          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: seeded.userIds[next++] }] }] }),
+        }),
+      },
+    ],
+  });
+  row('SQLite: PATCH add 1 member to the 50k group (1 connection)', addMember);
+  const memory = memoryOf(bridge.process.pid!);
+  await bridge.stop();
+
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const b = await startBridge(large, PORT);
+    starts.push(b.startMs);
+    await b.stop();
+  }
+  starts.sort((a, b) => a - b);
+  say('');
+  say(`- Latency at 100k users vs 1k users (p50): ${(lookup100k.p50 / Math.max(lookup1k.p50, 0.001)).toFixed(2)}x; requests/s ratio ${(lookup100k.rps / lookup1k.rps).toFixed(2)}`);
+  say(`- Process start to /health 200 on the 100k-user store: median ${starts[2].toFixed(0)} ms (min ${starts[0].toFixed(0)}, max ${starts[4].toFixed(0)})`);
+  say(`- Resident memory after the load above: ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB)`);
+
+  // ---- PostgreSQL ----
+  const pgBase = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
+  if (pgBase) {
+    say('');
+    say('| PostgreSQL on loopback | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
+    say('|---|---|---|---|---|---|');
+    const pg = await freshPostgres(pgBase);
+    await seed(pg, 0, 100_000);
+    const one = await startBridge(pg, PORT);
+    const pgLookup = await load({ url: one.url, ...lookupRequests(one.token, 100_000) });
+    row('PostgreSQL: GET /Users?filter=userName eq, 100k users, 1 bridge', pgLookup, bare);
+    const pgCreate = await load({ url: one.url, ...createRequests(one.token, 'pg1-'), connections: 16, duration: 6 });
+    row('PostgreSQL: POST /Users, 1 bridge (16 connections)', pgCreate, bare);
+    const two = await startBridge(pg, PORT + 1);
+    const [a, b] = await Promise.all([
+      load({ url: one.url, ...lookupRequests(one.token, 100_000), connections: 16 }),
+      load({ url: two.url, ...lookupRequests(two.token, 100_000), connections: 16 }),
+    ]);
+    say(`| PostgreSQL: GET lookups, 2 bridges sharing the database | ${(a.rps + b.rps).toLocaleString('en')} | ${a.p50}/${b.p50} | ${a.p99}/${b.p99} | ${((a.rps + b.rps) / bare.rps).toFixed(2)} | ${a.non2xx + b.non2xx + a.errors + b.errors} |`);
+    const [c, d] = await Promise.all([
+      load({ url: one.url, ...createRequests(one.token, 'pg2a-'), connections: 8, duration: 6 }),
+      load({ url: two.url, ...createRequests(two.token, 'pg2b-'), connections: 8, duration: 6 }),
+    ]);
+    say(`| PostgreSQL: POST /Users, 2 bridges sharing the database | ${(c.rps + d.rps).toLocaleString('en')} | ${c.p50}/${d.p50} | ${c.p99}/${d.p99} | ${((c.rps + d.rps) / bare.rps).toFixed(2)} | ${c.non2xx + d.non2xx + c.errors + d.errors} |`);
+    say('');
+    say(`- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`);
+    await one.stop();
+    await two.stop();
+  }
+
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), lines.join('\n') + '\n');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+/**
+ * A fresh PostgreSQL database per suite on the server .ci/run starts (SCIM_TEST_POSTGRES_URL).
+ * In CI the PostgreSQL suites must run: a missing server fails them instead of skipping.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { Client } from 'pg';
+
+export const POSTGRES_URL = process.env.SCIM_TEST_POSTGRES_URL;
+
+export function describePostgres(name: string, body: () => void): void {
+  if (POSTGRES_URL) {
+    describe(name, body);
+  } else if (process.env.CI) {
+    describe(name, () => {
+      it('needs PostgreSQL (SCIM_TEST_POSTGRES_URL); .ci/run starts one', () => {
+        throw new Error('SCIM_TEST_POSTGRES_URL is not set in CI: the PostgreSQL suites cannot be skipped');
+      });
+    });
+  } else {
+    // eslint-disable-next-line jest/no-disabled-tests
+    describe.skip(`${name} (set SCIM_TEST_POSTGRES_URL, e.g. source .ci/postgres.sh)`, body);
+  }
+}
+
+/** Creates an empty database and returns its URL. */
+export async function freshDatabase(): Promise<string> {
+  const name = `scim_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function pgCtl(...args: string[]): void {
+  const bin = process.env.SCIM_TEST_PGBIN;
+  const data = process.env.SCIM_TEST_PGDATA;
+  if (!bin || !data) throw new Error('SCIM_TEST_PGBIN and SCIM_TEST_PGDATA are needed to stop and start PostgreSQL');
+  const command = [`${bin}/pg_ctl`, '-D', data, '-w', ...args];
+  if (process.getuid?.() === 0) execFileSync('runuser', ['-u', 'postgres', '--', ...command], { stdio: 'ignore' });
+  else execFileSync(command[0], command.slice(1), { stdio: 'ignore' });
+}
+
+export const canRestartPostgres = () => Boolean(process.env.SCIM_TEST_PGBIN && process.env.SCIM_TEST_PGDATA);
+
+export function stopPostgres(): void {
+  pgCtl('-m', 'fast', 'stop');
+}
+
+export function startPostgres(): void {
+  const port = new URL(POSTGRES_URL!).port;
+  pgCtl('-l', `${process.env.SCIM_TEST_PGDATA}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start');
+}
