@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
 
 export const POSTGRES_URL = process.env.SCIM_TEST_POSTGRES_URL;
@@ -56,4 +57,45 @@ export function stopPostgres(): void {
 export function startPostgres(): void {
   const port = new URL(POSTGRES_URL!).port;
   pgCtl('-l', `${process.env.SCIM_TEST_PGDATA}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start');
+}
+
+export interface PrivateCluster {
+  readonly url: string;
+  stop(): void;
+  start(): void;
+  destroy(): void;
+}
+
+/**
+ * A PostgreSQL server of the test's own (initdb in a temp dir, its own port), for tests that stop and
+ * start the server without disturbing the suites sharing SCIM_TEST_POSTGRES_URL.
+ */
+export function privateCluster(port: number): PrivateCluster {
+  const bin = process.env.SCIM_TEST_PGBIN;
+  if (!bin) throw new Error('SCIM_TEST_PGBIN is needed (source .ci/postgres.sh)');
+  const data = mkdtempSync('/tmp/scim-bridge-private-pg-');
+  const root = process.getuid?.() === 0;
+  const asPg = (command: string, args: string[]) =>
+    root ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'ignore' }) : execFileSync(command, args, { stdio: 'ignore' });
+  if (root) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    chownSync(data, uid, uid);
+  }
+  asPg(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
+  const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start']);
+  const stop = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', 'fast', 'stop']);
+  start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    destroy: () => {
+      try {
+        stop();
+      } catch {
+        /* already stopped */
+      }
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
 }
