@@ -1,0 +1,66 @@
+/**
+ * Image references mapped to App Platform's image fields, Docker credential decoding, and the component's own
+ * argument checks (used without the stack).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { ScimBridgeDigitalOcean, dockerLogin, parseImageReference } from '../../constructs/digitalocean';
+
+const DIGEST = `sha256:${'12'.repeat(32)}`;
+
+describe('parseImageReference', () => {
+  test.each([
+    ['ghcr.io/acme/scim-bridge:1.2.3', { registryType: 'GHCR', registry: 'acme', repository: 'scim-bridge', tag: '1.2.3' }],
+    ['ghcr.io/acme/tools/scim-bridge:1.2.3', { registryType: 'GHCR', registry: 'acme', repository: 'tools/scim-bridge', tag: '1.2.3' }],
+    [`ghcr.io/acme/scim-bridge@${DIGEST}`, { registryType: 'GHCR', registry: 'acme', repository: 'scim-bridge', digest: DIGEST }],
+    ['acme/scim-bridge', { registryType: 'DOCKER_HUB', registry: 'acme', repository: 'scim-bridge', tag: 'latest' }],
+    ['docker.io/acme/scim-bridge:2', { registryType: 'DOCKER_HUB', registry: 'acme', repository: 'scim-bridge', tag: '2' }],
+    ['nginx:1.27', { registryType: 'DOCKER_HUB', registry: 'library', repository: 'nginx', tag: '1.27' }],
+    ['registry.digitalocean.com/acme/scim-bridge:3', { registryType: 'DOCR', repository: 'scim-bridge', tag: '3' }],
+  ])('%s', (ref, expected) => {
+    expect(parseImageReference(ref)).toEqual(expected);
+  });
+
+  test.each([
+    ['quay.io/acme/scim-bridge:1', /quay.io, which App Platform cannot pull from/],
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com/scim-bridge:1', /cannot pull from/],
+    ['ghcr.io/scim-bridge:1', /ghcr.io\/<owner>\/<repository>/],
+    ['registry.digitalocean.com/scim-bridge', /registry.digitalocean.com\/<registry>\/<repository>/],
+    ['acme/scim-bridge@sha256:abc', /malformed digest/],
+    ['Acme/Scim-Bridge:1', /is not an image reference/],
+  ])('rejects %s', (ref, message) => {
+    expect(() => parseImageReference(ref)).toThrow(message);
+  });
+});
+
+describe('dockerLogin', () => {
+  const config = (auth: string) => JSON.stringify({ auths: { 'registry.digitalocean.com': { auth } } });
+
+  test('decodes user:password (the password may hold colons)', () => {
+    const auth = Buffer.from('me@example.com:tok:en').toString('base64');
+    expect(dockerLogin(config(auth), 'registry.digitalocean.com')).toEqual({ username: 'me@example.com', password: 'tok:en' });
+  });
+
+  test('fails clearly when the server is missing', () => {
+    expect(() => dockerLogin(config('eDp5'), 'ghcr.io')).toThrow('no login for ghcr.io');
+  });
+});
+
+describe('component arguments are checked without the stack', () => {
+  beforeAll(() => {
+    pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, 'p', 's', false);
+  });
+  const base = { scimSession: pulumi.secret('{}'), region: 'ams3', domain: 'scim.example.com', alertEmails: ['ops@example.com'] };
+
+  test.each([
+    [{ instanceSize: 'apps-s-1vcpu-2gb' }, /^ScimBridgeDigitalOcean b: instanceSize is a shared-CPU size/],
+    [{ minReplicas: 0 }, /^ScimBridgeDigitalOcean b: minReplicas must be a whole number from 1/],
+    [{ minReplicas: 3, maxReplicas: 2 }, /^ScimBridgeDigitalOcean b: maxReplicas must be a whole number from minReplicas \(3\)/],
+    [{ alertEmails: [] }, /^ScimBridgeDigitalOcean b: alertEmails must name at least one email address/],
+    [{ dnsZone: 'example.net' }, /^ScimBridgeDigitalOcean b: dnsZone must contain domain/],
+    [{ image: 'quay.io/a/b:1' }, /^ScimBridgeDigitalOcean b: image is on quay.io/],
+    [{ imageCredentials: 'u:p' }, /^ScimBridgeDigitalOcean b: imageCredentials applies only to a given Docker Hub or GHCR image/],
+    [{ region: 'nyc' }, /^ScimBridgeDigitalOcean b: region must be a datacenter slug/],
+  ])('%j', (change, message) => {
+    expect(() => new ScimBridgeDigitalOcean('b', { ...base, ...change })).toThrow(message);
+  });
+});
