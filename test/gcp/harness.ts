@@ -155,7 +155,15 @@ export const BASE: Record<string, string> = { domain: DOMAIN, scimSession: SESSI
  * Sets the stack configuration, loads a fresh copy of the program and runs deploy(). Throws what deploy() throws
  * (configuration errors).
  */
-export async function runGcpStack(settings: StackSettings): Promise<Run> {
+export function runGcpStack(settings: StackSettings): Promise<Run> {
+  return runProgram(settings, () => require('../../stacks/pulumi/gcp').deploy());
+}
+
+/**
+ * Runs any program (it must `require` what it uses, so it gets this run's fresh modules) under the same mocks and
+ * configuration as the stack.
+ */
+export async function runProgram(settings: StackSettings, program: () => Record<string, unknown>): Promise<Run> {
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const dependencies = new Map<string, string[]>();
@@ -207,7 +215,7 @@ export async function runGcpStack(settings: StackSettings): Promise<Run> {
     }
     for (const [k, v] of Object.entries(settings.config)) values[`scim-bridge:${k}`] = v;
     pulumi.runtime.setAllConfig(values, (settings.secretKeys ?? ['scimSession']).map((k) => `scim-bridge:${k}`));
-    outputs = require('../../stacks/pulumi/gcp').deploy();
+    outputs = program();
   });
 
   const resolved: Record<string, any> = {};
