@@ -5,8 +5,11 @@ import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../constructs/cont
 import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
 import { buildApp } from './http/app';
+import { BridgeMetrics, instrumentStore } from './ops/metrics';
+import { startEventRetention } from './ops/retention';
+import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
-import { SessionHolder, fileSource, sessionSourceFromEnv } from './session/source';
+import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
 import { openStore } from './store/open';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
@@ -16,6 +19,10 @@ export interface ServeOptions {
   readonly local?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly print?: (line: string) => void;
+  /** Where the scimsession comes from, instead of the environment (embedding, tests). */
+  readonly sessionSource?: SessionSource;
+  /** Longest wait for in-flight requests on stop, in ms. @default BRIDGE_SIZING.shutdownGraceSeconds less 2 s */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface RunningBridge {
@@ -41,8 +48,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const env = options.env ?? process.env;
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
   const config = readConfig(env);
+  const ops = readOpsSettings(env);
+  const startedAt = new Date();
 
-  let source = sessionSourceFromEnv(env);
+  let source = options.sessionSource ?? sessionSourceFromEnv(env);
   if (!source) {
     if (!options.local) {
       throw new ConfigError(
@@ -52,7 +61,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     source = fileSource(createLocalSession(print));
   }
 
-  const store = await openStore(config.databaseUrl, env);
+  const metrics = new BridgeMetrics();
+  const rawStore = await openStore(config.databaseUrl, env);
+  const store = instrumentStore(rawStore, metrics);
   let app: ReturnType<typeof buildApp> | undefined;
   const session = new SessionHolder(source, {
     onReload: (tokens) => app?.log.info({ tokens, source: source.description }, 'scimsession reloaded'),
@@ -79,8 +90,21 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     session,
     version: VERSION,
     logLevel: config.logLevel,
+    metrics,
+    metricsRequireToken: ops.metricsRequireToken,
+    maxConcurrentRequests: ops.maxConcurrentRequests,
+    eventRetentionDays: ops.eventRetentionDays,
+    startedAt,
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    session.stop();
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -94,13 +118,26 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     print(`  store:          ${config.databaseUrl}`);
   }
 
+  const graceMs = options.shutdownGraceMs ?? BRIDGE_SIZING.shutdownGraceSeconds * 1000 - 2000;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       session.stop();
-      // close() stops accepting and waits for in-flight requests; the bound keeps a stuck client from holding the exit.
-      const bound = new Promise<void>((done) => setTimeout(done, BRIDGE_SIZING.shutdownGraceSeconds * 1000 - 2000).unref());
-      await Promise.race([app!.close(), bound]);
+      // close() stops accepting and waits for in-flight requests; the bound (under the platform's grace
+      // period) keeps a stuck client from holding the exit, and then its connection is cut.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'timeout'>((done) => {
+        timer = setTimeout(done, graceMs, 'timeout');
+      });
+      const closed = app!.close();
+      const outcome = await Promise.race([closed.then(() => 'closed' as const), bound]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        app!.log.warn({ graceMs }, 'shutdown grace period over; closing the connections still open');
+        app!.server.closeAllConnections();
+        await closed.catch(() => undefined);
+      }
+      await stopRetention();
       await store.close();
     })());
   return { url, port, stop };

@@ -1,0 +1,206 @@
+/**
+ * What the bridge measures about itself: Prometheus metrics on a registry of its own (so several bridges can
+ * live in one process, as in tests), plus the small in-memory views the status page shows. Everything here
+ * is per replica: a deployment with three replicas has three of each.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProvisioningEvent, Store, StoreTx } from '../store/types';
+
+const PREFIX = 'scim_bridge_';
+
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route'>;
+  readonly storeDuration: Histogram<'operation'>;
+  readonly events: Counter<'action' | 'outcome'>;
+  readonly rates = new RateWindow();
+  readonly clients = new ClientTracker();
+
+  constructor() {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: `${PREFIX}http_requests_total`,
+      help: 'HTTP requests answered, by route pattern, method and status code',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'Time to answer an HTTP request, by route pattern',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
+    this.storeDuration = new Histogram({
+      name: `${PREFIX}store_operation_duration_seconds`,
+      help: 'Time spent in the store, by operation (a write request is one transaction)',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    });
+    this.events = new Counter({
+      name: `${PREFIX}provisioning_events_total`,
+      help: 'Provisioning events recorded, by action and outcome',
+      labelNames: ['action', 'outcome'],
+      registers,
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** Called once per answered request; probes and scrapes stay out of the status page's rates. */
+  observeRequest(route: string, method: string, status: number, ms: number, rated = true): void {
+    this.httpRequests.inc({ route, method, status });
+    this.httpDuration.observe({ route }, ms / 1000);
+    if (rated) this.rates.add(status);
+  }
+
+  countEvent(event: Pick<ProvisioningEvent, 'action' | 'outcome'>): void {
+    this.events.inc({ action: event.action, outcome: event.outcome });
+  }
+}
+
+/** Requests and errors over the last five minutes, in ten-second buckets: cheap enough for every request. */
+export class RateWindow {
+  static readonly BUCKET_MS = 10_000;
+  static readonly BUCKETS = 30;
+  private readonly stamps = new Float64Array(RateWindow.BUCKETS);
+  private readonly requests = new Uint32Array(RateWindow.BUCKETS);
+  private readonly clientErrors = new Uint32Array(RateWindow.BUCKETS);
+  private readonly serverErrors = new Uint32Array(RateWindow.BUCKETS);
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  add(status: number): void {
+    const slot = Math.floor(this.now() / RateWindow.BUCKET_MS);
+    const i = slot % RateWindow.BUCKETS;
+    if (this.stamps[i] !== slot) {
+      this.stamps[i] = slot;
+      this.requests[i] = 0;
+      this.clientErrors[i] = 0;
+      this.serverErrors[i] = 0;
+    }
+    this.requests[i]++;
+    if (status >= 500) this.serverErrors[i]++;
+    else if (status >= 400) this.clientErrors[i]++;
+  }
+
+  summary(): { windowSeconds: number; requests: number; clientErrors: number; serverErrors: number; requestsPerMinute: number } {
+    const current = Math.floor(this.now() / RateWindow.BUCKET_MS);
+    let requests = 0;
+    let clientErrors = 0;
+    let serverErrors = 0;
+    for (let i = 0; i < RateWindow.BUCKETS; i++) {
+      if (current - this.stamps[i] >= RateWindow.BUCKETS) continue;
+      requests += this.requests[i];
+      clientErrors += this.clientErrors[i];
+      serverErrors += this.serverErrors[i];
+    }
+    const windowSeconds = (RateWindow.BUCKETS * RateWindow.BUCKET_MS) / 1000;
+    return { windowSeconds, requests, clientErrors, serverErrors, requestsPerMinute: Math.round((requests / windowSeconds) * 60 * 10) / 10 };
+  }
+}
+
+export interface ClientSeen {
+  readonly agent: string;
+  readonly at: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly requests: number;
+}
+
+/**
+ * The last request of each identity provider, told apart by User-Agent. Only clients that once presented a
+ * valid token get an entry (scanners with random agents cannot push the real identity provider out), and
+ * there are at most a few dozen.
+ */
+export class ClientTracker {
+  static readonly MAX_CLIENTS = 32;
+  private readonly seen = new Map<string, ClientSeen>();
+
+  record(agent: string, method: string, path: string, status: number, authenticated: boolean): void {
+    const previous = this.seen.get(agent);
+    if (!previous && !authenticated) return;
+    if (previous) this.seen.delete(agent); // re-insert: the Map's order is recency
+    this.seen.set(agent, { agent, at: new Date().toISOString(), method, path, status, requests: (previous?.requests ?? 0) + 1 });
+    if (this.seen.size > ClientTracker.MAX_CLIENTS) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  /** Most recent first. */
+  list(): ClientSeen[] {
+    return [...this.seen.values()].reverse();
+  }
+}
+
+/**
+ * The store, timed: each call outside a transaction is one observation under its method name, and a whole
+ * transaction is one under `transaction` (timing each statement inside would cost more than it tells).
+ * Events count once their transaction commits.
+ */
+export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
+  const timed = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const done = () => metrics.storeDuration.observe({ operation }, (performance.now() - started) / 1000);
+    const result = call();
+    result.then(done, done);
+    return result;
+  };
+  const wrapper: Store = {
+    get kind() {
+      return store.kind;
+    },
+    migrate: () => store.migrate(),
+    close: () => store.close(),
+    ping: () => timed('ping', () => store.ping()),
+    counts: () => timed('counts', () => store.counts()),
+    listEvents: (query) => timed('listEvents', () => store.listEvents(query)),
+    pruneEvents: (olderThan) => timed('pruneEvents', () => store.pruneEvents(olderThan)),
+    transaction: (work) =>
+      timed('transaction', async () => {
+        const recorded: ProvisioningEvent[] = [];
+        const result = await store.transaction((tx) => work(countingTx(tx, recorded)));
+        for (const event of recorded) metrics.countEvent(event);
+        return result;
+      }),
+    recordEvent: async (event) => {
+      await timed('recordEvent', () => store.recordEvent(event));
+      metrics.countEvent(event);
+    },
+    getUser: (id) => timed('getUser', () => store.getUser(id)),
+    findUserByUserName: (userName) => timed('findUserByUserName', () => store.findUserByUserName(userName)),
+    insertUser: (user) => timed('insertUser', () => store.insertUser(user)),
+    updateUser: (user, version) => timed('updateUser', () => store.updateUser(user, version)),
+    deleteUser: (id) => timed('deleteUser', () => store.deleteUser(id)),
+    queryUsers: (query) => timed('queryUsers', () => store.queryUsers(query)),
+    groupsOfUsers: (ids) => timed('groupsOfUsers', () => store.groupsOfUsers(ids)),
+    getGroup: (id) => timed('getGroup', () => store.getGroup(id)),
+    findGroupByName: (name) => timed('findGroupByName', () => store.findGroupByName(name)),
+    insertGroup: (group) => timed('insertGroup', () => store.insertGroup(group)),
+    updateGroup: (group, version) => timed('updateGroup', () => store.updateGroup(group, version)),
+    deleteGroup: (id) => timed('deleteGroup', () => store.deleteGroup(id)),
+    queryGroups: (query) => timed('queryGroups', () => store.queryGroups(query)),
+    membersOfGroups: (ids) => timed('membersOfGroups', () => store.membersOfGroups(ids)),
+    addMembers: (id, ids) => timed('addMembers', () => store.addMembers(id, ids)),
+    removeMembers: (id, ids) => timed('removeMembers', () => store.removeMembers(id, ids)),
+    removeAllMembers: (id) => timed('removeAllMembers', () => store.removeAllMembers(id)),
+    existingUserIds: (ids) => timed('existingUserIds', () => store.existingUserIds(ids)),
+  };
+  return wrapper;
+}
+
+/** The transaction handle with recordEvent noted; everything else goes straight through. */
+function countingTx(tx: StoreTx, recorded: ProvisioningEvent[]): StoreTx {
+  return new Proxy(tx, {
+    get(target, property, receiver) {
+      if (property === 'recordEvent') {
+        return async (event: ProvisioningEvent) => {
+          await target.recordEvent(event);
+          recorded.push(event);
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Operating settings read from the environment: event retention, metrics access, the concurrency bound.
+ * Kept apart from config.ts so the core configuration stays about serving SCIM.
+ */
+import { ConfigError } from '../config';
+
+export const OPS_ENV = {
+  /** Days provisioning events are kept; 0 keeps them forever. */
+  eventRetentionDays: 'SCIM_EVENT_RETENTION_DAYS',
+  /** `true` puts /metrics behind the bearer token. */
+  metricsRequireToken: 'SCIM_METRICS_REQUIRE_TOKEN',
+  /** Requests answered at once; beyond it the bridge answers 429 with Retry-After. */
+  maxConcurrentRequests: 'SCIM_MAX_CONCURRENT_REQUESTS',
+} as const;
+
+export const OPS_DEFAULTS = {
+  eventRetentionDays: 90,
+  metricsRequireToken: false,
+  maxConcurrentRequests: 256,
+  /** Failed authentications one client may make per minute before it gets 429. */
+  authFailuresPerMinute: 20,
+} as const;
+
+export interface OpsSettings {
+  readonly eventRetentionDays: number;
+  readonly metricsRequireToken: boolean;
+  readonly maxConcurrentRequests: number;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${raw}")`);
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
+}
+
+export function readOpsSettings(env: NodeJS.ProcessEnv): OpsSettings {
+  return {
+    eventRetentionDays: wholeNumber(env, OPS_ENV.eventRetentionDays, OPS_DEFAULTS.eventRetentionDays, 0),
+    metricsRequireToken: flag(env, OPS_ENV.metricsRequireToken, OPS_DEFAULTS.metricsRequireToken),
+    maxConcurrentRequests: wholeNumber(env, OPS_ENV.maxConcurrentRequests, OPS_DEFAULTS.maxConcurrentRequests, 1),
+  };
+}
