@@ -61,7 +61,7 @@ describe.each(STORE_KINDS)('a bridge killed with SIGKILL mid-burst (%s store)', 
         const res = await fetch(`${second.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&attributes=userName`, {
           headers: { authorization: `Bearer ${token}` },
         });
-        if ((await res.json()).totalResults !== 1) missing.push(userName);
+        if (((await res.json()) as { totalResults: number }).totalResults !== 1) missing.push(userName);
       }
       expect(missing).toEqual([]);
     } finally {

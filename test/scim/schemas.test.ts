@@ -158,7 +158,7 @@ describe('SCHEMAS', () => {
     expect(() => {
       userName.caseExact = true;
     }).toThrow(TypeError);
-    expect(() => (SCHEMAS as AttributeDef[][]).push([])).toThrow(TypeError);
+    expect(() => (SCHEMAS as unknown as unknown[]).push([])).toThrow(TypeError);
     expect(topLevel(USER_SCHEMA, 'userName').caseExact).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 /** Opens the store named by SCIM_DATABASE_URL: `sqlite:<path>` (embedded) or `postgres://…`. */
+import { dirname } from 'node:path';
 import { ConfigError } from '../config';
 import { SqliteStore } from './sqlite';
 import type { Store } from './types';
@@ -10,7 +11,12 @@ export async function openStore(url: string, env: NodeJS.ProcessEnv = process.en
     try {
       return SqliteStore.open(path);
     } catch (error) {
-      throw new ConfigError(`cannot open the database file ${path}: ${(error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'EEXIST' || code === 'ENOTDIR' ? `${dirname(path)} is not a directory`
+        : code === 'EACCES' || code === 'EROFS' ? `no permission to write in ${dirname(path)}`
+        : (error as Error).message;
+      throw new ConfigError(`cannot open the database file ${path}: ${reason}`);
     }
   }
   const { PostgresStore } = await import('./postgres');
