@@ -169,6 +169,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     const memoryMiB = args.memoryMiB ?? BRIDGE_SIZING.memoryMiB;
     const db = args.database ?? {};
     const databaseProtected = db.deletionProtection ?? true;
+    const keepData = databaseProtected ? 'PREVENT' : 'DELETE';
     const labels = { app: 'scim-bridge', ...args.labels };
     validate(args, { frontDoor, minReplicas, maxReplicas, concurrency, cpu });
     this.frontDoor = frontDoor;
@@ -271,7 +272,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         databaseVersion: `POSTGRES_${db.version ?? '16'}`,
         deletionProtection: databaseProtected,
         settings: {
-          // Enterprise Plus (the default for new PostgreSQL 16+ instances) has no small tiers.
+          // Enterprise Plus (which new PostgreSQL 16+ instances may default to) has no small tiers.
           edition: 'ENTERPRISE',
           tier: db.tier ?? 'db-custom-1-3840',
           availabilityType: db.highAvailability ? 'REGIONAL' : 'ZONAL',
@@ -304,13 +305,14 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     );
     this.database = new sql.Database(
       `${name}-db`,
-      { project, instance: this.sqlInstance.name, name: BRIDGE_DEFAULTS.databaseName },
+      // Destroying the instance is refused, but a database is dropped before its instance: guard it too.
+      { project, instance: this.sqlInstance.name, name: BRIDGE_DEFAULTS.databaseName, deletionPolicy: keepData },
       { parent: this },
     );
     const password = new random.RandomPassword(`${name}-db-password`, { length: 40, special: false }, { parent: this });
     this.databaseUser = new sql.User(
       `${name}-db-user`,
-      { project, instance: this.sqlInstance.name, name: BRIDGE_DEFAULTS.databaseUser, password: password.result },
+      { project, instance: this.sqlInstance.name, name: BRIDGE_DEFAULTS.databaseUser, password: password.result, deletionPolicy: keepData },
       { parent: this },
     );
     this.databasePasswordSecret = new secretmanager.Secret(

@@ -11,6 +11,8 @@ const SESSION_SECRET = `scim-bridge-${SUFFIX}-scimsession`;
 const PASSWORD_SECRET = `scim-bridge-${SUFFIX}-db-password`;
 
 const container = (run: Run) => run.one(T.service).inputs.template.containers[0];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const volumes = (run: Run): any[] => run.one(T.service).inputs.template.volumes;
 const env = (run: Run, name: string) => container(run).envs.find((e: { name: string }) => e.name === name);
 
 /** Every place a string occurs in a resource's raw inputs, and whether it arrived there as a secret. */
@@ -78,7 +80,7 @@ describe('default stack: load balancer front door, Cloud DNS zone, scimsession f
     expect(isSecretInput(version.raw.secretData)).toBe(true);
     expect(version.inputs.secretData).toBe(SESSION);
 
-    const volume = run.one(T.service).inputs.template.volumes.find((v: { name: string }) => v.secret);
+    const volume = volumes(run).find((v) => v.secret);
     expect(volume.secret).toEqual({ secret: SESSION_SECRET, items: [{ path: BRIDGE_IMAGE.sessionFileName, version: 'latest' }] });
     expect(container(run).volumeMounts).toContainEqual({ name: volume.name, mountPath: BRIDGE_IMAGE.sessionMountDir });
     expect(env(run, BRIDGE_ENV.sessionFile).value).toBe(`${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.sessionFileName}`);
@@ -136,6 +138,9 @@ describe('default stack: load balancer front door, Cloud DNS zone, scimsession f
       backupRetentionSettings: { retainedBackups: 7 },
     });
     expect(instance.settings.availabilityType).toBe('ZONAL');
+    // The database and its user would be dropped before the instance: a destroy must stop there too.
+    expect(run.one(T.sqlDatabase).inputs.deletionPolicy).toBe('PREVENT');
+    expect(run.one(T.sqlUser).inputs.deletionPolicy).toBe('PREVENT');
   });
 
   test('Cloud SQL: the bridge connects through the Cloud SQL connection socket with a generated password from Secret Manager', () => {
@@ -151,7 +156,7 @@ describe('default stack: load balancer front door, Cloud DNS zone, scimsession f
       `postgres://${BRIDGE_DEFAULTS.databaseUser}@/${BRIDGE_DEFAULTS.databaseName}?host=/cloudsql/${CONNECTION}`,
     );
     expect(env(run, BRIDGE_ENV.pgPassword)).toEqual({ name: 'PGPASSWORD', valueSource: { secretKeyRef: { secret: PASSWORD_SECRET, version: '1' } } });
-    const sqlVolume = run.one(T.service).inputs.template.volumes.find((v: { name: string }) => v.cloudSqlInstance);
+    const sqlVolume = volumes(run).find((v) => v.cloudSqlInstance);
     expect(sqlVolume.cloudSqlInstance.instances).toEqual([CONNECTION]);
     expect(container(run).volumeMounts).toContainEqual({ name: sqlVolume.name, mountPath: '/cloudsql' });
     // The password never appears in plain text anywhere.
@@ -277,7 +282,7 @@ describe('existing Secret Manager secret for the scimsession', () => {
     const grant = run.one(T.secretIam, 'scim-bridge-scimsession-access');
     expect(grant.inputs).toMatchObject({ secretId: existing, role: 'roles/secretmanager.secretAccessor', member: SA_MEMBER });
     expect(run.waitsFor(run.one(T.service), grant)).toBe(true);
-    const volume = run.one(T.service).inputs.template.volumes.find((v: { name: string }) => v.secret);
+    const volume = volumes(run).find((v) => v.secret);
     expect(volume.secret.secret).toBe(existing);
     expect(volume.secret.items[0].version).toBe('latest');
     expect(run.outputs.nextSteps).toContain(`gcloud secrets versions add ${existing}`);
@@ -324,6 +329,7 @@ describe('configuration reaches the resources', () => {
     expect(instance.settings.backupConfiguration.backupRetentionSettings.retainedBackups).toBe(30);
     expect(instance.deletionProtection).toBe(false);
     expect(instance.settings.deletionProtectionEnabled).toBe(false);
+    expect(run.one(T.sqlDatabase).inputs.deletionPolicy).toBe('DELETE');
   });
 
   test('service protection, TLS profile, allowed domains, APIs left alone', () => {
