@@ -158,6 +158,7 @@ th,td{text-align:left;padding:.375rem .75rem;border-top:1px solid var(--line);ve
 thead th{border-top:0;color:var(--muted);font-weight:600}
 td.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8125rem;word-break:break-all}
 td small{display:block;color:var(--muted)}
+td time{white-space:nowrap}
 .pager{display:flex;gap:1rem;align-items:center;margin-top:.75rem}
 .bottom{padding:1rem 1.5rem;color:var(--muted);border-top:1px solid var(--line)}
 [hidden]{display:none!important}
