@@ -379,7 +379,8 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
               startupProbe: {
                 httpGet: probeGet(BRIDGE_PATHS.readiness),
                 periodSeconds: STARTUP_PERIOD_SECONDS,
-                timeoutSeconds: Math.min(BRIDGE_PROBES.timeoutSeconds, STARTUP_PERIOD_SECONDS),
+                // Cloud Run wants the timeout below the period.
+                timeoutSeconds: Math.min(BRIDGE_PROBES.timeoutSeconds, STARTUP_PERIOD_SECONDS - 1),
                 failureThreshold: Math.ceil(BRIDGE_PROBES.startupGraceSeconds / STARTUP_PERIOD_SECONDS),
               },
               // Shallow on purpose: a database outage must not turn into instance churn.

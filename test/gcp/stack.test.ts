@@ -1,8 +1,10 @@
 /**
  * The GCP stack under Pulumi mocks: every promise of the issue checked on the inputs the engine would receive.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../constructs/contract';
-import { ACCESS_TOKEN, BASE, DB_PASSWORD, DOMAIN, IMAGE_DIGEST, LB_IP, PROJECT, REGION, Run, SESSION, SUFFIX, T, isSecretInput, runGcpStack } from './harness';
+import { ACCESS_TOKEN, BASE, DB_PASSWORD, DOMAIN, IMAGE_DIGEST, LB_IP, PROJECT, REGION, Run, SESSION, SUFFIX, T, isSecretInput, runGcpStack, runProgram } from './harness';
 
 const CONNECTION = `${PROJECT}:${REGION}:scim-bridge-${SUFFIX}`;
 const SA_EMAIL = `scim-bridge-${SUFFIX}@${PROJECT}.iam.gserviceaccount.com`;
@@ -53,6 +55,7 @@ describe('default stack: load balancer front door, Cloud DNS zone, scimsession f
     expect(c.startupProbe.httpGet).toEqual({ path: BRIDGE_PATHS.readiness, port: BRIDGE_PORT });
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(60);
     expect(c.livenessProbe.httpGet).toEqual({ path: BRIDGE_PATHS.liveness, port: BRIDGE_PORT });
+    for (const probe of [c.startupProbe, c.livenessProbe]) expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds);
     // PORT is reserved on Cloud Run (set from the container port).
     expect(env(run, BRIDGE_ENV.port)).toBeUndefined();
   });
@@ -337,5 +340,29 @@ describe('configuration reaches the resources', () => {
     expect(run.one(T.sslPolicy).inputs.profile).toBe('RESTRICTED');
     expect(env(run, BRIDGE_ENV.allowedDomains).value).toBe('example.com,example.org');
     expect(run.ofType(T.api)).toHaveLength(0);
+  });
+});
+
+describe('the Pulumi program entry point', () => {
+  test('stacks/pulumi/index.ts picks this program for scim-bridge:cloud gcp', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const run = await runProgram({ config: BASE }, () => require('../../stacks/pulumi/index'));
+    expect(run.outputs.bridgeUrl).toBe(`https://${DOMAIN}/scim/v2`);
+    expect(run.ofType(T.service)).toHaveLength(1);
+  });
+});
+
+describe('Pulumi.gcp.yaml', () => {
+  test('the example stack file is a valid configuration once the scimsession secret is set', async () => {
+    const text = readFileSync(join(__dirname, '../../Pulumi.gcp.yaml'), 'utf8');
+    // Flat `  namespace:key: value` lines under `config:` (comments skipped); enough for this file.
+    const entries = [...text.matchAll(/^ {2}([a-z-]+):([A-Za-z]+): *"?([^"#\n]*?)"? *$/gm)].map(([, ns, key, value]) => ({ ns, key, value }));
+    const provider = Object.fromEntries(entries.filter((e) => e.ns === 'gcp').map((e) => [e.key, e.value]));
+    const config = Object.fromEntries(entries.filter((e) => e.ns === 'scim-bridge').map((e) => [e.key, e.value]));
+    expect(config.cloud).toBe('gcp');
+    expect(provider).toEqual({ project: expect.any(String), region: expect.any(String) });
+    const run = await runGcpStack({ config: { ...config, scimSession: SESSION }, provider });
+    expect(run.outputs.bridgeUrl).toBe(`https://${config.domain}/scim/v2`);
+    expect(run.one(T.service).inputs.template.scaling).toEqual({ minInstanceCount: 2, maxInstanceCount: 6 });
   });
 });
