@@ -48,10 +48,19 @@ export class BridgeMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
+  // Label children cached by a plain key: prom-client would otherwise sort and hash the labels on every call.
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(value: number): void }>();
+
   /** Called once per answered request; probes and scrapes stay out of the status page's rates. */
   observeRequest(route: string, method: string, status: number, ms: number, rated = true): void {
-    this.httpRequests.inc({ route, method, status });
-    this.httpDuration.observe({ route }, ms / 1000);
+    const key = `${route} ${method} ${status}`;
+    let counter = this.requestChildren.get(key);
+    if (!counter) this.requestChildren.set(key, (counter = this.httpRequests.labels({ route, method, status })));
+    counter.inc();
+    let histogram = this.durationChildren.get(route);
+    if (!histogram) this.durationChildren.set(route, (histogram = this.httpDuration.labels({ route })));
+    histogram.observe(ms / 1000);
     if (rated) this.rates.add(status);
   }
 
@@ -110,6 +119,14 @@ export interface ClientSeen {
   readonly requests: number;
 }
 
+interface ClientEntry {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  requests: number;
+}
+
 /**
  * The last request of each identity provider, told apart by User-Agent. Only clients that once presented a
  * valid token get an entry (scanners with random agents cannot push the real identity provider out), and
@@ -117,19 +134,34 @@ export interface ClientSeen {
  */
 export class ClientTracker {
   static readonly MAX_CLIENTS = 32;
-  private readonly seen = new Map<string, ClientSeen>();
+  private readonly seen = new Map<string, ClientEntry>();
 
   record(agent: string, method: string, path: string, status: number, authenticated: boolean): void {
-    const previous = this.seen.get(agent);
-    if (!previous && !authenticated) return;
-    if (previous) this.seen.delete(agent); // re-insert: the Map's order is recency
-    this.seen.set(agent, { agent, at: new Date().toISOString(), method, path, status, requests: (previous?.requests ?? 0) + 1 });
-    if (this.seen.size > ClientTracker.MAX_CLIENTS) this.seen.delete(this.seen.keys().next().value!);
+    const entry = this.seen.get(agent);
+    if (entry) {
+      // Updated in place: this runs on every request.
+      entry.at = Date.now();
+      entry.method = method;
+      entry.path = path;
+      entry.status = status;
+      entry.requests++;
+      return;
+    }
+    if (!authenticated) return;
+    if (this.seen.size >= ClientTracker.MAX_CLIENTS) {
+      let oldest: string | undefined;
+      let oldestAt = Infinity;
+      for (const [name, e] of this.seen) if (e.at < oldestAt) [oldest, oldestAt] = [name, e.at];
+      this.seen.delete(oldest!);
+    }
+    this.seen.set(agent, { at: Date.now(), method, path, status, requests: 1 });
   }
 
   /** Most recent first. */
   list(): ClientSeen[] {
-    return [...this.seen.values()].reverse();
+    return [...this.seen]
+      .sort(([, a], [, b]) => b.at - a.at)
+      .map(([agent, e]) => ({ agent, at: new Date(e.at).toISOString(), method: e.method, path: e.path, status: e.status, requests: e.requests }));
   }
 }
 
@@ -139,9 +171,13 @@ export class ClientTracker {
  * Events count once their transaction commits.
  */
 export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
+  const children = new Map<string, { observe(value: number): void }>();
   const timed = <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    let child = children.get(operation);
+    if (!child) children.set(operation, (child = metrics.storeDuration.labels({ operation })));
+    const histogram = child;
     const started = performance.now();
-    const done = () => metrics.storeDuration.observe({ operation }, (performance.now() - started) / 1000);
+    const done = () => histogram.observe((performance.now() - started) / 1000);
     const result = call();
     result.then(done, done);
     return result;
