@@ -1,6 +1,6 @@
 /** The authenticated JSON the status page reads: GET /api/status and GET /api/events. */
 import { hostname } from 'node:os';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { BridgeMetrics } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
@@ -39,7 +39,9 @@ interface StatusApiOptions {
   readonly limits: () => Record<string, number>;
 }
 
-type EventsRequest = FastifyRequest<{ Querystring: { limit?: string; before?: string; outcome?: string; q?: string } }>;
+interface EventsQuery {
+  Querystring: { limit?: string; before?: string; outcome?: string; q?: string };
+}
 
 function positiveInteger(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -72,7 +74,7 @@ export function registerStatusApi(app: FastifyInstance, options: StatusApiOption
     };
   });
 
-  app.get(STATUS_API_PATHS.events, guarded, async (request: EventsRequest) => {
+  app.get<EventsQuery>(STATUS_API_PATHS.events, guarded, async (request) => {
     const { outcome, q } = request.query;
     const limit = Math.min(MAX_EVENT_PAGE, positiveInteger('limit', request.query.limit) ?? DEFAULT_EVENT_PAGE);
     const before = positiveInteger('before', request.query.before);
