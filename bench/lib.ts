@@ -111,7 +111,7 @@ export interface LoadResult {
 }
 
 export async function load(options: autocannon.Options): Promise<LoadResult> {
-  const result = await autocannon({ connections: 32, duration: 8, ...options });
+  const result = await autocannon({ connections: 32, ...(options.amount ? {} : { duration: 8 }), ...options });
   return {
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,

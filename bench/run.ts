@@ -98,7 +98,6 @@ async function main(): Promise<void> {
     url: bridge.url,
     connections: 1,
     amount: 2_000,
-    duration: undefined,
     method: 'PATCH',
     headers: { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/scim+json' },
     requests: [

@@ -12,7 +12,6 @@ await build({
   target: 'node22',
   format: 'cjs',
   minify: true,
-  keepNames: true,
   sourcemap: 'linked',
   legalComments: 'external',
   define: { 'process.env.SCIM_BRIDGE_VERSION': JSON.stringify(version) },
