@@ -1,7 +1,8 @@
 /** Shared pieces of the benchmarks: spawning the bundled bridge, seeding a store, driving load. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createSession, serializeSession } from '../bridge/src/session/scimsession';
@@ -108,6 +109,81 @@ export interface LoadResult {
   readonly errors: number;
   readonly non2xx: number;
   readonly total: number;
+}
+
+/**
+ * wrk (Debian's package; C, so it leaves the bridge most of a core) drives the load when installed;
+ * autocannon otherwise. Either way every scenario of one run uses the same generator as the bare baseline.
+ */
+export const HAVE_WRK = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return (error as { status?: number }).status === 1; // wrk --version exits 1 after printing its version
+  }
+})();
+
+export interface Scenario {
+  readonly url: string;
+  readonly method?: 'GET' | 'POST' | 'PATCH';
+  readonly headers?: Record<string, string>;
+  /** Lua expression (wrk) and JS function (autocannon) giving the n-th request's path and body. */
+  readonly lua: { path: string; body?: string; prelude?: string };
+  readonly next: (n: number) => { path: string; body?: string };
+  readonly connections?: number;
+  readonly seconds?: number;
+  /** A fixed number of requests instead of a duration (autocannon only; wrk runs for `seconds`). */
+  readonly amount?: number;
+}
+
+export async function run(scenario: Scenario): Promise<LoadResult> {
+  const connections = scenario.connections ?? 32;
+  if (HAVE_WRK) return runWrk(scenario, connections);
+  let n = 0;
+  return load({
+    url: scenario.url,
+    connections,
+    ...(scenario.amount ? { amount: scenario.amount } : { duration: scenario.seconds ?? 8 }),
+    method: scenario.method ?? 'GET',
+    headers: scenario.headers,
+    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, ...scenario.next(n++) }) }],
+  });
+}
+
+function runWrk(scenario: Scenario, connections: number): LoadResult {
+  const headers = Object.entries(scenario.headers ?? {}).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ');
+  const script = join(tmpdir(), `scim-bench-${process.pid}-${Date.now()}.lua`);
+  writeFileSync(
+    script,
+    `${scenario.lua.prelude ?? ''}
+local n = 0
+local headers = { ${headers} }
+request = function()
+  n = n + 1
+  return wrk.format(${JSON.stringify(scenario.method ?? 'GET')}, ${scenario.lua.path}, headers, ${scenario.lua.body ?? 'nil'})
+end
+`,
+  );
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${scenario.seconds ?? 8}s`, '--latency', '-s', script, scenario.url], { encoding: 'utf8' });
+  rmSync(script, { force: true });
+  const ms = (label: string) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
+    p50: Math.round(ms('50') * 100) / 100,
+    p99: Math.round(ms('99') * 100) / 100,
+    errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    non2xx,
+    total,
+  };
 }
 
 export async function load(options: autocannon.Options): Promise<LoadResult> {

@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type autocannon from 'autocannon';
 import { Client } from 'pg';
-import { BUNDLE, ROOT, type LoadResult, load, memoryOf, seed, startBaseline, startBridge, userName } from './lib';
+import { BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
 
 const PORT = 39_402;
 const lines: string[] = [];
@@ -20,35 +19,32 @@ const say = (line: string) => {
 const row = (name: string, r: LoadResult, base?: LoadResult) =>
   say(`| ${name} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${base ? (r.rps / base.rps).toFixed(2) : ''} | ${r.non2xx + r.errors} |`);
 
-function lookupRequests(bridgeToken: string, users: number) {
-  let i = 0;
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const auth = (token: string, json = false) => ({ authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/scim+json' } : {}) });
+
+/** Look-ups of existing users by userName, spread over the whole directory. */
+function lookups(url: string, token: string, users: number, connections = 32): Scenario {
+  const path = (i: number) => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName(i)}"`)}`;
   return {
-    headers: { authorization: `Bearer ${bridgeToken}` },
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request) => {
-          i = (i * 7919 + 1) % users; // spread look-ups over the whole directory
-          return { ...req, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName(i)}"`)}` };
-        },
-      },
-    ],
+    url,
+    headers: auth(token),
+    connections,
+    lua: { path: `"/scim/v2/Users?filter=userName%20eq%20%22user" .. ((n * 7919) % ${users}) .. "%40bench.example.com%22"` },
+    next: (n) => ({ path: path((n * 7919) % users) }),
   };
 }
 
-function createRequests(token: string, prefix: string) {
-  let i = 0;
+function creates(url: string, token: string, prefix: string, connections = 16): Scenario {
+  const body = (n: number) => JSON.stringify({ schemas: [USER_SCHEMA], userName: `${prefix}${n}@bench.example.com`, name: { givenName: 'New', familyName: 'Person' }, active: true });
   return {
-    method: 'POST' as const,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request) => ({
-          ...req,
-          path: '/scim/v2/Users',
-          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `${prefix}${i++}@bench.example.com`, name: { givenName: 'New', familyName: 'Person' }, active: true }),
-        }),
-      },
-    ],
+    url,
+    method: 'POST',
+    headers: auth(token, true),
+    connections,
+    seconds: 6,
+    lua: { path: '"/scim/v2/Users"', body: `'{"schemas":["${USER_SCHEMA}"],"userName":"${prefix}' .. n .. '@bench.example.com","name":{"givenName":"New","familyName":"Person"},"active":true}'` },
+    next: (n) => ({ path: '/scim/v2/Users', body: body(n) }),
   };
 }
 
@@ -67,13 +63,13 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'scim-bench-'));
   say(`# Benchmark run ${new Date().toISOString()}`);
-  say(`Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}`);
+  say(`Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`);
   say('');
   say('| scenario | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
   say('|---|---|---|---|---|---|');
 
   const baseline = await startBaseline(PORT);
-  const bare = await load({ url: `http://127.0.0.1:${PORT}/scim/v2/Users` });
+  const bare = await run({ url: `http://127.0.0.1:${PORT}`, lua: { path: '"/scim/v2/Users"' }, next: () => ({ path: '/scim/v2/Users' }) });
   baseline.kill();
   row('bare node:http, fixed JSON body (32 connections)', bare);
 
@@ -81,34 +77,33 @@ async function main(): Promise<void> {
   const small = `sqlite:${join(dir, 'small.db')}`;
   await seed(small, 0, 1_000);
   let bridge = await startBridge(small, PORT);
-  const lookup1k = await load({ url: bridge.url, ...lookupRequests(bridge.token, 1_000) });
+  const lookup1k = await run(lookups(bridge.url, bridge.token, 1_000));
   row('SQLite: GET /Users?filter=userName eq, 1k users', lookup1k, bare);
   await bridge.stop();
 
   const large = `sqlite:${join(dir, 'large.db')}`;
   const seeded = await seed(large, 0, 100_000, 50_000);
   bridge = await startBridge(large, PORT);
-  const lookup100k = await load({ url: bridge.url, ...lookupRequests(bridge.token, 100_000) });
+  const lookup100k = await run(lookups(bridge.url, bridge.token, 100_000));
   row('SQLite: GET /Users?filter=userName eq, 100k users', lookup100k, bare);
-  const creates = await load({ url: bridge.url, ...createRequests(bridge.token, 'new-'), connections: 16, duration: 6 });
-  row('SQLite: POST /Users (16 connections)', creates, bare);
+  const created = await run(creates(bridge.url, bridge.token, 'new-'));
+  row('SQLite: POST /Users (16 connections)', created, bare);
   // One member at a time into the 50,000-member group, as an identity provider does after an assignment.
-  let next = 50_000;
-  const addMember = await load({
+  const outsiders = seeded.userIds.slice(50_000, 70_000);
+  const addBody = (id: string) => JSON.stringify({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] });
+  const addMember = await run({
     url: bridge.url,
-    connections: 1,
-    amount: 2_000,
     method: 'PATCH',
-    headers: { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/scim+json' },
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request) => ({
-          ...req,
-          path: `/scim/v2/Groups/${seeded.groupId}`,
-          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: seeded.userIds[next++] }] }] }),
-        }),
-      },
-    ],
+    headers: auth(bridge.token, true),
+    connections: 1,
+    seconds: 4,
+    amount: 2_000,
+    lua: {
+      prelude: `local ids = { ${outsiders.map((id) => `"${id}"`).join(',')} }`,
+      path: `"/scim/v2/Groups/${seeded.groupId}"`,
+      body: `'{"schemas":["${PATCH_SCHEMA}"],"Operations":[{"op":"add","path":"members","value":[{"value":"' .. ids[n] .. '"}]}]}'`,
+    },
+    next: (n) => ({ path: `/scim/v2/Groups/${seeded.groupId}`, body: addBody(outsiders[n]) }),
   });
   row('SQLite: PATCH add 1 member to the 50k group (1 connection)', addMember);
   const memory = memoryOf(bridge.process.pid!);
@@ -135,20 +130,14 @@ async function main(): Promise<void> {
     const pg = await freshPostgres(pgBase);
     await seed(pg, 0, 100_000);
     const one = await startBridge(pg, PORT);
-    const pgLookup = await load({ url: one.url, ...lookupRequests(one.token, 100_000) });
+    const pgLookup = await run(lookups(one.url, one.token, 100_000));
     row('PostgreSQL: GET /Users?filter=userName eq, 100k users, 1 bridge', pgLookup, bare);
-    const pgCreate = await load({ url: one.url, ...createRequests(one.token, 'pg1-'), connections: 16, duration: 6 });
+    const pgCreate = await run(creates(one.url, one.token, 'pg1-'));
     row('PostgreSQL: POST /Users, 1 bridge (16 connections)', pgCreate, bare);
     const two = await startBridge(pg, PORT + 1);
-    const [a, b] = await Promise.all([
-      load({ url: one.url, ...lookupRequests(one.token, 100_000), connections: 16 }),
-      load({ url: two.url, ...lookupRequests(two.token, 100_000), connections: 16 }),
-    ]);
+    const [a, b] = await Promise.all([run(lookups(one.url, one.token, 100_000, 16)), run(lookups(two.url, two.token, 100_000, 16))]);
     say(`| PostgreSQL: GET lookups, 2 bridges sharing the database | ${(a.rps + b.rps).toLocaleString('en')} | ${a.p50}/${b.p50} | ${a.p99}/${b.p99} | ${((a.rps + b.rps) / bare.rps).toFixed(2)} | ${a.non2xx + b.non2xx + a.errors + b.errors} |`);
-    const [c, d] = await Promise.all([
-      load({ url: one.url, ...createRequests(one.token, 'pg2a-'), connections: 8, duration: 6 }),
-      load({ url: two.url, ...createRequests(two.token, 'pg2b-'), connections: 8, duration: 6 }),
-    ]);
+    const [c, d] = await Promise.all([run(creates(one.url, one.token, 'pg2a-', 8)), run(creates(two.url, two.token, 'pg2b-', 8))]);
     say(`| PostgreSQL: POST /Users, 2 bridges sharing the database | ${(c.rps + d.rps).toLocaleString('en')} | ${c.p50}/${d.p50} | ${c.p99}/${d.p99} | ${((c.rps + d.rps) / bare.rps).toFixed(2)} | ${c.non2xx + d.non2xx + c.errors + d.errors} |`);
     say('');
     say(`- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`);
