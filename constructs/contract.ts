@@ -41,6 +41,14 @@ export const BRIDGE_ENV = {
   allowedDomains: 'SCIM_ALLOWED_DOMAINS',
   /** `debug`, `info` (default), `warn`, `error`. */
   logLevel: 'LOG_LEVEL',
+  /** Days provisioning events are kept (default 90); 0 keeps them forever. */
+  eventRetentionDays: 'SCIM_EVENT_RETENTION_DAYS',
+  /** `true` puts /metrics behind the bearer token (default false: scrapers usually sit inside the network). */
+  metricsRequireToken: 'SCIM_METRICS_REQUIRE_TOKEN',
+  /** Requests answered at once per replica (default 256); beyond it the bridge answers 429 with Retry-After. */
+  maxConcurrentRequests: 'SCIM_MAX_CONCURRENT_REQUESTS',
+  /** PostgreSQL connections per replica (default BRIDGE_SIZING.databasePoolSize). */
+  databasePoolSize: 'SCIM_DATABASE_POOL_SIZE',
   /** Standard libpq variables: fill in whatever `SCIM_DATABASE_URL` leaves out. */
   pgHost: 'PGHOST',
   pgPort: 'PGPORT',

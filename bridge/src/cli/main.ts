@@ -28,7 +28,8 @@ Usage:
                                                     copy an embedded store into PostgreSQL
 
 Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
-PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL.`;
+PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL, SCIM_EVENT_RETENTION_DAYS (90),
+SCIM_METRICS_REQUIRE_TOKEN (false), SCIM_MAX_CONCURRENT_REQUESTS (256), SCIM_DATABASE_POOL_SIZE (5).`;
 
 type Out = (line: string) => void;
 

@@ -2,15 +2,13 @@
  * Operating settings read from the environment: event retention, metrics access, the concurrency bound.
  * Kept apart from config.ts so the core configuration stays about serving SCIM.
  */
+import { BRIDGE_ENV } from '../../../constructs/contract';
 import { ConfigError } from '../config';
 
 export const OPS_ENV = {
-  /** Days provisioning events are kept; 0 keeps them forever. */
-  eventRetentionDays: 'SCIM_EVENT_RETENTION_DAYS',
-  /** `true` puts /metrics behind the bearer token. */
-  metricsRequireToken: 'SCIM_METRICS_REQUIRE_TOKEN',
-  /** Requests answered at once; beyond it the bridge answers 429 with Retry-After. */
-  maxConcurrentRequests: 'SCIM_MAX_CONCURRENT_REQUESTS',
+  eventRetentionDays: BRIDGE_ENV.eventRetentionDays,
+  metricsRequireToken: BRIDGE_ENV.metricsRequireToken,
+  maxConcurrentRequests: BRIDGE_ENV.maxConcurrentRequests,
 } as const;
 
 export const OPS_DEFAULTS = {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import { BRIDGE_SIZING } from '../../../constructs/contract';
+import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../constructs/contract';
 import { ConfigError } from '../config';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, PROTECTED_GROUPS, SqlStoreTx, directoryCounts, listEvents } from './sql-store';
@@ -171,7 +171,7 @@ export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
       : mode === 'verify-ca' || mode === 'verify-full'
         ? { rejectUnauthorized: true, ...(rootCert ? { ca: rootCert } : {}), ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) }
         : { rejectUnauthorized: false };
-  const max = Number(env.SCIM_DATABASE_POOL_SIZE || BRIDGE_SIZING.databasePoolSize);
+  const max = Number(env[BRIDGE_ENV.databasePoolSize] || BRIDGE_SIZING.databasePoolSize);
   return {
     // Whatever the URL leaves out, pg fills from PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
     host: parsed.host || undefined,
