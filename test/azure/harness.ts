@@ -3,6 +3,9 @@
  * every resource's inputs (secret markers kept), its dependencies, the invokes and the ACR token exchange.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
+import { SESSION, isSecretInput, reveal } from '../support/pulumi-inputs';
+
+export { SESSION, isSecretInput, reveal };
 
 export const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
 export const TENANT = 'tenant-0000';
@@ -12,23 +15,6 @@ export const SUFFIX = 'k3x9q2';
 export const DB_PASSWORD = 'generated-db-password-Aa1';
 export const ENTRA_TOKEN = 'entra-access-token';
 export const ACR_REFRESH_TOKEN = 'acr-refresh-token';
-export const SESSION = '{"version":1,"verifiers":[{"id":"t1","salt":"c2FsdA","hash":"aGFzaA"}]}';
-
-const SIG_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-
-/** True when a recorded input arrived as a Pulumi secret. */
-export function isSecretInput(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as any)[SIG_KEY] === SECRET_SIG;
-}
-
-/** The input with secret markers removed (to compare values). */
-export function reveal(value: any): any {
-  if (isSecretInput(value)) return reveal(value.value);
-  if (Array.isArray(value)) return value.map(reveal);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
-  return value;
-}
 
 export interface Recorded {
   type: string;

@@ -3,8 +3,10 @@
  * registers: each resource's inputs (secret markers kept), the options the engine received and the outputs.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
+import { SESSION, isSecretInput, reveal, redact } from '../support/pulumi-inputs';
 
-export const SESSION = '{"version":1,"verifiers":[{"id":"t1","salt":"c2FsdA","hash":"aGFzaA"}]}';
+export { SESSION, isSecretInput, reveal, redact };
+
 export const DEFAULT_INGRESS = 'https://scim-bridge-x7k2p.ondigitalocean.app';
 export const DEFAULT_HOST = 'scim-bridge-x7k2p.ondigitalocean.app';
 export const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -19,30 +21,6 @@ export const BASE_CONFIG: Record<string, string> = {
   alertEmail: 'ops@example.com',
   scimSession: SESSION,
 };
-
-// Pulumi's marker for a secret value in serialized inputs.
-const SIG_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-
-export function isSecretInput(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as any)[SIG_KEY] === SECRET_SIG;
-}
-
-/** The input with secret markers removed. */
-export function reveal(value: any): any {
-  if (isSecretInput(value)) return reveal(value.value);
-  if (Array.isArray(value)) return value.map(reveal);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
-  return value;
-}
-
-/** The input with every secret value replaced by a placeholder: what plain state could show. */
-export function redact(value: any): any {
-  if (isSecretInput(value)) return '[secret]';
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
-  return value;
-}
 
 export interface Recorded {
   type: string;

@@ -3,6 +3,9 @@
  * every resource's inputs (secret markers kept), the resources each one waits for, and the invokes.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
+import { SESSION, isSecretInput, reveal } from '../support/pulumi-inputs';
+
+export { SESSION, isSecretInput, reveal };
 
 export const PROJECT = 'acme-idp';
 export const REGION = 'europe-west1';
@@ -13,23 +16,6 @@ export const DB_PASSWORD = 'generated-db-password-0123456789abcdefghij';
 export const ACCESS_TOKEN = 'ya29.deployer-access-token';
 export const LB_IP = '34.117.20.30';
 export const IMAGE_DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
-export const SESSION = '{"version":1,"verifiers":[{"id":"t1","salt":"c2FsdA","hash":"aGFzaA"}]}';
-
-/** How the engine marks a secret value in resource inputs (Pulumi's RPC "special signature"). */
-const SIG_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-
-export function isSecretInput(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as any)[SIG_KEY] === SECRET_SIG;
-}
-
-/** The input with secret markers removed (to compare values). */
-export function reveal(value: any): any {
-  if (isSecretInput(value)) return reveal(value.value);
-  if (Array.isArray(value)) return value.map(reveal);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
-  return value;
-}
 
 export interface Recorded {
   type: string;
