@@ -70,6 +70,8 @@ export const BRIDGE_DEFAULTS = {
 
 /** The container image: what the Dockerfile in bridge/ builds. */
 export const BRIDGE_IMAGE = {
+  /** The Dockerfile, relative to the repository root (the build context). */
+  dockerfile: 'bridge/Dockerfile',
   /** Numeric uid/gid of the unprivileged user the image runs as. */
   uid: 10001,
   gid: 10001,

@@ -338,7 +338,7 @@ export class ScimBridge extends Construct {
     const image =
       props.image ??
       ecs.ContainerImage.fromAsset(REPO_ROOT, {
-        file: 'bridge/Dockerfile',
+        file: BRIDGE_IMAGE.dockerfile,
         platform: p.cpuArchitecture === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
         ignoreMode: IgnoreMode.DOCKER,
         // Only what bridge/Dockerfile copies, so an edit to docs or IaC code does not rebuild and roll the image.

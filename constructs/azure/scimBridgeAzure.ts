@@ -6,7 +6,6 @@
  * identity; image in an Azure Container Registry pulled with that identity; PostgreSQL Flexible Server reachable only
  * from the environment's subnet; optional custom domain in Azure DNS with a managed certificate.
  */
-import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as dockerBuild from '@pulumi/docker-build';
@@ -32,6 +31,7 @@ import {
   BRIDGE_SIZING,
   scimBaseUrl,
 } from '../contract';
+import { buildBridgeImage } from '../bridge-image';
 import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acrLogin';
 import { CustomDomainPhase, defaultPhase, hostnameOnApp, relativeRecordName, servesCustomDomain } from './customDomain';
 
@@ -107,9 +107,9 @@ export interface ScimBridgeAzureArgs {
    * @default bridge/Dockerfile built at `pulumi up` and pushed to the registry created here
    */
   image?: pulumi.Input<string>;
-  /** Docker build context (the repository root); used when `image` is not given. @default process.cwd() */
+  /** Docker build context; used when `image` is not given. @default the repository root */
   buildContext?: string;
-  /** Dockerfile, relative to `buildContext`. @default 'bridge/Dockerfile' */
+  /** Dockerfile, relative to `buildContext`. @default BRIDGE_IMAGE.dockerfile (bridge/Dockerfile) */
   dockerfile?: string;
   /** Name of the container app; part of its default host name. @default 'scim-bridge' */
   appName?: string;
@@ -176,8 +176,6 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     const cpu = args.cpu ?? BRIDGE_SIZING.cpu;
     const memoryGiB = args.memoryGiB ?? BRIDGE_SIZING.memoryMiB / 1024;
     const appName = args.appName ?? 'scim-bridge';
-    const buildContext = args.buildContext ?? process.cwd();
-    const dockerfile = args.dockerfile ?? 'bridge/Dockerfile';
     const logRetentionDays = args.logRetentionDays ?? 30;
     const pg = {
       skuName: args.postgres?.skuName ?? 'Standard_B1ms',
@@ -421,15 +419,13 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
           .all([this.registry.loginServer, client.tenantId, entraToken])
           .apply(([server, tenant, token]) => exchangeAcrRefreshToken(server, tenant, token)),
       );
-      this.image = new dockerBuild.Image(
+      this.image = buildBridgeImage(
         `${name}-image`,
         {
-          context: { location: buildContext },
-          dockerfile: { location: path.resolve(buildContext, dockerfile) },
-          platforms: ['linux/amd64'],
-          push: true,
-          tags: [pulumi.interpolate`${this.registry.loginServer}/scim-bridge:latest`],
-          registries: [{ address: this.registry.loginServer, username: ACR_TOKEN_USERNAME, password: registryToken }],
+          buildContext: args.buildContext,
+          dockerfile: args.dockerfile,
+          tag: pulumi.interpolate`${this.registry.loginServer}/scim-bridge:latest`,
+          registry: { address: this.registry.loginServer, username: ACR_TOKEN_USERNAME, password: registryToken },
         },
         parent,
       );

@@ -3,7 +3,6 @@
  * app may reach, the scimsession as an encrypted app secret, a custom domain with App Platform's managed certificate,
  * CPU autoscaling and alerts by email.
  */
-import * as path from 'node:path';
 import * as digitalocean from '@pulumi/digitalocean';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
@@ -16,6 +15,7 @@ import {
   BRIDGE_SIZING,
   scimBaseUrl,
 } from '../contract';
+import { buildBridgeImage } from '../bridge-image';
 import { AppImageSource, DOCR_HOST, dockerLogin, parseImageReference } from './image';
 import {
   DEFAULT_INSTANCE_SIZE,
@@ -73,7 +73,7 @@ export interface ScimBridgeDigitalOceanArgs {
   readonly pushCredentialsSeconds?: number;
   /** Docker build context. @default the repository root */
   readonly buildContext?: string;
-  /** Dockerfile, relative to `buildContext`. @default 'bridge/Dockerfile' */
+  /** Dockerfile, relative to `buildContext`. @default BRIDGE_IMAGE.dockerfile (bridge/Dockerfile) */
   readonly dockerfile?: string;
   /** Managed PostgreSQL node size. @default 'db-s-1vcpu-2gb' */
   readonly databaseSize?: string;
@@ -148,8 +148,6 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
     const databaseNodes = args.databaseNodes ?? 1;
     const postgresVersion = args.postgresVersion ?? DEFAULT_POSTGRES_VERSION;
     const appName = args.appName ?? 'scim-bridge';
-    const buildContext = args.buildContext ?? path.resolve(__dirname, '../..');
-    const dockerfile = args.dockerfile ?? 'bridge/Dockerfile';
     const applySecretChanges = args.applySecretChanges ?? false;
 
     const fail = (arg: string, problem: string): never => {
@@ -223,21 +221,17 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
         parent,
       );
       const login = push.dockerCredentials.apply((json) => dockerLogin(json, DOCR_HOST));
-      this.image = new dockerBuild.Image(
+      this.image = buildBridgeImage(
         `${name}-image`,
         {
-          context: { location: buildContext },
-          dockerfile: { location: path.resolve(buildContext, dockerfile) },
-          platforms: ['linux/amd64'],
-          push: true,
-          tags: [pulumi.interpolate`${DOCR_HOST}/${registryName}/${DOCR_REPOSITORY}:latest`],
-          registries: [
-            {
-              address: DOCR_HOST,
-              username: pulumi.secret(login.apply((l) => l.username)),
-              password: pulumi.secret(login.apply((l) => l.password)),
-            },
-          ],
+          buildContext: args.buildContext,
+          dockerfile: args.dockerfile,
+          tag: pulumi.interpolate`${DOCR_HOST}/${registryName}/${DOCR_REPOSITORY}:latest`,
+          registry: {
+            address: DOCR_HOST,
+            username: pulumi.secret(login.apply((l) => l.username)),
+            password: pulumi.secret(login.apply((l) => l.password)),
+          },
         },
         parent,
       );

@@ -7,7 +7,6 @@
  * in Secret Manager; the custom domain served by a global external Application Load Balancer with a Google-managed
  * certificate (or a Cloud Run domain mapping), its record in Cloud DNS; the image in Artifact Registry.
  */
-import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as dockerBuild from '@pulumi/docker-build';
@@ -32,6 +31,7 @@ import {
   BRIDGE_SIZING,
   scimBaseUrl,
 } from '../contract';
+import { buildBridgeImage } from '../bridge-image';
 import { DOMAIN_MAPPING_CNAME_TARGET, DnsRecord, FRONT_DOORS, FrontDoor, absoluteName, checkDomainInZone, ingressFor } from './frontDoor';
 
 /** IAM roles the bridge's service account is given, and where. */
@@ -97,9 +97,9 @@ export interface ScimBridgeGcpArgs {
   scimSessionSecretId?: string;
   /** Image to run (pipelines that build separately). @default bridge/Dockerfile built at `pulumi up`, pushed to the repository created here */
   image?: pulumi.Input<string>;
-  /** Docker build context (the repository root); used when `image` is not given. @default process.cwd() */
+  /** Docker build context; used when `image` is not given. @default the repository root */
   buildContext?: string;
-  /** Dockerfile, relative to `buildContext`. @default 'bridge/Dockerfile' */
+  /** Dockerfile, relative to `buildContext`. @default BRIDGE_IMAGE.dockerfile (bridge/Dockerfile) */
   dockerfile?: string;
   /** Instances kept warm. @default BRIDGE_SIZING.minReplicas */
   minReplicas?: number;
@@ -241,19 +241,16 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     if (args.image !== undefined) {
       this.imageRef = pulumi.output(args.image);
     } else {
-      const buildContext = args.buildContext ?? process.cwd();
       const registryHost = `${region}-docker.pkg.dev`;
       // The deployer's own OAuth token (gcloud/ADC credentials Pulumi already uses); no key file, nothing stored.
       const token = organizations.getClientConfigOutput({ parent: this }).accessToken;
-      this.image = new dockerBuild.Image(
+      this.image = buildBridgeImage(
         `${name}-image`,
         {
-          context: { location: buildContext },
-          dockerfile: { location: path.resolve(buildContext, args.dockerfile ?? 'bridge/Dockerfile') },
-          platforms: ['linux/amd64'],
-          push: true,
-          tags: [pulumi.interpolate`${this.repository.registryUri}/scim-bridge:latest`],
-          registries: [{ address: registryHost, username: 'oauth2accesstoken', password: pulumi.secret(token) }],
+          buildContext: args.buildContext,
+          dockerfile: args.dockerfile,
+          tag: pulumi.interpolate`${this.repository.registryUri}/scim-bridge:latest`,
+          registry: { address: registryHost, username: 'oauth2accesstoken', password: pulumi.secret(token) },
         },
         { parent: this },
       );
