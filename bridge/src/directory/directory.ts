@@ -8,7 +8,8 @@ import { parseFilter } from '../scim/filter';
 import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
 import { type Projection, applyProjection, parseProjection, wants } from '../scim/projection';
 import { type ScimDoc, normalizeInput, validateDoc } from '../scim/resource';
-import { LIST_RESPONSE_SCHEMA, type ResourceKind } from '../scim/schemas';
+import { listResponse } from '../scim/messages';
+import type { ResourceKind } from '../scim/schemas';
 import { type GroupRecord, type ProvisioningEvent, type Store, type StoreTx, UniqueViolation, type UserRecord } from '../store/types';
 import { etagOf, renderGroup, renderUser } from './render';
 import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
@@ -108,7 +109,7 @@ export class Directory {
     const page = await this.store.queryUsers(query);
     const groups = wants(projection, 'groups') && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
     const resources = page.items.map((u) => applyProjection(renderUser(u, groups?.get(u.id), ctx.baseUrl), projection));
-    return { body: this.listResponse(page.totalResults, query.startIndex, resources) };
+    return { body: listResponse(page.totalResults, query.startIndex, resources) };
   }
 
   async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
@@ -152,7 +153,7 @@ export class Directory {
           const holder = await tx.findUserByUserName(fields.userName);
           if (holder && holder.id !== id) throw conflict(`A user with userName "${fields.userName}" already exists`);
         }
-        const unchanged = JSON.stringify(doc) === JSON.stringify({ ...current.doc, active: current.active }) || JSON.stringify(doc) === JSON.stringify(current.doc);
+        const unchanged = JSON.stringify(doc) === JSON.stringify({ ...current.doc, active: current.active });
         const updated: UserRecord = unchanged
           ? current
           : { ...current, ...fields, doc, version: current.version + 1, lastModified: this.now().toISOString() };
@@ -227,7 +228,7 @@ export class Directory {
     // `excludedAttributes=members` (Entra, Okta) must not load members at all.
     const members = wants(projection, 'members') && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
     const resources = page.items.map((g) => applyProjection(renderGroup(g, members?.get(g.id), ctx.baseUrl), projection));
-    return { body: this.listResponse(page.totalResults, query.startIndex, resources) };
+    return { body: listResponse(page.totalResults, query.startIndex, resources) };
   }
 
   async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
@@ -373,10 +374,6 @@ export class Directory {
       },
       projection: parseProjection(kind, params.attributes, params.excludedAttributes),
     };
-  }
-
-  private listResponse(totalResults: number, startIndex: number, resources: Record<string, unknown>[]): Record<string, unknown> {
-    return { schemas: [LIST_RESPONSE_SCHEMA], totalResults, startIndex, itemsPerPage: resources.length, Resources: resources };
   }
 
   private event(ctx: RequestContext, action: string, resourceId: string | undefined, resourceName: string | undefined, status: number, detail?: string): ProvisioningEvent {

@@ -12,6 +12,7 @@ import { EventThrottle, FailureLimiter } from '../ops/limits';
 import { BridgeMetrics } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import { ScimError, badRequest } from '../scim/errors';
+import { SCIM_CONTENT_TYPE } from '../scim/messages';
 import type { SessionHolder } from '../session/source';
 import { StoreUnavailable, type Store } from '../store/types';
 import { registerScimRoutes } from './scim-routes';
@@ -52,7 +53,6 @@ export interface AppOptions {
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function sendScimError(reply: FastifyReply, error: ScimError): FastifyReply {
@@ -250,4 +250,3 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
-export const SCIM_JSON = SCIM_CONTENT_TYPE;

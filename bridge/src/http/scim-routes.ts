@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import { SCIM_BASE_PATH } from '../../../constructs/contract';
 import type { Directory, ListParams, Rendered, RequestContext } from '../directory/directory';
 import { MAX_PAGE_SIZE } from '../directory/directory';
-import { notFound } from '../scim/errors';
+import { ScimError, notFound } from '../scim/errors';
+import { SCIM_CONTENT_TYPE, listResponse } from '../scim/messages';
 import { SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
 
 interface RouteOptions {
@@ -12,7 +13,6 @@ interface RouteOptions {
   readonly bodyLimit: number;
 }
 
-const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: ListParams }>;
 type ListRequest = FastifyRequest<{ Querystring: ListParams }>;
@@ -35,7 +35,7 @@ function send(reply: FastifyReply, rendered: Rendered, status = 200): FastifyRep
   if (rendered.etag) reply.header('ETag', rendered.etag);
   if (!rendered.body) return reply.code(status === 200 ? 204 : status).send();
   if (status === 201) reply.header('Location', (rendered.body.meta as { location: string }).location);
-  return reply.code(status).type(SCIM_JSON).send(rendered.body);
+  return reply.code(status).type(SCIM_CONTENT_TYPE).send(rendered.body);
 }
 
 export async function registerScimRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
@@ -65,24 +65,23 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
 
   // Discovery (RFC 7644 §4) describes the service only; identity providers read it during setup.
   app.get('/ServiceProviderConfig', async (req, reply) =>
-    reply.type(SCIM_JSON).send(serviceProviderConfig(baseUrlOf(req), { maxResults: MAX_PAGE_SIZE, sortSupported: true })));
-  app.get('/ResourceTypes', async (req, reply) => reply.type(SCIM_JSON).send(listOf(resourceTypes(baseUrlOf(req)))));
+    reply.type(SCIM_CONTENT_TYPE).send(serviceProviderConfig(baseUrlOf(req), { maxResults: MAX_PAGE_SIZE, sortSupported: true })));
+  app.get('/ResourceTypes', async (req, reply) => reply.type(SCIM_CONTENT_TYPE).send(discoveryList(resourceTypes(baseUrlOf(req)))));
   app.get('/ResourceTypes/:id', async (req: IdRequest, reply) => {
     const found = resourceTypes(baseUrlOf(req)).find((t) => String(t.id).toLowerCase() === req.params.id.toLowerCase());
     if (!found) throw notFound(`Resource type ${req.params.id} not found`);
-    return reply.type(SCIM_JSON).send(found);
+    return reply.type(SCIM_CONTENT_TYPE).send(found);
   });
-  app.get('/Schemas', async (req, reply) => reply.type(SCIM_JSON).send(listOf(SCHEMAS.map((s) => schemaRepresentation(s, baseUrlOf(req))))));
+  app.get('/Schemas', async (req, reply) => reply.type(SCIM_CONTENT_TYPE).send(discoveryList(SCHEMAS.map((s) => schemaRepresentation(s, baseUrlOf(req))))));
   app.get('/Schemas/:id', async (req: IdRequest, reply) => {
     const found = SCHEMAS.find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
     if (!found) throw notFound(`Schema ${req.params.id} not found`);
-    return reply.type(SCIM_JSON).send(schemaRepresentation(found, baseUrlOf(req)));
+    return reply.type(SCIM_CONTENT_TYPE).send(schemaRepresentation(found, baseUrlOf(req)));
   });
   // Bulk is not supported (ServiceProviderConfig says so); answer in SCIM terms rather than a bare 404.
-  app.post('/Bulk', guarded, async (_req, reply) =>
-    reply.code(501).type(SCIM_JSON).send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '501', detail: 'Bulk operations are not supported' }));
+  app.post('/Bulk', guarded, async () => {
+    throw new ScimError(501, 'Bulk operations are not supported');
+  });
 }
 
-function listOf(resources: Record<string, unknown>[]): Record<string, unknown> {
-  return { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
-}
+const discoveryList = (resources: Record<string, unknown>[]) => listResponse(resources.length, 1, resources);

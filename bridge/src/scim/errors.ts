@@ -1,4 +1,7 @@
 /** SCIM errors (RFC 7644 §3.12): every client mistake becomes one of these, never a 500. */
+import { ERROR_SCHEMA } from './schemas';
+
+export { ERROR_SCHEMA };
 
 export type ScimType =
   | 'invalidFilter'
@@ -11,8 +14,6 @@ export type ScimType =
   | 'invalidValue'
   | 'invalidVers'
   | 'sensitive';
-
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 export class ScimError extends Error {
   constructor(

@@ -41,14 +41,10 @@ export function wants(projection: Projection, attribute: string): boolean {
   return true;
 }
 
+/** A canonical path as container (an extension URN, for its attributes), attribute and sub-attribute. */
 function splitPath(path: string): { container?: string; name: string; sub?: string } {
-  if (/^urn:/i.test(path)) {
-    const cut = path.lastIndexOf(':');
-    const [name, sub] = path.slice(cut + 1).split('.');
-    return { container: path.slice(0, cut), name, sub };
-  }
-  const [name, sub] = path.split('.');
-  return { name, sub };
+  const ref = parseAttrRef(path, () => new Error(`not a canonical path: ${path}`));
+  return { container: ref.uri, name: ref.attr, sub: ref.sub };
 }
 
 export function applyProjection(resource: Record<string, unknown>, projection: Projection): Record<string, unknown> {
@@ -56,8 +52,8 @@ export function applyProjection(resource: Record<string, unknown>, projection: P
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(resource)) if (ALWAYS.has(key)) out[key] = resource[key];
     for (const path of projection.include) {
-      if (/^urn:/i.test(path) && resource[path] !== undefined && !path.includes('.') && resolveWhole(resource, path)) {
-        out[path] = resource[path];
+      if (typeof resource[path] === 'object') {
+        out[path] = resource[path]; // a whole extension, asked for by its URN
         continue;
       }
       const { container, name, sub } = splitPath(path);
@@ -87,8 +83,4 @@ export function applyProjection(resource: Record<string, unknown>, projection: P
     return out;
   }
   return resource;
-}
-
-function resolveWhole(resource: Record<string, unknown>, urn: string): boolean {
-  return typeof resource[urn] === 'object';
 }

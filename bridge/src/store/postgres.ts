@@ -10,7 +10,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../constructs/contract';
 import { ConfigError } from '../config';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, PROTECTED_GROUPS, SqlStoreTx, directoryCounts, listEvents } from './sql-store';
+import { type SqlExecutor, SqlStoreTx, directoryCounts, listEvents, seedProtectedGroups } from './sql-store';
 import { type DirectoryCounts, type EventQuery, type ProvisioningEvent, type Store, StoreUnavailable, type StoreTx, UniqueViolation } from './types';
 
 const jsonPath = (keys: readonly string[]) => `'{${keys.map((k) => `"${k}"`).join(',')}}'`;
@@ -212,14 +212,7 @@ export class PostgresStore extends SqlStoreTx implements Store {
         await client.query(MIGRATIONS[version - 1]);
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
-      const now = new Date().toISOString();
-      for (const group of PROTECTED_GROUPS) {
-        await client.query(
-          `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
-           VALUES ($1, $2, $3, false, true, $4, 1, $5, $5) ON CONFLICT DO NOTHING`,
-          [group.id, group.displayName, group.displayName.toLowerCase(), JSON.stringify({ displayName: group.displayName }), now],
-        );
-      }
+      await seedProtectedGroups(new PgExecutor(client), postgresDialect);
     });
   }
 

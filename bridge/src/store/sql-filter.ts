@@ -5,7 +5,7 @@
  * Identifiers in the SQL come from the schema only; every value is a bound parameter.
  */
 import { badRequest } from '../scim/errors';
-import type { AttrRef, CompareOp, FilterNode, FilterValue } from '../scim/filter';
+import { type AttrRef, type CompareOp, type FilterNode, type FilterValue, parseAttrRef } from '../scim/filter';
 import { type AttributeDef, type ResourceKind, resolveAttribute, schemasFor } from '../scim/schemas';
 
 export interface Dialect {
@@ -260,12 +260,7 @@ class Compiler {
   }
 
   sortExpression(sortBy: string): string {
-    const ref = { attr: sortBy.split('.')[0], sub: sortBy.split('.')[1] };
-    const uriCut = /^urn:/i.test(sortBy) ? sortBy.lastIndexOf(':') : -1;
-    const resolved = resolveAttribute(
-      this.kind,
-      uriCut > 0 ? { uri: sortBy.slice(0, uriCut), attr: sortBy.slice(uriCut + 1).split('.')[0], sub: sortBy.slice(uriCut + 1).split('.')[1] } : ref,
-    );
+    const resolved = resolveAttribute(this.kind, parseAttrRef(sortBy, (msg) => badRequest('invalidValue', `Invalid sortBy: ${msg}`)));
     if (!resolved || (resolved.parent ?? resolved.def).multiValued || resolved.def.type === 'complex') {
       throw badRequest('invalidValue', `sortBy "${sortBy}" is not a single-valued attribute of ${this.kind}`);
     }

@@ -305,6 +305,19 @@ export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<Pr
   }));
 }
 
+/** Creates the protected groups a store must always hold (part of every migration, idempotent). */
+export async function seedProtectedGroups(db: SqlExecutor, dialect: Dialect): Promise<void> {
+  const now = new Date().toISOString();
+  for (const group of PROTECTED_GROUPS) {
+    await db.run(
+      `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
+       VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING`,
+      [group.id, group.displayName, group.displayName.toLowerCase(), dialect.booleanParam(false), dialect.booleanParam(true),
+        JSON.stringify({ displayName: group.displayName }), now],
+    );
+  }
+}
+
 /** Groups that hold account-wide powers: present in every store, never changed over SCIM. */
 export const PROTECTED_GROUPS = [
   { id: 'owners', displayName: 'Owners', description: 'Full control of the account' },

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, PROTECTED_GROUPS, SqlStoreTx, directoryCounts, listEvents } from './sql-store';
+import { type SqlExecutor, SqlStoreTx, directoryCounts, listEvents, seedProtectedGroups } from './sql-store';
 import { type DirectoryCounts, type EventQuery, type ProvisioningEvent, type Store, type StoreTx, UniqueViolation } from './types';
 
 const jsonPath = (keys: readonly string[]) => `'$${keys.map((k) => `."${k}"`).join('')}'`;
@@ -142,14 +142,7 @@ export class SqliteStore extends SqlStoreTx implements Store {
         this.connection.exec(MIGRATIONS[version - 1]);
         await this.executor.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
-      const now = new Date().toISOString();
-      for (const group of PROTECTED_GROUPS) {
-        await this.executor.run(
-          `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
-           VALUES ($1, $2, $3, 0, 1, $4, 1, $5, $5) ON CONFLICT DO NOTHING`,
-          [group.id, group.displayName, group.displayName.toLowerCase(), JSON.stringify({ displayName: group.displayName }), now],
-        );
-      }
+      await seedProtectedGroups(this.executor, sqliteDialect);
     });
   }
 
