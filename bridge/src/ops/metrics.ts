@@ -182,16 +182,9 @@ export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
     result.then(done, done);
     return result;
   };
-  const wrapper: Store = {
-    get kind() {
-      return store.kind;
-    },
+  const special: Partial<Store> = {
     migrate: () => store.migrate(),
     close: () => store.close(),
-    ping: () => timed('ping', () => store.ping()),
-    counts: () => timed('counts', () => store.counts()),
-    listEvents: (query) => timed('listEvents', () => store.listEvents(query)),
-    pruneEvents: (olderThan) => timed('pruneEvents', () => store.pruneEvents(olderThan)),
     transaction: (work) =>
       timed('transaction', async () => {
         const recorded: ProvisioningEvent[] = [];
@@ -203,26 +196,19 @@ export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
       await timed('recordEvent', () => store.recordEvent(event));
       metrics.countEvent(event);
     },
-    getUser: (id) => timed('getUser', () => store.getUser(id)),
-    findUserByUserName: (userName) => timed('findUserByUserName', () => store.findUserByUserName(userName)),
-    insertUser: (user) => timed('insertUser', () => store.insertUser(user)),
-    updateUser: (user, version) => timed('updateUser', () => store.updateUser(user, version)),
-    deleteUser: (id) => timed('deleteUser', () => store.deleteUser(id)),
-    queryUsers: (query) => timed('queryUsers', () => store.queryUsers(query)),
-    groupsOfUsers: (ids) => timed('groupsOfUsers', () => store.groupsOfUsers(ids)),
-    getGroup: (id) => timed('getGroup', () => store.getGroup(id)),
-    findGroupByName: (name) => timed('findGroupByName', () => store.findGroupByName(name)),
-    insertGroup: (group) => timed('insertGroup', () => store.insertGroup(group)),
-    updateGroup: (group, version) => timed('updateGroup', () => store.updateGroup(group, version)),
-    deleteGroup: (id) => timed('deleteGroup', () => store.deleteGroup(id)),
-    queryGroups: (query) => timed('queryGroups', () => store.queryGroups(query)),
-    membersOfGroups: (ids) => timed('membersOfGroups', () => store.membersOfGroups(ids)),
-    addMembers: (id, ids) => timed('addMembers', () => store.addMembers(id, ids)),
-    removeMembers: (id, ids) => timed('removeMembers', () => store.removeMembers(id, ids)),
-    removeAllMembers: (id) => timed('removeAllMembers', () => store.removeAllMembers(id)),
-    existingUserIds: (ids) => timed('existingUserIds', () => store.existingUserIds(ids)),
   };
-  return wrapper;
+  // Every other method is one timed observation under its own name (wrapped once, not on every call).
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property in special) return special[property as keyof Store];
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      let method = wrapped.get(property);
+      if (!method) wrapped.set(property, (method = (...args: unknown[]) => timed(String(property), () => value.apply(target, args))));
+      return method;
+    },
+  });
 }
 
 /** The transaction handle with recordEvent noted; everything else goes straight through. */
