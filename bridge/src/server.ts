@@ -67,7 +67,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   let app: ReturnType<typeof buildApp> | undefined;
   const session = new SessionHolder(source, {
     onReload: (tokens) => app?.log.info({ tokens, source: source.description }, 'scimsession reloaded'),
-    onReloadError: (error) => app?.log.warn({ source: source.description, reason: error.message }, 'scimsession reload failed; keeping the last good one'),
+    onReloadError: (error) => {
+      const entry = { source: source.description, reason: error.message };
+      // Before the app (and its logger) exists, a waiting start still says why it is not healthy.
+      if (app) app.log.warn(entry, 'scimsession reload failed; keeping the last good one');
+      else process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), ...entry, msg: 'no valid scimsession yet; polling' }) + '\n');
+    },
   });
   try {
     if (source.tolerateInvalidAtStart) {
