@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_IMAGE } from './contract';
+import { BRIDGE_IMAGE } from '../contract';
 
 /** The repository root: the build context bridge/Dockerfile copies from. */
 export const REPO_ROOT = path.resolve(__dirname, '..');

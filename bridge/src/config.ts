@@ -1,5 +1,5 @@
 /** The bridge's configuration, read from the environment names of the deployment contract. */
-import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_PORT } from '../../constructs/contract';
+import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_PORT } from '../../contract';
 import { parseAllowedDomains } from './directory/rules';
 
 /** A configuration mistake: printed as one line, exit code 1. */

@@ -1,7 +1,7 @@
 /** `scim-bridge serve`: configuration, session, store and HTTP put together, with a graceful stop. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../constructs/contract';
+import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../contract';
 import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
 import { buildApp } from './http/app';

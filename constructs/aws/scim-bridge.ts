@@ -22,13 +22,11 @@ import {
   BRIDGE_SIZING,
   nextSteps,
   scimBaseUrl,
-} from '../contract';
+} from '../../contract';
 
 /** The repository root: the bridge image's build context (bridge/Dockerfile copies from it). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** The files bridge/Dockerfile copies from the build context. */
-const IMAGE_BUILD_INPUTS = ['bridge', 'package.json', 'package-lock.json', 'tsconfig.json', 'constructs/contract.ts'];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -342,7 +340,7 @@ export class ScimBridge extends Construct {
         platform: p.cpuArchitecture === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
         ignoreMode: IgnoreMode.DOCKER,
         // Only what bridge/Dockerfile copies, so an edit to docs or IaC code does not rebuild and roll the image.
-        exclude: ['*', ...IMAGE_BUILD_INPUTS.map((input) => `!${input}`)],
+        exclude: [...BRIDGE_IMAGE.contextPatterns],
       });
 
     const databaseUrl =

@@ -30,7 +30,7 @@ import {
   BRIDGE_PROBES,
   BRIDGE_SIZING,
   scimBaseUrl,
-} from '../contract';
+} from '../../contract';
 import { buildBridgeImage } from '../bridge-image';
 import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acrLogin';
 import { CustomDomainPhase, defaultPhase, hostnameOnApp, relativeRecordName, servesCustomDomain } from './customDomain';

@@ -14,7 +14,7 @@ import {
   BRIDGE_PROBES,
   BRIDGE_SIZING,
   scimBaseUrl,
-} from '../contract';
+} from '../../contract';
 import { buildBridgeImage } from '../bridge-image';
 import { AppImageSource, DOCR_HOST, dockerLogin, parseImageReference } from './image';
 import {

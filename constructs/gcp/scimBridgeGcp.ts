@@ -30,7 +30,7 @@ import {
   BRIDGE_PROBES,
   BRIDGE_SIZING,
   scimBaseUrl,
-} from '../contract';
+} from '../../contract';
 import { buildBridgeImage } from '../bridge-image';
 import { DOMAIN_MAPPING_CNAME_TARGET, DnsRecord, FRONT_DOORS, FrontDoor, absoluteName, checkDomainInZone, ingressFor } from './frontDoor';
 

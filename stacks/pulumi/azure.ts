@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_SIZING, nextSteps } from '../../constructs/contract';
+import { BRIDGE_SIZING, nextSteps } from '../../contract';
 import {
   CUSTOM_DOMAIN_PHASES,
   CustomDomainPhase,

@@ -3,7 +3,7 @@
  * Every cloud reads its own keys through these helpers so a bad value fails `pulumi preview` with one clear line.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_SIZING } from '../../constructs/contract';
+import { BRIDGE_SIZING } from '../../contract';
 
 export const CONFIG_NAMESPACE = 'scim-bridge';
 

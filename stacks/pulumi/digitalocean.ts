@@ -3,7 +3,7 @@
  * ScimBridgeDigitalOcean. Keys are documented in docs/digitalocean.md and shown in Pulumi.digitalocean.yaml.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_SIZING, nextSteps } from '../../constructs/contract';
+import { BRIDGE_SIZING, nextSteps } from '../../contract';
 import {
   DEFAULT_DATABASE_SIZE,
   DEFAULT_INSTANCE_SIZE,

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_SIZING, nextSteps } from '../../constructs/contract';
+import { BRIDGE_SIZING, nextSteps } from '../../contract';
 import { FRONT_DOORS, MAX_CONCURRENCY, POSTGRES_VERSIONS, SSL_POLICY_PROFILES, ScimBridgeGcp, ScimBridgeGcpArgs } from '../../constructs/gcp';
 import { ConfigError, boolean, config, givenImage, hostname, integer, oneOf, optionalString, replicaBounds, scimSession } from './config';
 

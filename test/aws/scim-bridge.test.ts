@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../constructs/contract';
+import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import { build, only, template, ZONE } from './helpers';
 
 describe('ScimBridge with default props', () => {
@@ -328,9 +328,11 @@ describe('ScimBridge options', () => {
     expect(images).toHaveLength(1);
     expect(images[0].source).toMatchObject({ dockerFile: 'bridge/Dockerfile', platform: 'linux/amd64' });
     const staged = require('node:fs').readdirSync(require('node:path').join(assembly.directory, images[0].source.directory));
-    expect(staged).toEqual(expect.arrayContaining(['bridge', 'package.json', 'package-lock.json', 'tsconfig.json', 'constructs']));
-    expect(staged).not.toContain('node_modules');
-    expect(staged).not.toContain('docs');
+    // The bridge (with its own lock file) and the contract: no kit dependency, doc or stack file reaches the build.
+    expect(staged.filter((entry: string) => entry !== '.dockerignore').sort()).toEqual(['bridge', 'contract']);
+    const bridgeDir = require('node:path').join(assembly.directory, images[0].source.directory, 'bridge');
+    expect(require('node:fs').readdirSync(bridgeDir)).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'Dockerfile', 'src']));
+    expect(require('node:fs').readdirSync(bridgeDir)).not.toContain('node_modules');
   });
 
   it('fails synthesis when cdk-nag finds an unacknowledged problem (the checks are live)', () => {

@@ -3,7 +3,7 @@
  * every promise of issue 7 checked on the inputs the engine receives.
  */
 import { AZURE_ROLES } from '../../constructs/azure';
-import { BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT } from '../../constructs/contract';
+import { BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT } from '../../contract';
 import {
   ACR_REFRESH_TOKEN,
   DB_PASSWORD,

@@ -3,7 +3,7 @@
  * every promise of issue 6 checked on the inputs the engine receives.
  */
 import * as path from 'node:path';
-import { BRIDGE_ENV, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../constructs/contract';
+import { BRIDGE_ENV, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import {
   BASE_CONFIG,
   DEFAULT_HOST,

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../constructs/contract';
+import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import { ACCESS_TOKEN, BASE, DB_PASSWORD, DOMAIN, IMAGE_DIGEST, LB_IP, PROJECT, REGION, Run, SESSION, SUFFIX, T, isSecretInput, runGcpStack, runProgram } from './harness';
 
 const CONNECTION = `${PROJECT}:${REGION}:scim-bridge-${SUFFIX}`;

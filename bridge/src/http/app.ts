@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../constructs/contract';
+import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
 import { EventThrottle, FailureLimiter } from '../ops/limits';
 import { BridgeMetrics } from '../ops/metrics';

@@ -1,6 +1,6 @@
 /** SCIM endpoints (RFC 7644 §3): registered once per base path (/scim/v2, /scim and the bare host). */
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { SCIM_BASE_PATH } from '../../../constructs/contract';
+import { SCIM_BASE_PATH } from '../../../contract';
 import type { Directory, ListParams, Rendered, RequestContext } from '../directory/directory';
 import { MAX_PAGE_SIZE } from '../directory/directory';
 import { ScimError, notFound } from '../scim/errors';

@@ -2,7 +2,7 @@
  * Operating settings read from the environment: event retention, metrics access, the concurrency bound.
  * Kept apart from config.ts so the core configuration stays about serving SCIM.
  */
-import { BRIDGE_ENV } from '../../../constructs/contract';
+import { BRIDGE_ENV } from '../../../contract';
 import { ConfigError } from '../config';
 
 export const OPS_ENV = {

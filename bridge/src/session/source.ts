@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BRIDGE_ENV } from '../../../constructs/contract';
+import { BRIDGE_ENV } from '../../../contract';
 import { type ScimSession, SessionError, parseSession, verifyToken } from './scimsession';
 
 export interface SessionSource {

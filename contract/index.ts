@@ -49,6 +49,34 @@ export const BRIDGE_ENV = {
   maxConcurrentRequests: 'SCIM_MAX_CONCURRENT_REQUESTS',
   /** PostgreSQL connections per replica (default BRIDGE_SIZING.databasePoolSize). */
   databasePoolSize: 'SCIM_DATABASE_POOL_SIZE',
+  /**
+   * An administrator's `postgres://` URL, read only by `scim-bridge db bootstrap` (a one-off step before the
+   * service starts) to create the app's least-privilege role; never given to the service itself.
+   */
+  databaseAdminUrl: 'SCIM_DATABASE_ADMIN_URL',
+  /** The PEM CA certificate(s) that sign the database server's certificate, as contents (e.g. a platform's bind variable). */
+  databaseCaCert: 'SCIM_DATABASE_CA_CERT',
+  /**
+   * Which proxies' `X-Forwarded-For` to believe: a number of hops in front of the bridge, or a comma-separated list
+   * of CIDRs. Unset: none (the socket's address is the client's). Each cloud sets it to what stands in front.
+   */
+  trustProxy: 'SCIM_TRUST_PROXY',
+  /** `email` (default, the product's rule: userName is the person's email address) or `any` (any non-empty string). */
+  usernameFormat: 'SCIM_USERNAME_FORMAT',
+  /** PEM certificate chain and key: the bridge serves HTTPS itself (a single VM); re-read when the files change. */
+  tlsCertFile: 'SCIM_TLS_CERT_FILE',
+  tlsKeyFile: 'SCIM_TLS_KEY_FILE',
+  /** Google Workspace: a service-account key file, or its contents (raw JSON or base64) for secret stores. */
+  googleCredentialsFile: 'SCIM_GOOGLE_CREDENTIALS_FILE',
+  googleCredentials: 'SCIM_GOOGLE_CREDENTIALS',
+  /** The Workspace administrator the service account acts for (domain-wide delegation). */
+  googleAdminEmail: 'SCIM_GOOGLE_ADMIN_EMAIL',
+  /** Comma-separated group e-mails whose members are provisioned (nested groups flattened). */
+  googleGroups: 'SCIM_GOOGLE_GROUPS',
+  /** Seconds between syncs (default 600). */
+  googleSyncIntervalSeconds: 'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS',
+  /** The Directory API root (default https://admin.googleapis.com); tests point it at a fake. */
+  googleDirectoryUrl: 'SCIM_GOOGLE_DIRECTORY_URL',
   /** Standard libpq variables: fill in whatever `SCIM_DATABASE_URL` leaves out. */
   pgHost: 'PGHOST',
   pgPort: 'PGPORT',
@@ -56,6 +84,8 @@ export const BRIDGE_ENV = {
   pgPassword: 'PGPASSWORD',
   pgDatabase: 'PGDATABASE',
   pgSslMode: 'PGSSLMODE',
+  /** A path to the PEM CA certificate(s) for `verify-ca`/`verify-full`. */
+  pgSslRootCert: 'PGSSLROOTCERT',
 } as const;
 
 /** Defaults the bridge applies when a variable is unset. */
@@ -72,6 +102,11 @@ export const BRIDGE_DEFAULTS = {
 export const BRIDGE_IMAGE = {
   /** The Dockerfile, relative to the repository root (the build context). */
   dockerfile: 'bridge/Dockerfile',
+  /**
+   * What the build context holds, as Docker ignore patterns (the same list as .dockerignore): the bridge and this
+   * contract only, so a change to docs, stacks, tests or the kit's dependencies neither changes the context nor the image.
+   */
+  contextPatterns: ['*', '!bridge/', '!contract/', 'bridge/node_modules', 'bridge/**/*.md'],
   /** Numeric uid/gid of the unprivileged user the image runs as. */
   uid: 10001,
   gid: 10001,
