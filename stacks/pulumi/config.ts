@@ -4,6 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { BRIDGE_SIZING } from '../../contract';
+import { ArgError, type ScimBridgeBaseArgs } from '../../constructs/common';
 
 export const CONFIG_NAMESPACE = 'scim-bridge';
 
@@ -103,4 +104,108 @@ function isSecretKey(cfg: pulumi.Config, key: string): boolean {
 /** Image to run: a given reference (pipelines that build separately) or undefined to build from bridge/. */
 export function givenImage(cfg: pulumi.Config): string | undefined {
   return optionalString(cfg, 'image');
+}
+
+/** A number-valued key, parsed but range-checked by the shared layer (resolveBridgeArgs) so the rule lives once. */
+function numberKey(cfg: pulumi.Config, key: string): number | undefined {
+  const raw = optionalString(cfg, key);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new ConfigError(key, `must be a number (got "${raw}")`);
+  return value;
+}
+
+/** A list given as a JSON array or a comma-separated string. */
+export function list(cfg: pulumi.Config, key: string): string[] | undefined {
+  const raw = optionalString(cfg, key);
+  if (raw === undefined) return undefined;
+  if (raw.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(key, `must be a JSON array of strings or a comma-separated list (got "${raw}")`);
+    }
+    if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== 'string')) throw new ConfigError(key, 'must be an array of strings');
+    return parsed as string[];
+  }
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */
+function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
+  const raw = optionalString(cfg, key);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(key, `must be an object (set its fields with pulumi config set --path ${key}.<field> <value>)`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(key, 'must be an object');
+  return parsed as Record<string, unknown>;
+}
+
+/** Structured config values arrive as JSON types or as strings (`--path` keeps what was typed): normalise both. */
+function fieldNumber(key: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new ConfigError(key, `must be a number (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function fieldBoolean(key: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError(key, `must be true or false (got ${JSON.stringify(value)})`);
+}
+
+function fieldString(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(key, `must be a string (got ${JSON.stringify(value)})`);
+  return String(value);
+}
+
+/**
+ * The shared args, read from the stack configuration under the same names on every Pulumi cloud (and the CDK app
+ * reads the same names from context). Types are parsed here; ranges and rules are checked once by the shared layer.
+ */
+export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
+  const database = objectKey(cfg, 'database');
+  const google = objectKey(cfg, 'googleWorkspace');
+  const tags = objectKey(cfg, 'tags');
+  const groups = google?.groups;
+  return {
+    domain: requireString(cfg, 'domain', 'the host name identity providers will call, e.g. scim.example.com').toLowerCase(),
+    minReplicas: numberKey(cfg, 'minReplicas'),
+    maxReplicas: numberKey(cfg, 'maxReplicas'),
+    cpu: numberKey(cfg, 'cpu'),
+    memoryMiB: numberKey(cfg, 'memoryMiB'),
+    targetCpuPercent: numberKey(cfg, 'targetCpuPercent'),
+    targetConcurrentRequests: numberKey(cfg, 'targetConcurrentRequests'),
+    allowedDomains: list(cfg, 'allowedDomains'),
+    logLevel: optionalString(cfg, 'logLevel') as ScimBridgeBaseArgs['logLevel'],
+    usernameFormat: optionalString(cfg, 'usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
+    eventRetentionDays: numberKey(cfg, 'eventRetentionDays'),
+    deletionProtection: optionalString(cfg, 'deletionProtection') === undefined ? undefined : boolean(cfg, 'deletionProtection', true),
+    database: database && {
+      version: fieldString('database.version', database.version) as NonNullable<ScimBridgeBaseArgs['database']>['version'],
+      size: fieldString('database.size', database.size),
+      storageGiB: fieldNumber('database.storageGiB', database.storageGiB),
+      backupRetentionDays: fieldNumber('database.backupRetentionDays', database.backupRetentionDays),
+      highAvailability: fieldBoolean('database.highAvailability', database.highAvailability),
+    },
+    googleWorkspace: google && {
+      adminEmail: fieldString('googleWorkspace.adminEmail', google.adminEmail) ?? '',
+      groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
+      syncIntervalSeconds: fieldNumber('googleWorkspace.syncIntervalSeconds', google.syncIntervalSeconds),
+      directoryUrl: fieldString('googleWorkspace.directoryUrl', google.directoryUrl),
+    },
+    tags: tags && Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** Shared-layer errors name the arg; in a stack, name the config key the user sets instead. */
+export function asConfigError(error: unknown): unknown {
+  return error instanceof ArgError ? new ConfigError(error.arg, error.message.slice(error.component.length + 2 + error.arg.length + 1)) : error;
 }
