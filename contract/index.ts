@@ -114,6 +114,12 @@ export const BRIDGE_IMAGE = {
   dataDir: '/app/data',
   /** Where platforms that mount secrets as files put the scimsession (set SCIM_SESSION_FILE to it). */
   sessionMountDir: '/var/run/scim-bridge',
+  /**
+   * CA bundles the image carries for `sslmode=verify-full` (libpq's `sslrootcert=<path>`). Amazon RDS certificates
+   * chain to AWS's own roots; Azure's and Cloud SQL's public endpoints chain to public roots (`sslrootcert=system`);
+   * DigitalOcean gives each cluster its own CA (SCIM_DATABASE_CA_CERT).
+   */
+  caBundles: { awsRds: '/app/certs/aws-rds-ca-bundle.pem' },
   sessionFileName: 'scimsession',
 } as const;
 
