@@ -461,6 +461,29 @@ describe('scim-bridge serve with a bad TLS configuration', () => {
   });
 });
 
+describe('scim-bridge doctor against a hostile server', () => {
+  it('never prints the token, even when the server echoes it back, and bounds what it reads', async () => {
+    const token = 'scimb_echoed-secret-token-0123456789';
+    const server = http.createServer((req, res) => {
+      req.resume();
+      if (req.url === '/ping') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      if (req.url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(5 * 1024 * 1024));
+      // Everything else: a 401 whose detail repeats the Authorization header.
+      res.writeHead(401, { 'content-type': 'application/scim+json' }).end(JSON.stringify({ detail: `rejected ${req.headers.authorization}` }));
+    });
+    const port = await listen(server);
+    try {
+      const report = await runDoctor({ url: `http://127.0.0.1:${port}`, token, allowHttp: true, httpPort: await closedPort() });
+      expect(report.ok).toBe(false);
+      expect(JSON.stringify(report)).not.toContain(token);
+      expect(byId(report, 'token')!.detail).toContain('[token]');
+      expect(byId(report, 'health')!.status).toBe('fail');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('scim-bridge doctor usage', () => {
   it('needs a URL and a token (exit 2), and says where the token may come from', async () => {
     const noToken = await cli(['https://scim.example.com']);
