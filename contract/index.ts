@@ -88,6 +88,12 @@ export const BRIDGE_ENV = {
   pgSslRootCert: 'PGSSLROOTCERT',
 } as const;
 
+/** Environment variables of `scim-bridge doctor` (a pipeline sets them from its secrets, keeping the token out of argv). */
+export const DOCTOR_ENV = {
+  /** The bearer token doctor checks with (instead of --token or --token-file). */
+  token: 'SCIM_DOCTOR_TOKEN',
+} as const;
+
 /** Defaults the bridge applies when a variable is unset. */
 export const BRIDGE_DEFAULTS = {
   host: '0.0.0.0',

@@ -5,6 +5,7 @@ import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../contract';
 import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
 import { buildApp } from './http/app';
+import { tlsFromEnv } from './http/tls';
 import { BridgeMetrics, instrumentStore } from './ops/metrics';
 import { startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
@@ -49,6 +50,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
   const config = readConfig(env);
   const ops = readOpsSettings(env);
+  // HTTPS in the bridge itself (SCIM_TLS_CERT_FILE + SCIM_TLS_KEY_FILE): a bad pair stops here, before the store opens.
+  const tls = tlsFromEnv(env);
   const startedAt = new Date();
 
   let source = options.sessionSource ?? sessionSourceFromEnv(env);
@@ -100,6 +103,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     maxConcurrentRequests: ops.maxConcurrentRequests,
     eventRetentionDays: ops.eventRetentionDays,
     startedAt,
+    httpsServerFactory: tls?.serverFactory,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -109,11 +113,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     await store.close().catch(() => undefined);
     throw error;
   }
+  tls?.watch(app.log);
   const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `http://${shownHost}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
   app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
   if (options.local) {
     print(`SCIM bridge ${VERSION} on ${url}`);
@@ -128,6 +133,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const stop = () =>
     (stopping ??= (async () => {
       session.stop();
+      tls?.stop();
       // close() stops accepting and waits for in-flight requests; the bound (under the platform's grace
       // period) keeps a stuck client from holding the exit, and then its connection is cut.
       let timer: NodeJS.Timeout | undefined;

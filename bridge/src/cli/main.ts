@@ -26,10 +26,15 @@ Usage:
   scim-bridge groups manage ID | unmanage ID        allow or stop changes to a group over SCIM
   scim-bridge migrate --from sqlite:PATH --to postgres://...
                                                     copy an embedded store into PostgreSQL
+  scim-bridge doctor URL --token T [--ca FILE] [--write-check]
+                                                    check a deployed bridge as an identity provider would;
+                                                    the token may come from SCIM_DOCTOR_TOKEN or --token-file
+                                                    instead (keeps it out of argv): see doctor --help
 
 Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
 PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL, SCIM_EVENT_RETENTION_DAYS (90),
-SCIM_METRICS_REQUIRE_TOKEN (false), SCIM_MAX_CONCURRENT_REQUESTS (256), SCIM_DATABASE_POOL_SIZE (5).`;
+SCIM_METRICS_REQUIRE_TOKEN (false), SCIM_MAX_CONCURRENT_REQUESTS (256), SCIM_DATABASE_POOL_SIZE (5),
+SCIM_TLS_CERT_FILE and SCIM_TLS_KEY_FILE (serve HTTPS itself; re-read when they change).`;
 
 type Out = (line: string) => void;
 
@@ -169,6 +174,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return sessionCommand(rest, out);
     case 'groups':
       return groupsCommand(rest, out);
+    case 'doctor':
+      return (await import('./doctor')).doctorCommand(rest, out);
     case 'migrate': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');

@@ -5,7 +5,7 @@
  * and the status page with its JSON API.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
 import { EventThrottle, FailureLimiter } from '../ops/limits';
@@ -49,6 +49,8 @@ export interface AppOptions {
   readonly eventRetentionDays?: number;
   /** When this bridge started (uptime). @default now */
   readonly startedAt?: Date;
+  /** Makes the HTTPS server fastify listens with: TLS in the bridge itself (http/tls.ts). @default plain HTTP */
+  readonly httpsServerFactory?: FastifyServerFactory;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -116,6 +118,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     trustProxy: true,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     requestIdHeader: false,
+    // `https: true` only tells fastify the factory's server is HTTPS (its logged addresses); the factory makes it.
+    ...(options.httpsServerFactory ? { serverFactory: options.httpsServerFactory, https: true as unknown as null } : {}),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -136,7 +140,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
     for (const name in STATIC_HEADERS) reply.header(name, STATIC_HEADERS[name]);
-    if (request.headers['x-forwarded-proto'] !== undefined && request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    // Behind a TLS-terminating proxy (X-Forwarded-Proto) or on the bridge's own HTTPS (http/tls.ts).
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
     const route = request.routeOptions.url;
     if (route === undefined || !UNBOUNDED_ROUTES.has(route)) {
       if (inFlight >= maxConcurrent) {
