@@ -66,7 +66,11 @@ export function deploy(): Record<string, unknown> {
     bridge = new ScimBridgeGcp('scim-bridge', args);
   } catch (error) {
     // A shared-layer error names the arg; name the stack key instead (the same name, except where the key is flat).
-    if (error instanceof ArgError) throw new ConfigError(KEY_FOR_ARG[error.arg] ?? error.arg, error.message.slice(`${error.component}: ${error.arg} `.length));
+    if (error instanceof ArgError) {
+      const problem = error.message.slice(`${error.component}: ${error.arg} `.length);
+      if (error.arg === 'project' || error.arg === 'region') throw new GcpProviderConfigError(error.arg, problem);
+      throw new ConfigError(KEY_FOR_ARG[error.arg] ?? error.arg, problem);
+    }
     throw error;
   }
   return {
