@@ -2,9 +2,11 @@
  * The GCP stack under Pulumi mocks: what `pulumi up -s gcp` would ask Google Cloud for, checked against Google's rules
  * (each cited where it is encoded, in constructs/gcp/platform.ts and the component files).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import { BOOTSTRAP_COMMAND } from '../../constructs/common';
-import type { Recorded, Run } from '../support/pulumi-harness';
+import { type Recorded, type Run, SESSION, runPulumiProgram } from '../support/pulumi-harness';
 import {
   ACCESS_TOKEN,
   BASE,
@@ -24,6 +26,7 @@ import {
   T,
   container,
   envOf,
+  gcpMocks,
   occurrences,
   runGcpProgram,
   runGcpStack,
@@ -378,5 +381,34 @@ describe('the Pulumi program entry point', () => {
     const run = await runGcpProgram({ config: BASE });
     expect(run.outputs.scimBaseUrl).toBe(`https://${DOMAIN}/scim/v2`);
     expect(run.ofType(T.service)).toHaveLength(1);
+  });
+});
+
+describe('Pulumi.gcp.yaml', () => {
+  test('the example stack file deploys as written once the scimsession is set, and the program reads every key it sets', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require('yaml');
+    const file = parse(readFileSync(join(__dirname, '../../Pulumi.gcp.yaml'), 'utf8'), { strict: true }).config as Record<string, unknown>;
+    // The engine hands structured values to the program as JSON, plain ones as strings.
+    const asConfig = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+    const config = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('scim-bridge:')).map(([k, v]) => [k.slice('scim-bridge:'.length), asConfig(v)]));
+    const provider = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('gcp:')).map(([k, v]) => [k, asConfig(v)]));
+    const read = new Set<string>();
+    const run = await runPulumiProgram(gcpMocks, { config: { ...config, scimSession: SESSION }, provider }, () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pulumi = require('@pulumi/pulumi');
+      const get = pulumi.Config.prototype.get;
+      pulumi.Config.prototype.get = function (this: { name: string }, key: string, ...rest: unknown[]) {
+        if (this.name === 'scim-bridge') read.add(key);
+        return get.call(this, key, ...rest);
+      };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require('../../stacks/pulumi/index');
+    });
+    expect(Object.keys(config).filter((k) => !read.has(k))).toEqual([]);
+    expect(run.outputs.scimBaseUrl).toBe(`https://${config.domain}/scim/v2`);
+    expect(run.one(T.service).inputs.template.scaling).toEqual({ minInstanceCount: 2, maxInstanceCount: 6 });
+    expect(run.one(T.sqlInstance).inputs.settings.tier).toBe('db-custom-1-3840');
+    expect(run.one(T.sqlInstance).options.protect).toBe(true);
   });
 });
