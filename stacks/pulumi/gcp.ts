@@ -84,6 +84,8 @@ export function deploy(): Record<string, unknown> {
     databaseHost: bridge.database.host,
     sqlConnectionName: bridge.database.instance.connectionName,
     bootstrapJob: bridge.bootstrap.job.name,
+    // Left by a destroy (Direct VPC egress holds its addresses for a while): delete it afterwards (docs/gcp.md).
+    networkName: bridge.network.network.name,
     serviceAccountEmail: bridge.service.serviceAccount.email,
     artifactRegistry: bridge.repository.registryUri,
     imageRef: bridge.imageRef,
