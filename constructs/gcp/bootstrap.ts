@@ -22,13 +22,10 @@ import { BRIDGE_ENV } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV } from '../common';
 import type { ScimBridgeGcpDatabase } from './database';
 import { executionToken } from './platform';
-import { childOptions } from './options';
+import { type GcpScope, childOptions } from './options';
 import { grantSecretAccess } from './secret';
 
-export interface ScimBridgeGcpBootstrapArgs {
-  readonly project: string;
-  readonly region: string;
-  readonly resourceName: pulumi.Input<string>;
+export interface ScimBridgeGcpBootstrapArgs extends GcpScope {
   /** Service account id (6 to 30 characters). */
   readonly accountId: pulumi.Input<string>;
   readonly image: pulumi.Input<string>;
@@ -36,7 +33,6 @@ export interface ScimBridgeGcpBootstrapArgs {
   readonly network: compute.Network;
   readonly subnetwork: compute.Subnetwork;
   readonly logLevel: string;
-  readonly labels: Record<string, string>;
 }
 
 export class ScimBridgeGcpBootstrap extends pulumi.ComponentResource {

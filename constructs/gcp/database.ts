@@ -27,17 +27,13 @@ import * as dns from '@pulumi/gcp/dns';
 import * as sql from '@pulumi/gcp/sql';
 import { DATABASE_NAMES, absoluteName } from '../common';
 import { caBundle, postgresUrl, pscDnsName } from './platform';
-import { childOptions } from './options';
+import { type GcpScope, childOptions } from './options';
 import { BridgeSecret } from './secret';
 
 /** The administrator the bootstrap job signs in as (a `cloudsqlsuperuser` member, as every API-made user is). */
 export const DATABASE_ADMIN_USER = 'scim_bridge_admin';
 
-export interface ScimBridgeGcpDatabaseArgs {
-  readonly project: string;
-  readonly region: string;
-  /** Name of the instance and prefix of its other resources (Cloud SQL does not reuse an instance name for a week). */
-  readonly resourceName: pulumi.Input<string>;
+export interface ScimBridgeGcpDatabaseArgs extends GcpScope {
   readonly network: compute.Network;
   readonly subnetwork: compute.Subnetwork;
   readonly version: string;
@@ -46,7 +42,6 @@ export interface ScimBridgeGcpDatabaseArgs {
   readonly backupRetentionDays: number;
   readonly highAvailability: boolean;
   readonly deletionProtection: boolean;
-  readonly labels: Record<string, string>;
 }
 
 export class ScimBridgeGcpDatabase extends pulumi.ComponentResource {

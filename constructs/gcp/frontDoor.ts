@@ -9,19 +9,16 @@ import * as cloudrun from '@pulumi/gcp/cloudrun';
 import * as compute from '@pulumi/gcp/compute';
 import * as dns from '@pulumi/gcp/dns';
 import { type DnsRecord, absoluteName } from '../common';
-import { childOptions } from './options';
+import { type GcpScope, childOptions } from './options';
 import { type FrontDoor, type SslPolicyProfile, checkDomainInZone, trafficRecords } from './platform';
 
-export interface ScimBridgeGcpFrontDoorArgs {
-  readonly project: string;
-  readonly region: string;
+export interface ScimBridgeGcpFrontDoorArgs extends GcpScope {
   readonly domain: string;
   readonly frontDoor: FrontDoor;
   readonly serviceName: pulumi.Input<string>;
   readonly dnsZone?: { readonly name: string; readonly project: string };
   readonly sslPolicyProfile: SslPolicyProfile;
   readonly httpRedirect: boolean;
-  readonly labels: Record<string, string>;
 }
 
 export class ScimBridgeGcpFrontDoor extends pulumi.ComponentResource {

@@ -11,13 +11,9 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as compute from '@pulumi/gcp/compute';
-import { childOptions } from './options';
+import { type GcpScope, childOptions } from './options';
 
-export interface ScimBridgeGcpNetworkArgs {
-  readonly project: string;
-  readonly region: string;
-  /** Name of the network and its subnet. */
-  readonly resourceName: pulumi.Input<string>;
+export interface ScimBridgeGcpNetworkArgs extends GcpScope {
   /** The subnet's primary range. */
   readonly ipCidrRange: string;
 }

@@ -9,3 +9,12 @@ export function childOptions(parent: pulumi.Resource, opts: pulumi.ComponentReso
   const inherited = opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
   return { parent, dependsOn: [...inherited, ...extra] };
 }
+
+/** Where every child puts its resources: the project and region, the prefix of Google-side names, the labels. */
+export interface GcpScope {
+  readonly project: string;
+  readonly region: string;
+  /** Prefix of Google-side resource names, unique in the project (e.g. scim-bridge-q7w2e9). */
+  readonly resourceName: pulumi.Input<string>;
+  readonly labels: Record<string, string>;
+}

@@ -51,6 +51,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     // Names that must be unique in the project and cannot be reused soon after deletion (Cloud SQL: about a week).
     const suffix = new random.RandomString(`${name}-suffix`, { length: 6, special: false, upper: false }, { parent: this }).result;
     const base = pulumi.interpolate`scim-bridge-${suffix}`;
+    const scope = { project, region, resourceName: base, labels };
 
     this.repository = new artifactregistry.Repository(
       `${name}-images`,
@@ -71,13 +72,11 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     );
     this.imageRef = image.ref;
 
-    this.network = new ScimBridgeGcpNetwork(`${name}-network`, { project, region, resourceName: base, ipCidrRange: r.ipCidrRange }, child);
+    this.network = new ScimBridgeGcpNetwork(`${name}-network`, { ...scope, ipCidrRange: r.ipCidrRange }, child);
     this.database = new ScimBridgeGcpDatabase(
       `${name}-db`,
       {
-        project,
-        region,
-        resourceName: base,
+        ...scope,
         network: this.network.network,
         subnetwork: this.network.subnetwork,
         version: r.database.version,
@@ -86,32 +85,26 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         backupRetentionDays: r.database.backupRetentionDays,
         highAvailability: r.database.highAvailability,
         deletionProtection: r.deletionProtection,
-        labels,
       },
       child,
     );
     this.bootstrap = new ScimBridgeGcpBootstrap(
       `${name}-bootstrap`,
       {
-        project,
-        region,
-        resourceName: base,
+        ...scope,
         accountId: pulumi.interpolate`${base}-boot`,
         image: this.imageRef,
         database: this.database,
         network: this.network.network,
         subnetwork: this.network.subnetwork,
         logLevel: r.logLevel,
-        labels,
       },
       child,
     );
     this.service = new ScimBridgeGcpService(
       `${name}-service`,
       {
-        project,
-        region,
-        resourceName: base,
+        ...scope,
         accountId: base,
         image: this.imageRef,
         ingress: ingressFor(r.frontDoor),
@@ -126,7 +119,6 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         concurrency: r.targetConcurrentRequests,
         cpu: r.cpu,
         memoryMiB: r.memoryMiB,
-        labels,
         dependsOn: [this.bootstrap.job, ...apis],
       },
       child,
@@ -134,15 +126,13 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     this.frontDoor = new ScimBridgeGcpFrontDoor(
       `${name}-front`,
       {
-        project,
-        region,
+        ...scope,
         domain: r.domain,
         frontDoor: r.frontDoor,
         serviceName: this.service.service.name,
         dnsZone: r.dnsZone,
         sslPolicyProfile: r.sslPolicyProfile,
         httpRedirect: r.httpRedirect,
-        labels,
       },
       child,
     );

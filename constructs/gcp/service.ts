@@ -16,13 +16,10 @@ import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT } from '../../contract';
 import { type Probe, probePlan } from '../common';
 import type { ScimBridgeGcpDatabase } from './database';
 import type { ScimBridgeGcpNetwork } from './network';
-import { childOptions } from './options';
+import { type GcpScope, childOptions } from './options';
 import { BridgeSecret, grantSecretAccess } from './secret';
 
-export interface ScimBridgeGcpServiceArgs {
-  readonly project: string;
-  readonly region: string;
-  readonly resourceName: pulumi.Input<string>;
+export interface ScimBridgeGcpServiceArgs extends GcpScope {
   readonly accountId: pulumi.Input<string>;
   readonly image: pulumi.Input<string>;
   readonly ingress: string;
@@ -38,7 +35,6 @@ export interface ScimBridgeGcpServiceArgs {
   readonly concurrency: number;
   readonly cpu: number;
   readonly memoryMiB: number;
-  readonly labels: Record<string, string>;
   /** What must exist before the first revision (the bootstrap job, the APIs). */
   readonly dependsOn: pulumi.Resource[];
 }
