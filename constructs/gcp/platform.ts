@@ -46,11 +46,11 @@ export const DOMAIN_MAPPING_CNAME_TARGET = 'ghs.googlehosted.com';
 
 /** The records that point the domain at the front door, in the shape every cloud outputs. */
 export function trafficRecords(domain: string, frontDoor: FrontDoor, address: string | undefined, mappingRecords: readonly { type?: string; rrdata?: string }[] = []): DnsRecord[] {
-  if (frontDoor === 'loadBalancer') return [{ name: domain, type: 'A', value: address ?? '', purpose: 'traffic (load balancer address)' }];
+  if (frontDoor === 'loadBalancer') return [{ name: domain, type: 'A', value: address ?? '', purpose: 'traffic to the load balancer' }];
   // Cloud Run says which records it expects: a CNAME for a subdomain, A and AAAA records at a zone apex.
   const wanted = mappingRecords.filter((r) => r.rrdata);
-  if (wanted.length === 0) return [{ name: domain, type: 'CNAME', value: DOMAIN_MAPPING_CNAME_TARGET, purpose: 'traffic (Cloud Run domain mapping)' }];
-  return wanted.map((r) => ({ name: domain, type: (r.type ?? 'CNAME') as DnsRecord['type'], value: relativeName(r.rrdata!), purpose: 'traffic (Cloud Run domain mapping)' }));
+  if (wanted.length === 0) return [{ name: domain, type: 'CNAME', value: DOMAIN_MAPPING_CNAME_TARGET, purpose: 'traffic to the Cloud Run domain mapping' }];
+  return wanted.map((r) => ({ name: domain, type: (r.type ?? 'CNAME') as DnsRecord['type'], value: relativeName(r.rrdata!), purpose: 'traffic to the Cloud Run domain mapping' }));
 }
 
 /**

@@ -58,7 +58,7 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
 
   test('the shared outputs: scimBaseUrl, dnsRecords, nextSteps', () => {
     expect(run.outputs.scimBaseUrl).toBe(`https://${DOMAIN}/scim/v2`);
-    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'A', value: LB_IP, purpose: 'traffic (load balancer address)' }]);
+    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'A', value: LB_IP, purpose: 'traffic to the load balancer' }]);
     expect(run.outputs.nextSteps).toContain(`SCIM base URL for your identity provider: https://${DOMAIN}/scim/v2`);
     // The record was created in the zone: nothing to add by hand.
     expect(run.outputs.nextSteps).not.toContain('Create these DNS records');
@@ -257,7 +257,7 @@ describe('load balancer without a Cloud DNS zone', () => {
   test('creates no record and says which to add', async () => {
     const run = await runGcpStack({ config: BASE });
     expect(run.ofType(T.recordSet).map((r) => r.name)).toEqual(['scim-bridge-db-dns']);
-    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'A', value: LB_IP, purpose: 'traffic (load balancer address)' }]);
+    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'A', value: LB_IP, purpose: 'traffic to the load balancer' }]);
     expect(run.outputs.nextSteps).toContain(`Create these DNS records at your DNS provider: ${DOMAIN} A ${LB_IP}`);
     expect(run.outputs.ipAddress).toBe(LB_IP);
   });
@@ -285,7 +285,7 @@ describe('domain mapping front door', () => {
 
   test('without a zone, the records Cloud Run asks for, and the domain verification step', async () => {
     const run = await runGcpStack({ config: { ...BASE, frontDoor: 'domainMapping' } });
-    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'CNAME', value: 'ghs.googlehosted.com', purpose: 'traffic (Cloud Run domain mapping)' }]);
+    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'CNAME', value: 'ghs.googlehosted.com', purpose: 'traffic to the Cloud Run domain mapping' }]);
     expect(run.outputs.nextSteps).toContain(`${DOMAIN} CNAME ghs.googlehosted.com`);
     expect(run.outputs.nextSteps).toContain('gcloud domains verify');
   });
