@@ -1,57 +1,97 @@
 /**
- * The two ways a custom domain reaches the Cloud Run service, and the rules that differ between them:
- * which ingress the service accepts, and which DNS record points the domain at the front door.
+ * The public front door and the domain's DNS record: a global external Application Load Balancer (serverless NEG →
+ * backend service → URL map → HTTPS proxy with a Google-managed certificate and a TLS 1.2+ policy, a static address,
+ * port 80 redirecting to HTTPS), or a Cloud Run domain mapping. The record goes into the Cloud DNS zone when one is
+ * named; otherwise `records` are what to create elsewhere.
  */
+import * as pulumi from '@pulumi/pulumi';
+import * as cloudrun from '@pulumi/gcp/cloudrun';
+import * as compute from '@pulumi/gcp/compute';
+import * as dns from '@pulumi/gcp/dns';
+import { type DnsRecord, absoluteName } from '../common';
+import { type GcpScope, childOptions } from './options';
+import { type FrontDoor, type SslPolicyProfile, checkDomainInZone, trafficRecords } from './platform';
 
-/**
- * - `loadBalancer`: global external Application Load Balancer (serverless NEG, Google-managed certificate, static
- *   address). Works in every Cloud Run region; the service only accepts traffic that comes through it.
- * - `domainMapping`: Cloud Run domain mapping (no load balancer to pay for), only in the regions that offer it and
- *   only for a domain the deploying identity has verified in Search Console.
- */
-export const FRONT_DOORS = ['loadBalancer', 'domainMapping'] as const;
-export type FrontDoor = (typeof FRONT_DOORS)[number];
-
-/** Cloud Run v2 ingress values. */
-export const INGRESS = {
-  all: 'INGRESS_TRAFFIC_ALL',
-  internalLoadBalancer: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
-} as const;
-
-/** Where a domain mapping sends a subdomain (the documented CNAME target, trailing dot included). */
-export const DOMAIN_MAPPING_CNAME_TARGET = 'ghs.googlehosted.com.';
-
-/** A DNS record for the domain: created in the Cloud DNS zone when one is given, otherwise for the operator to add. */
-export interface DnsRecord {
-  /** Fully qualified name, no trailing dot. */
-  name: string;
-  type: 'A' | 'AAAA' | 'CNAME';
-  /** Record data as Cloud DNS expects it (a CNAME target ends with a dot). */
-  value: string;
+export interface ScimBridgeGcpFrontDoorArgs extends GcpScope {
+  readonly domain: string;
+  readonly frontDoor: FrontDoor;
+  readonly serviceName: pulumi.Input<string>;
+  readonly dnsZone?: { readonly name: string; readonly project: string };
+  readonly sslPolicyProfile: SslPolicyProfile;
+  readonly httpRedirect: boolean;
 }
 
-/** The ingress that lets traffic in through the chosen front door and nothing else. */
-export function ingressFor(frontDoor: FrontDoor): string {
-  // A domain mapping is served by Cloud Run's own front end, which counts as external traffic.
-  return frontDoor === 'loadBalancer' ? INGRESS.internalLoadBalancer : INGRESS.all;
-}
+export class ScimBridgeGcpFrontDoor extends pulumi.ComponentResource {
+  /** Load balancer: its static address, managed certificate and TLS policy. */
+  public readonly address?: compute.GlobalAddress;
+  public readonly certificate?: compute.ManagedSslCertificate;
+  public readonly sslPolicy?: compute.SSLPolicy;
+  /** Domain mapping. */
+  public readonly domainMapping?: cloudrun.DomainMapping;
+  /** The domain's record in the Cloud DNS zone, when one was named. */
+  public readonly dnsRecordSet?: dns.RecordSet;
+  /** What points the domain at the front door. */
+  public readonly records: pulumi.Output<DnsRecord[]>;
 
-/** A Cloud DNS name: lower case with a trailing dot. */
-export function absoluteName(name: string): string {
-  return `${name.toLowerCase().replace(/\.+$/, '')}.`;
-}
+  constructor(name: string, args: ScimBridgeGcpFrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('scim-bridge:gcp:FrontDoor', name, {}, opts);
+    const { project, region, domain } = args;
+    const child = childOptions(this, opts);
+    if (args.frontDoor === 'loadBalancer') {
+      const neg = new compute.RegionNetworkEndpointGroup(name, { project, region, networkEndpointType: 'SERVERLESS', cloudRun: { service: args.serviceName } }, child);
+      const backend = new compute.BackendService(
+        name,
+        // Request logs at the edge; the bridge logs its own (never a token).
+        { project, loadBalancingScheme: 'EXTERNAL_MANAGED', protocol: 'HTTPS', backends: [{ group: neg.id }], logConfig: { enable: true, sampleRate: 1 } },
+        child,
+      );
+      const urlMap = new compute.URLMap(`${name}-https`, { project, defaultService: backend.id }, child);
+      this.certificate = new compute.ManagedSslCertificate(name, { project, type: 'MANAGED', managed: { domains: [domain] } }, child);
+      this.sslPolicy = new compute.SSLPolicy(name, { project, profile: args.sslPolicyProfile, minTlsVersion: 'TLS_1_2' }, child);
+      const httpsProxy = new compute.TargetHttpsProxy(`${name}-https`, { project, urlMap: urlMap.id, sslCertificates: [this.certificate.id], sslPolicy: this.sslPolicy.id }, child);
+      this.address = new compute.GlobalAddress(name, { project, ipVersion: 'IPV4', addressType: 'EXTERNAL', labels: args.labels }, child);
+      const rule = (ruleName: string, target: pulumi.Input<string>, port: string) =>
+        new compute.GlobalForwardingRule(ruleName, { project, target, ipAddress: this.address!.address, ipProtocol: 'TCP', portRange: port, loadBalancingScheme: 'EXTERNAL_MANAGED', labels: args.labels }, child);
+      rule(`${name}-https`, httpsProxy.id, '443');
+      if (args.httpRedirect) {
+        const redirect = new compute.URLMap(
+          `${name}-http-redirect`,
+          { project, defaultUrlRedirect: { httpsRedirect: true, redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT', stripQuery: false } },
+          child,
+        );
+        rule(`${name}-http`, new compute.TargetHttpProxy(`${name}-http`, { project, urlMap: redirect.id }, child).id, '80');
+      }
+      this.records = this.address.address.apply((ip) => trafficRecords(domain, 'loadBalancer', ip));
+    } else {
+      this.domainMapping = new cloudrun.DomainMapping(
+        name,
+        { project, location: region, name: domain, metadata: { namespace: project, labels: args.labels }, spec: { routeName: args.serviceName } },
+        child,
+      );
+      this.records = this.domainMapping.statuses.apply((statuses) => trafficRecords(domain, 'domainMapping', undefined, (statuses ?? []).flatMap((s) => s.resourceRecords ?? [])));
+    }
 
-/**
- * Checks that `domain` can be given a record in the zone whose DNS name is `zoneDnsName` (e.g. "example.com.").
- * A CNAME cannot sit at a zone apex, so the domain mapping needs a subdomain there.
- */
-export function checkDomainInZone(domain: string, zoneDnsName: string, frontDoor: FrontDoor): void {
-  const fqdn = absoluteName(domain);
-  const zone = absoluteName(zoneDnsName);
-  if (fqdn !== zone && !fqdn.endsWith(`.${zone}`)) {
-    throw new Error(`domain ${domain} is not inside the Cloud DNS zone ${zone}`);
-  }
-  if (frontDoor === 'domainMapping' && fqdn === zone) {
-    throw new Error(`domain ${domain} is the apex of zone ${zone}: a domain mapping needs a CNAME, which cannot sit at an apex; use frontDoor loadBalancer or a subdomain`);
+    const zone = args.dnsZone;
+    if (zone) {
+      const checked = dns.getManagedZoneOutput({ name: zone.name, project: zone.project }, child).apply((z) => {
+        checkDomainInZone(domain, z.dnsName, args.frontDoor);
+        return z.name;
+      });
+      const record = this.records.apply((records) => records[0]);
+      this.dnsRecordSet = new dns.RecordSet(
+        name,
+        {
+          project: zone.project,
+          managedZone: checked,
+          name: absoluteName(domain),
+          type: record.type,
+          ttl: 300,
+          // Cloud DNS wants a CNAME target fully qualified.
+          rrdatas: this.records.apply((records) => records.filter((r) => r.type === records[0].type).map((r) => (r.type === 'CNAME' ? absoluteName(r.value) : r.value))),
+        },
+        child,
+      );
+    }
+    this.registerOutputs({ records: this.records });
   }
 }

@@ -1,7 +1,16 @@
 /**
  * Google Cloud building blocks for the SCIM bridge (Pulumi, @pulumi/gcp imported by submodule):
- * - ScimBridgeGcp: Cloud Run v2 + Secret Manager + Cloud SQL PostgreSQL + Artifact Registry + HTTPS front door + Cloud DNS.
- * - frontDoor: load balancer or domain mapping, and what each means for ingress and DNS.
+ * - ScimBridgeGcp: the whole deployment, from the shared args (args.ts);
+ * - its children: ScimBridgeGcpNetwork, ScimBridgeGcpDatabase, ScimBridgeGcpBootstrap, ScimBridgeGcpService,
+ *   ScimBridgeGcpFrontDoor, BridgeSecret;
+ * - platform.ts: Google Cloud's rules (front doors, X-Forwarded-For, Cloud Run and Cloud SQL limits, APIs) as plain functions.
  */
-export * from './scimBridgeGcp';
+export * from './args';
+export * from './bootstrap';
+export * from './database';
 export * from './frontDoor';
+export * from './network';
+export * from './platform';
+export * from './scimBridgeGcp';
+export * from './secret';
+export * from './service';

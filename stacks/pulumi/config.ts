@@ -8,6 +8,33 @@ import { ArgError, type ScimBridgeBaseArgs } from '../../constructs/common';
 
 export const CONFIG_NAMESPACE = 'scim-bridge';
 
+/**
+ * The `scim-bridge:` keys this file reads for every cloud (the cloud switch, readBaseArgs, the scimsession, the image,
+ * the Google credentials). Each cloud's stack module lists its own keys beside these; test/project checks that every
+ * key an example stack file sets is one of them, so a typo in a stack file fails a test instead of being ignored.
+ */
+export const SHARED_CONFIG_KEYS = [
+  'cloud',
+  'domain',
+  'minReplicas',
+  'maxReplicas',
+  'cpu',
+  'memoryMiB',
+  'targetCpuPercent',
+  'targetConcurrentRequests',
+  'allowedDomains',
+  'logLevel',
+  'usernameFormat',
+  'eventRetentionDays',
+  'deletionProtection',
+  'database',
+  'googleWorkspace',
+  'googleCredentials',
+  'tags',
+  'scimSession',
+  'image',
+] as const;
+
 /** A configuration mistake: the message names the key and says what is expected. */
 export class ConfigError extends Error {
   constructor(key: string, problem: string) {
@@ -85,13 +112,27 @@ export function replicaBounds(cfg: pulumi.Config, ceiling: number): { min: numbe
  * Returns undefined when the stack references an existing secret instead (cloud-specific key).
  */
 export function scimSession(cfg: pulumi.Config): pulumi.Output<string> | undefined {
-  const plain = cfg.get('scimSession');
+  return secretValue(cfg, 'scimSession', 'pulumi config set --secret scimSession "$(cat scimsession)"');
+}
+
+/**
+ * A value that must have been stored encrypted (`pulumi config set --secret KEY ...`), as a Pulumi secret; a plain
+ * value is refused (naming the key and the command) so it never lands in plain state. Undefined when unset.
+ */
+export function secretValue(cfg: pulumi.Config, key: string, setCommand: string): pulumi.Output<string> | undefined {
+  const plain = cfg.get(key);
   if (plain === undefined) return undefined;
   // Config.get also reads secret values; refuse a value that was not stored encrypted.
-  if (!isSecretKey(cfg, 'scimSession')) {
-    throw new ConfigError('scimSession', 'must be set as a secret: pulumi config set --secret scimSession "$(cat scimsession)"');
-  }
+  if (!isSecretKey(cfg, key)) throw new ConfigError(key, `must be set as a secret: ${setCommand}`);
   return pulumi.secret(plain);
+}
+
+/**
+ * The Google Workspace service-account key (JSON, or base64 of it) for the Directory API connector, as a secret.
+ * Every cloud delivers it to the bridge like the scimsession (SCIM_GOOGLE_CREDENTIALS or a mounted file).
+ */
+export function googleCredentials(cfg: pulumi.Config): pulumi.Output<string> | undefined {
+  return secretValue(cfg, 'googleCredentials', 'pulumi config set --secret googleCredentials "$(cat service-account-key.json)"');
 }
 
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {

@@ -9,5 +9,5 @@ const cloud = oneOf(config(), 'cloud', CLOUDS);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const program: { deploy(): Record<string, unknown> } = require(`./${cloud}`);
 
-// Stack outputs: bridgeUrl (the SCIM base URL for the identity provider) and nextSteps, plus the cloud's own.
+// Stack outputs: scimBaseUrl, dnsRecords and nextSteps (OUTPUT_NAMES, the same on every cloud), plus the cloud's own.
 module.exports = program.deploy();
