@@ -94,6 +94,17 @@ export function scimSession(cfg: pulumi.Config): pulumi.Output<string> | undefin
   return pulumi.secret(plain);
 }
 
+/**
+ * An optional secret (e.g. `googleCredentials`, `imageCredentials`): refused when it was set without `--secret`, so it
+ * can never land in plain state.
+ */
+export function optionalSecret(cfg: pulumi.Config, key: string, how: string): pulumi.Output<string> | undefined {
+  const value = cfg.get(key);
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!isSecretKey(cfg, key)) throw new ConfigError(key, `must be set as a secret: ${how}`);
+  return pulumi.secret(value);
+}
+
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   // Tests mark keys secret with pulumi.runtime.setAllConfig(values, secretKeys), as the engine does.
   // isConfigSecret is exported at run time but missing from the published type definitions.
