@@ -19,8 +19,20 @@ function trustProxy(cfg: pulumi.Config): TrustProxy | undefined {
   return cidrs;
 }
 
+/** Keys this stack read before it was built on the shared layer, and what replaced them. */
+export const RETIRED_KEYS: Readonly<Record<string, string>> = {
+  applySecretChanges: 'nothing: a changed scimSession or imageCredentials is always sent',
+  alertEmail: 'alertEmails',
+  databaseSize: 'database.size (pulumi config set --path database.size db-s-1vcpu-2gb)',
+  databaseNodes: 'database.highAvailability (true adds a standby node)',
+  postgresVersion: 'database.version (pulumi config set --path database.version 17)',
+};
+
 /** Reads the stack configuration (shared keys and DigitalOcean's); every mistake names its key. */
 export function readDigitalOceanConfig(cfg: pulumi.Config = config()): Omit<ScimBridgeDigitalOceanArgs, 'previousSecrets'> {
+  for (const [key, now] of Object.entries(RETIRED_KEYS)) {
+    if (cfg.get(key) !== undefined) throw new ConfigError(key, `is no longer read; use ${now}, then pulumi config rm ${key}`);
+  }
   const session = scimSession(cfg);
   if (!session) {
     throw new ConfigError('scimSession', 'is required: npx scim-bridge session create --out scimsession, then pulumi config set --secret scimSession "$(cat scimsession)"');
