@@ -8,6 +8,7 @@ import { type AppImageSource, parseImageReference } from './imageReference';
 import {
   BACKUP_RETENTION_DAYS,
   MAX_INSTANCES,
+  SMALLEST_DATABASE_SIZE,
   appRegionOf,
   databaseSizeProblem,
   instanceSize,
@@ -137,9 +138,13 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
     fail('instanceSize', `${size} has ${chosen.vcpus} vCPU and ${chosen.memoryMiB} MiB, less than cpu (${base.cpu}) and memoryMiB (${base.memoryMiB}) ask for`);
   }
 
-  const databaseSize = base.database.size ?? pickDatabaseSize(base.maxReplicas)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  const standby = base.database.highAvailability;
+  const databaseSize = base.database.size ?? pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
   const dbProblem = databaseSizeProblem(databaseSize, base.maxReplicas);
   if (dbProblem) fail('database.size', dbProblem);
+  if (standby && databaseSize === SMALLEST_DATABASE_SIZE) {
+    fail('database.highAvailability', `needs a database size above ${SMALLEST_DATABASE_SIZE} (DigitalOcean offers standby nodes on every size but the smallest): set database.size to db-s-1vcpu-2gb or larger`);
+  }
   if (args.database?.backupRetentionDays !== undefined && base.database.backupRetentionDays !== BACKUP_RETENTION_DAYS) {
     fail('database.backupRetentionDays', `must be ${BACKUP_RETENTION_DAYS}: DigitalOcean keeps every cluster's backups (point-in-time recovery) for ${BACKUP_RETENTION_DAYS} days, not configurable`);
   }

@@ -124,9 +124,18 @@ function budget(slug: string, maxReplicas: number) {
   return gib === undefined ? undefined : connectionBudget(maxReplicas, CONNECTIONS_PER_GIB * gib, RESERVED_CONNECTIONS);
 }
 
-/** The smallest size whose connections hold maxReplicas pools twice over (a rolling deploy) plus the bootstrap. */
-export function pickDatabaseSize(maxReplicas: number): DatabaseSize | undefined {
-  return DATABASE_SIZES.find((s) => budget(s.slug, maxReplicas)!.fits);
+/**
+ * Standby nodes "are available in all but the smallest cluster size"
+ * (docs.digitalocean.com/products/databases/: high availability).
+ */
+export const SMALLEST_DATABASE_SIZE = DATABASE_SIZES[0].slug;
+
+/**
+ * The smallest size whose connections hold maxReplicas pools twice over (a rolling deploy) plus the bootstrap, and
+ * that takes a standby node when one is wanted.
+ */
+export function pickDatabaseSize(maxReplicas: number, standby = false): DatabaseSize | undefined {
+  return DATABASE_SIZES.find((s) => budget(s.slug, maxReplicas)!.fits && !(standby && s.slug === SMALLEST_DATABASE_SIZE));
 }
 
 /** Why `slug` cannot serve maxReplicas replicas, or undefined when it can. */
@@ -149,7 +158,3 @@ export function tagList(tags: Readonly<Record<string, string>>): string[] {
   return Object.entries(tags).map(([k, v]) => (v ? `${k}:${v}` : k));
 }
 
-/** Price of a database size slug when known. */
-export function databasePrice(slug: string): number | undefined {
-  return DATABASE_SIZES.find((s) => s.slug === slug)?.usdPerMonth;
-}

@@ -43,6 +43,7 @@ test.each([
   [{ database: '{"version":"12"}' }, /^scim-bridge:database.version must be one of 15, 16, 17/],
   [{ database: '{"size":"large"}' }, /^scim-bridge:database.size must be a Managed Database size slug/],
   [{ database: '{"backupRetentionDays":14}' }, /^scim-bridge:database.backupRetentionDays must be 7: DigitalOcean keeps every cluster's backups/],
+  [{ database: '{"size":"db-s-1vcpu-1gb","highAvailability":true}' }, /^scim-bridge:database.highAvailability needs a database size above db-s-1vcpu-1gb/],
   [{ registryTier: 'free' }, /^scim-bridge:registryTier must be one of starter, basic, professional/],
   [{ image: 'quay.io/acme/scim-bridge:1' }, /^scim-bridge:image is on quay.io, which App Platform cannot pull from/],
   [{ image: 'ghcr.io/acme/scim-bridge:1', registryName: 'acme' }, /^scim-bridge:registryName is for building the image/],

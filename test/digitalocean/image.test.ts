@@ -2,7 +2,10 @@
  * Image references mapped to App Platform's image fields (registry type / registry / repository / tag or digest;
  * App Platform pulls from DOCR, Docker Hub and GHCR only), and Docker credential decoding for the DOCR push.
  */
-import { dockerLogin, parseImageReference } from '../../constructs/digitalocean';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BRIDGE_IMAGE } from '../../contract';
+import { BOOTSTRAP_RUN_COMMAND, dockerLogin, parseImageReference } from '../../constructs/digitalocean';
 
 const DIGEST = `sha256:${'12'.repeat(32)}`;
 
@@ -41,5 +44,15 @@ describe('dockerLogin', () => {
 
   test('fails clearly when the server is missing', () => {
     expect(() => dockerLogin(config('eDp5'), 'ghcr.io')).toThrow('no login for ghcr.io');
+  });
+});
+
+describe("the image's entry point, which the bootstrap job's run command starts from", () => {
+  test('bridge/Dockerfile has the ENTRYPOINT the contract names, and `serve` as its CMD', () => {
+    const dockerfile = readFileSync(path.resolve(__dirname, '../../', BRIDGE_IMAGE.dockerfile), 'utf8');
+    const instruction = (name: string) => JSON.parse(new RegExp(`^${name} (\\[.*\\])$`, 'm').exec(dockerfile)?.[1] ?? 'null');
+    expect(instruction('ENTRYPOINT')).toEqual(BRIDGE_IMAGE.entrypoint);
+    expect(instruction('CMD')).toEqual(['serve']);
+    expect(BOOTSTRAP_RUN_COMMAND).toBe('node /app/scim-bridge.cjs db bootstrap');
   });
 });

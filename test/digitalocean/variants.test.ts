@@ -55,6 +55,11 @@ describe('scaling', () => {
 });
 
 describe('database settings', () => {
+  test('highAvailability adds a standby, on the smallest size that takes one (not db-s-1vcpu-1gb)', async () => {
+    const run = await runDigitalOceanStack({ ...BASE_CONFIG, database: '{"highAvailability":true}' });
+    expect(run.one(T.cluster).inputs).toMatchObject({ size: 'db-s-1vcpu-2gb', nodeCount: 2 });
+  });
+
   test('version, size, storage, tags and a standby node for highAvailability', async () => {
     const database = JSON.stringify({ version: '16', size: 'db-s-2vcpu-4gb', storageGiB: 60, highAvailability: true });
     const run = await runDigitalOceanStack({ ...BASE_CONFIG, database, tags: JSON.stringify({ team: 'identity' }), region: 'nyc3' });
