@@ -65,6 +65,8 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // A new project replaces the app (project_id forces a new resource); another app cannot read these encrypted forms.
+    const sealScope = `${args.projectId ?? ''}/${a.appName}`;
     const components = new AppComponents({
       args: a,
       image: this.image.source,
@@ -74,6 +76,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
       appUrl: this.database.appUrl,
       adminUrl: this.database.adminUrl,
       previousSecrets: args.previousSecrets,
+      sealScope,
     });
     const service = components.service();
     const job = components.bootstrapJob();
@@ -108,7 +111,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
     );
     this.database.admit(this.app.id);
 
-    this.sealedSecrets = sealedSecrets(this.app.spec as unknown as pulumi.Output<AppSpecLike>, components.secrets);
+    this.sealedSecrets = sealedSecrets(this.app.spec as unknown as pulumi.Output<AppSpecLike>, components.secrets, sealScope);
     this.scimBaseUrl = pulumi.output(scimBaseUrl(a.domain));
     this.defaultHost = defaultHost(this.app.defaultIngress);
     this.dnsRecords = recordsToCreate(a.domain, a.dnsZone, this.defaultHost);

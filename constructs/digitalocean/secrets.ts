@@ -24,17 +24,21 @@ export type SealedSecrets = Readonly<Record<string, SealedSecret>>;
 /** App Platform's encrypted values start with `EV[`. */
 export const isSealed = (value: unknown): value is string => typeof value === 'string' && /^EV\[\d+:/.test(value);
 
-/** The digest kept beside a secret's encrypted form. The values here are long and random, so a plain hash is safe; it is still kept secret. */
-export function digest(key: string, plain: string): string {
-  return createHash('sha256').update(`scim-bridge:digitalocean:${key}\0${plain}`).digest('hex');
+/**
+ * The digest kept beside a secret's encrypted form: of the plain value, where it sits, and the app it was sealed for
+ * (`app`: what a new app would differ in, e.g. its project, whose change replaces the app). The values here are long
+ * and random, so a plain hash is safe; it is still kept secret.
+ */
+export function digest(key: string, plain: string, app = ''): string {
+  return createHash('sha256').update(`scim-bridge:digitalocean:${app}\0${key}\0${plain}`).digest('hex');
 }
 
 /** What to send for a secret: App Platform's encrypted form when the plain value has not changed, else the plain value. */
-export function secretValue(key: string, plain: pulumi.Input<string>, previous: pulumi.Input<SealedSecrets | undefined>): pulumi.Output<string> {
+export function secretValue(key: string, plain: pulumi.Input<string>, previous: pulumi.Input<SealedSecrets | undefined>, app = ''): pulumi.Output<string> {
   return pulumi.secret(
     pulumi.all([plain, previous]).apply(([value, sealed]) => {
-      const entry = sealed?.[key];
-      return entry && isSealed(entry.sealed) && entry.sha256 === digest(key, value) ? entry.sealed : value;
+      const entry = typeof sealed === 'object' && sealed !== null ? sealed[key] : undefined;
+      return entry && isSealed(entry.sealed) && entry.sha256 === digest(key, value, app) ? entry.sealed : value;
     }),
   );
 }
@@ -78,13 +82,13 @@ export function imageCredentialsSecret(kind: 'services' | 'jobs', component: str
  * The encrypted forms App Platform returned after this run, with the digests of the plain values they encrypt; a
  * secret App Platform did not return encrypted is left out, so the next run sends it again.
  */
-export function sealedSecrets(spec: pulumi.Output<AppSpecLike>, secrets: readonly PlacedSecret[]): pulumi.Output<SealedSecrets> {
+export function sealedSecrets(spec: pulumi.Output<AppSpecLike>, secrets: readonly PlacedSecret[], app = ''): pulumi.Output<SealedSecrets> {
   return pulumi.secret(
     pulumi.all([spec, ...secrets.map((s) => s.plain)]).apply(([returned, ...plains]) => {
       const out: Record<string, SealedSecret> = {};
       secrets.forEach((s, i) => {
         const value = s.read(returned as AppSpecLike);
-        if (isSealed(value)) out[s.key] = { sha256: digest(s.key, plains[i] as string), sealed: value };
+        if (isSealed(value)) out[s.key] = { sha256: digest(s.key, plains[i] as string, app), sealed: value };
       });
       return out;
     }),

@@ -30,6 +30,8 @@ export interface ComponentInputs {
   readonly appUrl: pulumi.Input<string>;
   readonly adminUrl: pulumi.Input<string>;
   readonly previousSecrets?: pulumi.Input<SealedSecrets | undefined>;
+  /** The app the secrets are sealed for (encrypted forms are not reused for another one). */
+  readonly sealScope: string;
 }
 
 const general = (key: string, value: pulumi.Input<string>): Env => ({ key, value, scope: 'RUN_TIME', type: 'GENERAL' });
@@ -54,7 +56,7 @@ export class AppComponents {
 
   private secret(placed: PlacedSecret): pulumi.Output<string> {
     this.secrets.push(placed);
-    return secretValue(placed.key, placed.plain, this.inputs.previousSecrets);
+    return secretValue(placed.key, placed.plain, this.inputs.previousSecrets, this.inputs.sealScope);
   }
 
   private image(kind: 'services' | 'jobs', component: string): pulumi.Input<digitalocean.types.input.AppSpecServiceImage> {

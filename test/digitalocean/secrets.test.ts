@@ -7,7 +7,7 @@
  * Each run reads the stack's own `sealedSecrets` output from the last update (a self StackReference).
  */
 import { BRIDGE_ENV } from '../../contract';
-import { digest, isSealed, secretValue } from '../../constructs/digitalocean';
+import { digest, envSecret, isSealed, sealedSecrets, secretValue } from '../../constructs/digitalocean';
 import type { Run } from '../support/pulumi-harness';
 import { BASE_CONFIG, GOOGLE_KEY, IMAGE_CREDENTIALS, SESSION, T, appOf, envOf, jobOf, runDigitalOceanStack, serviceOf } from './mocks';
 
@@ -105,16 +105,31 @@ describe('what travels between runs', () => {
     }
   });
 
-  test('a value App Platform did not return encrypted is not kept, so the next run sends it again', async () => {
+  test('a value App Platform did not return encrypted is neither kept nor sent back as if it were', async () => {
     const pulumi = await import('@pulumi/pulumi');
-    const value = await new Promise((resolve) =>
-      secretValue('services/bridge/SCIM_SESSION', SESSION, { 'services/bridge/SCIM_SESSION': { sha256: digest('services/bridge/SCIM_SESSION', SESSION), sealed: SESSION } }).apply(resolve),
-    );
-    expect(value).toBe(SESSION);
-    expect(pulumi.Output.isInstance(secretValue('k', 'v', undefined))).toBe(true);
+    const resolve = <T>(o: import('@pulumi/pulumi').Output<T>) => new Promise<T>((done) => o.apply(done));
+    const placed = envSecret('services', 'bridge', 'SCIM_SESSION', SESSION);
+    const plainSpec = { services: [{ name: 'bridge', envs: [{ key: 'SCIM_SESSION', value: SESSION, type: 'SECRET' }] }] };
+    expect(await resolve(sealedSecrets(pulumi.output(plainSpec), [placed]))).toEqual({});
+    const forged = { [placed.key]: { sha256: digest(placed.key, SESSION), sealed: 'not-encrypted' } };
+    expect(await resolve(secretValue(placed.key, SESSION, forged))).toBe(SESSION);
   });
 
   test('a digest is bound to where the secret sits: the same value elsewhere is not taken for it', () => {
     expect(digest('services/bridge/SCIM_SESSION', 'x')).not.toBe(digest('jobs/db-bootstrap/SCIM_DATABASE_ADMIN_URL', 'x'));
   });
+
+  test('a new project replaces the app (project_id forces a new one): nothing encrypted for the old app is sent to it', async () => {
+    const { after } = await twice(BASE_CONFIG, { ...BASE_CONFIG, projectId: '00000000-0000-0000-0000-000000000000' });
+    expect(envOf(serviceOf(after), BRIDGE_ENV.session).value).toBe(SESSION);
+    expect(isSealed(envOf(jobOf(after), BRIDGE_ENV.databaseAdminUrl).value)).toBe(false);
+  });
+
+  test.each([['a string', 'garbage'], ['an entry without a digest', { 'services/bridge/SCIM_SESSION': { sealed: 'EV[1:x]' } }], ['nothing', null]])(
+    'a malformed sealedSecrets output (%s) is ignored: the plain values are sent',
+    async (_what, sealedSecrets) => {
+      const run = await runDigitalOceanStack(BASE_CONFIG, { previousOutputs: { sealedSecrets } });
+      expect(envOf(serviceOf(run), BRIDGE_ENV.session).value).toBe(SESSION);
+    },
+  );
 });
