@@ -85,8 +85,11 @@ export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs {
   readonly vpcId?: pulumi.Input<string>;
 
   /**
-   * Proxies in front of the bridge that append to X-Forwarded-For (SCIM_TRUST_PROXY).
-   * @default 1: App Platform's edge appends the address it received the request from
+   * Proxies in front of the bridge that append to X-Forwarded-For (SCIM_TRUST_PROXY). App Platform's edge appends the
+   * address it received the request from, and also sends it as `do-connecting-ip` (which the bridge does not read;
+   * reported e.g. in mixpanel/tracking-proxy#31). One hop is the count a client cannot extend by sending its own
+   * X-Forwarded-For: too few hops only coarsens the address, too many would let a client choose it.
+   * @default 1
    */
   readonly trustProxy?: TrustProxy;
 
@@ -122,6 +125,11 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   const fail = (arg: string, problem: string): never => {
     throw new ArgError(COMPONENT, arg, problem);
   };
+  // App Platform's sizes, counts and names are chosen from these when the program runs: an output cannot stand in.
+  const known = { domain: args.domain, region: args.region, minReplicas: args.minReplicas, maxReplicas: args.maxReplicas, cpu: args.cpu, memoryMiB: args.memoryMiB, 'database.size': args.database?.size };
+  for (const [arg, value] of Object.entries(known)) {
+    if (isUnresolved(value)) fail(arg, 'must be a plain value, not a Pulumi output: App Platform sizes, counts and names are chosen from it when the program runs');
+  }
   // On App Platform the default is a fixed count: autoscaling is a dedicated-CPU price, so it is one switch away.
   const maxReplicas = args.maxReplicas ?? args.minReplicas ?? BASE_DEFAULTS.minReplicas;
   const base = resolveBridgeArgs({ ...args, maxReplicas }, { component: COMPONENT, isUnresolved, maxReplicasCeiling: MAX_INSTANCES, minCpu: 1, requiresOneReplica: true });
@@ -171,7 +179,7 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   }
   if (args.registryName !== undefined && givenImage) fail('registryName', 'is for building the image; remove it or remove image');
   const registryTier = args.registryTier ?? 'starter';
-  if (!['starter', 'basic', 'professional'].includes(registryTier)) fail('registryTier', `must be one of starter, basic, professional (got "${registryTier}")`);
+  if (!REGISTRY_TIERS.includes(registryTier)) fail('registryTier', `must be one of starter, basic, professional (got "${registryTier}")`);
 
   if (args.googleCredentials !== undefined && !base.googleWorkspace) fail('googleCredentials', 'is the key of the googleWorkspace connector: set googleWorkspace too, or remove it');
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleWorkspace', 'needs googleCredentials (the service-account key, as a secret)');

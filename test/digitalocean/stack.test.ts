@@ -57,7 +57,7 @@ describe('the bridge service', () => {
     expect(run.outputs.instanceSize).toBe('apps-s-1vcpu-1gb');
   });
 
-  test('the shared safe defaults: metrics behind the token, one trusted proxy hop (App Platform edge), pool size', () => {
+  test('the shared safe defaults: metrics behind the token, one trusted X-Forwarded-For hop (App Platform edge; it also sends do-connecting-ip, mixpanel/tracking-proxy#31), pool size', () => {
     expect(envOf(serviceOf(run), BRIDGE_ENV.metricsRequireToken).value).toBe('true');
     expect(envOf(serviceOf(run), BRIDGE_ENV.trustProxy).value).toBe('1');
     expect(envOf(serviceOf(run), BRIDGE_ENV.databasePoolSize).value).toBe(String(BRIDGE_SIZING.databasePoolSize));
