@@ -18,8 +18,10 @@ test.each([
   [{ region: 'nyc' }, 'ScimBridgeDigitalOcean: region must be a datacenter slug'],
   [{ registryTier: 'gold' as never }, 'ScimBridgeDigitalOcean: registryTier must be one of starter, basic, professional'],
 ])('%#: %s', (change, message) => {
-  expect(() => resolveDigitalOceanArgs({ ...base, ...change })).toThrow(ArgError);
-  expect(() => resolveDigitalOceanArgs({ ...base, ...change })).toThrow(message);
+  // The shared args are typed plain; an output may still arrive at run time (a JavaScript caller, a cast).
+  const args = { ...base, ...change } as unknown as ScimBridgeDigitalOceanArgs;
+  expect(() => resolveDigitalOceanArgs(args)).toThrow(ArgError);
+  expect(() => resolveDigitalOceanArgs(args)).toThrow(message);
 });
 
 test('outputs are fine where the spec only carries them: the secrets, the CPU target, the VPC', () => {
