@@ -113,6 +113,11 @@ export const BRIDGE_IMAGE = {
    * contract only, so a change to docs, stacks, tests or the kit's dependencies neither changes the context nor the image.
    */
   contextPatterns: ['*', '!bridge/', '!contract/', 'bridge/node_modules', 'bridge/**/*.md'],
+  /**
+   * The image's ENTRYPOINT: its CMD is the subcommand (`serve`), so a platform that runs the image with other arguments
+   * (a one-off `db bootstrap`) or with a whole command line (App Platform's run_command) starts from this.
+   */
+  entrypoint: ['node', '/app/scim-bridge.cjs'],
   /** Numeric uid/gid of the unprivileged user the image runs as. */
   uid: 10001,
   gid: 10001,

@@ -121,7 +121,7 @@ export function scimSession(cfg: pulumi.Config): pulumi.Output<string> | undefin
  */
 export function secretValue(cfg: pulumi.Config, key: string, setCommand: string): pulumi.Output<string> | undefined {
   const plain = cfg.get(key);
-  if (plain === undefined) return undefined;
+  if (plain === undefined || plain.trim() === '') return undefined;
   // Config.get also reads secret values; refuse a value that was not stored encrypted.
   if (!isSecretKey(cfg, key)) throw new ConfigError(key, `must be set as a secret: ${setCommand}`);
   return pulumi.secret(plain);

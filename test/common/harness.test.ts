@@ -3,7 +3,7 @@
  * the clouds (protect, retainOnDelete, deletedWith) would pass whatever the components set.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-import { type CloudMocks, runPulumiProgram } from '../support/pulumi-harness';
+import { type CloudMocks, isSecretInput, runPulumiProgram } from '../support/pulumi-harness';
 
 const mocks: CloudMocks = {
   cloud: 'test',
@@ -21,8 +21,8 @@ function program() {
   const component = new pulumi.ComponentResource('test:index:Component', 'parent', {}, {});
   const vault = new Thing('vault', { size: 1 }, { parent: component, protect: true });
   const secret = new Thing('secret', { value: pulumi.secret('s3cret') }, { parent: component, deletedWith: vault, retainOnDelete: false });
-  const db = new Thing('db', { vault: vault.id }, { parent: component, retainOnDelete: true, ignoreChanges: ['size'], dependsOn: [secret] });
-  return { dbId: db.id };
+  const db = new Thing('db', { vault: vault.id, nested: { plain: 'p', hidden: pulumi.secret('h') } }, { parent: component, retainOnDelete: true, ignoreChanges: ['size'], dependsOn: [secret], aliases: [{ parent: pulumi.rootStackResource }] });
+  return { dbId: db.id, token: pulumi.secret('t') };
 }
 
 test('records protect, retainOnDelete, deletedWith, ignoreChanges, parents and dependencies', async () => {
@@ -42,4 +42,15 @@ test('records protect, retainOnDelete, deletedWith, ignoreChanges, parents and d
   expect(component.custom).toBe(false);
   expect(run.protectedResources()).toEqual([vault]);
   expect(run.outputs.dbId).toBe('db-id');
+  expect(run.secretOutputs).toEqual(['token']);
+});
+
+test('records aliases and the wire form of inputs, where a nested secret stays marked as nested', async () => {
+  const run = await runPulumiProgram(mocks, { config: {}, secretKeys: [] }, program);
+  const db = run.one('test:index:Thing', 'db');
+  expect(db.options.aliases).toHaveLength(1);
+  expect(db.options.aliases[0].name).toBeUndefined();
+  expect(isSecretInput(db.wire.nested.hidden)).toBe(true);
+  expect(isSecretInput(db.wire.nested)).toBe(false);
+  expect(db.wire.nested.plain).toBe('p');
 });

@@ -1,9 +1,11 @@
 /**
- * Image references mapped to App Platform's image fields, Docker credential decoding, and the component's own
- * argument checks (used without the stack).
+ * Image references mapped to App Platform's image fields (registry type / registry / repository / tag or digest;
+ * App Platform pulls from DOCR, Docker Hub and GHCR only), and Docker credential decoding for the DOCR push.
  */
-import * as pulumi from '@pulumi/pulumi';
-import { ScimBridgeDigitalOcean, dockerLogin, parseImageReference } from '../../constructs/digitalocean';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BRIDGE_IMAGE } from '../../contract';
+import { BOOTSTRAP_RUN_COMMAND, dockerLogin, parseImageReference } from '../../constructs/digitalocean';
 
 const DIGEST = `sha256:${'12'.repeat(32)}`;
 
@@ -45,22 +47,12 @@ describe('dockerLogin', () => {
   });
 });
 
-describe('component arguments are checked without the stack', () => {
-  beforeAll(() => {
-    pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, 'p', 's', false);
-  });
-  const base = { scimSession: pulumi.secret('{}'), region: 'ams3', domain: 'scim.example.com', alertEmails: ['ops@example.com'] };
-
-  test.each([
-    [{ instanceSize: 'apps-s-1vcpu-2gb' }, /^ScimBridgeDigitalOcean b: instanceSize is a shared-CPU size/],
-    [{ minReplicas: 0 }, /^ScimBridgeDigitalOcean b: minReplicas must be a whole number from 1/],
-    [{ minReplicas: 3, maxReplicas: 2 }, /^ScimBridgeDigitalOcean b: maxReplicas must be a whole number from minReplicas \(3\)/],
-    [{ alertEmails: [] }, /^ScimBridgeDigitalOcean b: alertEmails must name at least one email address/],
-    [{ dnsZone: 'example.net' }, /^ScimBridgeDigitalOcean b: dnsZone must contain domain/],
-    [{ image: 'quay.io/a/b:1' }, /^ScimBridgeDigitalOcean b: image is on quay.io/],
-    [{ imageCredentials: 'u:p' }, /^ScimBridgeDigitalOcean b: imageCredentials applies only to a given Docker Hub or GHCR image/],
-    [{ region: 'nyc' }, /^ScimBridgeDigitalOcean b: region must be a datacenter slug/],
-  ])('%j', (change, message) => {
-    expect(() => new ScimBridgeDigitalOcean('b', { ...base, ...change })).toThrow(message);
+describe("the image's entry point, which the bootstrap job's run command starts from", () => {
+  test('bridge/Dockerfile has the ENTRYPOINT the contract names, and `serve` as its CMD', () => {
+    const dockerfile = readFileSync(path.resolve(__dirname, '../../', BRIDGE_IMAGE.dockerfile), 'utf8');
+    const instruction = (name: string) => JSON.parse(new RegExp(`^${name} (\\[.*\\])$`, 'm').exec(dockerfile)?.[1] ?? 'null');
+    expect(instruction('ENTRYPOINT')).toEqual(BRIDGE_IMAGE.entrypoint);
+    expect(instruction('CMD')).toEqual(['serve']);
+    expect(BOOTSTRAP_RUN_COMMAND).toBe('node /app/scim-bridge.cjs db bootstrap');
   });
 });

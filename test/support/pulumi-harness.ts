@@ -24,6 +24,8 @@ export interface RecordedOptions {
   parent: string;
   /** Provider reference ('' for the default provider). */
   provider: string;
+  /** Former identities the engine maps onto this resource (so a move does not replace it): URNs or parent/name specs. */
+  aliases: { urn?: string; name?: string; parentUrn?: string; noParent?: boolean }[];
 }
 
 export interface Recorded {
@@ -37,6 +39,11 @@ export interface Recorded {
   raw: Record<string, any>;
   /** Inputs with secret markers removed. */
   inputs: Record<string, any>;
+  /**
+   * Inputs exactly as serialized for the engine: secret markers where the program put them (the mocks lift secrecy
+   * to the top-level property in `raw`). Read this to tell which nested values plain state could show.
+   */
+  wire: Record<string, any>;
   /** State the mock returned (inputs plus computed outputs). */
   state: Record<string, any>;
   /** URNs this resource waits for (explicit dependsOn and input dependencies). */
@@ -47,6 +54,8 @@ export interface Recorded {
 export interface Run {
   resources: Recorded[];
   outputs: Record<string, any>;
+  /** Stack outputs that are Pulumi secrets (encrypted in state, `[secret]` in `pulumi stack output`). */
+  secretOutputs: string[];
   invokes: { token: string; inputs: any }[];
   ofType(type: string): Recorded[];
   one(type: string, name?: string): Recorded;
@@ -102,12 +111,17 @@ function optionsOf(req: any): RecordedOptions {
     additionalSecretOutputs: req.getAdditionalsecretoutputsList() ?? [],
     parent: req.getParent() ?? '',
     provider: req.getProvider() ?? '',
+    aliases: (req.getAliasesList?.() ?? []).map((a: any) => {
+      const spec = a.getSpec?.();
+      if (!spec) return { urn: a.getUrn() };
+      return { name: spec.getName() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+    }),
   };
 }
 
 const NO_OPTIONS: RecordedOptions = {
   protect: false, retainOnDelete: false, deletedWith: '', ignoreChanges: [], replaceOnChanges: [],
-  deleteBeforeReplace: false, additionalSecretOutputs: [], parent: '', provider: '',
+  deleteBeforeReplace: false, additionalSecretOutputs: [], parent: '', provider: '', aliases: [],
 };
 
 /**
@@ -117,7 +131,7 @@ const NO_OPTIONS: RecordedOptions = {
 export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown>): Promise<Run> {
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
-  const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions }>();
+  const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions; wire: Record<string, any> }>();
   let pulumi: any;
   let runtimeSettings: any;
   let outputs: Record<string, any> = {};
@@ -132,7 +146,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
           const inputs = reveal(args.inputs);
           const { id, outputs: extra } = args.custom ? mocks.computed(args.type, args.name, inputs) : { id: '', outputs: {} };
           const state = { ...args.inputs, ...extra };
-          resources.push({ type: args.type, name: args.name, custom: Boolean(args.custom), id, urn: '', raw: args.inputs, inputs, state, dependsOn: [], options: NO_OPTIONS });
+          resources.push({ type: args.type, name: args.name, custom: Boolean(args.custom), id, urn: '', raw: args.inputs, inputs, wire: args.inputs, state, dependsOn: [], options: NO_OPTIONS });
           return { id: args.custom ? id : undefined, state };
         },
         call(args: any) {
@@ -143,6 +157,8 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       'scim-bridge',
       mocks.cloud,
       false,
+      // What the engine passes when the backend is a DIY one (a Pulumi Cloud stack gets its organization's name).
+      'organization',
     );
     // Options and dependencies travel in the registration request; the mocks API drops both, so read them here.
     const monitor = runtimeSettings.getMonitor();
@@ -151,6 +167,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       registrations.set(key(req.getType(), req.getName()), {
         dependsOn: [...req.getDependenciesList(), ...flattenPropertyDependencies(req)],
         options: optionsOf(req),
+        wire: req.getObject()?.toJavaScript() ?? {},
       });
       return register(req, (err: any, response: any) => {
         const match = resources.find((r) => r.type === req.getType() && r.name === req.getName());
@@ -169,7 +186,11 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   });
 
   const resolved: Record<string, any> = {};
-  for (const [name, value] of Object.entries(outputs ?? {})) resolved[name] = await resolveOutput(pulumi, value);
+  const secretOutputs: string[] = [];
+  for (const [name, value] of Object.entries(outputs ?? {})) {
+    resolved[name] = await resolveOutput(pulumi, value);
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(name);
+  }
   await runtimeSettings.waitForRPCs();
   for (const r of resources) {
     const registration = registrations.get(key(r.type, r.name));
@@ -181,6 +202,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   return {
     resources,
     outputs: resolved,
+    secretOutputs,
     invokes,
     ofType,
     byUrn,
