@@ -101,13 +101,29 @@ function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   return runtime.isConfigSecret(`${cfg.name}:${key}`);
 }
 
+/** A true/false key left undefined when unset, so the default is applied once, by the component. */
+export function booleanKey(cfg: pulumi.Config, key: string): boolean | undefined {
+  return optionalString(cfg, key) === undefined ? undefined : boolean(cfg, key, false);
+}
+
+/**
+ * An optional key that must be stored encrypted (`pulumi config set --secret KEY ...`), as a Pulumi secret; a plain
+ * value is refused so it never lands in plain state. `howToSet` is shown in the error.
+ */
+export function secretKey(cfg: pulumi.Config, key: string, howToSet: string): pulumi.Output<string> | undefined {
+  const value = cfg.get(key);
+  if (value === undefined) return undefined;
+  if (!isSecretKey(cfg, key)) throw new ConfigError(key, `must be set as a secret: ${howToSet}`);
+  return pulumi.secret(value);
+}
+
 /** Image to run: a given reference (pipelines that build separately) or undefined to build from bridge/. */
 export function givenImage(cfg: pulumi.Config): string | undefined {
   return optionalString(cfg, 'image');
 }
 
 /** A number-valued key, parsed but range-checked by the shared layer (resolveBridgeArgs) so the rule lives once. */
-function numberKey(cfg: pulumi.Config, key: string): number | undefined {
+export function numberKey(cfg: pulumi.Config, key: string): number | undefined {
   const raw = optionalString(cfg, key);
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -133,7 +149,7 @@ export function list(cfg: pulumi.Config, key: string): string[] | undefined {
 }
 
 /** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */
-function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
+export function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
   const raw = optionalString(cfg, key);
   if (raw === undefined) return undefined;
   let parsed: unknown;

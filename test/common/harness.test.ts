@@ -13,6 +13,9 @@ const mocks: CloudMocks = {
 
 function program() {
   const pulumi = require('@pulumi/pulumi');
+  const cfg = new pulumi.Config('scim-bridge');
+  cfg.get('domain');
+  cfg.getObject('database');
   class Thing extends pulumi.CustomResource {
     constructor(name: string, args: Record<string, unknown>, opts?: unknown) {
       super('test:index:Thing', name, args, opts);
@@ -42,4 +45,6 @@ test('records protect, retainOnDelete, deletedWith, ignoreChanges, parents and d
   expect(component.custom).toBe(false);
   expect(run.protectedResources()).toEqual([vault]);
   expect(run.outputs.dbId).toBe('db-id');
+  // So a stack file's keys can be checked against what the program reads.
+  expect(run.configRead).toEqual(['scim-bridge:domain', 'scim-bridge:database']);
 });

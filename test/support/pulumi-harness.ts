@@ -48,6 +48,8 @@ export interface Run {
   resources: Recorded[];
   outputs: Record<string, any>;
   invokes: { token: string; inputs: any }[];
+  /** Every configuration key the program read, with its namespace (`scim-bridge:domain`), in first-read order. */
+  configRead: string[];
   ofType(type: string): Recorded[];
   one(type: string, name?: string): Recorded;
   byUrn(urn: string): Recorded | undefined;
@@ -118,6 +120,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions }>();
+  const configRead: string[] = [];
   let pulumi: any;
   let runtimeSettings: any;
   let outputs: Record<string, any> = {};
@@ -126,6 +129,14 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   jest.isolateModules(() => {
     pulumi = require('@pulumi/pulumi');
     runtimeSettings = require('@pulumi/pulumi/runtime/settings');
+    // Every typed read (get, getSecret, require, getObject...) goes through getImpl: note the keys a program reads,
+    // so a test can show that every key a stack file sets is one the program uses.
+    const getImpl = pulumi.Config.prototype.getImpl;
+    pulumi.Config.prototype.getImpl = function (this: any, key: string, ...rest: any[]) {
+      const full = `${this.name}:${key}`;
+      if (!configRead.includes(full)) configRead.push(full);
+      return getImpl.call(this, key, ...rest);
+    };
     pulumi.runtime.setMocks(
       {
         newResource(args: any) {
@@ -182,6 +193,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
     resources,
     outputs: resolved,
     invokes,
+    configRead,
     ofType,
     byUrn,
     one(type: string, name?: string) {
