@@ -86,7 +86,7 @@ function computed(type: string, name: string, v: Record<string, any>): { id: str
     case T.app:
       return out({ name: v.containerAppName, latestRevisionFqdn: `${v.containerAppName}--r1.${ENV_DOMAIN}` });
     case T.job:
-      return out({ name: v.jobName });
+      return out({ name: v.jobName }, `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.App/jobs/${v.jobName}`);
     case T.image:
       return out({ ref: `${v.tags[0]}@sha256:0123456789abcdef`, digest: 'sha256:0123456789abcdef' });
     case T.dynamic:
