@@ -59,6 +59,11 @@ export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs {
    * @default false
    */
   readonly managementLock?: boolean;
+  /**
+   * Whether the identity running `pulumi up` is a user or a service principal (for its Key Vault role).
+   * @default read from its token: a pipeline's service principal or managed identity, or a signed-in user
+   */
+  readonly deployerPrincipalType?: 'User' | 'ServicePrincipal';
   /** Seconds to wait after new role assignments before the app and job use them (RBAC propagation). @default 120 */
   readonly rolePropagationSeconds?: number;
   /** Days the Log Analytics workspace keeps logs. @default 30 */
@@ -163,6 +168,9 @@ export function resolveAzureArgs(args: ScimBridgeAzureArgs, isUnresolved: (v: un
   const phase = args.customDomainPhase ?? defaultPhase(zone !== undefined);
   if (!CUSTOM_DOMAIN_PHASES.includes(phase)) fail('customDomainPhase', `must be one of ${CUSTOM_DOMAIN_PHASES.join(', ')}, got "${phase}"`);
 
+  if (args.deployerPrincipalType !== undefined && args.deployerPrincipalType !== 'User' && args.deployerPrincipalType !== 'ServicePrincipal') {
+    fail('deployerPrincipalType', `must be User or ServicePrincipal, got "${args.deployerPrincipalType}"`);
+  }
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key, set as a secret');
   if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleWorkspace', 'is required with googleCredentials: the admin e-mail and the groups to sync');
 

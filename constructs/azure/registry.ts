@@ -18,6 +18,8 @@ export interface BridgeRegistryArgs {
   readonly suffix: pulumi.Input<string>;
   readonly tenantId: pulumi.Input<string>;
   readonly subscriptionId: pulumi.Input<string>;
+  /** The deployer's Entra token for Resource Manager, exchanged for a registry token to push the build. */
+  readonly deployerToken: pulumi.Input<string>;
   /** Run this image instead of building one. */
   readonly image?: pulumi.Input<string>;
   readonly buildContext?: string;
@@ -45,9 +47,8 @@ export class BridgeRegistry extends pulumi.ComponentResource {
     if (args.image !== undefined) {
       this.imageRef = pulumi.output(args.image);
     } else {
-      const entraToken = pulumi.secret(authorization.getClientTokenOutput({}, { parent: this }).token);
       const password = pulumi.secret(
-        pulumi.all([this.registry.loginServer, args.tenantId, entraToken]).apply(([server, tenant, token]) => exchangeAcrRefreshToken(server, tenant, token)),
+        pulumi.all([this.registry.loginServer, args.tenantId, args.deployerToken]).apply(([server, tenant, token]) => exchangeAcrRefreshToken(server, tenant, token)),
       );
       this.build = buildBridgeImage(
         `${name}-image`,

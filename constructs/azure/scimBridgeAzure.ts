@@ -24,7 +24,7 @@ import { BridgeEnvironment } from './environment';
 import { BridgeNetwork } from './network';
 import { BridgeRegistry } from './registry';
 import { BridgeService } from './service';
-import { BridgeVault } from './vault';
+import { BridgeVault, principalTypeOfToken } from './vault';
 
 /** Resource Manager endpoints of the clouds azure-native knows (its `environment` setting). */
 const ARM_ENDPOINTS: Record<string, string> = {
@@ -69,6 +69,8 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     const r = (this.resolved = resolveAzureArgs(args, isUnresolved));
     const parent = { parent: this };
     const client = authorization.getClientConfigOutput(parent);
+    const armEndpoint = ARM_ENDPOINTS[new pulumi.Config('azure-native').get('environment') ?? 'public'] ?? ARM_ENDPOINTS.public;
+    const deployerToken = pulumi.secret(authorization.getClientTokenOutput({ endpoint: armEndpoint }, parent).token);
 
     let location: pulumi.Output<string>;
     if (args.resourceGroupName) {
@@ -88,12 +90,19 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     this.database = new BridgeDatabase(name, { ...common, network: this.network, resolved: r }, parent);
     this.registry = new BridgeRegistry(
       name,
-      { ...common, tenantId: client.tenantId, subscriptionId: client.subscriptionId, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
+      { ...common, tenantId: client.tenantId, subscriptionId: client.subscriptionId, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
       parent,
     );
     this.vault = new BridgeVault(
       name,
-      { ...common, tenantId: client.tenantId, subscriptionId: client.subscriptionId, deployerObjectId: client.objectId, protect: r.deletionProtection },
+      {
+        ...common,
+        tenantId: client.tenantId,
+        subscriptionId: client.subscriptionId,
+        deployerObjectId: client.objectId,
+        deployerPrincipalType: args.deployerPrincipalType ?? deployerToken.apply(principalTypeOfToken),
+        protect: r.deletionProtection,
+      },
       parent,
     );
     this.sessionSecret = this.vault.secret('scimsession', 'scimsession', args.scimSession, 'application/json');
@@ -121,7 +130,6 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
 
     this.environment = new BridgeEnvironment(name, { resourceGroupName, location, tags, subnetId: this.network.appsSubnet.id, logRetentionDays: r.logRetentionDays }, parent);
     const environment = this.environment.environment;
-    const armEndpoint = ARM_ENDPOINTS[new pulumi.Config('azure-native').get('environment') ?? 'public'] ?? ARM_ENDPOINTS.public;
     this.bootstrap = new Bootstrap(
       name,
       {
@@ -138,7 +146,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         appUrl: this.database.appUrl,
         after: [this.database.database, this.database.requireTls, this.rolesReady],
         armEndpoint,
-        token: authorization.getClientTokenOutput({ endpoint: armEndpoint }, parent).token,
+        token: deployerToken,
       },
       parent,
     );

@@ -20,6 +20,25 @@ import { AZURE_ROLES } from './args';
 
 export const SOFT_DELETE_RETENTION_DAYS = 90;
 
+export type DeployerPrincipalType = 'User' | 'ServicePrincipal';
+
+/**
+ * Whether the deployer's Resource Manager token is a user's or an application's (a service principal or a managed
+ * identity): Entra marks app-only tokens `idtyp: app`, and only delegated (user) tokens carry `scp`
+ * (learn.microsoft.com/entra/identity-platform/access-token-claims-reference). A role assignment whose principalType does
+ * not match is refused (UnmatchedPrincipalType), and azure-native sends "User" when none is given.
+ */
+export function principalTypeOfToken(token: string): DeployerPrincipalType {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  } catch {
+    // Not a JWT: fall through to the application reading, the usual case for pipelines.
+  }
+  if (claims.idtyp === 'user' || (claims.idtyp === undefined && typeof claims.scp === 'string')) return 'User';
+  return 'ServicePrincipal';
+}
+
 export interface BridgeVaultArgs {
   readonly resourceGroupName: pulumi.Input<string>;
   readonly location: pulumi.Input<string>;
@@ -29,6 +48,8 @@ export interface BridgeVaultArgs {
   readonly subscriptionId: pulumi.Input<string>;
   /** Object id of the identity running `pulumi up` (getClientConfig). */
   readonly deployerObjectId: pulumi.Input<string>;
+  /** Whether that identity is a user or a service principal (see principalTypeOfToken). */
+  readonly deployerPrincipalType: pulumi.Input<DeployerPrincipalType>;
   /** Refuse deletion and replacement (deletionProtection). */
   readonly protect: boolean;
 }
@@ -65,7 +86,7 @@ export class BridgeVault extends pulumi.ComponentResource {
       },
       { parent: this, protect: args.protect },
     );
-    this.deployerAccess = this.grant('deployer-secrets-officer', this.vault.id, args.deployerObjectId, AZURE_ROLES.keyVaultSecretsOfficer, 'Deletes a secret removed from the stack', false);
+    this.deployerAccess = this.grant('deployer-secrets-officer', this.vault.id, args.deployerObjectId, AZURE_ROLES.keyVaultSecretsOfficer, 'Deletes a secret removed from the stack', args.deployerPrincipalType);
     this.registerOutputs({ vaultName: this.vault.name });
   }
 
@@ -84,19 +105,18 @@ export class BridgeVault extends pulumi.ComponentResource {
 
   /** Key Vault Secrets User on one secret (not the vault), so an identity reads only what it is given. */
   allowRead(id: string, secret: keyvault.Secret, principalId: pulumi.Input<string>, description: string): authorization.RoleAssignment {
-    return this.grant(id, secret.id, principalId, AZURE_ROLES.keyVaultSecretsUser, description, true);
+    // Set for a brand-new identity so Resource Manager does not look it up before Entra ID has replicated it.
+    return this.grant(id, secret.id, principalId, AZURE_ROLES.keyVaultSecretsUser, description, 'ServicePrincipal');
   }
 
-  private grant(id: string, scope: pulumi.Input<string>, principalId: pulumi.Input<string>, role: string, description: string, managedIdentity: boolean): authorization.RoleAssignment {
+  private grant(id: string, scope: pulumi.Input<string>, principalId: pulumi.Input<string>, role: string, description: string, principalType: pulumi.Input<DeployerPrincipalType>): authorization.RoleAssignment {
     return new authorization.RoleAssignment(
       `${this.name}-${id}`,
       {
         scope,
         roleDefinitionId: pulumi.interpolate`/subscriptions/${this.base.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
         principalId,
-        // Set for a brand-new identity so Resource Manager does not look it up before Entra ID has replicated it;
-        // left out for the deployer, who may be a user or a service principal.
-        principalType: managedIdentity ? 'ServicePrincipal' : undefined,
+        principalType,
         description,
       },
       { parent: this },

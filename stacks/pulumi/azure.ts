@@ -29,6 +29,7 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
     dnsZoneResourceGroup: optionalString(cfg, 'dnsZoneResourceGroup'),
     customDomainPhase: optionalString(cfg, 'customDomainPhase') as CustomDomainPhase | undefined,
     managementLock: booleanKey(cfg, 'managementLock'),
+    deployerPrincipalType: optionalString(cfg, 'deployerPrincipalType') as ScimBridgeAzureArgs['deployerPrincipalType'],
     rolePropagationSeconds: numberKey(cfg, 'rolePropagationSeconds'),
     logRetentionDays: numberKey(cfg, 'logRetentionDays'),
   };

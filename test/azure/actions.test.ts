@@ -85,7 +85,7 @@ describe('the serialized providers, loaded as the provider host loads them', () 
 
   test('JobRun runs again only when a trigger changes, not for a fresh token', async () => {
     const provider = load('scim-bridge-run');
-    const olds = { ...inputs['scim-bridge-run'], execution: 'exec-1', status: 'Succeeded' };
+    const olds: Record<string, any> = { ...inputs['scim-bridge-run'], execution: 'exec-1', status: 'Succeeded' };
     await expect(provider.diff('exec-1', olds, { ...olds, token: 'a-new-token' })).resolves.toEqual({ changes: false });
     await expect(provider.diff('exec-1', olds, { ...olds, triggers: ['another-image', ...olds.triggers.slice(1)] })).resolves.toEqual({ changes: true });
   });
