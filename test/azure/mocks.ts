@@ -6,6 +6,11 @@
 import { type CloudMocks, type Run, SESSION, runStack } from '../support/pulumi-harness';
 
 export { SESSION };
+
+// Pulumi's closure serializer (it serializes the dynamic providers) requires every built-in module; under jest,
+// node:test opens a reporter that keeps the worker from exiting. No program uses it.
+jest.mock('node:test', () => ({}));
+jest.mock('node:test/reporters', () => ({}));
 export type { Run };
 
 export const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
