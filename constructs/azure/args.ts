@@ -4,6 +4,7 @@
  * config key of the same name.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import type * as managedidentity from '@pulumi/azure-native/managedidentity';
 import { BRIDGE_SIZING } from '../../contract';
 import {
   ArgError,
@@ -69,6 +70,25 @@ export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs {
   /** Days the Log Analytics workspace keeps logs. @default 30 */
   readonly logRetentionDays?: number;
   readonly network?: AzureNetworkArgs;
+}
+
+/** Where a child puts its resources, and what is the same for all of them in a stack. */
+export interface AzureContext {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly location: pulumi.Input<string>;
+  readonly tags: Record<string, string>;
+  /** The stack's random suffix for globally unique names. */
+  readonly suffix: pulumi.Input<string>;
+  readonly tenantId: pulumi.Input<string>;
+  readonly subscriptionId: pulumi.Input<string>;
+}
+
+/** What a container app or job runs on: the environment, its identity, and the image with the registry it is pulled from. */
+export interface ContainerPlacement {
+  readonly environmentId: pulumi.Input<string>;
+  readonly identity: managedidentity.UserAssignedIdentity;
+  readonly registryServer: pulumi.Input<string>;
+  readonly imageRef: pulumi.Input<string>;
 }
 
 /** Built-in Azure role definition ids (the same in every tenant). */

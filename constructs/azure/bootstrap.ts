@@ -9,24 +9,17 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as app from '@pulumi/azure-native/app';
 import type * as keyvault from '@pulumi/azure-native/keyvault';
-import type * as managedidentity from '@pulumi/azure-native/managedidentity';
 import { BRIDGE_ENV } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV } from '../common';
 import { JobRun } from './actions';
-import { CONSUMPTION_PROFILE } from './environment';
+import type { AzureContext, ContainerPlacement } from './args';
+import { runsOn } from './environment';
 
 export const BOOTSTRAP_CONTAINER = 'bootstrap';
 const SECRETS = { adminUrl: 'admin-url', appPassword: 'app-password' } as const;
 
-export interface BootstrapArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
+export interface BootstrapArgs extends AzureContext, ContainerPlacement {
   readonly jobName: string;
-  readonly environmentId: pulumi.Input<string>;
-  readonly identity: managedidentity.UserAssignedIdentity;
-  readonly registryServer: pulumi.Input<string>;
-  readonly imageRef: pulumi.Input<string>;
   readonly adminUrl: keyvault.Secret;
   readonly appPassword: keyvault.Secret;
   /** The app's URL without its password (PGPASSWORD carries it). */
@@ -45,24 +38,20 @@ export class Bootstrap extends pulumi.ComponentResource {
   constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:azure:Bootstrap', name, {}, opts);
     const identity = args.identity.id;
+    const { placement, registries } = runsOn(args);
     // Versioned references: a new password reaches the job (and the run) in the same `pulumi up`, not up to 30 minutes later.
     const ref = (name: string, secret: keyvault.Secret) => ({ name, keyVaultUrl: secret.properties.secretUriWithVersion, identity });
     this.job = new app.Job(
       `${name}-job`,
       {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        tags: args.tags,
+        ...placement,
         jobName: args.jobName,
-        environmentId: args.environmentId,
-        workloadProfileName: CONSUMPTION_PROFILE,
-        identity: { type: 'UserAssigned', userAssignedIdentities: [identity] },
         configuration: {
           triggerType: 'Manual',
           manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
           replicaTimeout: 600,
           replicaRetryLimit: 1,
-          registries: [{ server: args.registryServer, identity }],
+          registries,
           secrets: [ref(SECRETS.adminUrl, args.adminUrl), ref(SECRETS.appPassword, args.appPassword)],
         },
         template: {

@@ -12,18 +12,14 @@ import * as random from '@pulumi/random';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as dbforpostgresql from '@pulumi/azure-native/dbforpostgresql';
 import { DATABASE_NAMES, PUBLIC_CA_ROOTS, postgresUrl } from '../common';
-import type { ResolvedAzureArgs } from './args';
+import type { AzureContext, ResolvedAzureArgs } from './args';
 import type { BridgeNetwork } from './network';
 import { POSTGRES_PORT } from './network';
 
 /** The server administrator's login (Azure refuses azure_superuser, admin, root, postgres and pg_* names). */
 export const ADMIN_LOGIN = 'scim_admin';
 
-export interface BridgeDatabaseArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
-  readonly suffix: pulumi.Input<string>;
+export interface BridgeDatabaseArgs extends AzureContext {
   readonly network: BridgeNetwork;
   readonly resolved: ResolvedAzureArgs;
 }

@@ -5,14 +5,28 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as app from '@pulumi/azure-native/app';
 import * as operationalinsights from '@pulumi/azure-native/operationalinsights';
+import type { AzureContext, ContainerPlacement } from './args';
 
 /** The serverless profile, billed per use like the legacy consumption-only plan. */
 export const CONSUMPTION_PROFILE = 'Consumption';
 
-export interface BridgeEnvironmentArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
+/** What a container app and a job share: where they run, on which profile, as which identity, pulling from where. */
+export function runsOn(p: AzureContext & ContainerPlacement) {
+  const identity = p.identity.id;
+  return {
+    placement: {
+      resourceGroupName: p.resourceGroupName,
+      location: p.location,
+      tags: p.tags,
+      environmentId: p.environmentId,
+      workloadProfileName: CONSUMPTION_PROFILE,
+      identity: { type: 'UserAssigned', userAssignedIdentities: [identity] },
+    },
+    registries: [{ server: p.registryServer, identity }],
+  };
+}
+
+export interface BridgeEnvironmentArgs extends AzureContext {
   readonly subnetId: pulumi.Input<string>;
   readonly logRetentionDays: number;
 }

@@ -6,17 +6,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as network from '@pulumi/azure-native/network';
 import * as privatedns from '@pulumi/azure-native/privatedns';
-import type { AzureNetworkArgs } from './args';
+import type { AzureContext, AzureNetworkArgs } from './args';
 
 export const POSTGRES_PORT = 5432;
 
-export interface BridgeNetworkArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
+export interface BridgeNetworkArgs extends AzureContext {
   readonly ranges: Required<AzureNetworkArgs>;
-  /** Unique suffix of the private DNS zone's name. */
-  readonly suffix: pulumi.Input<string>;
 }
 
 export class BridgeNetwork extends pulumi.ComponentResource {

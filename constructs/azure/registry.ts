@@ -9,15 +9,9 @@ import * as authorization from '@pulumi/azure-native/authorization';
 import * as containerregistry from '@pulumi/azure-native/containerregistry';
 import { buildBridgeImage } from '../bridge-image';
 import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acrLogin';
-import { AZURE_ROLES } from './args';
+import { AZURE_ROLES, type AzureContext } from './args';
 
-export interface BridgeRegistryArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
-  readonly suffix: pulumi.Input<string>;
-  readonly tenantId: pulumi.Input<string>;
-  readonly subscriptionId: pulumi.Input<string>;
+export interface BridgeRegistryArgs extends AzureContext {
   /** The deployer's Entra token for Resource Manager, exchanged for a registry token to push the build. */
   readonly deployerToken: pulumi.Input<string>;
   /** Run this image instead of building one. */

@@ -84,21 +84,19 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     const tags = r.tags;
     // Key Vault, registry and server names are global: one short random suffix keeps them unique and valid.
     const suffix = new random.RandomString(`${name}-suffix`, { length: 6, special: false, upper: false }, parent).result;
-    const common = { resourceGroupName, location, tags, suffix };
+    const common = { resourceGroupName, location, tags, suffix, tenantId: client.tenantId, subscriptionId: client.subscriptionId };
 
     this.network = new BridgeNetwork(name, { ...common, ranges: r.network }, parent);
     this.database = new BridgeDatabase(name, { ...common, network: this.network, resolved: r }, parent);
     this.registry = new BridgeRegistry(
       name,
-      { ...common, tenantId: client.tenantId, subscriptionId: client.subscriptionId, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
+      { ...common, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
       parent,
     );
     this.vault = new BridgeVault(
       name,
       {
         ...common,
-        tenantId: client.tenantId,
-        subscriptionId: client.subscriptionId,
         deployerObjectId: client.objectId,
         deployerPrincipalType: args.deployerPrincipalType ?? deployerToken.apply(principalTypeOfToken),
         protect: r.deletionProtection,
@@ -128,19 +126,20 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     ];
     this.rolesReady = new Pause(`${name}-rbac-propagation`, { seconds: r.rolePropagationSeconds, triggers: roles.map((role) => role.id) }, parent);
 
-    this.environment = new BridgeEnvironment(name, { resourceGroupName, location, tags, subnetId: this.network.appsSubnet.id, logRetentionDays: r.logRetentionDays }, parent);
+    this.environment = new BridgeEnvironment(name, { ...common, subnetId: this.network.appsSubnet.id, logRetentionDays: r.logRetentionDays }, parent);
     const environment = this.environment.environment;
+    const runOn = (identity: managedidentity.UserAssignedIdentity) => ({
+      ...common,
+      environmentId: environment.id,
+      identity,
+      registryServer: this.registry.registry.loginServer,
+      imageRef: this.registry.imageRef,
+    });
     this.bootstrap = new Bootstrap(
       name,
       {
-        resourceGroupName,
-        location,
-        tags,
+        ...runOn(this.bootstrapIdentity),
         jobName: `${r.appName}-bootstrap`,
-        environmentId: environment.id,
-        identity: this.bootstrapIdentity,
-        registryServer: this.registry.registry.loginServer,
-        imageRef: this.registry.imageRef,
         adminUrl: this.adminUrlSecret,
         appPassword: this.databasePasswordSecret,
         appUrl: this.database.appUrl,
@@ -171,13 +170,8 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     this.service = new BridgeService(
       name,
       {
-        resourceGroupName,
-        location,
+        ...runOn(this.identity),
         resolved: r,
-        environmentId: environment.id,
-        identity: this.identity,
-        registryServer: this.registry.registry.loginServer,
-        imageRef: this.registry.imageRef,
         session: this.sessionSecret,
         databasePassword: this.databasePasswordSecret,
         google: this.googleSecret,

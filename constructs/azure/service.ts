@@ -7,12 +7,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as app from '@pulumi/azure-native/app';
 import type * as keyvault from '@pulumi/azure-native/keyvault';
-import type * as managedidentity from '@pulumi/azure-native/managedidentity';
 import type * as azureInputs from '@pulumi/azure-native/types/input';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import { type Probe, bridgeEnvironment, envList, probePlan } from '../common';
-import type { ResolvedAzureArgs } from './args';
-import { CONSUMPTION_PROFILE } from './environment';
+import type { AzureContext, ContainerPlacement, ResolvedAzureArgs } from './args';
+import { runsOn } from './environment';
 
 /**
  * Container Apps' ingress (Envoy) appends the address of the client it accepted the connection from to
@@ -30,14 +29,8 @@ export const PROBE_LIMITS = { maxFailureThreshold: 10, startupPeriodSeconds: 5, 
 export const APP_SECRETS = { session: 'scimsession', databasePassword: 'postgres-password', google: 'google-credentials' } as const;
 const FILES_VOLUME = 'secrets';
 
-export interface BridgeServiceArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
+export interface BridgeServiceArgs extends AzureContext, ContainerPlacement {
   readonly resolved: ResolvedAzureArgs;
-  readonly environmentId: pulumi.Input<string>;
-  readonly identity: managedidentity.UserAssignedIdentity;
-  readonly registryServer: pulumi.Input<string>;
-  readonly imageRef: pulumi.Input<string>;
   readonly session: keyvault.Secret;
   readonly databasePassword: keyvault.Secret;
   readonly google?: keyvault.Secret;
@@ -63,6 +56,7 @@ export class BridgeService extends pulumi.ComponentResource {
     super('scim-bridge:azure:Service', name, {}, opts);
     const r = args.resolved;
     const identity = args.identity.id;
+    const { placement, registries } = runsOn(args);
     const plan = probePlan(PROBE_LIMITS);
     const mounted = (file: string) => `${BRIDGE_IMAGE.sessionMountDir}/${file}`;
     const files: azureInputs.app.SecretVolumeItemArgs[] = [{ secretRef: APP_SECRETS.session, path: BRIDGE_IMAGE.sessionFileName }];
@@ -90,13 +84,8 @@ export class BridgeService extends pulumi.ComponentResource {
     this.containerApp = new app.ContainerApp(
       `${name}-app`,
       {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        tags: r.tags,
+        ...placement,
         containerAppName: r.appName,
-        environmentId: args.environmentId,
-        workloadProfileName: CONSUMPTION_PROFILE,
-        identity: { type: 'UserAssigned', userAssignedIdentities: [identity] },
         configuration: {
           activeRevisionsMode: 'Single',
           ingress: {
@@ -107,7 +96,7 @@ export class BridgeService extends pulumi.ComponentResource {
             traffic: [{ latestRevision: true, weight: 100 }],
             customDomains: args.customDomains,
           },
-          registries: [{ server: args.registryServer, identity }],
+          registries,
           secrets,
         },
         template: {

@@ -16,7 +16,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as keyvault from '@pulumi/azure-native/keyvault';
-import { AZURE_ROLES } from './args';
+import { AZURE_ROLES, type AzureContext } from './args';
 
 export const SOFT_DELETE_RETENTION_DAYS = 90;
 
@@ -39,13 +39,7 @@ export function principalTypeOfToken(token: string): DeployerPrincipalType {
   return 'ServicePrincipal';
 }
 
-export interface BridgeVaultArgs {
-  readonly resourceGroupName: pulumi.Input<string>;
-  readonly location: pulumi.Input<string>;
-  readonly tags: Record<string, string>;
-  readonly suffix: pulumi.Input<string>;
-  readonly tenantId: pulumi.Input<string>;
-  readonly subscriptionId: pulumi.Input<string>;
+export interface BridgeVaultArgs extends AzureContext {
   /** Object id of the identity running `pulumi up` (getClientConfig). */
   readonly deployerObjectId: pulumi.Input<string>;
   /** Whether that identity is a user or a service principal (see principalTypeOfToken). */
