@@ -78,8 +78,8 @@ export class Bootstrap extends pulumi.ComponentResource {
         armEndpoint: args.armEndpoint,
         jobId: this.job.id,
         token: args.token,
-        // A new image (new grants) or a new password runs the bootstrap again.
-        triggers: [pulumi.output(args.imageRef), args.adminUrl.properties.secretUriWithVersion, args.appPassword.properties.secretUriWithVersion],
+        // A new job, a new image (new grants) or a new password runs the bootstrap again.
+        triggers: [this.job.id, pulumi.output(args.imageRef), args.adminUrl.properties.secretUriWithVersion, args.appPassword.properties.secretUriWithVersion],
       },
       { parent: this },
     );

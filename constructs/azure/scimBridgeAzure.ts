@@ -98,7 +98,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       {
         ...common,
         deployerObjectId: client.objectId,
-        deployerPrincipalType: args.deployerPrincipalType ?? deployerToken.apply(principalTypeOfToken),
+        deployerPrincipalType: args.deployerPrincipalType ?? pulumi.unsecret(deployerToken.apply(principalTypeOfToken)),
         protect: r.deletionProtection,
       },
       parent,

@@ -146,8 +146,9 @@ describe('scim-bridge db bootstrap, as a Container Apps job', () => {
     expect(roleOf(secret('pg-admin-url').id)).toBe(`/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.keyVaultSecretsUser}`);
   });
 
-  test('it runs again when the image or a password version changes', () => {
+  test('it runs again when the job is replaced, or the image or a password version changes', () => {
     expect(run.one(T.dynamic, 'scim-bridge-run').inputs.triggers).toEqual([
+      run.one(T.job).id,
       `scimbridge${SUFFIX}.azurecr.io/scim-bridge:latest@sha256:0123456789abcdef`,
       `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-admin-url/v1`,
       `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-password/v1`,
