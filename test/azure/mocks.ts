@@ -11,6 +11,12 @@ export { SESSION };
 // node:test opens a reporter that keeps the worker from exiting. No program uses it.
 jest.mock('node:test', () => ({}));
 jest.mock('node:test/reporters', () => ({}));
+// The serializer also opens an inspector session with the debugger enabled, once per copy of @pulumi/pulumi: the
+// harness loads a fresh copy per run, so without one shared session every run adds one, slowing the worker down.
+jest.mock('@pulumi/pulumi/runtime/closure/v8Hooks', () => {
+  const shared = globalThis as { __pulumiV8Hooks?: unknown };
+  return (shared.__pulumiV8Hooks ??= jest.requireActual('@pulumi/pulumi/runtime/closure/v8Hooks'));
+});
 export type { Run };
 
 export const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
