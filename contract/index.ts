@@ -132,6 +132,8 @@ export const BRIDGE_IMAGE = {
    */
   caBundles: { awsRds: '/app/certs/aws-rds-ca-bundle.pem' },
   sessionFileName: 'scimsession',
+  /** Beside the scimsession where platforms mount secrets as files: the Google service-account key (SCIM_GOOGLE_CREDENTIALS_FILE). */
+  googleCredentialsFileName: 'google-credentials.json',
 } as const;
 
 /**

@@ -1,9 +1,17 @@
 /**
- * Azure building blocks for the SCIM bridge (Pulumi, @pulumi/azure-native imported by submodule):
- * - ScimBridgeAzure: Container Apps + Key Vault + ACR + PostgreSQL Flexible Server + optional custom domain.
- * - customDomain: the phases that get a managed certificate onto a custom domain, and their rules.
- * - acrLogin: pushing to a registry whose admin user is off, with the deployer's Entra token.
+ * The SCIM bridge on Azure Container Apps (Pulumi, @pulumi/azure-native imported by submodule): ScimBridgeAzure and
+ * its children (network, vault, registry, database, environment, bootstrap job, service, custom domain), the Azure
+ * rules for the shared args (args), the deploy-time pause and job run (actions), and ACR login without an admin user.
  */
-export * from './scimBridgeAzure';
-export * from './customDomain';
+export * from './args';
+export * from './actions';
 export * from './acrLogin';
+export * from './bootstrap';
+export * from './database';
+export * from './domain';
+export * from './environment';
+export * from './network';
+export * from './registry';
+export * from './scimBridgeAzure';
+export * from './service';
+export * from './vault';

@@ -40,3 +40,28 @@ export function connectionBudget(maxReplicas: number, maxConnections: number, re
   const available = maxConnections - reserved;
   return { peak, available, fits: peak <= available };
 }
+
+/**
+ * libpq's `sslrootcert=system` (PostgreSQL 16+): verify the server against the platform's public roots. For services
+ * whose server certificates chain to public CAs (Azure Database for PostgreSQL, Cloud SQL's public endpoint).
+ */
+export const PUBLIC_CA_ROOTS = 'system';
+
+export interface PostgresUrlParts {
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly database: string;
+  readonly user: string;
+  /** Leave out for the app's URL: the platform injects PGPASSWORD from its secret store. */
+  readonly password?: string;
+  /** A CA file path in the image, or PUBLIC_CA_ROOTS. */
+  readonly sslrootcert: string;
+}
+
+/** A `postgres://` URL with verified TLS (`sslmode=verify-full`), in the form every cloud gives the bridge. */
+export function postgresUrl(p: PostgresUrlParts): string {
+  const auth = p.password === undefined ? encodeURIComponent(p.user) : `${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}`;
+  const query = new URLSearchParams({ sslmode: DATABASE_SSLMODE, sslrootcert: p.sslrootcert });
+  return `postgres://${auth}@${p.host}:${p.port ?? 5432}/${encodeURIComponent(p.database)}?${query.toString().replace(/%2F/g, '/')}`;
+}

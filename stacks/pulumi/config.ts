@@ -142,13 +142,18 @@ function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   return runtime.isConfigSecret(`${cfg.name}:${key}`);
 }
 
+/** A true/false key left undefined when unset, so the default is applied once, by the component. */
+export function booleanKey(cfg: pulumi.Config, key: string): boolean | undefined {
+  return optionalString(cfg, key) === undefined ? undefined : boolean(cfg, key, false);
+}
+
 /** Image to run: a given reference (pipelines that build separately) or undefined to build from bridge/. */
 export function givenImage(cfg: pulumi.Config): string | undefined {
   return optionalString(cfg, 'image');
 }
 
 /** A number-valued key, parsed but range-checked by the shared layer (resolveBridgeArgs) so the rule lives once. */
-function numberKey(cfg: pulumi.Config, key: string): number | undefined {
+export function numberKey(cfg: pulumi.Config, key: string): number | undefined {
   const raw = optionalString(cfg, key);
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -174,7 +179,7 @@ export function list(cfg: pulumi.Config, key: string): string[] | undefined {
 }
 
 /** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */
-function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
+export function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
   const raw = optionalString(cfg, key);
   if (raw === undefined) return undefined;
   let parsed: unknown;
@@ -228,7 +233,7 @@ export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
     logLevel: optionalString(cfg, 'logLevel') as ScimBridgeBaseArgs['logLevel'],
     usernameFormat: optionalString(cfg, 'usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
     eventRetentionDays: numberKey(cfg, 'eventRetentionDays'),
-    deletionProtection: optionalString(cfg, 'deletionProtection') === undefined ? undefined : boolean(cfg, 'deletionProtection', true),
+    deletionProtection: booleanKey(cfg, 'deletionProtection'),
     database: database && {
       version: fieldString('database.version', database.version) as NonNullable<ScimBridgeBaseArgs['database']>['version'],
       size: fieldString('database.size', database.size),

@@ -1,10 +1,11 @@
 /**
- * The pieces under the stack: the ACR token exchange, the custom-domain rules, and ScimBridgeAzure used directly
- * (its own argument checks, and that it keeps a session secret even when handed a plain string).
+ * The pieces under the stack: the ACR token exchange, and ScimBridgeAzure used directly (its argument checks, and
+ * that it keeps a session secret even when handed a plain string).
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-import { exchangeAcrRefreshToken, relativeRecordName, nextPhaseHint } from '../../constructs/azure';
-import { SESSION, isSecretInput } from './harness';
+import { exchangeAcrRefreshToken } from '../../constructs/azure';
+import { isSecretInput, runPulumiProgram } from '../support/pulumi-harness';
+import { AZURE_MOCKS, SESSION, T } from './mocks';
 
 describe('exchangeAcrRefreshToken', () => {
   test('posts the Entra token to the registry exchange endpoint and returns the refresh token', async () => {
@@ -34,69 +35,27 @@ describe('exchangeAcrRefreshToken', () => {
   });
 });
 
-describe('custom-domain rules', () => {
-  test('record names are relative to the zone; apex and foreign hosts are refused', () => {
-    expect(relativeRecordName('scim.example.com', 'example.com')).toBe('scim');
-    expect(relativeRecordName('scim.eu.example.com', 'example.com.')).toBe('scim.eu');
-    expect(() => relativeRecordName('example.com', 'example.com')).toThrow(/apex/);
-    expect(() => relativeRecordName('scim.badexample.com', 'example.com')).toThrow(/not inside DNS zone/);
-  });
-
-  test('each unfinished phase names the command for the next one', () => {
-    expect(nextPhaseHint('records', 'scim.example.com', 'azure')).toContain('customDomainPhase hostname');
-    expect(nextPhaseHint('hostname', 'scim.example.com', 'azure')).toContain('customDomainPhase bind');
-    expect(nextPhaseHint('bind', 'scim.example.com', 'azure')).toBeUndefined();
-    expect(nextPhaseHint('auto', 'scim.example.com', 'azure')).toBeUndefined();
-  });
-});
-
-describe('ScimBridgeAzure used directly', () => {
-  function withMocks<T>(body: (pulumi: typeof import('@pulumi/pulumi'), azure: typeof import('../../constructs/azure')) => T): {
-    value: T;
-    inputs: Map<string, Record<string, unknown>>;
-    settled: () => Promise<void>;
-  } {
-    const inputs = new Map<string, Record<string, unknown>>();
-    let value!: T;
-    let settings!: { waitForRPCs(): Promise<void> };
-    jest.isolateModules(() => {
-      const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
-      settings = require('@pulumi/pulumi/runtime/settings');
-      pulumi.runtime.setMocks(
-        {
-          newResource: (args) => {
-            inputs.set(args.name, args.inputs);
-            return { id: `${args.name}-id`, state: { ...args.inputs, name: `${args.name}-physical`, result: 'abc123' } };
-          },
-          call: () => ({ subscriptionId: 'sub', tenantId: 'tenant', token: 't', primarySharedKey: 'k' }),
-        },
-        'scim-bridge',
-        'test',
-        false,
-      );
-      value = body(pulumi, require('../../constructs/azure'));
+describe('ScimBridgeAzure used directly, not through the stack', () => {
+  test('a plain session string still reaches Key Vault as a secret, and the outputs are the shared ones', async () => {
+    const run = await runPulumiProgram(AZURE_MOCKS, { config: {}, secretKeys: [] }, () => {
+      const azure = require('../../constructs/azure');
+      const bridge = new azure.ScimBridgeAzure('b', { domain: 'scim.example.com', location: 'westeurope', scimSession: SESSION, image: 'img:1' });
+      return { scimBaseUrl: bridge.scimBaseUrl, dnsRecords: bridge.dnsRecords, nextSteps: bridge.nextSteps };
     });
-    return { value, inputs, settled: () => settings.waitForRPCs() };
-  }
-
-  test('a plain session string still reaches Key Vault as a secret', async () => {
-    const { inputs, settled } = withMocks((_p, azure) => new azure.ScimBridgeAzure('b', { location: 'westeurope', scimSession: SESSION, image: 'img:1' }));
-    await settled();
-    const secret = inputs.get('b-scimsession');
-    expect(secret).toBeDefined();
-    expect(isSecretInput(secret!.properties)).toBe(true);
+    expect(isSecretInput(run.one(T.secret, 'b-scimsession').raw.properties)).toBe(true);
+    expect(run.outputs.scimBaseUrl).toMatch(/^https:\/\/b?scim-bridge\..+\/scim\/v2$/);
+    expect(run.outputs.dnsRecords.map((r: { type: string }) => r.type)).toEqual(['CNAME', 'TXT']);
+    expect(run.outputs.nextSteps).toContain('npx scim-bridge doctor');
   });
 
-  test.each([
-    [{ minReplicas: 3, maxReplicas: 2 }, /ScimBridgeAzure b: maxReplicas must be .* ≥ minReplicas \(3\)/],
-    [{ maxReplicas: 0, minReplicas: 0 }, /maxReplicas must be a whole number ≥ 1/],
-    [{ concurrentRequests: 0 }, /concurrentRequests must be a whole number ≥ 1/],
-    [{ postgres: { backupRetentionDays: 3 } }, /postgres\.backupRetentionDays must be from 7 to 35/],
-    [{ location: undefined }, /location is required when no resourceGroupName is given/],
-    [{ customDomain: { hostname: 'scim.other.org', zone: { name: 'example.com', resourceGroupName: 'dns' } } }, /not inside DNS zone example.com/],
-  ])('refuses %p', (bad, message) => {
-    expect(() =>
-      withMocks((_p, azure) => new azure.ScimBridgeAzure('b', { location: 'westeurope', scimSession: SESSION, image: 'img:1', ...bad })),
-    ).toThrow(message);
+  test('a bad arg is an ArgError naming it, thrown before anything is created', async () => {
+    const created: string[] = [];
+    const attempt = runPulumiProgram({ ...AZURE_MOCKS, computed: (t, n, i) => (created.push(n), AZURE_MOCKS.computed(t, n, i)) }, { config: {}, secretKeys: [] }, () => {
+      const azure = require('../../constructs/azure');
+      new azure.ScimBridgeAzure('b', { domain: 'scim.example.com', location: 'westeurope', scimSession: SESSION, minReplicas: 3, maxReplicas: 2 });
+      return {};
+    });
+    await expect(attempt).rejects.toThrow('ScimBridgeAzure: maxReplicas must be at least minReplicas (3), got 2');
+    expect(created).toEqual([]);
   });
 });

@@ -1,294 +1,257 @@
 /**
- * The Azure stack with default settings (new resource group, image built at `pulumi up`, no custom domain):
- * every promise of issue 7 checked on the inputs the engine receives.
+ * `pulumi up -s azure` with the least configuration, as the cloud receives it: the container app, the bootstrap job
+ * and the database, and the line between what the app holds and what only the job holds.
  */
-import { AZURE_ROLES } from '../../constructs/azure';
-import { BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT } from '../../contract';
-import {
-  ACR_REFRESH_TOKEN,
-  DB_PASSWORD,
-  ENTRA_TOKEN,
-  ENV_DOMAIN,
-  Run,
-  SESSION,
-  SUBSCRIPTION,
-  T,
-  TENANT,
-  isSecretInput,
-  runAzureStack,
-} from './harness';
+import * as path from 'node:path';
+import { AZURE_ROLES, CONTAINER_APPS_PROXY_HOPS } from '../../constructs/azure';
+import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_PROBES } from '../../contract';
+import { isSecretInput } from '../support/pulumi-harness';
+import { ACR_REFRESH_TOKEN, ADMIN_PASSWORD, APP_FQDN, APP_PASSWORD, BASE, ENTRA_TOKEN, SERVER_FQDN, SESSION, SUBSCRIPTION, SUFFIX, T, TENANT, runAzure } from './mocks';
+import type { AzureRun } from './mocks';
 
-const roleId = (id: string) => `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
-const APP_FQDN = `scim-bridge.${ENV_DOMAIN}`;
-
-let run: Run;
+let run: AzureRun;
 beforeAll(async () => {
-  run = await runAzureStack({ location: 'westeurope', scimSession: SESSION });
+  run = await runAzure({ ...BASE });
 });
 
 const app = () => run.one(T.app).inputs;
-const container = () => app().template.containers[0];
-const probe = (type: string) => container().probes.find((p: { type: string }) => p.type === type);
-const identity = () => run.one(T.identity);
-const identityId = () => identity().id;
+const bridge = () => app().template.containers[0];
+const env = (container = bridge()) => Object.fromEntries(container.env.map((e: { name: string; value?: string; secretRef?: string }) => [e.name, e.value ?? `secretRef:${e.secretRef}`]));
+const probe = (type: string) => bridge().probes.find((p: { type: string }) => p.type === type);
+const job = () => run.one(T.job).inputs;
+const grantsTo = (principal: string) => run.ofType(T.role).filter((r) => r.inputs.principalId === principal);
+const secret = (name: string) => run.one(T.secret, `scim-bridge-${name}`);
+const APP_URL = `postgres://scim_bridge@${SERVER_FQDN}:5432/scim_bridge?sslmode=verify-full&sslrootcert=system`;
 
-describe('container app', () => {
-  test('external HTTPS-only ingress on the contract port', () => {
+describe('the container app', () => {
+  test('external HTTPS-only ingress on the contract port; scimBaseUrl is the app host until the custom domain serves', () => {
     expect(app().configuration.ingress).toMatchObject({ external: true, allowInsecure: false, targetPort: BRIDGE_PORT, transport: 'auto' });
-    expect(app().configuration.ingress.customDomains).toBeUndefined();
+    expect(run.outputs.scimBaseUrl).toBe(`https://${APP_FQDN}/scim/v2`);
   });
 
-  test('liveness on /ping, readiness and startup on /health, all on the contract port', () => {
+  test('the shared environment: metrics behind the token, one trusted proxy hop (Container Apps appends one X-Forwarded-For entry)', () => {
+    expect(CONTAINER_APPS_PROXY_HOPS).toBe(1);
+    expect(env()).toMatchObject({
+      [BRIDGE_ENV.metricsRequireToken]: 'true',
+      [BRIDGE_ENV.trustProxy]: '1',
+      [BRIDGE_ENV.logLevel]: 'info',
+      [BRIDGE_ENV.port]: String(BRIDGE_PORT),
+      [BRIDGE_ENV.sessionFile]: `${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.sessionFileName}`,
+    });
+    expect(env()).not.toHaveProperty(BRIDGE_ENV.session);
+  });
+
+  test('probes: shallow liveness, /health for readiness and startup, within Container Apps limits (failures ≤ 10, success 1 for liveness and startup)', () => {
     expect(probe('Liveness').httpGet).toEqual({ path: BRIDGE_PATHS.liveness, port: BRIDGE_PORT, scheme: 'HTTP' });
-    expect(probe('Readiness').httpGet).toEqual({ path: BRIDGE_PATHS.readiness, port: BRIDGE_PORT, scheme: 'HTTP' });
-    expect(probe('Startup').httpGet).toEqual({ path: BRIDGE_PATHS.readiness, port: BRIDGE_PORT, scheme: 'HTTP' });
-    // Startup allows a minute before the platform gives up on a replica.
-    expect(probe('Startup').periodSeconds * probe('Startup').failureThreshold).toBeGreaterThanOrEqual(60);
+    expect(probe('Readiness').httpGet.path).toBe(BRIDGE_PATHS.readiness);
+    expect(probe('Startup').httpGet.path).toBe(BRIDGE_PATHS.readiness);
+    for (const p of bridge().probes) {
+      expect(p.failureThreshold).toBeGreaterThanOrEqual(1);
+      expect(p.failureThreshold).toBeLessThanOrEqual(10);
+      expect(p.periodSeconds).toBeLessThanOrEqual(240);
+      expect(p.timeoutSeconds).toBeGreaterThanOrEqual(1);
+      expect(p.timeoutSeconds).toBeLessThan(p.periodSeconds);
+    }
+    expect(probe('Liveness').successThreshold).toBe(1);
+    expect(probe('Startup').successThreshold).toBe(1);
+    expect(new Set(bridge().probes.map((p: { type: string }) => p.type)).size).toBe(3);
+    expect(probe('Startup').periodSeconds * probe('Startup').failureThreshold).toBeGreaterThanOrEqual(BRIDGE_PROBES.startupGraceSeconds);
   });
 
-  test('min/max replicas and an HTTP concurrency rule from the contract defaults', () => {
+  test('scales between the shared bounds on concurrent requests and CPU; 0.5 vCPU with 1 GiB (a consumption combination)', () => {
     expect(app().template.scale).toEqual({
       minReplicas: 2,
       maxReplicas: 6,
-      rules: [{ name: 'http-concurrency', http: { metadata: { concurrentRequests: '50' } } }],
+      rules: [
+        { name: 'http-concurrency', http: { metadata: { concurrentRequests: '50' } } },
+        { name: 'cpu', custom: { type: 'cpu', metadata: { type: 'Utilization', value: '60' } } },
+      ],
     });
+    expect(bridge().resources).toEqual({ cpu: 0.5, memory: '1Gi' });
   });
 
-  test('runs on the consumption profile of the environment with the user-assigned identity only', () => {
-    expect(app().environmentId).toBe(run.one(T.env).id);
-    expect(app().workloadProfileName).toBe('Consumption');
-    expect(app().identity).toEqual({ type: 'UserAssigned', userAssignedIdentities: [identityId()] });
-  });
-
-  test('bridgeUrl is the default host name SCIM base URL, no trailing slash', () => {
-    expect(run.outputs.bridgeUrl).toBe(`https://${APP_FQDN}/scim/v2`);
-    expect(run.outputs.nextSteps).toContain(run.outputs.bridgeUrl);
-    expect(run.outputs.nextSteps).toContain('pulumi config set --secret scimSession');
-    expect(run.outputs.dnsRecords).toBeUndefined();
+  test('the image is built from bridge/Dockerfile and pushed with a token exchanged from the deployer Entra token', () => {
+    const root = path.resolve(__dirname, '../..');
+    expect(run.one(T.image).inputs).toMatchObject({ context: { location: root }, dockerfile: { location: `${root}/bridge/Dockerfile` }, push: true });
+    expect(isSecretInput(run.one(T.image).raw.registries)).toBe(true);
+    expect(run.one(T.image).inputs.registries[0]).toMatchObject({ address: `scimbridge${SUFFIX}.azurecr.io`, password: ACR_REFRESH_TOKEN });
+    expect(Object.fromEntries(new URLSearchParams(run.fetchCalls[0].body))).toMatchObject({ tenant: TENANT, access_token: ENTRA_TOKEN });
+    expect(bridge().image).toBe(`scimbridge${SUFFIX}.azurecr.io/scim-bridge:latest@sha256:0123456789abcdef`);
+    expect(job().template.containers[0].image).toBe(bridge().image);
   });
 });
 
-describe('scimsession in Key Vault, read through the managed identity', () => {
-  test('the vault authorizes with RBAC, keeps deleted secrets and cannot be purged', () => {
-    expect(run.one(T.vault).inputs.properties).toMatchObject({
-      tenantId: TENANT,
-      enableRbacAuthorization: true,
-      enableSoftDelete: true,
-      enablePurgeProtection: true,
-    });
-    expect(run.one(T.vault).inputs.properties.accessPolicies).toBeUndefined();
+describe('the app connects as its own role, verified', () => {
+  test('SCIM_DATABASE_URL: the app role at the server FQDN (the name its certificate carries), verify-full against public roots, no password', () => {
+    expect(env()[BRIDGE_ENV.databaseUrl]).toBe(APP_URL);
+    expect(env()[BRIDGE_ENV.pgPassword]).toBe('secretRef:postgres-password');
   });
 
-  test('the only data-plane role is Key Vault Secrets User for the identity, scoped to that vault', () => {
-    const vaultRoles = run.ofType(T.role).filter((r) => r.inputs.roleDefinitionId === roleId(AZURE_ROLES.keyVaultSecretsUser));
-    expect(vaultRoles).toHaveLength(1);
-    expect(vaultRoles[0].inputs).toMatchObject({
-      scope: run.one(T.vault).id,
-      principalId: 'identity-principal-id',
-      principalType: 'ServicePrincipal',
-    });
-    // Nothing is granted at a wider scope (resource group or subscription).
-    const scopes = [run.one(T.vault).id, run.one(T.registry).id];
-    for (const role of run.ofType(T.role)) expect(scopes).toContain(role.inputs.scope);
-  });
-
-  test('the scimsession Key Vault secret gets the session as a Pulumi secret', () => {
-    const secret = run.one(T.secret, 'scim-bridge-scimsession');
-    expect(isSecretInput(secret.raw.properties)).toBe(true);
-    expect(secret.inputs.properties.value).toBe(SESSION);
-    expect(secret.inputs).toMatchObject({ secretName: 'scimsession', vaultName: run.one(T.vault).inputs.vaultName });
-  });
-
-  test('no session or password value appears in any other resource input or stack output', () => {
-    const holders = new Set(['scim-bridge-scimsession', 'scim-bridge-pg-password']);
-    for (const r of run.resources) {
-      if (holders.has(r.name)) continue;
-      const text = JSON.stringify(r.inputs);
-      expect(text).not.toContain(SESSION);
-      // The server needs its admin password, as a secret.
-      if (r.type !== T.server) expect(text).not.toContain(DB_PASSWORD);
-    }
-    expect(JSON.stringify(run.outputs)).not.toContain(SESSION);
-    expect(JSON.stringify(run.outputs)).not.toContain(DB_PASSWORD);
-  });
-
-  test('app secrets are Key Vault references through the identity, with no value in the app', () => {
-    const secrets = app().configuration.secrets;
-    expect(secrets).toEqual([
-      { name: 'scimsession', keyVaultUrl: 'https://scim-kv-k3x9q2.vault.azure.net/secrets/scimsession', identity: identityId() },
-      { name: 'postgres-password', keyVaultUrl: 'https://scim-kv-k3x9q2.vault.azure.net/secrets/postgres-password', identity: identityId() },
+  test('its secrets are Key Vault references read through its identity: the session versionless (rotation), the password versioned', () => {
+    const identity = run.one(T.identity, 'scim-bridge-identity').id;
+    expect(app().identity).toEqual({ type: 'UserAssigned', userAssignedIdentities: [identity] });
+    expect(app().configuration.secrets).toEqual([
+      { name: 'scimsession', keyVaultUrl: `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/scimsession`, identity },
+      { name: 'postgres-password', keyVaultUrl: `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-password/v1`, identity },
     ]);
-    // Versionless URLs, so a new secret version reaches the app without a redeploy.
-    for (const s of secrets) expect(s.keyVaultUrl).not.toMatch(/secrets\/[^/]+\/[^/]+$/);
+    expect(app().configuration.registries).toEqual([{ server: `scimbridge${SUFFIX}.azurecr.io`, identity }]);
   });
 
-  test('the session is mounted as a file at the contract path and SCIM_SESSION_FILE points at it', () => {
-    expect(app().template.volumes).toEqual([
-      { name: 'scimsession', storageType: 'Secret', secrets: [{ secretRef: 'scimsession', path: BRIDGE_IMAGE.sessionFileName }] },
-    ]);
-    expect(container().volumeMounts).toEqual([{ volumeName: 'scimsession', mountPath: BRIDGE_IMAGE.sessionMountDir }]);
-    expect(container().env).toContainEqual({ name: 'SCIM_SESSION_FILE', value: `${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.sessionFileName}` });
-    expect(container().env.find((e: { name: string }) => e.name === 'SCIM_SESSION')).toBeUndefined();
+  test('the administrator is nowhere in the app: not in its env or secrets, and its identity cannot read the admin secret', () => {
+    const text = JSON.stringify(app());
+    expect(text).not.toContain('scim_admin');
+    expect(text).not.toContain(ADMIN_PASSWORD);
+    expect(text).not.toContain('postgres-admin-url');
+    expect(env()).not.toHaveProperty(BRIDGE_ENV.databaseAdminUrl);
+    const scopes = grantsTo('app-principal-id').map((g) => g.inputs.scope);
+    expect(scopes).not.toContain(secret('pg-admin-url').id);
+    expect(scopes).not.toContain(run.one(T.vault).id);
   });
 
-  test('the app waits for both role assignments (first revision reads Key Vault and pulls the image)', () => {
-    const appResource = run.one(T.app);
-    for (const role of run.ofType(T.role)) expect(run.dependsOn(appResource, role)).toBe(true);
+  test('the app waits for the bootstrap run, which waits for the job, which waits for the database and its TLS setting', () => {
+    const jobRun = run.one(T.dynamic, 'scim-bridge-run');
+    expect(run.waitsFor(run.one(T.app), jobRun)).toBe(true);
+    expect(run.waitsFor(jobRun, run.one(T.job))).toBe(true);
+    expect(run.waitsFor(run.one(T.job), run.one(T.database))).toBe(true);
+    expect(run.waitsFor(run.one(T.job), run.one(T.pgConfig))).toBe(true);
   });
 });
 
-describe('image from the registry, pulled with the identity', () => {
-  test('the registry has no admin user and the identity holds AcrPull on it alone', () => {
-    expect(run.one(T.registry).inputs).toMatchObject({ adminUserEnabled: false, sku: { name: 'Basic' } });
-    const pull = run.ofType(T.role).filter((r) => r.inputs.roleDefinitionId === roleId(AZURE_ROLES.acrPull));
-    expect(pull).toHaveLength(1);
-    expect(pull[0].inputs).toMatchObject({ scope: run.one(T.registry).id, principalId: 'identity-principal-id', principalType: 'ServicePrincipal' });
+describe('scim-bridge db bootstrap, as a Container Apps job', () => {
+  test('a manual job running the image entry point with `db bootstrap`, on its own identity', () => {
+    expect(job().configuration).toMatchObject({ triggerType: 'Manual', manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 } });
+    expect(job().template.containers[0].args).toEqual(['db', 'bootstrap']);
+    expect(job().identity.userAssignedIdentities).toEqual([run.one(T.identity, 'scim-bridge-bootstrap-identity').id]);
+    expect(job().environmentId).toBe(run.one(T.env).id);
   });
 
-  test('the app pulls with the identity, not a password', () => {
-    expect(app().configuration.registries).toEqual([{ server: 'scimbridgek3x9q2.azurecr.io', identity: identityId() }]);
-  });
-
-  test('the image is built from bridge/Dockerfile at the repository root and pushed for linux/amd64', () => {
-    const image = run.one(T.image).inputs;
-    const root = require('node:path').resolve(__dirname, '../..');
-    expect(image).toMatchObject({
-      context: { location: root },
-      dockerfile: { location: `${root}/bridge/Dockerfile` },
-      push: true,
-      platforms: ['linux/amd64'],
-      tags: ['scimbridgek3x9q2.azurecr.io/scim-bridge:latest'],
-    });
-    expect(container().image).toBe('scimbridgek3x9q2.azurecr.io/scim-bridge:latest@sha256:0123456789abcdef');
-  });
-
-  test('the push uses a token exchanged from the deployer Entra token, kept secret', () => {
-    const image = run.one(T.image);
-    expect(isSecretInput(image.raw.registries)).toBe(true);
-    expect(image.inputs.registries).toEqual([
-      { address: 'scimbridgek3x9q2.azurecr.io', username: '00000000-0000-0000-0000-000000000000', password: ACR_REFRESH_TOKEN },
+  test('it gets the admin URL and the app URL with the app password by reference, versioned so a new password arrives in the same run', () => {
+    const jobEnv = env(job().template.containers[0]);
+    expect(jobEnv).toEqual({ [BRIDGE_ENV.databaseAdminUrl]: 'secretRef:admin-url', [BRIDGE_ENV.databaseUrl]: APP_URL, [BRIDGE_ENV.pgPassword]: 'secretRef:app-password' });
+    expect(job().configuration.secrets.map((s: { keyVaultUrl: string }) => s.keyVaultUrl)).toEqual([
+      `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-admin-url/v1`,
+      `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-password/v1`,
     ]);
-    expect(run.fetchCalls).toHaveLength(1);
-    expect(run.fetchCalls[0].url).toBe('https://scimbridgek3x9q2.azurecr.io/oauth2/exchange');
-    const form = new URLSearchParams(run.fetchCalls[0].body);
-    expect(Object.fromEntries(form)).toEqual({
-      grant_type: 'access_token',
-      service: 'scimbridgek3x9q2.azurecr.io',
-      tenant: TENANT,
-      access_token: ENTRA_TOKEN,
-    });
+  });
+
+  test('the admin URL secret holds the administrator with its password at the server FQDN, verify-full', () => {
+    expect(isSecretInput(secret('pg-admin-url').raw.properties)).toBe(true);
+    expect(secret('pg-admin-url').inputs.properties.value).toBe(`postgres://scim_admin:${ADMIN_PASSWORD}@${SERVER_FQDN}:5432/scim_bridge?sslmode=verify-full&sslrootcert=system`);
+  });
+
+  test('its identity reads exactly the admin URL and the app password (single secrets) and pulls the image', () => {
+    const grants = grantsTo('bootstrap-principal-id');
+    expect(grants.map((g) => g.inputs.scope).sort()).toEqual([secret('pg-admin-url').id, secret('pg-password').id, run.one(T.registry).id].sort());
+    const roleOf = (scope: string) => grants.find((g) => g.inputs.scope === scope)!.inputs.roleDefinitionId;
+    expect(roleOf(secret('pg-admin-url').id)).toBe(`/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.keyVaultSecretsUser}`);
+  });
+
+  test('it runs again when the job is replaced, or the image or a password version changes', () => {
+    expect(run.one(T.dynamic, 'scim-bridge-run').inputs.triggers).toEqual([
+      run.one(T.job).id,
+      `scimbridge${SUFFIX}.azurecr.io/scim-bridge:latest@sha256:0123456789abcdef`,
+      `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-admin-url/v1`,
+      `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-password/v1`,
+    ]);
+    expect(isSecretInput(run.one(T.dynamic, 'scim-bridge-run').raw.token)).toBe(true);
   });
 });
 
 describe('PostgreSQL Flexible Server', () => {
-  test('backups are on with the default retention, geo-redundancy off', () => {
-    expect(run.one(T.server).inputs.backup).toEqual({ backupRetentionDays: 7, geoRedundantBackup: 'Disabled' });
-    expect(run.one(T.server).inputs.sku).toEqual({ name: 'Standard_B1ms', tier: 'Burstable' });
+  const server = () => run.one(T.server).inputs;
+
+  test('the shared defaults: PostgreSQL 17, the smallest size with an SLA, 7 days of backups, no standby', () => {
+    expect(server()).toMatchObject({
+      version: '17',
+      sku: { name: 'Standard_B1ms', tier: 'Burstable' },
+      storage: { storageSizeGB: 32, autoGrow: 'Enabled' },
+      backup: { backupRetentionDays: 7, geoRedundantBackup: 'Disabled' },
+      highAvailability: { mode: 'Disabled' },
+      administratorLogin: 'scim_admin',
+    });
+    expect(isSecretInput(run.one(T.server).raw.administratorLoginPassword)).toBe(true);
   });
 
-  test('no public endpoint: the server lives in its own delegated subnet with a linked private DNS zone', () => {
-    const dbSubnet = run.one(T.subnet, 'scim-bridge-db-subnet');
-    expect(dbSubnet.inputs.delegations).toEqual([{ name: 'postgres-flexible', serviceName: 'Microsoft.DBforPostgreSQL/flexibleServers' }]);
-    expect(run.one(T.server).inputs.network).toEqual({
-      delegatedSubnetResourceId: dbSubnet.id,
-      privateDnsZoneArmResourceId: run.one(T.privateZone).id,
-      publicNetworkAccess: 'Disabled',
-    });
-    expect(run.one(T.privateZone).inputs.privateZoneName).toMatch(/\.private\.postgres\.database\.azure\.com$/);
+  test('private: in its delegated subnet with the linked private DNS zone, no public access, no firewall rule', () => {
+    const subnet = run.one(T.subnet, 'scim-bridge-db-subnet');
+    expect(subnet.inputs.delegations).toEqual([{ name: 'Microsoft.DBforPostgreSQL', serviceName: 'Microsoft.DBforPostgreSQL/flexibleServers' }]);
+    expect(server().network).toEqual({ delegatedSubnetResourceId: subnet.id, privateDnsZoneArmResourceId: run.one(T.privateZone).id });
+    expect(run.one(T.privateZone).inputs.privateZoneName).toMatch(/\.postgres\.database\.azure\.com$/);
     expect(run.one(T.privateZoneLink).inputs.virtualNetwork).toEqual({ id: run.one(T.vnet).id });
-    expect(run.dependsOn(run.one(T.server), run.one(T.privateZoneLink))).toBe(true);
+    expect(run.waitsFor(run.one(T.server), run.one(T.privateZoneLink))).toBe(true);
     expect(run.ofType(T.firewall)).toHaveLength(0);
   });
 
-  test('only the Container Apps subnet may reach port 5432', () => {
+  test('only the Container Apps subnet reaches 5432; everything else in the VNet is denied', () => {
     const appsSubnet = run.one(T.subnet, 'scim-bridge-apps-subnet');
-    expect(appsSubnet.inputs.delegations).toEqual([{ name: 'container-apps', serviceName: 'Microsoft.App/environments' }]);
     expect(run.one(T.env).inputs.vnetConfiguration).toEqual({ infrastructureSubnetId: appsSubnet.id, internal: false });
     const rules = run.one(T.nsg).inputs.securityRules as Array<Record<string, unknown>>;
-    const allow5432 = rules.filter((r) => r.access === 'Allow' && r.destinationPortRange === '5432');
-    expect(allow5432).toEqual([expect.objectContaining({ sourceAddressPrefix: appsSubnet.inputs.addressPrefix, direction: 'Inbound' })]);
-    expect(rules).toContainEqual(expect.objectContaining({ access: 'Deny', sourceAddressPrefix: 'VirtualNetwork', destinationPortRange: '*' }));
+    expect(rules.filter((r) => r.access === 'Allow' && r.destinationPortRange === '5432')).toEqual([expect.objectContaining({ sourceAddressPrefix: appsSubnet.inputs.addressPrefix })]);
     const deny = rules.find((r) => r.access === 'Deny')!;
+    expect(deny).toMatchObject({ sourceAddressPrefix: 'VirtualNetwork', destinationPortRange: '*' });
     for (const r of rules.filter((x) => x.access === 'Allow')) expect(r.priority as number).toBeLessThan(deny.priority as number);
-    expect(run.one(T.subnet, 'scim-bridge-db-subnet').inputs.networkSecurityGroup).toEqual({ id: run.one(T.nsg).id });
   });
 
   test('TLS stays required', () => {
     expect(run.one(T.pgConfig).inputs).toMatchObject({ configurationName: 'require_secure_transport', value: 'on' });
   });
 
-  test('the generated password is kept in Key Vault and given to the app as PGPASSWORD by reference', () => {
-    const secret = run.one(T.secret, 'scim-bridge-pg-password');
-    expect(isSecretInput(secret.raw.properties)).toBe(true);
-    expect(secret.inputs.properties.value).toBe(DB_PASSWORD);
-    expect(isSecretInput(run.one(T.server).raw.administratorLoginPassword)).toBe(true);
-    expect(container().env).toContainEqual({ name: 'PGPASSWORD', secretRef: 'postgres-password' });
+  test('no session or password appears outside the secrets that hold it, nor in an output', () => {
+    const holders: Record<string, string[]> = {
+      [SESSION]: ['scim-bridge-scimsession'],
+      [APP_PASSWORD]: ['scim-bridge-pg-password', 'scim-bridge-app-password'],
+      [ADMIN_PASSWORD]: ['scim-bridge-pg-admin-url', 'scim-bridge-admin-password', 'scim-bridge-pg'],
+    };
+    for (const [value, allowed] of Object.entries(holders)) {
+      for (const r of run.resources) if (!allowed.includes(r.name)) expect(`${r.name} ${JSON.stringify(r.inputs)}`).not.toContain(value);
+      expect(JSON.stringify(run.outputs)).not.toContain(value);
+    }
   });
 
-  test('SCIM_DATABASE_URL names user, host, port and database, requires TLS and holds no password', () => {
-    expect(container().env).toContainEqual({
-      name: 'SCIM_DATABASE_URL',
-      value: 'postgres://scim_bridge@scim-bridge-k3x9q2.postgres.database.azure.com:5432/scim_bridge?sslmode=require',
-    });
-    expect(run.one(T.database).inputs).toMatchObject({ databaseName: 'scim_bridge', serverName: 'scim-bridge-k3x9q2' });
-  });
-});
-
-describe('environment and logs', () => {
-  test('a new resource group in the configured region holds everything', () => {
-    expect(run.one(T.group).inputs.location).toBe('westeurope');
-    expect(run.one(T.app).inputs.resourceGroupName).toBe('scim-bridge-rg-created');
-  });
-
-  test('the environment ships logs to the workspace with its key as a secret', () => {
-    const env = run.one(T.env);
-    expect(env.inputs.appLogsConfiguration).toEqual({
-      destination: 'log-analytics',
-      logAnalyticsConfiguration: { customerId: 'workspace-customer-id', sharedKey: 'workspace-shared-key' },
-    });
-    expect(isSecretInput(env.raw.appLogsConfiguration)).toBe(true);
-    expect(run.one(T.workspace).inputs.retentionInDays).toBe(30);
+  test('the pool fits the server: 6 replicas twice over (a rolling deploy) and the job within B1ms\'s 35 user connections', () => {
+    // 50 max_connections, 15 reserved; 2 per replica × 6 × 2 + 1 = 25.
+    expect(env()[BRIDGE_ENV.databasePoolSize]).toBe('2');
   });
 });
 
-describe('configuration variants', () => {
-  test('replica bounds and concurrency follow the configuration', async () => {
-    const r = await runAzureStack({ location: 'westeurope', scimSession: SESSION, minReplicas: '3', maxReplicas: '9', concurrency: '80' });
-    expect(r.one(T.app).inputs.template.scale).toEqual({
-      minReplicas: 3,
-      maxReplicas: 9,
-      rules: [{ name: 'http-concurrency', http: { metadata: { concurrentRequests: '80' } } }],
-    });
-  });
-
-  test('a given image is run as is: no build, no token exchange, still pulled through the identity', async () => {
-    const r = await runAzureStack({ location: 'westeurope', scimSession: SESSION, image: 'ghcr.io/example/scim-bridge:1.2.3' });
-    expect(r.ofType(T.image)).toHaveLength(0);
-    expect(r.fetchCalls).toHaveLength(0);
-    expect(r.one(T.app).inputs.template.containers[0].image).toBe('ghcr.io/example/scim-bridge:1.2.3');
-    expect(r.outputs.imageRef).toBe('ghcr.io/example/scim-bridge:1.2.3');
-  });
-
-  test('an existing resource group is used, in its own region, without creating one', async () => {
-    const r = await runAzureStack({ resourceGroupName: 'existing-rg', scimSession: SESSION });
-    expect(r.ofType(T.group)).toHaveLength(0);
-    expect(r.one(T.app).inputs).toMatchObject({ resourceGroupName: 'existing-rg', location: 'northeurope' });
-    expect(r.invokes.map((i) => i.token)).toContain('azure-native:resources:getResourceGroup');
-  });
-
-  test('postgres sizing, retention and geo-redundant backups follow the configuration', async () => {
-    const r = await runAzureStack({
-      location: 'westeurope',
+test('variants: shared names for sizing, an existing resource group, a given image, the email allow-list, Google Workspace', async () => {
+  const r = await runAzure(
+    {
+      resourceGroupName: 'existing-rg',
+      domain: 'scim.example.com',
       scimSession: SESSION,
-      postgresSku: 'Standard_D2ds_v5',
-      postgresStorageGb: '64',
-      postgresBackupRetentionDays: '35',
-      postgresGeoRedundantBackup: 'true',
-    });
-    expect(r.one(T.server).inputs).toMatchObject({
-      sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
-      storage: { storageSizeGB: 64, autoGrow: 'Enabled' },
-      backup: { backupRetentionDays: 35, geoRedundantBackup: 'Enabled' },
-    });
+      image: 'ghcr.io/example/scim-bridge:1.2.3',
+      minReplicas: '3',
+      maxReplicas: '9',
+      cpu: '1',
+      memoryMiB: '2048',
+      targetConcurrentRequests: '80',
+      allowedDomains: 'example.com,Example.org',
+      logLevel: 'debug',
+      database: JSON.stringify({ size: 'Standard_D2ds_v5', storageGiB: 64, backupRetentionDays: 35, highAvailability: true, geoRedundantBackup: true }),
+      googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com'] }),
+      googleCredentials: '{"type":"service_account"}',
+    },
+    ['scimSession', 'googleCredentials'],
+  );
+  const container = r.one(T.app).inputs.template.containers[0];
+  const e = env(container);
+  expect(r.ofType(T.group)).toHaveLength(0);
+  expect(r.one(T.app).inputs).toMatchObject({ resourceGroupName: 'existing-rg', location: 'northeurope' });
+  expect(r.ofType(T.image)).toHaveLength(0);
+  expect(r.fetchCalls).toHaveLength(0);
+  expect(container.image).toBe('ghcr.io/example/scim-bridge:1.2.3');
+  expect(container.resources).toEqual({ cpu: 1, memory: '2Gi' });
+  expect(r.one(T.app).inputs.template.scale).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
+  expect(r.one(T.app).inputs.template.scale.rules[0].http.metadata.concurrentRequests).toBe('80');
+  expect(e).toMatchObject({ [BRIDGE_ENV.allowedDomains]: 'example.com,example.org', [BRIDGE_ENV.logLevel]: 'debug', [BRIDGE_ENV.databasePoolSize]: '5' });
+  expect(e).toMatchObject({ [BRIDGE_ENV.googleAdminEmail]: 'admin@example.com', [BRIDGE_ENV.googleCredentialsFile]: `${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.googleCredentialsFileName}` });
+  expect(r.one(T.app).inputs.template.volumes[0].secrets).toContainEqual({ secretRef: 'google-credentials', path: BRIDGE_IMAGE.googleCredentialsFileName });
+  expect(r.one(T.server).inputs).toMatchObject({
+    sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
+    storage: { storageSizeGB: 64 },
+    backup: { backupRetentionDays: 35, geoRedundantBackup: 'Enabled' },
+    highAvailability: { mode: 'ZoneRedundant' },
   });
+  expect(isSecretInput(r.one(T.secret, 'scim-bridge-google').raw.properties)).toBe(true);
 });

@@ -4,8 +4,10 @@ import {
   ArgError,
   type PlatformRules,
   bridgeEnvironment,
+  PUBLIC_CA_ROOTS,
   connectionBudget,
   inZone,
+  postgresUrl,
   nameInZone,
   nextSteps,
   probePlan,
@@ -112,4 +114,15 @@ test('dns helpers and nextSteps', () => {
 test('connectionBudget: old and new replicas of a rolling deploy at once, plus the bootstrap step', () => {
   expect(connectionBudget(6, 100, 3, 5)).toEqual({ peak: 61, available: 97, fits: true });
   expect(connectionBudget(10, 25, 3, 5).fits).toBe(false);
+});
+
+test('postgresUrl: verify-full with the given roots, credentials encoded, no password unless given', () => {
+  const app = postgresUrl({ host: 'db.example.com', database: 'scim_bridge', user: 'scim_bridge', sslrootcert: PUBLIC_CA_ROOTS });
+  expect(app).toBe('postgres://scim_bridge@db.example.com:5432/scim_bridge?sslmode=verify-full&sslrootcert=system');
+  const admin = postgresUrl({ host: 'db', port: 6432, database: 'd', user: 'ad@min', password: 'p/w:@?', sslrootcert: '/app/certs/ca.pem' });
+  expect(admin).toBe('postgres://ad%40min:p%2Fw%3A%40%3F@db:6432/d?sslmode=verify-full&sslrootcert=/app/certs/ca.pem');
+  // What a driver reads back is what went in.
+  const parsed = new URL(admin);
+  expect(decodeURIComponent(parsed.password)).toBe('p/w:@?');
+  expect(parsed.searchParams.get('sslrootcert')).toBe('/app/certs/ca.pem');
 });

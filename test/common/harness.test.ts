@@ -13,6 +13,9 @@ const mocks: CloudMocks = {
 
 function program() {
   const pulumi = require('@pulumi/pulumi');
+  const cfg = new pulumi.Config('scim-bridge');
+  cfg.get('domain');
+  cfg.getObject('database');
   class Thing extends pulumi.CustomResource {
     constructor(name: string, args: Record<string, unknown>, opts?: unknown) {
       super('test:index:Thing', name, args, opts);
@@ -43,6 +46,8 @@ test('records protect, retainOnDelete, deletedWith, ignoreChanges, parents and d
   expect(run.protectedResources()).toEqual([vault]);
   expect(run.outputs.dbId).toBe('db-id');
   expect(run.secretOutputs).toEqual(['token']);
+  // So a stack file's keys can be checked against what the program reads.
+  expect(run.configRead).toEqual(['scim-bridge:domain', 'scim-bridge:database']);
 });
 
 test('records aliases and the wire form of inputs, where a nested secret stays marked as nested', async () => {

@@ -57,6 +57,8 @@ export interface Run {
   /** Stack outputs that are Pulumi secrets (encrypted in state, `[secret]` in `pulumi stack output`). */
   secretOutputs: string[];
   invokes: { token: string; inputs: any }[];
+  /** Every configuration key the program read, with its namespace (`scim-bridge:domain`), in first-read order. */
+  configRead: string[];
   ofType(type: string): Recorded[];
   one(type: string, name?: string): Recorded;
   byUrn(urn: string): Recorded | undefined;
@@ -132,6 +134,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions; wire: Record<string, any> }>();
+  const configRead: string[] = [];
   let pulumi: any;
   let runtimeSettings: any;
   let outputs: Record<string, any> = {};
@@ -140,6 +143,14 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
   jest.isolateModules(() => {
     pulumi = require('@pulumi/pulumi');
     runtimeSettings = require('@pulumi/pulumi/runtime/settings');
+    // Every typed read (get, getSecret, require, getObject...) goes through getImpl: note the keys a program reads,
+    // so a test can show that every key a stack file sets is one the program uses.
+    const getImpl = pulumi.Config.prototype.getImpl;
+    pulumi.Config.prototype.getImpl = function (this: any, key: string, ...rest: any[]) {
+      const full = `${this.name}:${key}`;
+      if (!configRead.includes(full)) configRead.push(full);
+      return getImpl.call(this, key, ...rest);
+    };
     pulumi.runtime.setMocks(
       {
         newResource(args: any) {
@@ -204,6 +215,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
     outputs: resolved,
     secretOutputs,
     invokes,
+    configRead,
     ofType,
     byUrn,
     one(type: string, name?: string) {
