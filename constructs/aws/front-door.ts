@@ -191,7 +191,7 @@ export class BridgeFrontDoor extends Construct {
         scope: 'REGIONAL',
         ipAddressVersion: 'IPV4',
         addresses: [...props.allowedIngressCidrs],
-        description: 'Address ranges allowed to reach the SCIM bridge (allowedIngressCidrs)',
+        description: 'Address ranges allowed to reach the SCIM bridge, from allowedIngressCidrs',
       });
       rules.push({
         name: 'allowed-ranges-only',

@@ -216,7 +216,7 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   // Fargate sizes.
   const cpuKey = String(base.cpu);
-  if (known(base.cpu) && !FARGATE[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE).join(', ')} vCPU, got ${base.cpu}`);
+  if (known(base.cpu) && !FARGATE[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE).map(Number).sort((a, b) => a - b).join(', ')} vCPU, got ${base.cpu}`);
   const table = FARGATE[cpuKey];
   if (table && known(base.memoryMiB)) {
     const m = base.memoryMiB;

@@ -2,7 +2,7 @@
  * The bridge's own secrets: the scimsession (created empty, or imported) and, for Google Workspace, the service
  * account key; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
  */
-import { Aws, CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -22,7 +22,7 @@ export function grantSecretRead(secret: secretsmanager.ISecret, grantee: iam.IGr
     new iam.PolicyStatement({
       actions: ['kms:Decrypt'],
       resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${secret.stack.region}.amazonaws.com` } },
     }),
   );
 }
