@@ -168,9 +168,13 @@ export interface StackSettings {
 /** The stack that `cdk synth` / `cdk deploy` works on. */
 export class ScimBridgeStack extends Stack {
   public readonly bridge: ScimBridge;
+  /** Warnings about the context (old key names), also shown by `cdk synth`. */
+  public readonly contextWarnings: readonly string[];
 
-  constructor(scope: Construct, id: string, props: StackProps & { settings: StackSettings }) {
+  constructor(scope: Construct, id: string, props: StackProps & { settings: StackSettings; contextWarnings?: readonly string[] }) {
     super(scope, id, props);
+    this.contextWarnings = props.contextWarnings ?? [];
+    for (const warning of this.contextWarnings) Annotations.of(this).addWarningV2('scim-bridge:deprecatedContext', warning);
     const s = props.settings;
     this.bridge = new ScimBridge(this, 'Bridge', {
       ...s.bridge,
@@ -310,6 +314,7 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
       // deploy rolls back, so the failed stack can be deleted and the deploy retried.
       terminationProtection: base.deletionProtection ?? true,
       settings,
+      contextWarnings: s.warnings,
     });
   } catch (error) {
     if (error instanceof ArgError) {
@@ -318,7 +323,6 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
     }
     throw error;
   }
-  for (const warning of s.warnings) Annotations.of(stack).addWarningV2('scim-bridge:deprecatedContext', warning);
   return stack;
 }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -111,27 +111,25 @@ export interface LintFinding {
 }
 
 /**
- * Runs the machine's cfn-lint once over several templates (it is what CI runs on `cdk synth`'s output), returning
- * its findings per name. cfn-lint's exit code is a bit mask (2 errors, 4 warnings, 8 informational).
+ * Runs the machine's cfn-lint (what CI runs on `cdk synth`'s output) over templates, in a child process so the caller
+ * can go on synthesizing meanwhile; resolves to its findings per name. cfn-lint's exit code is a bit mask
+ * (2 errors, 4 warnings, 8 informational), so a non-zero exit with JSON on stdout is a normal answer.
  */
-export function cfnLint(templates: Record<string, object>): Record<string, LintFinding[]> {
+export function cfnLint(templates: Record<string, object>): Promise<Record<string, LintFinding[]>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
   const files = Object.entries(templates).map(([name, body]) => {
     const file = path.join(dir, `${name}.template.json`);
     fs.writeFileSync(file, JSON.stringify(body));
     return file;
   });
-  let out: string;
-  try {
-    out = execFileSync('cfn-lint', ['-f', 'json', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  } catch (error) {
-    const e = error as { status?: number; stdout?: string; message: string };
-    if (e.stdout === undefined || e.status === undefined || e.status > 15) throw new Error(`cfn-lint did not run: ${e.message}`);
-    out = e.stdout;
-  }
-  const findings = JSON.parse(out || '[]') as LintFinding[];
-  fs.rmSync(dir, { recursive: true, force: true });
-  const byName: Record<string, LintFinding[]> = Object.fromEntries(Object.keys(templates).map((name) => [name, []]));
-  for (const f of findings) byName[path.basename(f.Filename).replace(/\.template\.json$/, '')]?.push(f);
-  return byName;
+  return new Promise((resolve, reject) => {
+    execFile('cfn-lint', ['-f', 'json', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const status = (error as { code?: unknown } | null)?.code;
+      if (error && (typeof status !== 'number' || status > 15)) return reject(new Error(`cfn-lint did not run: ${error.message} ${stderr}`));
+      const byName: Record<string, LintFinding[]> = Object.fromEntries(Object.keys(templates).map((name) => [name, []]));
+      for (const f of JSON.parse(stdout || '[]') as LintFinding[]) byName[path.basename(f.Filename).replace(/\.template\.json$/, '')]?.push(f);
+      resolve(byName);
+    });
+  });
 }
