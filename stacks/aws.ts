@@ -4,7 +4,7 @@
  * JSON object in cdk.json (`"database": { "size": "t4g.small" }`) or a dotted key on the command line
  * (`-c database.size=t4g.small`). Synthesis needs no AWS credentials and no Docker engine.
  */
-import { Annotations, App, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, App, CfnResource, Stack, type StackProps, TagManager, Tags } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -14,7 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { addAwsSolutionsChecks, ScimBridge, type ScimBridgeProps } from '../constructs/aws';
+import { addAwsSolutionsChecks, ScimBridge, type ScimBridgeProps, UNTAGGED_TYPES } from '../constructs/aws';
 import { ArgError, type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type ScimBridgeBaseArgs } from '../constructs/common';
 
 /** Context keys that were renamed to the shared names; still read, with a warning. */
@@ -184,6 +184,16 @@ export class ScimBridgeStack extends Stack {
       googleCredentials: this.secret('GoogleCredentials', s.googleCredentialsSecretArn, s.googleCredentialsKmsKeyArn),
       image: this.image(s.imageUri),
     });
+    // The stack's own helpers carry the same tags as the bridge. CDK's custom resource provider (the one that empties
+    // the VPC's default security group) is a plain CfnResource the Tags aspect does not reach: tag it directly.
+    const tags = Object.entries(this.bridge.args.tags);
+    for (const [key, value] of tags) Tags.of(this).add(key, value, { excludeResourceTypes: [...UNTAGGED_TYPES] });
+    for (const resource of this.node.findAll()) {
+      if (!CfnResource.isCfnResource(resource) || TagManager.isTaggable(resource)) continue;
+      if (resource.cfnResourceType === 'AWS::Lambda::Function' || resource.cfnResourceType === 'AWS::IAM::Role') {
+        resource.addPropertyOverride('Tags', tags.map(([Key, Value]) => ({ Key, Value })));
+      }
+    }
   }
 
   private secret(id: string, arn?: string, keyArn?: string): secretsmanager.ISecret | undefined {

@@ -51,7 +51,7 @@ export class BridgeAlarms extends Construct {
     this.add('Target5xx', 'The bridge answered with 5xx (store unavailable, a bug): look at its log group.', tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }), 10, 1);
     this.add('LoadBalancer5xx', 'The load balancer answered 5xx itself (no healthy task, timeouts).', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }), 10, 1);
     this.add('UnhealthyTasks', 'A task fails its /ping health check.', tg.unhealthyHostCount({ period: minute, statistic: 'Maximum' }), 1, 3);
-    this.add('NoHealthyTask', 'No task is healthy: identity providers get 503.', tg.healthyHostCount({ period: minute, statistic: 'Minimum' }), 1, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING);
+    this.add('NoHealthyTask', 'No task is healthy: identity providers get 503.', tg.healthyHostCount({ period: minute, statistic: 'Minimum' }), 1, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
     this.add('ServiceCpu', 'The tasks run hot; autoscaling may be at maxReplicas.', props.service.metricCpuUtilization({ period: fiveMinutes }), 85, 3);
     this.add('DatabaseCpu', 'The database CPU is high (a larger database.size may be needed).', props.database.metricCPUUtilization({ period: fiveMinutes }), 80, 3);
     // Storage grows by itself up to 5× the initial size; alarm before the growth runs out or cannot keep up.

@@ -95,7 +95,7 @@ export class ScimBridge extends Construct {
     this.service = new BridgeService(this, 'Service', {
       vpc: this.network.vpc,
       base: p.base,
-      image: props.image ?? this.buildImage(p.cpuArchitecture, p.baseImage),
+      image: props.image ?? this.buildImage(p.base, p.cpuArchitecture, p.baseImage),
       cpuArchitecture: p.cpuArchitecture,
       database: this.database,
       secrets: this.secrets,
@@ -167,13 +167,15 @@ export class ScimBridge extends Construct {
     output('alarmTopicArn', this.alarmTopic.topicArn, 'SNS topic the alarms notify');
   }
 
-  private buildImage(cpuArchitecture: ecs.CpuArchitecture, baseImage?: string): ecs.ContainerImage {
-    return ecs.ContainerImage.fromAsset(REPO_ROOT, {
-      file: BRIDGE_IMAGE.dockerfile,
+  private buildImage(base: ResolvedBridgeArgs, cpuArchitecture: ecs.CpuArchitecture, baseImage?: string): ecs.ContainerImage {
+    const context = base.buildContext ?? REPO_ROOT;
+    return ecs.ContainerImage.fromAsset(context, {
+      file: base.dockerfile ?? BRIDGE_IMAGE.dockerfile,
       platform: cpuArchitecture === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER,
       // Only what bridge/Dockerfile copies, so an edit to docs or IaC code does not rebuild and roll the image.
-      exclude: [...BRIDGE_IMAGE.contextPatterns],
+      // (A context of your own keeps its own .dockerignore.)
+      exclude: base.buildContext === undefined ? [...BRIDGE_IMAGE.contextPatterns] : undefined,
       // A new base digest is a new asset hash: the image is rebuilt and the service rolls to it.
       buildArgs: baseImage ? { NODE_IMAGE: baseImage } : undefined,
     });

@@ -26,6 +26,7 @@ let url: string;
 let answers: any[];
 
 beforeAll(async () => {
+  jest.spyOn(console, 'log').mockImplementation(() => undefined); // the handler's JSON log lines
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));

@@ -322,6 +322,9 @@ describe('ScimBridge with default props', () => {
       const egress = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).filter((r) => r.Properties.GroupId['Fn::GetAtt'][0] === serviceSg);
       expect(egress).toHaveLength(1);
       expect(egress[0].Properties).toMatchObject({ IpProtocol: 'tcp', DestinationSecurityGroupId: { 'Fn::GetAtt': [idByPath(t, 'Database/SecurityGroup/Resource'), 'GroupId'] } });
+      // In: the load balancer only, on the bridge's port.
+      const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.GroupId['Fn::GetAtt'][0] === serviceSg);
+      expect(ingress.map((r) => [r.Properties.SourceSecurityGroupId, r.Properties.FromPort])).toEqual([[{ 'Fn::GetAtt': [idByPath(t, 'FrontDoor/SecurityGroup/Resource'), 'GroupId'] }, BRIDGE_PORT]]);
     });
 
     it('rolls a failed deployment back, keeps full capacity while deploying and checks /ping at the target group', () => {

@@ -23,6 +23,10 @@ describe('the CDK app with the context of cdk.json', () => {
     // The CLI enables it before running the change set; the construct's termination guard lifts it on a failed create.
     expect(stack.terminationProtection).toBe(true);
     expect(stack.template.Outputs.scimBaseUrl.Value).toBe('https://scim.example.com/scim/v2');
+    // Tags on everything that takes them, the stack's own CDK helpers included.
+    const resources = Object.values(stack.template.Resources as Record<string, any>);
+    const untagged = resources.filter((r) => r.Type === 'AWS::Lambda::Function' || r.Type === 'AWS::IAM::Role').filter((r) => !(r.Properties.Tags ?? []).some((tag: any) => tag.Key === 'app'));
+    expect(untagged).toEqual([]);
   });
 
   it('reads the shared names from -c strings and nested cdk.json objects alike', () => {
@@ -42,6 +46,7 @@ describe('the CDK app with the context of cdk.json', () => {
   });
 
   it('still reads the old names (minTasks, domainName, databaseInstanceType, ...) with a deprecation warning', () => {
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined); // synth prints the warnings
     const stack = createScimBridgeStack(appWith({ minTasks: '3', maxTasks: '4', domainName: 'scim.example.com', databaseInstanceType: 't4g.small', databaseMultiAz: 'true' }, ['domain', 'minReplicas', 'maxReplicas', 'database']));
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 3, MaxCapacity: 4 });
@@ -50,6 +55,8 @@ describe('the CDK app with the context of cdk.json', () => {
     for (const old of ['minTasks', 'maxTasks', 'domainName', 'databaseInstanceType', 'databaseMultiAz']) {
       expect(warnings.some((w) => w.includes(`context '${old}' is deprecated: use '${DEPRECATED_CONTEXT[old]}'`))).toBe(true);
     }
+    expect(printed.mock.calls.join('\n')).toContain("context 'minTasks' is deprecated");
+    printed.mockRestore();
   });
 
   it('refuses an old name that contradicts its new one', () => {
