@@ -76,7 +76,8 @@ beforeAll(async () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
   lint = Object.assign({}, ...(await Promise.all(batches)));
-});
+  // About 20 s on an idle two-core machine (cfn-lint is most of it); several times that when every suite runs at once.
+}, 240_000);
 
 it('documents the variants the issue names, each as one command', () => {
   const titles = variants.map((v) => v.title).join('\n');
