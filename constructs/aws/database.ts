@@ -188,7 +188,7 @@ export class BridgeDatabase extends Construct {
       'maxReplicas',
       `(${props.maxReplicas}) needs up to ${budget.peak} database connections (${props.maxReplicas} tasks × ${BRIDGE_SIZING.databasePoolSize} per task × 2 during a rolling deploy, + 1 for the bootstrap step), ` +
         `but ${props.instanceClass} allows about ${budget.available} (max_connections = LEAST(DBInstanceClassMemory/9531392, 5000) ≈ ${this.maxConnections}, less ${RDS_RESERVED_CONNECTIONS} reserved): ` +
-        `lower maxReplicas or choose a larger database.size${larger ? ` (${larger.replace(/^db\./, '')} fits)` : ''}`,
+        `lower maxReplicas or choose a larger database.size${larger ? ` (${larger} fits)` : ''}`,
     );
   }
 }
