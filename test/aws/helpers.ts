@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -19,6 +21,7 @@ export function featureFlags(): Record<string, unknown> {
 }
 
 export const ZONE = { hostedZoneId: 'Z0123456789EXAMPLEAB', zoneName: 'example.com' };
+export const REGISTRY_IMAGE = 'public.ecr.aws/example/scim-bridge:1.0.0';
 
 export interface Built {
   app: App;
@@ -32,24 +35,27 @@ export interface Built {
  */
 export function build(
   props: Partial<ScimBridgeProps> | ((stack: Stack) => Partial<ScimBridgeProps>) = {},
-  opts: { region?: string | null; nag?: boolean } = {},
+  opts: { region?: string | null; nag?: boolean; zone?: boolean } = {},
 ): Built {
-  const app = new App({ context: featureFlags() });
+  // Path metadata as the CLI writes it, so tests can find resources by construct path.
+  const app = new App({ context: { ...featureFlags(), 'aws:cdk:enable-path-metadata': true } });
   const region = opts.region === null ? undefined : (opts.region ?? 'eu-west-1');
   const stack = new Stack(app, 'Test', { env: region ? { region } : undefined });
-  const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE);
+  const hostedZone = opts.zone === false ? undefined : route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE);
   const bridge = new ScimBridge(stack, 'Bridge', {
-    domainName: 'scim.example.com',
+    domain: 'scim.example.com',
     hostedZone,
     // A registry image keeps most tests free of asset staging; the default (asset) has its own tests.
-    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/example/scim-bridge:1.0.0'),
+    image: ecs.ContainerImage.fromRegistry(REGISTRY_IMAGE),
     ...(typeof props === 'function' ? props(stack) : props),
   });
   if (opts.nag !== false) addAwsSolutionsChecks(app);
   return { app, stack, bridge };
 }
 
+/** The template, after a full synthesis (which runs cdk-nag and CloudFormation validation and throws on a finding). */
 export function template(built: Built): Template {
+  built.app.synth();
   return Template.fromStack(built.stack);
 }
 
@@ -59,4 +65,71 @@ export function only(t: Template, type: string): { id: string; props: any; resou
   const ids = Object.keys(found);
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
   return { id: ids[0], props: found[ids[0]].Properties, resource: found[ids[0]] };
+}
+
+export function container(t: Template, name: string): any {
+  const defs = only(t, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions as any[];
+  const found = defs.find((c) => c.Name === name);
+  if (!found) throw new Error(`no container ${name}`);
+  return found;
+}
+
+export function envOf(c: any): Record<string, unknown> {
+  return Object.fromEntries((c.Environment ?? []).map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+}
+
+/** All statements of the inline policies attached to the role with logical id `roleId`. */
+export function policyStatementsOf(t: Template, roleId: string): any[] {
+  const attached = Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles ?? []).some((r: { Ref: string }) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const inline = (t.findResources('AWS::IAM::Role')[roleId]?.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+  return [...attached, ...inline];
+}
+
+export function taskRoleId(t: Template): string {
+  return only(t, 'AWS::ECS::TaskDefinition').props.TaskRoleArn['Fn::GetAtt'][0];
+}
+
+export function executionRoleId(t: Template): string {
+  return only(t, 'AWS::ECS::TaskDefinition').props.ExecutionRoleArn['Fn::GetAtt'][0];
+}
+
+/** The logical id of the resource whose construct path ends with `suffix`. */
+export function idByPath(t: Template, suffix: string): string {
+  const resources = t.toJSON().Resources as Record<string, any>;
+  const ids = Object.keys(resources).filter((id) => String(resources[id].Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix));
+  if (ids.length !== 1) throw new Error(`expected one resource at *${suffix}, found ${ids.length}`);
+  return ids[0];
+}
+
+export interface LintFinding {
+  Rule: { Id: string };
+  Message: string;
+  Filename: string;
+  Location: { Path?: (string | number)[] };
+}
+
+/**
+ * Runs the machine's cfn-lint (what CI runs on `cdk synth`'s output) over templates, in a child process so the caller
+ * can go on synthesizing meanwhile; resolves to its findings per name. cfn-lint's exit code is a bit mask
+ * (2 errors, 4 warnings, 8 informational), so a non-zero exit with JSON on stdout is a normal answer.
+ */
+export function cfnLint(templates: Record<string, object>): Promise<Record<string, LintFinding[]>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
+  const files = Object.entries(templates).map(([name, body]) => {
+    const file = path.join(dir, `${name}.template.json`);
+    fs.writeFileSync(file, JSON.stringify(body));
+    return file;
+  });
+  return new Promise((resolve, reject) => {
+    execFile('cfn-lint', ['-f', 'json', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const status = (error as { code?: unknown } | null)?.code;
+      if (error && (typeof status !== 'number' || status > 15)) return reject(new Error(`cfn-lint did not run: ${error.message} ${stderr}`));
+      const byName: Record<string, LintFinding[]> = Object.fromEntries(Object.keys(templates).map((name) => [name, []]));
+      for (const f of JSON.parse(stdout || '[]') as LintFinding[]) byName[path.basename(f.Filename).replace(/\.template\.json$/, '')]?.push(f);
+      resolve(byName);
+    });
+  });
 }

@@ -1,0 +1,155 @@
+'use strict';
+/**
+ * The ScimBridge construct's custom resource (Custom::ScimBridgeLifecycle): the steps CloudFormation cannot
+ * express, so that a failed first deploy rolls back cleanly and protection only starts once the service is healthy.
+ *
+ * - TerminationGuard: created before everything else, deleted after everything else. When it is deleted by the
+ *   rollback of a failed stack creation (stack status ROLLBACK_IN_PROGRESS), it turns the stack's termination
+ *   protection off again, so `cdk deploy` can delete the failed stack and retry, and `cdk destroy` can remove it.
+ * - EmptyBucket: deleted before its bucket; empties it on a creation rollback (the load balancer writes a test
+ *   object as soon as logging is on) or, with OnDelete=always (deletion protection off), on every delete.
+ * - DatabaseProtection: created after the service is stable; sets the instance's deletion protection to Protect.
+ *   When a creation rollback deletes it, it turns deletion protection off, so CloudFormation can delete the instance.
+ *
+ * A Delete always answers SUCCESS (a failed clean-up step must not wedge a rollback for an hour); the error is logged.
+ * Runs on Lambda's Node.js runtime, whose AWS SDK v3 it uses.
+ */
+const https = require('node:https');
+const http = require('node:http');
+const { CloudFormationClient, DescribeStacksCommand, UpdateTerminationProtectionCommand } = require('@aws-sdk/client-cloudformation');
+const { RDSClient, DescribeDBInstancesCommand, ModifyDBInstanceCommand } = require('@aws-sdk/client-rds');
+const { S3Client, DeleteObjectsCommand, ListObjectsV2Command } = require('@aws-sdk/client-s3');
+
+const CREATE_ROLLBACK = 'ROLLBACK_IN_PROGRESS';
+
+/** Seconds between retries and the longest a step waits, overridable for tests. */
+const timing = { retryMs: 5000, waitMs: 10 * 60 * 1000 };
+
+function log(message, fields) {
+  console.log(JSON.stringify({ message, ...fields }));
+}
+
+async function stackStatus(cfn, stackId) {
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
+  return out.Stacks && out.Stacks[0] ? out.Stacks[0].StackStatus : undefined;
+}
+
+/** Retries `fn` while it throws one of `names` (a state RDS is still leaving, IAM not yet propagated). */
+async function retrying(fn, names, deadline) {
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!names.includes(error && error.name) || Date.now() + timing.retryMs > deadline) throw error;
+      log('retrying', { reason: error.name });
+      await new Promise((resolve) => setTimeout(resolve, timing.retryMs));
+    }
+  }
+}
+
+async function setDeletionProtection(rds, id, protect, deadline, wait) {
+  await retrying(
+    () => rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: protect, ApplyImmediately: true })),
+    ['InvalidDBInstanceStateFault', 'InvalidDBInstanceState', 'AccessDenied', 'AccessDeniedException'],
+    deadline,
+  );
+  log('deletion protection set', { instance: id, protect });
+  if (!wait) return;
+  // CloudFormation deletes the instance next: wait until RDS reports the change.
+  while (Date.now() + timing.retryMs <= deadline) {
+    const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    const db = out.DBInstances && out.DBInstances[0];
+    if (!db || (db.DeletionProtection === protect && db.DBInstanceStatus === 'available')) return;
+    await new Promise((resolve) => setTimeout(resolve, timing.retryMs));
+  }
+}
+
+async function emptyBucket(s3, bucket, deadline) {
+  let deleted = 0;
+  while (Date.now() < deadline) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+    const keys = (page.Contents || []).map((o) => ({ Key: o.Key }));
+    if (keys.length === 0) break;
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    deleted += keys.length;
+  }
+  log('bucket emptied', { bucket, deleted });
+}
+
+/** What one event does; returns the data to answer with. */
+async function act(event, clients, deadline) {
+  const props = event.ResourceProperties || {};
+  const action = props.Action;
+  const isDelete = event.RequestType === 'Delete';
+  const inCreateRollback = isDelete ? (await stackStatus(clients.cfn, event.StackId)) === CREATE_ROLLBACK : false;
+  switch (action) {
+    case 'TerminationGuard':
+      if (inCreateRollback) {
+        await clients.cfn.send(new UpdateTerminationProtectionCommand({ StackName: event.StackId, EnableTerminationProtection: false }));
+        log('termination protection off: the stack creation is rolling back', { stack: event.StackId });
+      }
+      return;
+    case 'EmptyBucket':
+      if (isDelete && (inCreateRollback || props.OnDelete === 'always')) await emptyBucket(clients.s3, props.Bucket, deadline);
+      return;
+    case 'DatabaseProtection':
+      if (!isDelete) await setDeletionProtection(clients.rds, props.DBInstanceIdentifier, props.Protect === 'true', deadline, false);
+      else if (inCreateRollback) await setDeletionProtection(clients.rds, props.DBInstanceIdentifier, false, deadline, true);
+      return;
+    default:
+      throw new Error(`unknown Action ${JSON.stringify(action)}`);
+  }
+}
+
+function respond(event, body) {
+  const url = new URL(event.ResponseURL);
+  const payload = JSON.stringify(body);
+  const transport = url.protocol === 'http:' ? http : https;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      url,
+      { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(payload) } },
+      (response) => {
+        response.resume();
+        response.on('end', resolve);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+function makeHandler(clients) {
+  return async function handler(event, context) {
+    const started = Date.now();
+    const remaining = context && typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
+    // Keep 20 s to answer CloudFormation.
+    const deadline = started + Math.min(timing.waitMs, Math.max(0, remaining - 20_000));
+    let status = 'SUCCESS';
+    let reason = 'done';
+    try {
+      await act(event, clients, deadline);
+    } catch (error) {
+      const message = `${(error && error.name) || 'Error'}: ${(error && error.message) || String(error)}`;
+      log('step failed', { requestType: event.RequestType, action: event.ResourceProperties && event.ResourceProperties.Action, error: message });
+      reason = message.slice(0, 500);
+      if (event.RequestType !== 'Delete') status = 'FAILED';
+    }
+    await respond(event, {
+      Status: status,
+      Reason: reason,
+      // The same physical id on every update: a new one would make CloudFormation delete the old resource.
+      PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId,
+      StackId: event.StackId,
+      RequestId: event.RequestId,
+      LogicalResourceId: event.LogicalResourceId,
+      NoEcho: false,
+      Data: {},
+    });
+    return status;
+  };
+}
+
+exports.makeHandler = makeHandler;
+exports.timing = timing;
+exports.handler = makeHandler({ cfn: new CloudFormationClient({}), rds: new RDSClient({}), s3: new S3Client({}) });

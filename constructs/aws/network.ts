@@ -1,0 +1,46 @@
+/** The network: a VPC across two zones (public, private with egress, isolated) with flow logs, or the given VPC. */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface BridgeNetworkProps {
+  readonly vpc?: ec2.IVpc;
+  readonly natGateways: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export class BridgeNetwork extends Construct {
+  public readonly vpc: ec2.IVpc;
+  /** Where the database goes: isolated subnets when the VPC has them. */
+  public readonly databaseSubnets: ec2.SubnetSelection;
+
+  constructor(scope: Construct, id: string, props: BridgeNetworkProps) {
+    super(scope, id);
+    if (props.vpc) {
+      this.vpc = props.vpc;
+    } else {
+      const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        // One NAT gateway per zone by default: with one, a zone outage stops every new task from pulling its image
+        // and reading its secrets.
+        natGateways: props.natGateways,
+        subnetConfiguration: [
+          { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+          { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+        ],
+      });
+      vpc.addFlowLog('FlowLog', {
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+        trafficType: ec2.FlowLogTrafficType.ALL,
+      });
+      this.vpc = vpc;
+    }
+    this.databaseSubnets = {
+      subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+  }
+}
