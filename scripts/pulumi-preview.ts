@@ -206,6 +206,8 @@ export async function previewStack(root: string, stack: string, overrides: Recor
     project.name,
     stack,
     true,
+    // What the engine passes for a DIY backend (a Pulumi Cloud stack gets its organization's name).
+    'organization',
   );
   // The mocks see no resource options; read them from each registration on its way to the mock monitor.
   const monitor = settings.getMonitor();
