@@ -42,7 +42,7 @@ export const MAX_VALUES_PER_OPERATION = 10_000;
  * this bound only stops requests built to repeat whole-list work (a thousand filters over a ten-thousand-value
  * list), which would otherwise hold the event loop for seconds.
  */
-export const MAX_PATCH_WORK = 2_000_000;
+export const MAX_PATCH_WORK = 1_000_000;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -306,31 +306,38 @@ class Patcher {
     if (sub && !subDef) throw badRequest('invalidPath', `"${text}": "${sub}" is not a sub-attribute of ${def.name}`);
     const caseExactOf = (name: string) =>
       def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())?.caseExact ?? false;
-    const items = ((container[def.name] as Record<string, unknown>[] | undefined) ?? []).map((item) => ({ ...item }));
-    this.spend(2 * items.length);
-    const matched = items.filter((item) => matchesElement(filter, item, caseExactOf));
+    const current = (container[def.name] as Record<string, unknown>[] | undefined) ?? [];
+    this.spend(current.length);
+    // Match on the stored elements; only the matched ones are copied (a new array holds them).
+    const matched = new Set<number>();
+    for (let i = 0; i < current.length; i++) if (matchesElement(filter, current[i], caseExactOf)) matched.add(i);
 
     if (op === 'remove') {
-      if (subDef) matched.forEach((item) => delete item[subDef.name]);
-      const kept = subDef ? items : items.filter((item) => !matched.includes(item));
+      const kept = subDef
+        ? current.map((item, i) => (matched.has(i) ? withoutKey(item, subDef.name) : item))
+        : current.filter((_item, i) => !matched.has(i));
       setOrDelete(container, def.name, kept.length ? kept : undefined);
       return;
     }
-    if (!matched.length) {
+    let items: Record<string, unknown>[];
+    if (!matched.size) {
       const template = equalityTemplate(filter);
       if (!template) throw badRequest('noTarget', `"${text}" matches no value`);
       const given: Record<string, unknown> = subDef ? { [subDef.name]: value } : isObject(value) ? value : { value };
       const created = coerceAttribute(def, { ...template, ...given }, text) as Record<string, unknown>[] | undefined;
-      items.push(...(created ?? []));
+      items = [...current, ...(created ?? [])];
     } else if (subDef) {
       const coerced = coerceAttribute(subDef, value, text);
-      matched.forEach((item) => setOrDelete(item, subDef.name, coerced));
+      items = current.map((item, i) => {
+        if (!matched.has(i)) return item;
+        const copy = { ...item };
+        setOrDelete(copy, subDef.name, coerced);
+        return copy;
+      });
     } else {
       const replacement = (coerceAttribute({ ...def, multiValued: false }, value, text) ?? {}) as Record<string, unknown>;
-      matched.forEach((item) => {
-        if (op === 'replace') for (const key of Object.keys(item)) delete item[key];
-        Object.assign(item, replacement);
-      });
+      // replace: the element becomes the value; add: the value's sub-attributes are merged into it.
+      items = current.map((item, i) => (!matched.has(i) ? item : op === 'replace' ? { ...replacement } : { ...item, ...replacement }));
     }
     setOrDelete(container, def.name, items.length ? items : undefined);
     this.clearOtherPrimaries(container, def.name);
@@ -394,6 +401,12 @@ class Patcher {
 function looseKey(item: unknown): string | undefined {
   const value = isObject(item) ? item.value : item;
   return value === undefined || value === null ? undefined : String(value).toLowerCase();
+}
+
+function withoutKey(item: Record<string, unknown>, key: string): Record<string, unknown> {
+  const copy = { ...item };
+  delete copy[key];
+  return copy;
 }
 
 function setOrDelete(target: Record<string, unknown>, key: string, value: unknown): void {
