@@ -45,7 +45,7 @@ describe('conformance', () => {
       ['application/json;q=0.9, text/plain', 'application/json'],
       ['application/scim+json, application/json', 'application/scim+json'],
     ])('answers Accept: %s with %s, errors included', async (accept, type) => {
-      const headers = accept ? { accept } : {};
+      const headers: Record<string, string> = accept ? { accept } : {};
       for (const path of ['/Users?count=1', '/ServiceProviderConfig', '/Users/no-such-user']) {
         const res = await bridge.request('GET', path, undefined, headers);
         expect(res.headers.get('content-type')).toBe(`${type}; charset=utf-8`);
