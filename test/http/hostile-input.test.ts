@@ -78,6 +78,9 @@ describe.each(STORE_KINDS)('hostile input (%s store)', (store) => {
   describe('projection paths', () => {
     it.each([
       'urn:example:unknown:schema:',
+      // An unknown URN whose last segment has dots (a version): it used to reach a parser that threw a plain Error.
+      'urn:ietf:params:scim:schemas:extension:acme:2.0:',
+      'urn:example:1.0.0:',
       'urn:',
       `${ENTERPRISE_USER_SCHEMA}:`,
       `${ENTERPRISE_USER_SCHEMA}`,
