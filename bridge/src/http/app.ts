@@ -92,7 +92,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const maxUnauthenticated = options.maxUnauthenticatedRequests ?? OPS_DEFAULTS.maxUnauthenticatedRequests;
   const failuresPerMinute = options.authFailuresPerMinute ?? OPS_DEFAULTS.authFailuresPerMinute;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const linger = { ...DEFAULT_LINGER, ...options.linger };
+  const linger = { ...DEFAULT_LINGER, ...options.linger, bodyLimit };
   const level = options.logLevel === false ? false : (options.logLevel ?? 'info');
   const loggers = childLoggers(level);
   const log = { metrics, idInLine: loggers.idInLine, lines: loggers.lines };

@@ -4,9 +4,14 @@
  * bounded time before it closes. Closing at once would leave the client's unread bytes in the socket, and the
  * reset that follows can reach the client before it reads the answer (Node's fetch then reports EPIPE instead of
  * the 413; curl "connection reset"). nginx's `lingering_close` does the same.
+ *
+ * One exception keeps the connection: an identity provider (a valid token) told 429 while its body of acceptable
+ * size arrives. Node then reads and discards the rest itself (bounded by the request timeout) and the next request
+ * reuses the connection, so a burst of 429s is not also a burst of reconnections.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { rootPlugin } from './root-plugin';
 
 export interface LingerOptions {
@@ -72,13 +77,25 @@ export function lingerAfterAnswer(request: IncomingMessage, options: LingerOptio
   };
 }
 
-export const lingeringClose = rootPlugin<LingerOptions>('scim-bridge-linger', (app, options) => {
+/** Called as an answer is sent: arms the lingering close when the request's body is still to come. */
+export function closePolitely(request: FastifyRequest, reply: FastifyReply, options: LingerOptions & { readonly bodyLimit: number }): void {
+  const raw = request.raw;
+  if (raw.complete || !announcesBody(raw)) return;
+  const length = Number(raw.headers['content-length']);
+  const keepAlive =
+    request.bridgeAuth === 'ok' &&
+    Number.isFinite(length) &&
+    length <= options.bodyLimit &&
+    raw.headers.expect === undefined && // a client that waits for 100-continue it will not get must be released
+    reply.getHeader('connection') !== 'close';
+  if (keepAlive) return;
+  reply.header('connection', 'close');
+  lingerAfterAnswer(raw, options);
+}
+
+export const lingeringClose = rootPlugin<LingerOptions & { readonly bodyLimit: number }>('scim-bridge-linger', (app, options) => {
   app.addHook('onSend', (request, reply, payload, done) => {
-    const raw = request.raw;
-    if (!raw.complete && announcesBody(raw)) {
-      reply.header('connection', 'close');
-      lingerAfterAnswer(raw, options);
-    }
+    closePolitely(request, reply, options);
     done(null, payload);
   });
 });

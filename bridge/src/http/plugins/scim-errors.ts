@@ -12,7 +12,7 @@ import { ScimError, badRequest } from '../../scim/errors';
 import { SCIM_CONTENT_TYPE } from '../../scim/messages';
 import { StoreUnavailable } from '../../store/types';
 import { sendScimError } from '../reply';
-import { type LingerOptions, announcesBody, lingerAfterAnswer } from './linger';
+import { type LingerOptions, closePolitely } from './linger';
 import { type RequestLogOptions, UNMATCHED_ROUTE, observeRequest } from './request-log';
 import { STATIC_HEADERS, applySecurityHeaders } from './security-headers';
 import { rootPlugin } from './root-plugin';
@@ -52,7 +52,7 @@ export function toScimError(error: unknown): ScimError {
 
 export interface ScimErrorsOptions {
   readonly log: RequestLogOptions;
-  readonly linger: LingerOptions;
+  readonly linger: LingerOptions & { readonly bodyLimit: number };
 }
 
 function logFailure(request: FastifyRequest, error: unknown, scimError: ScimError): void {
@@ -84,10 +84,7 @@ export const scimErrors = rootPlugin<ScimErrorsOptions>('scim-bridge-scim-errors
 export function createFrameworkErrorHandler(options: ScimErrorsOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     applySecurityHeaders(request, reply);
-    if (announcesBody(request.raw)) {
-      reply.header('connection', 'close');
-      lingerAfterAnswer(request.raw, options.linger);
-    }
+    closePolitely(request, reply, options.linger);
     reply.raw.once('finish', () => observeRequest(options.log, UNMATCHED_ROUTE, true, request, reply));
     sendScimError(request, reply, toScimError(error));
   };
