@@ -114,10 +114,8 @@ function decodeURIComponentSafe(text: string): string | undefined {
  * given only by `$ref` is the user it points to.
  */
 export function memberIds(value: unknown, where = 'members'): string[] {
+  // Bounded by the caller: per PATCH operation (parsePatchRequest), by the body limit for a POST or PUT.
   const items = Array.isArray(value) ? value : [value];
-  if (items.length > MAX_VALUES_PER_OPERATION) {
-    throw badRequest('tooMany', `${where} holds more than ${MAX_VALUES_PER_OPERATION} values; send them in several requests`);
-  }
   return items.map((item, i) => {
     const id = isObject(item) ? (item.value ?? idFromRef(item.$ref)) : item;
     if (typeof id !== 'string' || !id) throw badRequest('invalidValue', `${where}[${i}].value must be a member id (got ${preview(isObject(item) ? item.value : item)})`);
