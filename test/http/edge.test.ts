@@ -3,7 +3,7 @@
  * slow and absent bodies cut by timeouts, Fastify's and Node's own errors in SCIM shape, and an oversized body
  * answered so that clients can read the 413.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,7 +247,9 @@ describe('a 413 that clients can read (the bundled bridge in its own process, as
     expect((await fetch(`${bridge.url}/ping`)).status).toBe(200);
   });
 
-  it('reaches curl --data-binary @file, with and without Expect: 100-continue', async () => {
+  // curl comes with this machine and CI's Debian image; where it is missing the case says so in its name.
+  const haveCurl = spawnSync('curl', ['--version']).status === 0;
+  (haveCurl ? it : it.skip)(`reaches curl --data-binary @file, with and without Expect: 100-continue${haveCurl ? '' : ' (curl not installed)'}`, async () => {
     const file = join(dir, 'big.json');
     writeFileSync(file, big());
     for (const expect100 of [true, false]) {

@@ -14,18 +14,27 @@ import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
 import type { Store } from '../store/types';
 import { type TrustProxy, trustFunction } from './client-address';
-import { bearerAuth, bearerToken } from './plugins/bearer-auth';
-import { InFlight, concurrency } from './plugins/concurrency';
-import { inputGuard } from './plugins/input-guard';
-import { DEFAULT_LINGER, type LingerOptions, lingeringClose } from './plugins/linger';
-import { childLoggers, requestLog } from './plugins/request-log';
-import { createClientErrorHandler, createFrameworkErrorHandler, scimErrors } from './plugins/scim-errors';
-import { securityHeaders } from './plugins/security-headers';
+import {
+  DEFAULT_LINGER,
+  InFlight,
+  type LingerOptions,
+  bearerAuth,
+  bearerToken,
+  childLoggers,
+  concurrency,
+  createClientErrorHandler,
+  createFrameworkErrorHandler,
+  inputGuard,
+  lingeringClose,
+  requestLog,
+  scimErrors,
+  securityHeaders,
+} from './plugins';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
 import { registerStatusPage } from './status-page';
 
-export { toScimError } from './plugins/scim-errors';
+export { toScimError } from './plugins';
 
 /** Timeouts that cut slow or absent requests (all in ms). */
 export interface EdgeTimeouts {

@@ -5,13 +5,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SCIM_BASE_PATH } from '../../../contract';
-import type { Directory, GroupView, RequestContext, UserView } from '../directory/directory';
+import type { Directory, GroupView, Include, ListResult, RequestContext, UserView } from '../directory/directory';
 import { etagOf, renderGroup, renderUser } from '../directory/render';
 import { ScimError, notFound } from '../scim/errors';
 import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
-import { type ListParams, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
-import { SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
+import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
+import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
 import { sendScim } from './reply';
 
 interface RouteOptions {
@@ -40,12 +40,25 @@ function ifMatch(request: FastifyRequest): string | undefined {
 
 const NO_PROJECTION: Projection = {};
 
-function userBody(view: UserView, baseUrl: string, projection: Projection): Record<string, unknown> {
-  return applyProjection(renderUser(view.user, view.groups, baseUrl), projection);
-}
-
-function groupBody(view: GroupView, baseUrl: string, projection: Projection): Record<string, unknown> {
-  return applyProjection(renderGroup(view.group, view.members, baseUrl), projection);
+/** What differs between /Users and /Groups; the routes are the same. */
+interface ResourceEndpoints<View> {
+  readonly kind: ResourceKind;
+  readonly path: '/Users' | '/Groups';
+  /** The attribute loaded from other rows (a user's groups, a group's members): skipped when not returned. */
+  readonly related: 'groups' | 'members';
+  readonly versionOf: (view: View) => number;
+  readonly render: (view: View, baseUrl: string) => Record<string, unknown>;
+  readonly list: (query: ListRequest, include: Include) => Promise<ListResult<View>>;
+  readonly get: (id: string, include: Include) => Promise<View>;
+  readonly create: (body: unknown, ctx: RequestContext) => Promise<View>;
+  readonly replace: (id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext) => Promise<View>;
+  readonly patch: (id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext) => Promise<View>;
+  readonly remove: (id: string, ifMatch: string | undefined, ctx: RequestContext) => Promise<void>;
+  /**
+   * A group's PATCH answers 204 with the new ETag: echoing a 50,000-member group after each membership change
+   * would cost more than the change. A user's answers the user.
+   */
+  readonly patchAnswersBody: boolean;
 }
 
 function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, body: Record<string, unknown>): FastifyReply {
@@ -54,67 +67,65 @@ function sendResource(request: FastifyRequest, reply: FastifyReply, status: numb
   return sendScim(request, reply, status, body);
 }
 
+function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>): void {
+  const show = (req: FastifyRequest, reply: FastifyReply, status: number, view: View, projection = NO_PROJECTION) =>
+    sendResource(req, reply, status, r.versionOf(view), applyProjection(r.render(view, baseUrlOf(req)), projection));
+
+  app.get(r.path, PROTECTED, async (req: ListRequestOf, reply) => {
+    const { query, projection } = parseListRequest(r.kind, req.query);
+    const page = await r.list(query, { related: wants(projection, r.related) });
+    const base = baseUrlOf(req);
+    const resources = page.items.map((view) => applyProjection(r.render(view, base), projection));
+    return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
+  });
+  app.post(r.path, PROTECTED, async (req, reply) => show(req, reply, 201, await r.create(req.body, context(req))));
+  app.get(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
+    return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
+  });
+  app.put(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => show(req, reply, 200, await r.replace(req.params.id, req.body, ifMatch(req), context(req))));
+  app.patch(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const view = await r.patch(req.params.id, req.body, ifMatch(req), context(req));
+    if (r.patchAnswersBody) return show(req, reply, 200, view);
+    return reply.code(204).header('etag', etagOf(r.versionOf(view))).send();
+  });
+  app.delete(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    await r.remove(req.params.id, ifMatch(req), context(req));
+    return reply.code(204).send();
+  });
+}
+
 export async function registerScimRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
   const { directory } = options;
 
-  // ---- Users ----
-  app.get('/Users', PROTECTED, async (req: ListRequestOf, reply) => {
-    const { query, projection } = parseListRequest('User', req.query);
-    const page = await directory.listUsers(query, { related: wants(projection, 'groups') });
-    const base = baseUrlOf(req);
-    return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, page.items.map((view) => userBody(view, base, projection))));
+  registerResource<UserView>(app, {
+    kind: 'User',
+    path: '/Users',
+    related: 'groups',
+    versionOf: (view) => view.user.version,
+    render: (view, baseUrl) => renderUser(view.user, view.groups, baseUrl),
+    list: (query, include) => directory.listUsers(query, include),
+    get: (id, include) => directory.getUser(id, include),
+    create: (body, ctx) => directory.createUser(body, ctx),
+    replace: (id, body, match, ctx) => directory.replaceUser(id, body, match, ctx),
+    patch: (id, body, match, ctx) => directory.patchUser(id, body, match, ctx),
+    remove: (id, match, ctx) => directory.deleteUser(id, match, ctx),
+    patchAnswersBody: true,
   });
-  app.post('/Users', PROTECTED, async (req, reply) => {
-    const view = await directory.createUser(req.body, context(req));
-    return sendResource(req, reply, 201, view.user.version, userBody(view, baseUrlOf(req), NO_PROJECTION));
-  });
-  app.get('/Users/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const projection = parseResourceProjection('User', req.query);
-    const view = await directory.getUser(req.params.id, { related: wants(projection, 'groups') });
-    return sendResource(req, reply, 200, view.user.version, userBody(view, baseUrlOf(req), projection));
-  });
-  app.put('/Users/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const view = await directory.replaceUser(req.params.id, req.body, ifMatch(req), context(req));
-    return sendResource(req, reply, 200, view.user.version, userBody(view, baseUrlOf(req), NO_PROJECTION));
-  });
-  app.patch('/Users/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const view = await directory.patchUser(req.params.id, req.body, ifMatch(req), context(req));
-    return sendResource(req, reply, 200, view.user.version, userBody(view, baseUrlOf(req), NO_PROJECTION));
-  });
-  app.delete('/Users/:id', PROTECTED, async (req: IdRequest, reply) => {
-    await directory.deleteUser(req.params.id, ifMatch(req), context(req));
-    return reply.code(204).send();
-  });
-
-  // ---- Groups ----
-  app.get('/Groups', PROTECTED, async (req: ListRequestOf, reply) => {
-    const { query, projection } = parseListRequest('Group', req.query);
+  registerResource<GroupView>(app, {
+    kind: 'Group',
+    path: '/Groups',
     // `excludedAttributes=members` (Entra, Okta) must not load members at all.
-    const page = await directory.listGroups(query, { related: wants(projection, 'members') });
-    const base = baseUrlOf(req);
-    return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, page.items.map((view) => groupBody(view, base, projection))));
-  });
-  app.post('/Groups', PROTECTED, async (req, reply) => {
-    const view = await directory.createGroup(req.body, context(req));
-    return sendResource(req, reply, 201, view.group.version, groupBody(view, baseUrlOf(req), NO_PROJECTION));
-  });
-  app.get('/Groups/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const projection = parseResourceProjection('Group', req.query);
-    const view = await directory.getGroup(req.params.id, { related: wants(projection, 'members') });
-    return sendResource(req, reply, 200, view.group.version, groupBody(view, baseUrlOf(req), projection));
-  });
-  app.put('/Groups/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const view = await directory.replaceGroup(req.params.id, req.body, ifMatch(req), context(req));
-    return sendResource(req, reply, 200, view.group.version, groupBody(view, baseUrlOf(req), NO_PROJECTION));
-  });
-  // 204 with the new ETag: echoing a 50,000-member group after each membership change would cost more than the change.
-  app.patch('/Groups/:id', PROTECTED, async (req: IdRequest, reply) => {
-    const view = await directory.patchGroup(req.params.id, req.body, ifMatch(req), context(req));
-    return reply.code(204).header('etag', etagOf(view.group.version)).send();
-  });
-  app.delete('/Groups/:id', PROTECTED, async (req: IdRequest, reply) => {
-    await directory.deleteGroup(req.params.id, ifMatch(req), context(req));
-    return reply.code(204).send();
+    related: 'members',
+    versionOf: (view) => view.group.version,
+    render: (view, baseUrl) => renderGroup(view.group, view.members, baseUrl),
+    list: (query, include) => directory.listGroups(query, include),
+    get: (id, include) => directory.getGroup(id, include),
+    create: (body, ctx) => directory.createGroup(body, ctx),
+    replace: (id, body, match, ctx) => directory.replaceGroup(id, body, match, ctx),
+    patch: (id, body, match, ctx) => directory.patchGroup(id, body, match, ctx),
+    remove: (id, match, ctx) => directory.deleteGroup(id, match, ctx),
+    patchAnswersBody: false,
   });
 
   // /Me (RFC 7644 §3.11): the bearer token names no user here, so the alias is not implemented, which the RFC
