@@ -24,11 +24,15 @@ export interface ServeOptions {
   readonly sessionSource?: SessionSource;
   /** Longest wait for in-flight requests on stop, in ms. @default BRIDGE_SIZING.shutdownGraceSeconds less 2 s */
   readonly shutdownGraceMs?: number;
+  /** Where the JSON log lines go instead of stdout (tests read them). */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 export interface RunningBridge {
   readonly url: string;
   readonly port: number;
+  /** The scimsession in use: emits `reload` and `reloadError` as its source changes. */
+  readonly session: SessionHolder;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
       const entry = { source: source.description, reason: error.message };
       // Before the app (and its logger) exists, a waiting start still says why it is not healthy.
       if (app) app.log.warn(entry, 'scimsession reload failed; keeping the last good one');
-      else process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), ...entry, msg: 'no valid scimsession yet; polling' }) + '\n');
+      else (options.logStream ?? process.stdout).write(JSON.stringify({ level: 40, time: Date.now(), ...entry, msg: 'no valid scimsession yet; polling' }) + '\n');
     },
   });
   try {
@@ -93,7 +97,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   }
 
   app = buildApp({
-    directory: new Directory(store, { allowedDomains: config.allowedDomains }),
+    directory: new Directory(store, { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat }),
     store,
     session,
     version: VERSION,
@@ -101,6 +105,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     metrics,
     metricsRequireToken: ops.metricsRequireToken,
     maxConcurrentRequests: ops.maxConcurrentRequests,
+    trustProxy: config.trustProxy,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     eventRetentionDays: ops.eventRetentionDays,
     startedAt,
     httpsServerFactory: tls?.serverFactory,
@@ -151,5 +157,5 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
       await stopRetention();
       await store.close();
     })());
-  return { url, port, stop };
+  return { url, port, session, stop };
 }

@@ -14,7 +14,8 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 describe('the bridge in operation', () => {
   let bridge: TestBridge;
   beforeAll(async () => {
-    bridge = await startBridge();
+    // The tests stand in for a proxy on loopback: its X-Forwarded-For and X-Forwarded-Proto are believed.
+    bridge = await startBridge({ env: { SCIM_TRUST_PROXY: 'loopback' } });
   });
   afterAll(() => bridge.stop());
 

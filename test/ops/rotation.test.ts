@@ -4,7 +4,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bridge/src/cli/main';
@@ -12,7 +13,6 @@ import { type RunningBridge, serve } from '../../bridge/src/server';
 import { addToken, createSession, parseSession, retireAllButNewest, serializeSession } from '../../bridge/src/session/scimsession';
 import { awsSecretSource, sessionSourceFromEnv } from '../../bridge/src/session/source';
 import { type TestBridge, startBridge } from '../support/bridge';
-import { eventually } from './helpers';
 
 const statusWith = async (url: string, token: string) =>
   (await fetch(`${url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } })).status;
@@ -44,27 +44,34 @@ describe('rotation with SCIM_SESSION_FILE and the CLI', () => {
   it('accepts the old and the new token after a rotate, then only the new one after retire, without a restart', async () => {
     expect(await statusWith(bridge.url, first)).toBe(200);
 
+    // The bridge follows the file (a watcher on its directory, polling as the fallback) and says when it has.
+    let reloaded = once(bridge.session, 'reload');
     const second = (await cli('session', 'rotate', '--session-file', file)).at(-1)!;
     expect(second).toMatch(/^scimb_/);
     expect(second).not.toBe(first);
     expect(parseSession(readFileSync(file, 'utf8')).verifiers).toHaveLength(2);
-    // The bridge re-reads the file every 2 s.
-    await eventually(async () => (await statusWith(bridge.url, second)) === 200, 8000);
+    expect(await reloaded).toEqual([2]);
+    expect(await statusWith(bridge.url, second)).toBe(200);
     expect(await statusWith(bridge.url, first)).toBe(200);
     expect((await bridge.request('GET', `${bridge.url}/health`)).body.session).toEqual({ loaded: true, tokens: 2 });
 
+    reloaded = once(bridge.session, 'reload');
     expect((await cli('session', 'retire', '--session-file', file)).at(-1)).toContain('only its newest token');
-    await eventually(async () => (await statusWith(bridge.url, first)) === 401, 8000);
+    expect(await reloaded).toEqual([1]);
+    expect(await statusWith(bridge.url, first)).toBe(401);
     expect(await statusWith(bridge.url, second)).toBe(200);
     expect((await bridge.request('GET', `${bridge.url}/health`)).body.session).toEqual({ loaded: true, tokens: 1 });
   });
 
   it('keeps the last good scimsession when the file is replaced by something broken', async () => {
+    const reloaded = once(bridge.session, 'reload');
     const token = (await cli('session', 'rotate', '--session-file', file, '--retire-others')).at(-1)!;
-    await eventually(async () => (await statusWith(bridge.url, token)) === 200, 8000);
-    const { writeFileSync } = await import('node:fs');
+    await reloaded;
+    expect(await statusWith(bridge.url, token)).toBe(200);
+    const failed = once(bridge.session, 'reloadError');
     writeFileSync(file, '{ half a document');
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const [error] = (await failed) as [Error];
+    expect(error.message).toBe('the scimsession is not valid JSON');
     expect(await statusWith(bridge.url, token)).toBe(200);
     expect((await bridge.request('GET', `${bridge.url}/health`)).status).toBe(200);
   });
@@ -105,21 +112,25 @@ describe('rotation with an AWS Secrets Manager secret', () => {
     expect((await fetch(`${url}/health`)).status).toBe(503);
     expect((await fetch(`${url}/ping`)).status).toBe(200);
 
+    // Each new version of the secret: wait for the bridge to say it has reloaded, then check the tokens.
+    const publish = async (text: string) => {
+      const reloaded = once(running!.session, 'reload');
+      current = text;
+      version++;
+      return (await reloaded)[0];
+    };
     const created = createSession();
-    current = serializeSession(created.session);
-    version++;
-    await eventually(async () => (await statusWith(url, created.token)) === 200, 15_000);
+    expect(await publish(serializeSession(created.session))).toBe(1);
+    expect(await statusWith(url, created.token)).toBe(200);
     expect((await fetch(`${url}/health`)).status).toBe(200);
 
     const rotated = addToken(created.session);
-    current = serializeSession(rotated.session);
-    version++;
-    await eventually(async () => (await statusWith(url, rotated.token)) === 200, 5000);
+    expect(await publish(serializeSession(rotated.session))).toBe(2);
+    expect(await statusWith(url, rotated.token)).toBe(200);
     expect(await statusWith(url, created.token)).toBe(200);
 
-    current = serializeSession(retireAllButNewest(rotated.session));
-    version++;
-    await eventually(async () => (await statusWith(url, created.token)) === 401, 5000);
+    expect(await publish(serializeSession(retireAllButNewest(rotated.session)))).toBe(1);
+    expect(await statusWith(url, created.token)).toBe(401);
     expect(await statusWith(url, rotated.token)).toBe(200);
     expect(sm.commandCalls(GetSecretValueCommand).every((call) => call.args[0].input.SecretId === ARN)).toBe(true);
   });

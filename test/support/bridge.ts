@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '../../bridge/src/server';
+import type { SessionHolder } from '../../bridge/src/session/source';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { POSTGRES_URL, freshDatabase } from './postgres';
 
@@ -19,6 +20,8 @@ export interface TestBridge {
   readonly scim: string;
   readonly token: string;
   readonly databaseUrl: string;
+  /** The bridge's scimsession holder: `reload` / `reloadError` events say when a rotation is in use. */
+  readonly session: SessionHolder;
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   stop(): Promise<void>;
 }
@@ -50,6 +53,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<TestBrid
     scim,
     token,
     databaseUrl,
+    session: running.session,
     async request(method, path, body, headers = {}) {
       const response = await fetch(path.startsWith('http') ? path : `${scim}${path}`, {
         method,

@@ -1,55 +1,60 @@
 /**
  * Users and groups as identity providers change them: SCIM semantics plus the provisioning rules, each
- * request one transaction, every change and every refusal a provisioning event.
+ * request one transaction, every change and every refusal a provisioning event. It returns records (with the
+ * groups or members asked for) and their versions; the protocol edge renders, projects and pages them.
  */
 import { randomUUID } from 'node:crypto';
 import { ScimError, badRequest, conflict, forbidden, notFound, preconditionFailed } from '../scim/errors';
-import { parseFilter } from '../scim/filter';
 import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
-import { type Projection, applyProjection, parseProjection, wants } from '../scim/projection';
+import type { ListRequest } from '../scim/query';
 import { type ScimDoc, normalizeInput, validateDoc } from '../scim/resource';
-import { listResponse } from '../scim/messages';
 import type { ResourceKind } from '../scim/schemas';
-import { type GroupRecord, type ProvisioningEvent, type Store, type StoreTx, UniqueViolation, type UserRecord } from '../store/types';
-import { etagOf, renderGroup, renderUser } from './render';
+import {
+  type GroupRecord,
+  type GroupRef,
+  type MemberRef,
+  type ProvisioningEvent,
+  type Store,
+  type StoreTx,
+  UniqueViolation,
+  type UserRecord,
+} from '../store/types';
+import { etagOf } from './render';
 import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
 
 export interface RequestContext {
-  /** Who is asking: the identity provider's User-Agent. */
+  /** Who is asking: the identity provider's User-Agent (or a connector's name). */
   readonly actor: string;
   readonly requestId: string;
-  /** SCIM base URL for `meta.location`, e.g. https://scim.example.com/scim/v2. */
-  readonly baseUrl: string;
 }
 
-export interface ListParams {
-  readonly filter?: string;
-  readonly startIndex?: string;
-  readonly count?: string;
-  readonly sortBy?: string;
-  readonly sortOrder?: string;
-  readonly attributes?: string;
-  readonly excludedAttributes?: string;
+/** A user as stored, with its groups when they were asked for. */
+export interface UserView {
+  readonly user: UserRecord;
+  readonly groups?: readonly GroupRef[];
 }
 
-export interface Rendered {
-  readonly body?: Record<string, unknown>;
-  readonly etag?: string;
+/** A group as stored, with its members when they were asked for. */
+export interface GroupView {
+  readonly group: GroupRecord;
+  readonly members?: readonly MemberRef[];
 }
 
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
+/** Related resources to load with a read: `groups` of users, `members` of groups (skipped when not returned). */
+export interface Include {
+  readonly related?: boolean;
+}
+
+export interface ListResult<T> {
+  readonly totalResults: number;
+  readonly startIndex: number;
+  readonly items: readonly T[];
+}
+
 /** Optimistic writes lost to a concurrent writer are retried this often before the client sees a 409. */
 const WRITE_ATTEMPTS = 5;
 
 class VersionConflict extends Error {}
-
-function parseIndex(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value)) throw badRequest('invalidValue', `"${name}" must be a whole number (got "${raw}")`);
-  return value;
-}
 
 function checkIfMatch(ifMatch: string | undefined, version: number): void {
   if (ifMatch === undefined || ifMatch.trim() === '*') return;
@@ -78,7 +83,7 @@ export class Directory {
 
   // ---- users ----
 
-  async createUser(body: unknown, ctx: RequestContext): Promise<Rendered> {
+  async createUser(body: unknown, ctx: RequestContext): Promise<UserView> {
     return this.recorded(ctx, 'user.create', 'User', async () => {
       const doc = normalizeInput('User', body);
       if (doc.active === undefined) doc.active = true;
@@ -92,27 +97,28 @@ export class Directory {
         await this.insertOrConflict(() => tx.insertUser(user), `A user with userName "${user.userName}" already exists`);
         await tx.recordEvent(this.event(ctx, 'user.create', user.id, user.userName, 201));
       });
-      return { body: renderUser(user, [], ctx.baseUrl), etag: etagOf(user.version) };
+      return { user, groups: [] };
     });
   }
 
-  async getUser(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
-    const projection = parseProjection('User', params.attributes, params.excludedAttributes);
+  async getUser(id: string, include: Include = { related: true }): Promise<UserView> {
     const user = await this.store.getUser(id);
     if (!user) throw notFound(`User ${id} not found`);
-    const groups = wants(projection, 'groups') ? (await this.store.groupsOfUsers([id])).get(id) : undefined;
-    return { body: applyProjection(renderUser(user, groups, ctx.baseUrl), projection), etag: etagOf(user.version) };
+    const groups = include.related ? ((await this.store.groupsOfUsers([id])).get(id) ?? []) : undefined;
+    return { user, groups };
   }
 
-  async listUsers(params: ListParams, ctx: RequestContext): Promise<Rendered> {
-    const { query, projection } = this.listQuery('User', params);
+  async listUsers(query: ListRequest, include: Include = { related: true }): Promise<ListResult<UserView>> {
     const page = await this.store.queryUsers(query);
-    const groups = wants(projection, 'groups') && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
-    const resources = page.items.map((u) => applyProjection(renderUser(u, groups?.get(u.id), ctx.baseUrl), projection));
-    return { body: listResponse(page.totalResults, query.startIndex, resources) };
+    const groups = include.related && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
+    return {
+      totalResults: page.totalResults,
+      startIndex: query.startIndex,
+      items: page.items.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })),
+    };
   }
 
-  async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
     return this.recorded(ctx, 'user.replace', 'User', async () => {
       const doc = normalizeInput('User', body);
       if (doc.active === undefined) doc.active = true;
@@ -122,7 +128,7 @@ export class Directory {
     }, id);
   }
 
-  async patchUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  async patchUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
     return this.recorded(ctx, 'user.patch', 'User', async () => {
       const operations = parsePatchRequest(body);
       return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
@@ -140,7 +146,7 @@ export class Directory {
     ctx: RequestContext,
     action: string,
     change: (current: UserRecord) => ScimDoc,
-  ): Promise<Rendered> {
+  ): Promise<UserView> {
     return this.retrying(ifMatch, () =>
       this.store.transaction(async (tx) => {
         const current = await tx.getUser(id);
@@ -163,13 +169,13 @@ export class Directory {
           const what = current.active && !fields.active ? 'user.suspend' : !current.active && fields.active ? 'user.reactivate' : action;
           await tx.recordEvent(this.event(ctx, what, id, updated.userName, 200));
         }
-        const groups = (await tx.groupsOfUsers([id])).get(id);
-        return { body: renderUser(updated, groups, ctx.baseUrl), etag: etagOf(updated.version) };
+        const groups = (await tx.groupsOfUsers([id])).get(id) ?? [];
+        return { user: updated, groups };
       }),
     );
   }
 
-  async deleteUser(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  async deleteUser(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<void> {
     return this.recorded(ctx, 'user.delete', 'User', async () => {
       await this.store.transaction(async (tx) => {
         const current = await tx.getUser(id);
@@ -178,13 +184,12 @@ export class Directory {
         await tx.deleteUser(id);
         await tx.recordEvent(this.event(ctx, 'user.delete', id, current.userName, 204));
       });
-      return {};
     }, id);
   }
 
   // ---- groups ----
 
-  async createGroup(body: unknown, ctx: RequestContext): Promise<Rendered> {
+  async createGroup(body: unknown, ctx: RequestContext): Promise<GroupView> {
     return this.recorded(ctx, 'group.create', 'Group', async () => {
       const { doc, members } = this.groupInput(body);
       const at = this.now().toISOString();
@@ -209,36 +214,38 @@ export class Directory {
         }
         await tx.recordEvent(this.event(ctx, 'group.create', group.id, group.displayName, 201, members?.length ? `${members.length} members` : undefined));
       });
-      const rendered = members?.length ? (await this.store.membersOfGroups([group.id])).get(group.id) : [];
-      return { body: renderGroup(group, rendered, ctx.baseUrl), etag: etagOf(group.version) };
+      const rendered = members?.length ? ((await this.store.membersOfGroups([group.id])).get(group.id) ?? []) : [];
+      return { group, members: rendered };
     });
   }
 
-  async getGroup(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
-    const projection = parseProjection('Group', params.attributes, params.excludedAttributes);
+  async getGroup(id: string, include: Include = { related: true }): Promise<GroupView> {
     const group = await this.store.getGroup(id);
     if (!group) throw notFound(`Group ${id} not found`);
-    const members = wants(projection, 'members') ? (await this.store.membersOfGroups([id])).get(id) : undefined;
-    return { body: applyProjection(renderGroup(group, members, ctx.baseUrl), projection), etag: etagOf(group.version) };
+    const members = include.related ? ((await this.store.membersOfGroups([id])).get(id) ?? []) : undefined;
+    return { group, members };
   }
 
-  async listGroups(params: ListParams, ctx: RequestContext): Promise<Rendered> {
-    const { query, projection } = this.listQuery('Group', params);
+  /** `excludedAttributes=members` (Entra, Okta) must not load members at all: pass `related: false`. */
+  async listGroups(query: ListRequest, include: Include = { related: true }): Promise<ListResult<GroupView>> {
     const page = await this.store.queryGroups(query);
-    // `excludedAttributes=members` (Entra, Okta) must not load members at all.
-    const members = wants(projection, 'members') && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
-    const resources = page.items.map((g) => applyProjection(renderGroup(g, members?.get(g.id), ctx.baseUrl), projection));
-    return { body: listResponse(page.totalResults, query.startIndex, resources) };
+    const members = include.related && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
+    return {
+      totalResults: page.totalResults,
+      startIndex: query.startIndex,
+      items: page.items.map((group) => ({ group, members: members ? (members.get(group.id) ?? []) : undefined })),
+    };
   }
 
-  async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
     return this.recorded(ctx, 'group.replace', 'Group', async () => {
       const { doc, members } = this.groupInput(body);
       return this.updateGroup(id, ifMatch, ctx, 'group.replace', () => ({ doc, changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
     }, id);
   }
 
-  async patchGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  /** Answers the new version only: echoing a 50,000-member group after each membership change would cost more than the change. */
+  async patchGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
     return this.recorded(ctx, 'group.patch', 'Group', async () => {
       const operations = parsePatchRequest(body);
       return this.updateGroup(id, ifMatch, ctx, 'group.patch', (current) => {
@@ -255,8 +262,8 @@ export class Directory {
     ctx: RequestContext,
     action: string,
     change: (current: GroupRecord) => { doc: ScimDoc; changes: readonly MemberChange[] },
-    returnBody: boolean,
-  ): Promise<Rendered> {
+    withMembers: boolean,
+  ): Promise<GroupView> {
     return this.retrying(ifMatch, () =>
       this.store.transaction(async (tx) => {
         const current = await tx.getGroup(id);
@@ -300,13 +307,13 @@ export class Directory {
           if (added) await tx.recordEvent(this.event(ctx, 'group.members.add', id, displayName, 200, `${added} added`));
           if (removed) await tx.recordEvent(this.event(ctx, 'group.members.remove', id, displayName, 200, `${removed} removed`));
         }
-        const members = returnBody ? (await tx.membersOfGroups([id])).get(id) : undefined;
-        return { body: returnBody ? renderGroup(updated, members, ctx.baseUrl) : undefined, etag: etagOf(updated.version) };
+        const members = withMembers ? ((await tx.membersOfGroups([id])).get(id) ?? []) : undefined;
+        return { group: updated, members };
       }),
     );
   }
 
-  async deleteGroup(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<Rendered> {
+  async deleteGroup(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<void> {
     return this.recorded(ctx, 'group.delete', 'Group', async () => {
       await this.store.transaction(async (tx) => {
         const current = await tx.getGroup(id);
@@ -316,7 +323,6 @@ export class Directory {
         await tx.deleteGroup(id);
         await tx.recordEvent(this.event(ctx, 'group.delete', id, current.displayName, 204));
       });
-      return {};
     }, id);
   }
 
@@ -355,25 +361,6 @@ export class Directory {
       const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
       throw badRequest('invalidValue', `Members must be provisioned users; unknown: ${shown}`);
     }
-  }
-
-  private listQuery(kind: ResourceKind, params: ListParams): { query: Parameters<Store['queryUsers']>[0]; projection: Projection } {
-    const startIndex = Math.max(1, parseIndex('startIndex', params.startIndex, 1));
-    const count = Math.min(MAX_PAGE_SIZE, Math.max(0, parseIndex('count', params.count, DEFAULT_PAGE_SIZE)));
-    const sortOrder = params.sortOrder?.toLowerCase();
-    if (sortOrder !== undefined && sortOrder !== 'ascending' && sortOrder !== 'descending') {
-      throw badRequest('invalidValue', `"sortOrder" must be "ascending" or "descending"`);
-    }
-    return {
-      query: {
-        filter: params.filter !== undefined && params.filter.trim() !== '' ? parseFilter(params.filter) : undefined,
-        startIndex,
-        count,
-        sortBy: params.sortBy || undefined,
-        sortDescending: sortOrder === 'descending',
-      },
-      projection: parseProjection(kind, params.attributes, params.excludedAttributes),
-    };
   }
 
   private event(ctx: RequestContext, action: string, resourceId: string | undefined, resourceName: string | undefined, status: number, detail?: string): ProvisioningEvent {

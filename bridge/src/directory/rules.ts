@@ -1,10 +1,17 @@
 /** The provisioning rules that are not SCIM itself: which email domains may be provisioned, what a suspended user keeps. */
 import { badRequest } from '../scim/errors';
+import { preview } from '../scim/text';
 import type { ScimDoc } from '../scim/resource';
+
+/** What a userName is: the person's email address (the product's rule), or any non-empty string. */
+export type UsernameFormat = 'email' | 'any';
+export const USERNAME_FORMATS: readonly UsernameFormat[] = ['email', 'any'];
 
 export interface ProvisioningRules {
   /** Lower-cased email domains that may be provisioned; empty allows any. */
   readonly allowedDomains: readonly string[];
+  /** @default 'email' */
+  readonly usernameFormat?: UsernameFormat;
 }
 
 export function parseAllowedDomains(value: string | undefined): string[] {
@@ -23,14 +30,19 @@ function emailsOf(doc: ScimDoc): string[] {
   return emails.map((e) => e.value).filter((v): v is string => typeof v === 'string');
 }
 
-/** userName is the person's email address; with an allow-list, it and every email must be in an allowed domain. */
+/**
+ * With the `email` format, userName is the person's email address, and with an allow-list it and every email must
+ * be in an allowed domain. With `any`, userName is any non-empty string (validateDoc checks that) and the allow-list
+ * applies to the emails only. Values are kept as given either way; uniqueness ignores case.
+ */
 export function checkUserDoc(doc: ScimDoc, rules: ProvisioningRules): void {
   const userName = doc.userName as string;
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(userName)) {
-    throw badRequest('invalidValue', `"userName" must be the person's email address (got "${userName}")`);
+  const byEmail = (rules.usernameFormat ?? 'email') === 'email';
+  if (byEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(userName)) {
+    throw badRequest('invalidValue', `"userName" must be the person's email address (got ${preview(userName)})`);
   }
   if (!rules.allowedDomains.length) return;
-  for (const address of [userName, ...emailsOf(doc)]) {
+  for (const address of byEmail ? [userName, ...emailsOf(doc)] : emailsOf(doc)) {
     const domain = domainOf(address);
     if (!rules.allowedDomains.some((allowed) => domain === allowed || domain.endsWith('.' + allowed))) {
       throw badRequest(

@@ -1,30 +1,56 @@
 /**
- * The HTTP layer: thin. It parses requests, checks the bearer token, calls the directory and writes SCIM
- * responses; every error becomes a SCIM error body with the right status. Around that: security headers on
- * every response, a bound on requests in flight, a per-client limit on failed authentications, metrics,
- * and the status page with its JSON API.
+ * The HTTP edge: Fastify set up with the bridge's timeouts and client-address rule, then small plugins with one
+ * job each, in the order a request meets them (plugins/): security headers, input guard, bearer authentication and
+ * the concurrency bound (both per route, at onRequest), SCIM errors, the lingering close of early answers, and
+ * request logging with metrics. Then the routes: probes, metrics, the status page and its API, and SCIM.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
-import { EventThrottle, FailureLimiter } from '../ops/limits';
 import { BridgeMetrics } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
-import { ScimError, badRequest } from '../scim/errors';
-import { SCIM_CONTENT_TYPE } from '../scim/messages';
 import type { SessionHolder } from '../session/source';
-import { StoreUnavailable, type Store } from '../store/types';
+import type { Store } from '../store/types';
+import { type TrustProxy, trustFunction } from './client-address';
+import {
+  DEFAULT_LINGER,
+  InFlight,
+  type LingerOptions,
+  bearerAuth,
+  bearerToken,
+  childLoggers,
+  concurrency,
+  createClientErrorHandler,
+  createFrameworkErrorHandler,
+  inputGuard,
+  lingeringClose,
+  requestLog,
+  scimErrors,
+  securityHeaders,
+} from './plugins';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
-import { CONTENT_SECURITY_POLICY, registerStatusPage } from './status-page';
+import { registerStatusPage } from './status-page';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Whether this request presented a valid bearer token, an invalid one, or was not asked for one. */
-    bridgeAuth: 'none' | 'ok' | 'rejected';
-  }
+export { toScimError } from './plugins';
+
+/** Timeouts that cut slow or absent requests (all in ms). */
+export interface EdgeTimeouts {
+  /** Whole request, headers and body, must arrive within this (Node's `requestTimeout`). */
+  readonly requestMs: number;
+  /** Headers must arrive within this (Node's `headersTimeout`); at most `requestMs`. */
+  readonly headersMs: number;
+  /** A socket silent this long during a request is closed (Fastify's `connectionTimeout`). */
+  readonly idleMs: number;
+  /** An idle keep-alive connection is kept this long; above the load balancers' idle timeouts (ALB: 60 s). */
+  readonly keepAliveMs: number;
+  /** How often Node checks the two request timeouts above. */
+  readonly checkEveryMs: number;
 }
+
+export const DEFAULT_TIMEOUTS: EdgeTimeouts = { requestMs: 30_000, headersMs: 10_000, idleMs: 60_000, keepAliveMs: 72_000, checkEveryMs: 1_000 };
 
 export interface AppOptions {
   readonly directory: Directory;
@@ -41,10 +67,20 @@ export interface AppOptions {
   readonly metrics?: BridgeMetrics;
   /** Put /metrics behind the bearer token. @default false */
   readonly metricsRequireToken?: boolean;
-  /** Requests answered at once; beyond it, 429 with Retry-After. Probes and metrics are not counted. @default 256 */
+  /** Authenticated requests answered at once; beyond it, 429 with Retry-After. Probes and metrics are not counted. @default 256 */
   readonly maxConcurrentRequests?: number;
+  /** Other requests (no or a wrong token, public pages) answered at once, in a pool of their own. @default 64 */
+  readonly maxUnauthenticatedRequests?: number;
   /** Failed authentications per client address per minute before 429. @default 20 */
   readonly authFailuresPerMinute?: number;
+  /** Whose X-Forwarded-For to believe (SCIM_TRUST_PROXY). @default none */
+  readonly trustProxy?: TrustProxy;
+  /** @default DEFAULT_TIMEOUTS */
+  readonly timeouts?: Partial<EdgeTimeouts>;
+  /** How an early answer waits for the rest of a body before closing. @default DEFAULT_LINGER */
+  readonly linger?: Partial<LingerOptions>;
+  /** Largest request head (request line and headers) in bytes; larger ones get 431. @default 16 KiB (Node's) */
+  readonly maxHeaderBytes?: number;
   /** Shown on the status page. @default 90 */
   readonly eventRetentionDays?: number;
   /** When this bridge started (uptime). @default now */
@@ -57,65 +93,38 @@ export interface AppOptions {
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function sendScimError(reply: FastifyReply, error: ScimError): FastifyReply {
-  if (error.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="scim-bridge"');
-  if (error.retryAfter) reply.header('Retry-After', String(error.retryAfter));
-  return reply.code(error.status).type(SCIM_CONTENT_TYPE).send(error.toJSON());
-}
-
-/** Maps anything thrown while answering to a SCIM error; only real server faults are 500s. */
-export function toScimError(error: unknown): ScimError {
-  if (error instanceof ScimError) return error;
-  if (error instanceof StoreUnavailable) return new ScimError(503, 'The bridge cannot reach its store right now; retry shortly', undefined, 5);
-  const fastifyError = error as FastifyError;
-  if (fastifyError.statusCode === 413) return new ScimError(413, `The request body is larger than the bridge accepts`);
-  if (fastifyError.statusCode === 415) return badRequest('invalidSyntax', 'Send the body as application/scim+json or application/json');
-  if (fastifyError.statusCode === 400 || error instanceof SyntaxError) return badRequest('invalidSyntax', `The request body is not valid JSON`);
-  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return new ScimError(fastifyError.statusCode, fastifyError.message);
-  }
-  return new ScimError(500, 'The bridge failed to answer this request; the failure is logged with its request id');
-}
-
-/** Not counted against the concurrency bound: a saturated replica must still answer its probes and be observable. */
-const UNBOUNDED_ROUTES = new Set<string>([BRIDGE_PATHS.liveness, BRIDGE_PATHS.readiness, BRIDGE_PATHS.metrics]);
-const STATIC_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  // SCIM answers and the API carry directory data: no cache may keep them. The page's assets override this.
-  'cache-control': 'no-store',
-};
-const HSTS = 'max-age=31536000; includeSubDomains';
+/** Probes and metrics: never counted against the concurrency bound, so a saturated replica stays observable. */
+const UNBOUNDED = { config: { unbounded: true } } as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const metrics = options.metrics ?? new BridgeMetrics();
-  const maxConcurrent = options.maxConcurrentRequests ?? OPS_DEFAULTS.maxConcurrentRequests;
-  const authFailuresPerMinute = options.authFailuresPerMinute ?? OPS_DEFAULTS.authFailuresPerMinute;
-  const authFailures = new FailureLimiter(authFailuresPerMinute);
-  const authEvents = new EventThrottle(10_000, 30);
-  let inFlight = 0;
-  const release = () => {
-    inFlight--;
-  };
+  const maxAuthenticated = options.maxConcurrentRequests ?? OPS_DEFAULTS.maxConcurrentRequests;
+  const maxUnauthenticated = options.maxUnauthenticatedRequests ?? OPS_DEFAULTS.maxUnauthenticatedRequests;
+  const failuresPerMinute = options.authFailuresPerMinute ?? OPS_DEFAULTS.authFailuresPerMinute;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const linger = { ...DEFAULT_LINGER, ...options.linger, bodyLimit };
+  const level = options.logLevel === false ? false : (options.logLevel ?? 'info');
+  const loggers = childLoggers(level);
+  const log = { metrics, idInLine: loggers.idInLine, lines: loggers.lines };
+  const errors = { log, linger };
+  const counts = new InFlight();
+
   const app = Fastify({
     logger:
-      options.logLevel === false
+      level === false
         ? false
         : {
-            level: options.logLevel ?? 'info',
+            level,
             // The token never reaches a log line, even at debug level.
             redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
-    // One log line per request, written by the onResponse hook below.
+    childLoggerFactory: loggers.factory,
+    // One log line per request, written by plugins/request-log.ts.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    trustProxy: true,
+    trustProxy: trustFunction(options.trustProxy ?? { kind: 'none' }),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     requestIdHeader: false,
     // `https: true` only tells fastify the factory's server is HTTPS (its logged addresses); the factory makes it.
@@ -124,134 +133,78 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+      ...(options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {}),
+    },
+    frameworkErrors: createFrameworkErrorHandler(errors),
+    clientErrorHandler: createClientErrorHandler(errors),
   });
 
-  // Prototype-poisoning-safe JSON; an empty body (Entra sends a content type on DELETE) is no body.
-  const strictJson = app.getDefaultJsonParser('error', 'error');
-  const parseJson: typeof strictJson = (request, body, done) => (body === '' ? done(null, undefined) : strictJson(request, body, done));
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string', bodyLimit }, parseJson);
-  // Some clients send JSON with another or no content type; SCIM bodies are JSON whatever the header says.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, parseJson);
-
-  app.decorateRequest('bridgeAuth', 'none');
-
-  // Callback-style hooks: they run on every request, and the benchmark's hot path goes through them.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    for (const name in STATIC_HEADERS) reply.header(name, STATIC_HEADERS[name]);
-    // Behind a TLS-terminating proxy (X-Forwarded-Proto) or on the bridge's own HTTPS (http/tls.ts).
-    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
-    const route = request.routeOptions.url;
-    if (route === undefined || !UNBOUNDED_ROUTES.has(route)) {
-      if (inFlight >= maxConcurrent) {
-        // Answer at once: identity providers honour Retry-After, and a queue would only grow.
-        sendScimError(reply, new ScimError(429, 'The bridge is answering as many requests as it can; retry shortly', undefined, 1));
-        return;
-      }
-      inFlight++;
-      reply.raw.once('close', release);
-    }
-    done();
+  // `Expect: 100-continue` (curl sends it above 1 MiB): invite the body only when it could be accepted, so a
+  // client about to hear 413 or 401 never sends it. Node answers 100 itself unless someone listens here.
+  app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const length = Number(request.headers['content-length']);
+    if (!(length > bodyLimit) && bearerToken(request.headers.authorization) !== undefined) response.writeContinue();
+    app.server.emit('request', request, response);
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    metrics.observeRequest(route, request.method, status, reply.elapsedTime, !UNBOUNDED_ROUTES.has(route));
-    if (request.bridgeAuth !== 'none' && route !== BRIDGE_PATHS.metrics && !route.startsWith('/api/')) {
-      const agent = request.headers['user-agent'];
-      metrics.clients.record(typeof agent === 'string' && agent ? agent.slice(0, 200) : 'unknown client', request.method, route, status, request.bridgeAuth === 'ok');
-    }
-    request.log.info(
-      {
-        method: request.method,
-        path: request.url.split('?')[0],
-        route: request.routeOptions.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        agent: request.headers['user-agent'],
-      },
-      'request',
-    );
-    done();
-  });
-
-  app.setErrorHandler((error, request, reply) => {
-    const scimError = toScimError(error);
-    if (scimError.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendScimError(reply, scimError);
-  });
-
-  app.setNotFoundHandler((request, reply) => sendScimError(reply, new ScimError(404, `No resource at ${request.method} ${request.url.split('?')[0]}`)));
-
-  app.get(BRIDGE_PATHS.liveness, async () => ({ status: 'ok' }));
-
-  app.get(BRIDGE_PATHS.readiness, async (_request, reply) => {
-    const storeCheck = await checkStore(options.store);
-    const healthy = options.session.loaded && storeCheck.status === 'ok';
-    return reply.code(healthy ? 200 : 503).send({
-      status: healthy ? 'ok' : 'unavailable',
-      version: options.version,
-      session: { loaded: options.session.loaded, tokens: options.session.verifierCount },
-      store: { kind: options.store.kind, status: storeCheck.status },
-    });
-  });
-
-  /** A failed authentication becomes an event, at most once per client address per 10 s (and 30 in all), so a flood cannot fill the store. */
-  const recordAuthFailure = (request: FastifyRequest, reason: string) => {
-    if (!authEvents.allow(request.ip)) return;
-    const agent = request.headers['user-agent'];
-    const event = {
-      at: new Date().toISOString(),
-      actor: typeof agent === 'string' && agent ? agent.slice(0, 200) : 'unknown client',
-      action: 'auth.rejected',
-      outcome: 'refused' as const,
-      status: 401,
-      requestId: request.id,
-      // Never the token, not even a prefix of it.
-      detail: `${reason} (${request.method} ${request.url.split('?')[0].slice(0, 200)} from ${request.ip})`,
-    };
-    options.store.recordEvent(event).catch((error: Error) => request.log.warn({ reason: error.message }, 'could not record a failed authentication'));
-  };
-
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    // A valid token always passes, even from an address over its limit: behind a proxy that hides client
-    // addresses, everyone shares one, and the identity provider must not be locked out by someone else's failures.
-    if (match && options.session.verify(match[1])) {
-      request.bridgeAuth = 'ok';
-      return;
-    }
-    request.bridgeAuth = 'rejected';
-    const wait = authFailures.blockedFor(request.ip);
-    if (wait) return sendScimError(reply, new ScimError(429, 'Too many failed authentication attempts from this address; retry later', undefined, wait));
-    authFailures.fail(request.ip);
-    recordAuthFailure(request, match ? 'bearer token not valid' : 'no bearer token');
-    if (!match) return sendScimError(reply, new ScimError(401, 'Send the bearer token of the bridge in the Authorization header'));
-    return sendScimError(reply, new ScimError(401, 'The bearer token is not valid for this bridge'));
-  };
-
-  app.get(BRIDGE_PATHS.metrics, options.metricsRequireToken ? { preHandler: authenticate } : {}, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-
-  registerStatusPage(app);
-  registerStatusApi(app, {
-    store: options.store,
+  // The edge, in the order a request meets it. Hooks added per route (auth, admission, the log line) attach to
+  // the routes declared after these plugins, which is why every route below is registered inside a plugin.
+  app.register(securityHeaders);
+  app.register(scimErrors, errors);
+  app.register(inputGuard, { bodyLimit });
+  app.register(bearerAuth, {
     session: options.session,
-    metrics,
-    version: options.version,
-    startedAt: options.startedAt ?? new Date(),
-    authenticate,
-    eventRetentionDays: options.eventRetentionDays ?? OPS_DEFAULTS.eventRetentionDays,
-    limits: () => ({ maxConcurrentRequests: maxConcurrent, inFlight, authFailuresPerMinute }),
+    failuresPerMinute,
+    recordEvent: (event) => options.store.recordEvent(event),
   });
+  app.register(concurrency, { maxAuthenticated, maxUnauthenticated, counts });
+  app.register(lingeringClose, linger);
+  app.register(requestLog, log);
 
-  for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
-    app.register(async (scope) => registerScimRoutes(scope, { directory: options.directory, authenticate, bodyLimit }), { prefix });
-  }
+  app.register(async (routes) => {
+    routes.get(BRIDGE_PATHS.liveness, UNBOUNDED, async (_request, reply) => reply.type('application/json; charset=utf-8').send('{"status":"ok"}'));
+
+    routes.get(BRIDGE_PATHS.readiness, UNBOUNDED, async (_request, reply) => {
+      const storeCheck = await checkStore(options.store);
+      const healthy = options.session.loaded && storeCheck.status === 'ok';
+      return reply.code(healthy ? 200 : 503).send({
+        status: healthy ? 'ok' : 'unavailable',
+        version: options.version,
+        session: { loaded: options.session.loaded, tokens: options.session.verifierCount },
+        store: { kind: options.store.kind, status: storeCheck.status },
+      });
+    });
+
+    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true } }, async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+
+    registerStatusPage(routes);
+    registerStatusApi(routes, {
+      store: options.store,
+      session: options.session,
+      metrics,
+      version: options.version,
+      startedAt: options.startedAt ?? new Date(),
+      eventRetentionDays: options.eventRetentionDays ?? OPS_DEFAULTS.eventRetentionDays,
+      limits: () => ({
+        maxConcurrentRequests: maxAuthenticated,
+        inFlight: counts.authenticated,
+        maxUnauthenticatedRequests: maxUnauthenticated,
+        unauthenticatedInFlight: counts.unauthenticated,
+        authFailuresPerMinute: failuresPerMinute,
+      }),
+    });
+
+    for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
+      routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });
+    }
+  });
   return app;
 }
-

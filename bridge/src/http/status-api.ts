@@ -1,6 +1,6 @@
 /** The authenticated JSON the status page reads: GET /api/status and GET /api/events. */
 import { hostname } from 'node:os';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { BridgeMetrics } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
@@ -34,7 +34,6 @@ interface StatusApiOptions {
   readonly metrics: BridgeMetrics;
   readonly version: string;
   readonly startedAt: Date;
-  readonly authenticate: preHandlerAsyncHookHandler;
   readonly eventRetentionDays: number;
   readonly limits: () => Record<string, number>;
 }
@@ -51,7 +50,8 @@ function positiveInteger(name: string, raw: string | undefined): number | undefi
 }
 
 export function registerStatusApi(app: FastifyInstance, options: StatusApiOptions): void {
-  const guarded = { preHandler: options.authenticate };
+  // The bearer token, checked at onRequest (plugins/bearer-auth.ts).
+  const guarded = { config: { bearer: true } };
 
   app.get(STATUS_API_PATHS.status, guarded, async () => {
     const store = await checkStore(options.store);

@@ -15,6 +15,8 @@ export const OPS_DEFAULTS = {
   eventRetentionDays: 90,
   metricsRequireToken: false,
   maxConcurrentRequests: 256,
+  /** Requests without a valid token (public pages, refusals) answered at once, in a pool of their own. */
+  maxUnauthenticatedRequests: 64,
   /** Failed authentications one client may make per minute before it gets 429. */
   authFailuresPerMinute: 20,
 } as const;

@@ -6,6 +6,7 @@
  * parsers either evaluate in memory or drop parts of the grammar.
  */
 import { badRequest } from './errors';
+import { textProblem } from './text';
 
 export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type FilterValue = string | number | boolean | null;
@@ -63,6 +64,8 @@ function tokenize(text: string, fail: (msg: string) => Error): Token[] {
       } catch {
         throw fail(`invalid escape in the string at position ${i + 1}`);
       }
+      const problem = textProblem(value);
+      if (problem) throw fail(`the string at position ${i + 1} ${problem}`);
       tokens.push({ t: 'string', v: value, at: i });
       i = j + 1;
     } else {
@@ -208,6 +211,8 @@ class Parser {
 export function parseFilter(text: string): FilterNode {
   const fail = (msg: string) => badRequest('invalidFilter', `Invalid filter: ${msg}`);
   if (text.length > MAX_FILTER_LENGTH) throw fail(`longer than ${MAX_FILTER_LENGTH} characters`);
+  const problem = textProblem(text);
+  if (problem) throw fail(`the filter ${problem}`);
   const parser = new Parser(tokenize(text, fail), fail);
   if (parser.done()) throw fail('the filter is empty');
   const node = parser.parseOr();
@@ -238,4 +243,28 @@ export function parsePatchPath(text: string): PatchPath {
   if (!tail) return { ref, filter };
   if (!tail.startsWith('.') || !ATTR_NAME.test(tail.slice(1))) throw fail(`unexpected "${tail}" after the value filter`);
   return { ref, filter, subAfterFilter: tail.slice(1) };
+}
+
+const refText = (ref: AttrRef) => `${ref.uri ? `${ref.uri}:` : ''}${ref.attr}${ref.sub ? `.${ref.sub}` : ''}`;
+
+function formatValue(value: FilterValue): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Writes a filter back as text that parses to the same tree (logs, tests); compound operands are parenthesised. */
+export function formatFilter(node: FilterNode): string {
+  const operand = (inner: FilterNode) => (inner.kind === 'and' || inner.kind === 'or' ? `(${formatFilter(inner)})` : formatFilter(inner));
+  switch (node.kind) {
+    case 'cmp':
+      return `${refText(node.ref)} ${node.op} ${formatValue(node.value)}`;
+    case 'pr':
+      return `${refText(node.ref)} pr`;
+    case 'and':
+    case 'or':
+      return `${operand(node.left)} ${node.kind} ${operand(node.right)}`;
+    case 'not':
+      return `not (${formatFilter(node.expr)})`;
+    case 'valuePath':
+      return `${refText(node.ref)}[${formatFilter(node.expr)}]`;
+  }
 }

@@ -10,8 +10,11 @@ export type CaseExactOf = (subAttribute: string) => boolean;
 
 function field(element: unknown, name: string): unknown {
   if (element === null || typeof element !== 'object') return name.toLowerCase() === 'value' ? element : undefined;
+  const record = element as Record<string, unknown>;
+  // Stored elements use the schema's names; a filter usually does too. Otherwise, case-insensitively.
+  if (Object.hasOwn(record, name)) return record[name];
   const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(element)) if (key.toLowerCase() === lower) return value;
+  for (const key in record) if (key.toLowerCase() === lower) return record[key];
   return undefined;
 }
 

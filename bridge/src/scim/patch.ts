@@ -10,8 +10,9 @@
 import { badRequest } from './errors';
 import { type FilterNode, type PatchPath, parsePatchPath } from './filter';
 import { equalityTemplate, matchesElement } from './match';
-import { coerceAttribute, type ScimDoc } from './resource';
+import { coerceAttribute, type ScimDoc, valueKey } from './resource';
 import { type ResolvedAttribute, type ResourceKind, PATCH_OP_SCHEMA, resolveAttribute, schemasFor } from './schemas';
+import { preview } from './text';
 
 export type PatchOpName = 'add' | 'replace' | 'remove';
 
@@ -29,9 +30,19 @@ export type MemberChange =
 export interface PatchResult {
   readonly doc: ScimDoc;
   readonly memberChanges: readonly MemberChange[];
+  /** Elements visited, compared or copied: linear in what the request sends and the document holds. */
+  readonly work: number;
 }
 
 export const MAX_PATCH_OPERATIONS = 1000;
+/** Values one operation may add, replace or remove (members included): a 1 MiB body holds about 20,000. */
+export const MAX_VALUES_PER_OPERATION = 10_000;
+/**
+ * Element visits one PATCH may cost. Adding every value a 1 MiB body can hold costs a few tens of thousands;
+ * this bound only stops requests built to repeat whole-list work (a thousand filters over a ten-thousand-value
+ * list), which would otherwise hold the event loop for seconds.
+ */
+export const MAX_PATCH_WORK = 1_000_000;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -54,7 +65,7 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
     if (!isObject(raw)) throw badRequest('invalidSyntax', `Operations[${index}] must be an object`);
     const op = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
     if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw badRequest('invalidSyntax', `Operations[${index}].op must be "add", "replace" or "remove" (got ${JSON.stringify(raw.op)})`);
+      throw badRequest('invalidSyntax', `Operations[${index}].op must be "add", "replace" or "remove" (got ${preview(raw.op)})`);
     }
     if (raw.path !== undefined && typeof raw.path !== 'string') {
       throw badRequest('invalidPath', `Operations[${index}].path must be a string`);
@@ -62,27 +73,76 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
     if (op !== 'remove' && raw.value === undefined) {
       throw badRequest('invalidSyntax', `Operations[${index}] ("${op}") needs a "value"`);
     }
+    if (valueCount(raw.value) > MAX_VALUES_PER_OPERATION) {
+      throw badRequest('tooMany', `Operations[${index}] holds more than ${MAX_VALUES_PER_OPERATION} values; send them in several operations or requests`);
+    }
     const path = typeof raw.path === 'string' && raw.path.trim() !== '' ? raw.path.trim() : undefined;
     return { op, path, value: raw.value };
   });
 }
 
-/** Member ids named by a value such as `[{"value": "id"}]`, `{"value": "id"}` or `"id"`. */
+/** Values an operation carries: the elements of an array, or of each array in a path-less object. */
+function valueCount(value: unknown): number {
+  if (Array.isArray(value)) return value.length;
+  if (!isObject(value)) return 1;
+  let count = 0;
+  for (const key in value) {
+    const inner = value[key];
+    count += Array.isArray(inner) ? inner.length : 1;
+  }
+  return count;
+}
+
+/** The id at the end of a member's `$ref` (`…/Users/<id>`), for clients that send only the reference. */
+function idFromRef(ref: unknown): string | undefined {
+  if (typeof ref !== 'string') return undefined;
+  const match = /\/Users\/([^/?#]+)\/?$/.exec(ref);
+  return match ? decodeURIComponentSafe(match[1]) : undefined;
+}
+
+function decodeURIComponentSafe(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Member ids named by a value such as `[{"value": "id"}]`, `{"value": "id"}`, `"id"` or `["id", …]`; `display`,
+ * `type` and `$ref` beside `value` are accepted and ignored (the bridge shows the user's own name), and a member
+ * given only by `$ref` is the user it points to.
+ */
 export function memberIds(value: unknown, where = 'members'): string[] {
+  // Bounded by the caller: per PATCH operation (parsePatchRequest), by the body limit for a POST or PUT.
   const items = Array.isArray(value) ? value : [value];
   return items.map((item, i) => {
-    const id = isObject(item) ? item.value : item;
-    if (typeof id !== 'string' || !id) throw badRequest('invalidValue', `${where}[${i}].value must be a member id`);
+    const id = isObject(item) ? (item.value ?? idFromRef(item.$ref)) : item;
+    if (typeof id !== 'string' || !id) throw badRequest('invalidValue', `${where}[${i}].value must be a member id (got ${preview(isObject(item) ? item.value : item)})`);
     return id;
   });
 }
 
 class Patcher {
   readonly changes: MemberChange[] = [];
+  work = 0;
+  /**
+   * The canonical keys of a multi-valued attribute's elements, by the array that holds them. Adds push onto that
+   * array and into its set, so a request adding N values does O(N) work, not O(N²). Every other change builds a
+   * new array or drops the entry, so a set never describes a changed array.
+   */
+  private readonly keys = new WeakMap<unknown[], Set<string>>();
   constructor(
     private readonly kind: ResourceKind,
     readonly doc: ScimDoc,
   ) {}
+
+  private spend(units: number): void {
+    this.work += units;
+    if (this.work > MAX_PATCH_WORK) {
+      throw badRequest('tooMany', 'This PATCH asks for more work than the bridge does in one request; send its operations in several requests');
+    }
+  }
 
   apply(operation: PatchOperation): void {
     if (operation.path === undefined) {
@@ -157,7 +217,13 @@ class Patcher {
         // Remove the listed values from a multi-valued attribute (the members-style variant).
         const listed = Array.isArray(value) ? value : [value];
         const current = (container[def.name] as unknown[] | undefined) ?? [];
-        const keep = current.filter((item) => !listed.some((l) => sameValue(l, item)));
+        this.spend(listed.length + current.length);
+        const removed = new Set<string>();
+        for (const l of listed) {
+          const key = looseKey(l);
+          if (key !== undefined) removed.add(key);
+        }
+        const keep = current.filter((item) => !removed.has(looseKey(item) ?? ''));
         setOrDelete(container, def.name, keep.length ? keep : undefined);
         return;
       }
@@ -168,15 +234,27 @@ class Patcher {
     const coerced = coerceAttribute(def, value, text);
     if (def.multiValued) {
       const incoming = (coerced as unknown[] | undefined) ?? [];
+      this.spend(incoming.length);
       if (op === 'replace') {
         setOrDelete(container, def.name, incoming.length ? incoming : undefined);
       } else {
-        const current = (container[def.name] as unknown[] | undefined) ?? [];
-        const merged = [...current];
-        for (const item of incoming) if (!merged.some((m) => JSON.stringify(m) === JSON.stringify(item))) merged.push(item);
-        setOrDelete(container, def.name, merged.length ? merged : undefined);
+        const existing = container[def.name];
+        const list = Array.isArray(existing) ? existing : [];
+        let keys = this.keys.get(list);
+        if (!keys) {
+          this.spend(list.length);
+          keys = new Set(list.map(valueKey));
+        }
+        for (const item of incoming) {
+          const key = valueKey(item);
+          if (keys.has(key)) continue;
+          keys.add(key);
+          list.push(item);
+        }
+        this.keys.set(list, keys);
+        setOrDelete(container, def.name, list.length ? list : undefined);
       }
-      clearOtherPrimaries(container, def.name);
+      if (incoming.some((item) => isObject(item) && item.primary === true)) this.clearOtherPrimaries(container, def.name);
       return;
     }
     if (def.type === 'complex' && isObject(container[def.name]) && coerced !== undefined) {
@@ -194,12 +272,15 @@ class Patcher {
     if (parent.multiValued) {
       // `emails.value` names the sub-attribute of every element.
       const items = (container[parent.name] as Record<string, unknown>[] | undefined) ?? [];
-      if (op === 'remove') items.forEach((item) => delete item[def.name]);
-      else {
-        if (!items.length) throw badRequest('noTarget', `"${text}" matches no value`);
-        const coerced = coerceAttribute(def, value, text);
-        items.forEach((item) => (item[def.name] = coerced));
-      }
+      this.spend(items.length);
+      if (op !== 'remove' && !items.length) throw badRequest('noTarget', `"${text}" matches no value`);
+      const coerced = op === 'remove' ? undefined : coerceAttribute(def, value, text);
+      const changed = items.map((item) => {
+        const copy = { ...item };
+        setOrDelete(copy, def.name, coerced);
+        return copy;
+      });
+      setOrDelete(container, parent.name, changed.length ? changed : undefined);
       return;
     }
     const current = isObject(container[parent.name]) ? { ...(container[parent.name] as object) } as Record<string, unknown> : {};
@@ -223,33 +304,59 @@ class Patcher {
     if (sub && !subDef) throw badRequest('invalidPath', `"${text}": "${sub}" is not a sub-attribute of ${def.name}`);
     const caseExactOf = (name: string) =>
       def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())?.caseExact ?? false;
-    const items = ((container[def.name] as Record<string, unknown>[] | undefined) ?? []).map((item) => ({ ...item }));
-    const matched = items.filter((item) => matchesElement(filter, item, caseExactOf));
+    const current = (container[def.name] as Record<string, unknown>[] | undefined) ?? [];
+    this.spend(current.length);
+    // Match on the stored elements; only the matched ones are copied (a new array holds them).
+    const matched = new Set<number>();
+    for (let i = 0; i < current.length; i++) if (matchesElement(filter, current[i], caseExactOf)) matched.add(i);
 
     if (op === 'remove') {
-      if (subDef) matched.forEach((item) => delete item[subDef.name]);
-      const kept = subDef ? items : items.filter((item) => !matched.includes(item));
+      const kept = subDef
+        ? current.map((item, i) => (matched.has(i) ? withoutKey(item, subDef.name) : item))
+        : current.filter((_item, i) => !matched.has(i));
       setOrDelete(container, def.name, kept.length ? kept : undefined);
       return;
     }
-    if (!matched.length) {
+    let items: Record<string, unknown>[];
+    if (!matched.size) {
       const template = equalityTemplate(filter);
       if (!template) throw badRequest('noTarget', `"${text}" matches no value`);
       const given: Record<string, unknown> = subDef ? { [subDef.name]: value } : isObject(value) ? value : { value };
       const created = coerceAttribute(def, { ...template, ...given }, text) as Record<string, unknown>[] | undefined;
-      items.push(...(created ?? []));
+      items = [...current, ...(created ?? [])];
     } else if (subDef) {
       const coerced = coerceAttribute(subDef, value, text);
-      matched.forEach((item) => setOrDelete(item, subDef.name, coerced));
+      items = current.map((item, i) => {
+        if (!matched.has(i)) return item;
+        const copy = { ...item };
+        setOrDelete(copy, subDef.name, coerced);
+        return copy;
+      });
     } else {
       const replacement = (coerceAttribute({ ...def, multiValued: false }, value, text) ?? {}) as Record<string, unknown>;
-      matched.forEach((item) => {
-        if (op === 'replace') for (const key of Object.keys(item)) delete item[key];
-        Object.assign(item, replacement);
-      });
+      // replace: the element becomes the value; add: the value's sub-attributes are merged into it.
+      items = current.map((item, i) => (!matched.has(i) ? item : op === 'replace' ? { ...replacement } : { ...item, ...replacement }));
     }
     setOrDelete(container, def.name, items.length ? items : undefined);
-    clearOtherPrimaries(container, def.name);
+    this.clearOtherPrimaries(container, def.name);
+  }
+
+  /** When an operation marks a value primary, the others stop being primary (RFC 7643 §2.4); the newest mark wins. */
+  private clearOtherPrimaries(container: ScimDoc, name: string): void {
+    const items = container[name];
+    if (!Array.isArray(items)) return;
+    this.spend(items.length);
+    let last = -1;
+    for (let i = 0; i < items.length; i++) if (isObject(items[i]) && items[i].primary === true) last = i;
+    if (last < 0) return;
+    let changed = false;
+    const cleared = items.map((item, i) => {
+      if (i === last || !isObject(item) || item.primary !== true) return item;
+      changed = true;
+      return { ...item, primary: false };
+    });
+    // A new array: the key set of the old one no longer describes its elements.
+    if (changed) container[name] = cleared;
   }
 
   private applyMembers(op: PatchOpName, path: PatchPath, value: unknown, text: string): void {
@@ -288,10 +395,16 @@ class Patcher {
   }
 }
 
-function sameValue(listed: unknown, item: unknown): boolean {
-  const a = isObject(listed) ? listed.value : listed;
-  const b = isObject(item) ? item.value : item;
-  return a !== undefined && String(a).toLowerCase() === String(b).toLowerCase();
+/** The identity `remove` with a value list matches on: an element's `value`, case-insensitively. */
+function looseKey(item: unknown): string | undefined {
+  const value = isObject(item) ? item.value : item;
+  return value === undefined || value === null ? undefined : String(value).toLowerCase();
+}
+
+function withoutKey(item: Record<string, unknown>, key: string): Record<string, unknown> {
+  const copy = { ...item };
+  delete copy[key];
+  return copy;
 }
 
 function setOrDelete(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -299,22 +412,18 @@ function setOrDelete(target: Record<string, unknown>, key: string, value: unknow
   else target[key] = value;
 }
 
-/** When an operation marks a value primary, the others stop being primary (RFC 7643 §2.4). */
-function clearOtherPrimaries(container: ScimDoc, name: string): void {
-  const items = container[name];
-  if (!Array.isArray(items)) return;
-  const primaries = items.filter((item) => isObject(item) && item.primary === true);
-  if (primaries.length > 1) primaries.slice(0, -1).forEach((item) => ((item as Record<string, unknown>).primary = false));
-}
 
 /** Applies operations in order to a copy of `doc`; the stored document is untouched if any operation fails. */
 export function applyPatch(kind: ResourceKind, doc: ScimDoc, operations: readonly PatchOperation[]): PatchResult {
   const patcher = new Patcher(kind, structuredClone(doc));
-  for (const operation of operations) patcher.apply(operation);
+  for (const operation of operations) {
+    patcher.apply(operation);
+    patcher.work++;
+  }
   // Drop extension objects that operations emptied.
   for (const extension of schemasFor(kind).extensions) {
     const ext = patcher.doc[extension.id];
     if (isObject(ext) && Object.keys(ext).length === 0) delete patcher.doc[extension.id];
   }
-  return { doc: patcher.doc, memberChanges: patcher.changes };
+  return { doc: patcher.doc, memberChanges: patcher.changes, work: patcher.work };
 }

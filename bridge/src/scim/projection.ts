@@ -1,7 +1,7 @@
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) applied to a rendered resource. */
 import { badRequest } from './errors';
 import { parseAttrRef } from './filter';
-import { type ResourceKind, resolveAttribute } from './schemas';
+import { type ResourceKind, SCHEMAS, resolveAttribute, schemasFor } from './schemas';
 
 export interface Projection {
   /** Canonical paths to return ('userName', 'name.givenName', '<urn>:department'); undefined means the defaults. */
@@ -15,10 +15,21 @@ function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] 
   if (list === undefined || list.trim() === '') return undefined;
   const fail = (msg: string) => badRequest('invalidValue', `Invalid attribute list: ${msg}`);
   const paths: string[] = [];
+  const { core, extensions } = schemasFor(kind);
   for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     const ref = parseAttrRef(item, fail);
     if (!ref.attr) {
-      paths.push(ref.uri!); // a whole extension
+      // A bare schema URN (`urn:…:User` or, with a trailing colon, `urn:…:User:`): all of that schema's attributes.
+      const uri = ref.uri!.toLowerCase();
+      if (uri === core.id.toLowerCase()) paths.push(...core.attributes.map((a) => a.name), 'externalId', 'meta');
+      const extension = extensions.find((e) => e.id.toLowerCase() === uri);
+      if (extension) paths.push(extension.id);
+      continue; // unknown schemas are ignored like unknown attributes
+    }
+    // A whole extension named without the trailing colon parses as URN + attribute: look for the extension first.
+    const extension = ref.uri && !ref.sub ? extensions.find((e) => e.id.toLowerCase() === `${ref.uri}:${ref.attr}`.toLowerCase()) : undefined;
+    if (extension) {
+      paths.push(extension.id);
       continue;
     }
     // Unknown names are ignored, as clients ask for attributes of schemas they assume.
@@ -41,6 +52,9 @@ export function wants(projection: Projection, attribute: string): boolean {
   return true;
 }
 
+const SCHEMA_IDS = new Set(SCHEMAS.map((s) => s.id));
+const isSchemaId = (path: string) => SCHEMA_IDS.has(path);
+
 /** A canonical path as container (an extension URN, for its attributes), attribute and sub-attribute. */
 function splitPath(path: string): { container?: string; name: string; sub?: string } {
   const ref = parseAttrRef(path, () => new Error(`not a canonical path: ${path}`));
@@ -52,10 +66,11 @@ export function applyProjection(resource: Record<string, unknown>, projection: P
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(resource)) if (ALWAYS.has(key)) out[key] = resource[key];
     for (const path of projection.include) {
-      if (typeof resource[path] === 'object') {
-        out[path] = resource[path]; // a whole extension, asked for by its URN
+      if (Object.hasOwn(resource, path)) {
+        out[path] = resource[path]; // a top-level attribute, or a whole extension asked for by its URN
         continue;
       }
+      if (isSchemaId(path)) continue; // an extension the resource does not have
       const { container, name, sub } = splitPath(path);
       const source = container ? (resource[container] as Record<string, unknown> | undefined) : resource;
       const value = source?.[name];
@@ -72,6 +87,10 @@ export function applyProjection(resource: Record<string, unknown>, projection: P
   if (projection.exclude) {
     const out = structuredClone(resource);
     for (const path of projection.exclude) {
+      if (Object.hasOwn(out, path) || isSchemaId(path)) {
+        if (!ALWAYS.has(path)) delete out[path]; // a top-level attribute or a whole extension
+        continue;
+      }
       const { container, name, sub } = splitPath(path);
       if (!container && ALWAYS.has(name)) continue;
       const target = container ? (out[container] as Record<string, unknown> | undefined) : out;

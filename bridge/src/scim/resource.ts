@@ -4,6 +4,7 @@
  * read-only and unknown attributes dropped, passwords never kept.
  */
 import { badRequest } from './errors';
+import { preview, textProblem } from './text';
 import {
   type AttributeDef,
   type ResourceKind,
@@ -19,8 +20,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function invalid(path: string, expected: string, value: unknown): never {
-  const shown = JSON.stringify(value);
-  throw badRequest('invalidValue', `"${path}" must be ${expected} (got ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown})`);
+  // preview, not JSON.stringify: the value is the client's and may be nested arbitrarily deep.
+  throw badRequest('invalidValue', `"${path}" must be ${expected} (got ${preview(value)})`);
 }
 
 function coerceScalar(def: AttributeDef, value: unknown, path: string): unknown {
@@ -80,11 +81,25 @@ export function coerceAttribute(def: AttributeDef, value: unknown, path: string,
 function dedupe(items: unknown[]): unknown[] {
   const seen = new Set<string>();
   return items.filter((item) => {
-    const key = JSON.stringify(item);
+    const key = valueKey(item);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * A canonical key of a multi-valued element once coerced, so equal elements have equal keys whatever the order of
+ * their sub-attributes. Coerced elements are flat (SCIM has no complex attribute inside a complex one).
+ */
+export function valueKey(item: unknown): string {
+  if (!isObject(item)) return `${typeof item}:${String(item)}`;
+  let key = '{';
+  for (const name of Object.keys(item).sort()) {
+    const v = item[name];
+    key += `${JSON.stringify(name)}:${typeof v === 'string' ? JSON.stringify(v) : `${typeof v}:${String(v)}`},`;
+  }
+  return key;
 }
 
 /**
@@ -132,8 +147,33 @@ function normalizeAttributes(kind: ResourceKind, values: Record<string, unknown>
   return out;
 }
 
+/** Values one multi-valued attribute may hold in a stored resource (group members are not in the document). */
+export const MAX_VALUES_PER_ATTRIBUTE = 10_000;
+
+/**
+ * Every string in a coerced document (at most three levels: extension, complex, element) is storable alike on
+ * both stores, and no multi-valued attribute is unbounded. Directory writes that do not come over HTTP pass here too.
+ */
+function checkStoredValues(value: unknown, path: string, depth = 0): void {
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    if (problem) throw badRequest('invalidValue', `"${path}" ${problem}`);
+    return;
+  }
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  if (Array.isArray(value)) {
+    if (value.length > MAX_VALUES_PER_ATTRIBUTE) throw badRequest('tooMany', `"${path}" holds more than ${MAX_VALUES_PER_ATTRIBUTE} values`);
+    for (const item of value) checkStoredValues(item, path, depth + 1);
+    return;
+  }
+  for (const key in value as Record<string, unknown>) {
+    checkStoredValues((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1);
+  }
+}
+
 /** Validates what every stored resource of a kind must have; throws a 400 naming the attribute. */
 export function validateDoc(kind: ResourceKind, doc: ScimDoc): void {
+  checkStoredValues(doc, '');
   if (kind === 'User') {
     if (typeof doc.userName !== 'string' || !doc.userName.trim()) {
       throw badRequest('invalidValue', '"userName" is required and must be a non-empty string');

@@ -171,16 +171,24 @@ const GROUP: SchemaDef = {
   name: 'Group',
   description: 'Group',
   attributes: [
-    // RFC 7643 §8.7.1 lists displayName as not required, although its description says REQUIRED.
-    str('displayName', 'A human-readable name for the group. REQUIRED.'),
+    // RFC 7643 §8.7.1 lists displayName as not required although its description says REQUIRED; the bridge requires
+    // it and keeps it unique (case-insensitively), and discovery says so: generic clients fill required attributes from it.
+    str('displayName', 'A human-readable name for the group, unique across the service provider. REQUIRED.', {
+      required: true,
+      uniqueness: 'server',
+    }),
     attr('members', 'complex', 'The members of the group.', {
       multiValued: true,
       subAttributes: [
-        str('value', "The member's id.", { mutability: 'immutable' }),
-        attr('$ref', 'reference', "The URI of the member's resource.", { mutability: 'immutable', referenceTypes: ['User', 'Group'] }),
-        // Not in RFC 7643 §8.7.1's listing; identity providers send it and §4.2 describes it.
-        str('display', "The member's display name.", { mutability: 'immutable' }),
-        str('type', "The member's resource type.", { mutability: 'immutable', canonicalValues: ['User', 'Group'] }),
+        str('value', "The member's id (a User's id: groups do not nest here).", { mutability: 'immutable', caseExact: true }),
+        attr('$ref', 'reference', "The URI of the member's resource; a member given only by it is the user it names.", {
+          mutability: 'immutable',
+          referenceTypes: ['User'],
+        }),
+        // Not in RFC 7643 §8.7.1's listing; identity providers send it and §4.2 describes it. The bridge shows the
+        // user's own displayName (what a client sends is accepted and ignored), hence readOnly, as is the type.
+        str('display', "The member's display name.", { mutability: 'readOnly' }),
+        str('type', "The member's resource type.", { mutability: 'readOnly', canonicalValues: ['User'] }),
       ],
     }),
   ],

@@ -1,11 +1,15 @@
 /**
  * Where the running bridge gets its scimsession, and how it follows a rotation without a restart:
- * a file (SCIM_SESSION_FILE, e.g. a secret mounted as a volume) is re-read when it changes; an AWS Secrets
- * Manager secret (SCIM_SESSION_AWS_SECRET_ARN) is re-read periodically; SCIM_SESSION (the contents, from a
- * platform secret) is fixed for the life of the process.
+ * a file (SCIM_SESSION_FILE, e.g. a secret mounted as a volume) is re-read as soon as its directory changes
+ * (a watcher on the directory, because secret mounts swap a symlink rather than write the file) and every 2 s
+ * in case the watcher misses it; an AWS Secrets Manager secret (SCIM_SESSION_AWS_SECRET_ARN) is re-read
+ * periodically; SCIM_SESSION (the contents, from a platform secret) is fixed for the life of the process.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { BRIDGE_ENV } from '../../../contract';
 import { type ScimSession, SessionError, parseSession, verifyToken } from './scimsession';
 
@@ -17,12 +21,39 @@ export interface SessionSource {
   readonly pollMs: number;
   /** Start serving (unhealthy) when the first load fails, and keep polling: for secrets a deploy fills in later. */
   readonly tolerateInvalidAtStart?: boolean;
+  /** Calls `changed` whenever the source may have changed (sooner than the next poll); returns a stop function. */
+  watch?(changed: () => void): () => void;
 }
+
+/** Change notices arrive in bursts (a write is several events, a mount swap three): one reload after the burst. */
+const WATCH_SETTLE_MS = 25;
 
 export function fileSource(path: string, pollMs = 2000): SessionSource {
   return {
     description: `file ${path}`,
     pollMs,
+    watch(changed) {
+      let watcher: FSWatcher | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const name = basename(path);
+      try {
+        // The directory, not the file: Kubernetes-style secret mounts replace `..data`, an editor renames over the
+        // file; a watcher on the file itself would go on watching the old inode. Polling stays as the fallback.
+        watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+          if (file !== null && file !== name && !String(file).startsWith('..')) return;
+          clearTimeout(timer);
+          timer = setTimeout(changed, WATCH_SETTLE_MS);
+          timer.unref();
+        });
+        watcher.on('error', () => watcher?.close()); // e.g. the directory went away: polling carries on
+      } catch {
+        watcher = undefined; // no inotify here (some network file systems): polling carries on
+      }
+      return () => {
+        clearTimeout(timer);
+        watcher?.close();
+      };
+    },
     load: async () => {
       try {
         return await readFile(path, 'utf8');
@@ -67,25 +98,37 @@ export interface SessionEvents {
   onReloadError?(error: Error): void;
 }
 
-/** Holds the current scimsession and verifies tokens against it; follows its source's changes. */
-export class SessionHolder {
+const digestOf = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/**
+ * Holds the current scimsession and verifies tokens against it; follows its source's changes. Emits `reload`
+ * (with the number of tokens) when a new scimsession is in use, and `reloadError` (with a SessionError that never
+ * holds the contents) when the source changed to something unusable: the last good scimsession stays in use.
+ * The same bad contents are reported once, not at every poll.
+ */
+export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number]; reloadError: [error: Error] }> {
   private session?: ScimSession;
   private lastText?: string;
+  private lastBadDigest?: string;
   private readonly accepted = new Set<string>();
   private timer?: NodeJS.Timeout;
+  private unwatch?: () => void;
+  private checking?: Promise<void>;
+  private again = false;
 
   constructor(
     readonly source: SessionSource,
-    private readonly events: SessionEvents = {},
-  ) {}
+    events: SessionEvents = {},
+  ) {
+    super();
+    if (events.onReload) this.on('reload', events.onReload);
+    if (events.onReloadError) this.on('reloadError', events.onReloadError);
+  }
 
   /** Loads the session once; throws SessionError (safe to print) when it is missing or malformed. */
   async start(): Promise<void> {
     await this.reload();
-    if (this.source.pollMs > 0) {
-      this.timer = setInterval(() => void this.poll(), this.source.pollMs);
-      this.timer.unref();
-    }
+    this.follow(this.source.pollMs);
   }
 
   /** Like start(), but a failed first load leaves the holder unloaded (health 503) and polling. */
@@ -93,27 +136,67 @@ export class SessionHolder {
     try {
       await this.reload();
     } catch (error) {
-      this.events.onReloadError?.(error as Error);
+      this.report(error as Error);
     }
-    this.timer = setInterval(() => void this.poll(), this.session ? this.source.pollMs : Math.min(this.source.pollMs, 10_000));
-    this.timer.unref();
+    this.follow(this.session ? this.source.pollMs : Math.min(this.source.pollMs, 10_000));
   }
 
-  private async poll(): Promise<void> {
-    try {
-      const changed = await this.reload();
-      if (changed) this.events.onReload?.(this.session!.verifiers.length);
-    } catch (error) {
-      // Keep serving with the last good session; a half-written file or a blip in the secret store is not an outage.
-      this.events.onReloadError?.(error as Error);
+  private follow(pollMs: number): void {
+    if (pollMs > 0) {
+      this.timer = setInterval(() => void this.check(), pollMs);
+      this.timer.unref();
     }
+    this.unwatch = this.source.watch?.(() => void this.check());
   }
 
-  /** Re-reads the source; returns whether the session changed. */
+  /** Re-reads the source now (a watcher or the timer said it may have changed); one check at a time, none lost. */
+  check(): Promise<void> {
+    if (this.checking) {
+      this.again = true;
+      return this.checking;
+    }
+    this.checking = (async () => {
+      do {
+        this.again = false;
+        try {
+          if (await this.reload()) this.emit('reload', this.session!.verifiers.length);
+        } catch (error) {
+          // Keep serving with the last good session; a half-written file or a blip in the secret store is not an outage.
+          this.report(error as Error);
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private lastReported?: string;
+
+  private report(error: Error): void {
+    const reported = error instanceof SessionError ? error : new SessionError(`the scimsession could not be read (${error.name})`);
+    // A source that keeps failing the same way (a file still missing) is reported once while a good session serves.
+    if (this.session && reported.message === this.lastReported) return;
+    this.lastReported = reported.message;
+    this.emit('reloadError', reported);
+  }
+
+  /** Re-reads the source; returns whether the session changed. Throws when it changed to something unusable. */
   async reload(): Promise<boolean> {
     const text = await this.source.load();
     if (text === this.lastText && this.session) return false;
-    this.session = parseSession(text);
+    let session: ScimSession;
+    try {
+      session = parseSession(text);
+    } catch (error) {
+      const digest = digestOf(text);
+      if (digest === this.lastBadDigest && this.session) return false; // reported already
+      this.lastBadDigest = digest;
+      throw error;
+    }
+    this.session = session;
+    this.lastBadDigest = undefined;
+    this.lastReported = undefined;
     this.accepted.clear(); // a rotation may have retired a token
     this.lastText = text;
     return true;
@@ -142,5 +225,6 @@ export class SessionHolder {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.unwatch?.();
   }
 }

@@ -1,0 +1,108 @@
+/**
+ * Bearer authentication (RFC 6750) at `onRequest`, as `@fastify/bearer-auth` does: before the body is read, so an
+ * unauthenticated request is answered 401 whatever it sends, and its body is never parsed. Routes opt in with
+ * `config: { bearer: true }`; the check is added to each such route when it is declared (no per-request lookup).
+ * Failed attempts are limited per client address (429 past the limit) and recorded as events, at most once per
+ * address per 10 s so a flood cannot fill the store. A valid token always passes, even from an address over its
+ * limit: behind a proxy that hides addresses everyone shares one, and the identity provider must not be locked
+ * out by someone else's failures.
+ */
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { EventThrottle, FailureLimiter } from '../../ops/limits';
+import { ScimError } from '../../scim/errors';
+import type { SessionHolder } from '../../session/source';
+import type { ProvisioningEvent } from '../../store/types';
+import { clientAddress } from '../client-address';
+import { sendScimError } from '../reply';
+import { rootPlugin } from './root-plugin';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Whether this request presented a valid bearer token, an invalid one, or was not asked for one. */
+    bridgeAuth: 'none' | 'ok' | 'rejected';
+  }
+  interface FastifyContextConfig {
+    /** The route needs the bearer token. */
+    bearer?: boolean;
+  }
+}
+
+export interface BearerAuthOptions {
+  readonly session: SessionHolder;
+  /** Failed authentications per client address per minute before 429. */
+  readonly failuresPerMinute: number;
+  /** Where refusals are recorded; failures to record are logged, never answered. */
+  readonly recordEvent: (event: ProvisioningEvent) => Promise<void>;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. No regular expression on the hot path. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 8) return undefined;
+  if (header.charCodeAt(6) !== 32 && header.charCodeAt(6) !== 9) return undefined;
+  if (header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  const token = header.slice(7).trim();
+  return token || undefined;
+}
+
+const agentOf = (request: FastifyRequest) => {
+  const agent = request.headers['user-agent'];
+  return typeof agent === 'string' && agent ? agent.slice(0, 200) : 'unknown client';
+};
+
+export function createAuthenticator(options: BearerAuthOptions): onRequestHookHandler {
+  const failures = new FailureLimiter(options.failuresPerMinute);
+  const throttle = new EventThrottle(10_000, 30);
+
+  const record = (request: FastifyRequest, address: string, reason: string) => {
+    if (!throttle.allow(address)) return;
+    options
+      .recordEvent({
+        at: new Date().toISOString(),
+        actor: agentOf(request),
+        action: 'auth.rejected',
+        outcome: 'refused',
+        status: 401,
+        requestId: request.id,
+        // Never the token, not even a prefix of it.
+        detail: `${reason} (${request.method} ${request.url.split('?')[0].slice(0, 200)} from ${address})`,
+      })
+      .catch((error: Error) => request.log.warn({ reason: error.message }, 'could not record a failed authentication'));
+  };
+
+  const reject = (request: FastifyRequest, reply: FastifyReply, token: string | undefined) => {
+    request.bridgeAuth = 'rejected';
+    const address = clientAddress(request);
+    const wait = failures.blockedFor(address);
+    if (wait) return sendScimError(request, reply, new ScimError(429, 'Too many failed authentication attempts from this address; retry later', undefined, wait));
+    failures.fail(address);
+    record(request, address, token ? 'bearer token not valid' : 'no bearer token');
+    return sendScimError(
+      request,
+      reply,
+      new ScimError(401, token ? 'The bearer token is not valid for this bridge' : 'Send the bearer token of the bridge in the Authorization header'),
+    );
+  };
+
+  return function authenticate(request, reply, done) {
+    const token = bearerToken(request.headers.authorization);
+    if (token !== undefined && options.session.verify(token)) {
+      request.bridgeAuth = 'ok';
+      done();
+      return;
+    }
+    // Answered here: the rest of the chain (and the body) never runs.
+    reject(request, reply, token);
+  };
+}
+
+export const bearerAuth = rootPlugin<BearerAuthOptions>('scim-bridge-bearer-auth', (app, options) => {
+  app.decorateRequest('bridgeAuth', 'none');
+  const authenticate = createAuthenticator(options);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.bearer) route.onRequest = [authenticate, ...asArray(route.onRequest)];
+  });
+});
+
+export function asArray<T>(value: T | readonly T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T];
+}
