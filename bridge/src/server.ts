@@ -10,6 +10,7 @@ import { startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
 import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
+import { GoogleSyncRunner, readGoogleConfig, registerSyncMetrics } from './sources';
 import { openStore } from './store/open';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
@@ -49,6 +50,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
   const config = readConfig(env);
   const ops = readOpsSettings(env);
+  // Google Workspace (sources/google): read with the rest of the configuration, so a mistake stops the start at once.
+  const googleConfig = readGoogleConfig(env);
   const startedAt = new Date();
 
   let source = options.sessionSource ?? sessionSourceFromEnv(env);
@@ -89,8 +92,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
 
+  const directory = new Directory(store, { allowedDomains: config.allowedDomains });
+  let sync: GoogleSyncRunner | undefined;
   app = buildApp({
-    directory: new Directory(store, { allowedDomains: config.allowedDomains }),
+    directory,
     store,
     session,
     version: VERSION,
@@ -100,6 +105,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     maxConcurrentRequests: ops.maxConcurrentRequests,
     eventRetentionDays: ops.eventRetentionDays,
     startedAt,
+    syncStatus: googleConfig ? () => sync?.status() : undefined,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -110,6 +116,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
   const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  // ---- Google Workspace sync: starts once the bridge serves, stops before the store closes ----
+  if (googleConfig) {
+    sync = new GoogleSyncRunner({ config: googleConfig, directory, store, log: app.log, version: VERSION });
+    registerSyncMetrics(metrics.registry, () => sync?.status());
+    sync.start();
+  }
+  // ---- end Google Workspace sync ----
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -142,6 +155,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
         app!.server.closeAllConnections();
         await closed.catch(() => undefined);
       }
+      await sync?.stop();
       await stopRetention();
       await store.close();
     })());

@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
 import { EventThrottle, FailureLimiter } from '../ops/limits';
-import { BridgeMetrics } from '../ops/metrics';
+import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import { ScimError, badRequest } from '../scim/errors';
 import { SCIM_CONTENT_TYPE } from '../scim/messages';
@@ -49,6 +49,8 @@ export interface AppOptions {
   readonly eventRetentionDays?: number;
   /** When this bridge started (uptime). @default now */
   readonly startedAt?: Date;
+  /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
+  readonly syncStatus?: () => SyncStatus | undefined;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -242,6 +244,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     authenticate,
     eventRetentionDays: options.eventRetentionDays ?? OPS_DEFAULTS.eventRetentionDays,
     limits: () => ({ maxConcurrentRequests: maxConcurrent, inFlight, authFailuresPerMinute }),
+    syncStatus: options.syncStatus,
   });
 
   for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
