@@ -21,6 +21,9 @@ const sessionEnv = { SCIM_SESSION: serializeSession(session) };
 const GROUP = 'staff@example.com';
 const PEOPLE = 300;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (res: Response): Promise<any> => res.json();
+
 const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -115,12 +118,12 @@ describe.each(STORE_KINDS)('the bundled bridge syncing Google Workspace (%s stor
         return s.sync?.lastRun?.outcome === 'success' && s.sync.lastRun.replica.includes(`:${second!.child.pid}:`) && s.sync.lastRun;
       });
       expect(run.counts).toMatchObject({ googleUsers: PEOPLE, selectedUsers: PEOPLE });
-      const users = await fetch(`${second.url}/scim/v2/Users?count=0`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+      const users = await fetch(`${second.url}/scim/v2/Users?count=0`, { headers: { authorization: `Bearer ${token}` } }).then(json);
       expect(users.totalResults).toBe(PEOPLE);
-      const groups = await fetch(`${second.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Staff"')}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+      const groups = await fetch(`${second.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Staff"')}`, { headers: { authorization: `Bearer ${token}` } }).then(json);
       expect(groups.totalResults).toBe(1);
       expect(groups.Resources[0].members).toHaveLength(PEOPLE);
-      const events = await fetch(`${second.url}/api/events?limit=200&q=user.create`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+      const events = await fetch(`${second.url}/api/events?limit=200&q=user.create`, { headers: { authorization: `Bearer ${token}` } }).then(json);
       expect(events.events.every((e: { outcome: string; actor: string }) => e.outcome === 'success' && e.actor === 'google-workspace')).toBe(true);
 
       const logs = first.output() + second.output();
