@@ -114,6 +114,9 @@ describe.each(STORE_KINDS)('OneLogin provisioning replay (%s store)', (store) =>
       'urn:scim:schemas:extension:enterprise:1.0': { department: 'Supersonics' },
     });
     expect(put.body[ENTERPRISE]).toEqual({ department: 'Supersonics' });
+    // SCIM 1.1's own PATCH (no Operations) is refused clearly: the SCIM v2 apps send PatchOp.
+    const legacyPatch = await call('PATCH', `/Users/${created.body.id}`, { schemas: ['urn:scim:schemas:core:1.0'], title: 'x' });
+    expect(legacyPatch).toMatchObject({ status: 400, body: { scimType: 'invalidSyntax' } });
     // Two objects for a single-valued attribute are still a clear error, not a guess.
     const bad = await call('POST', '/Users', { userName: 'x@example.com', name: [{ givenName: 'X' }] });
     expect(bad).toMatchObject({ status: 400, body: { scimType: 'invalidValue' } });
