@@ -13,8 +13,19 @@ import { createSession, serializeSession } from '../../bridge/src/session/scimse
 import { DatabaseSync } from 'node:sqlite';
 import { STORE_KINDS } from '../support/bridge';
 import { type FakeGoogle, startFakeGoogle } from '../support/fake-google';
-import { BUNDLE, type BridgeProcess, spawnBridge } from '../support/process';
+import { BUNDLE, type BridgeProcess, spawnBridge as spawnOnce } from '../support/process';
 import { describePostgres, freshDatabase } from '../support/postgres';
+
+/** The machine is shared: a port another suite (or engineer) took is retried on the next one. */
+async function spawnBridge(env: Record<string, string>): Promise<BridgeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(env);
+    } catch (error) {
+      if (attempt >= 4 || !/EADDRINUSE|port is already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
 
 const { session, token } = createSession();
 const sessionEnv = { SCIM_SESSION: serializeSession(session) };
