@@ -11,6 +11,7 @@ import { startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
 import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
+import { GoogleSyncRunner, readGoogleConfig, registerSyncMetrics } from './sources';
 import { openStore } from './store/open';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
@@ -56,6 +57,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const ops = readOpsSettings(env);
   // HTTPS in the bridge itself (SCIM_TLS_CERT_FILE + SCIM_TLS_KEY_FILE): a bad pair stops here, before the store opens.
   const tls = tlsFromEnv(env);
+  // Google Workspace (sources/google): read with the rest of the configuration, so a mistake stops the start at once.
+  const googleConfig = readGoogleConfig(env);
   const startedAt = new Date();
 
   let source = options.sessionSource ?? sessionSourceFromEnv(env);
@@ -96,8 +99,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
 
+  const directory = new Directory(store, { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
+  let sync: GoogleSyncRunner | undefined;
   app = buildApp({
-    directory: new Directory(store, { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat }),
+    directory,
     store,
     session,
     version: VERSION,
@@ -110,6 +115,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     eventRetentionDays: ops.eventRetentionDays,
     startedAt,
     httpsServerFactory: tls?.serverFactory,
+    syncStatus: googleConfig ? () => sync?.status() : undefined,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -121,6 +127,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   }
   tls?.watch(app.log);
   const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  // ---- Google Workspace sync: starts once the bridge serves, stops before the store closes ----
+  if (googleConfig) {
+    sync = new GoogleSyncRunner({ config: googleConfig, directory, store, log: app.log, version: VERSION });
+    registerSyncMetrics(metrics.registry, () => sync?.status());
+    sync.start();
+  }
+  // ---- end Google Workspace sync ----
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -154,6 +167,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
         app!.server.closeAllConnections();
         await closed.catch(() => undefined);
       }
+      await sync?.stop();
       await stopRetention();
       await store.close();
     })());

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
-import { BridgeMetrics } from '../ops/metrics';
+import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
 import type { Store } from '../store/types';
@@ -87,6 +87,8 @@ export interface AppOptions {
   readonly startedAt?: Date;
   /** Makes the HTTPS server fastify listens with: TLS in the bridge itself (http/tls.ts). @default plain HTTP */
   readonly httpsServerFactory?: FastifyServerFactory;
+  /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
+  readonly syncStatus?: () => SyncStatus | undefined;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -200,6 +202,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         unauthenticatedInFlight: counts.unauthenticated,
         authFailuresPerMinute: failuresPerMinute,
       }),
+      syncStatus: options.syncStatus,
     });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {

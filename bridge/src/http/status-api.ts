@@ -1,7 +1,7 @@
 /** The authenticated JSON the status page reads: GET /api/status and GET /api/events. */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { BridgeMetrics } from '../ops/metrics';
+import type { BridgeMetrics, SyncStatus } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
 import type { EventOutcome, Store } from '../store/types';
@@ -36,6 +36,8 @@ interface StatusApiOptions {
   readonly startedAt: Date;
   readonly eventRetentionDays: number;
   readonly limits: () => Record<string, number>;
+  /** A directory sync's last run and state; `sync` is null in the JSON when none is configured. */
+  readonly syncStatus?: () => SyncStatus | undefined;
 }
 
 interface EventsQuery {
@@ -71,6 +73,7 @@ export function registerStatusApi(app: FastifyInstance, options: StatusApiOption
       rates: options.metrics.rates.summary(),
       eventRetentionDays: options.eventRetentionDays,
       limits: options.limits(),
+      sync: options.syncStatus?.() ?? null,
     };
   });
 

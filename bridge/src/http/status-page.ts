@@ -74,6 +74,18 @@ const HTML = `<!doctype html>
           <dt>Server errors (5xx)</dt><dd id="r-server">…</dd>
         </dl>
       </section>
+      <section class="card" id="sync-card" aria-labelledby="sync-title" hidden>
+        <h2 id="sync-title">Directory sync</h2>
+        <dl>
+          <dt>Source</dt><dd id="y-source">…</dd>
+          <dt>State</dt><dd id="y-state">…</dd>
+          <dt>Last run</dt><dd id="y-last">…</dd>
+          <dt>Outcome</dt><dd id="y-outcome">…</dd>
+          <dt>Changes</dt><dd id="y-changes">…</dd>
+          <dt>Errors</dt><dd id="y-errors">…</dd>
+        </dl>
+        <ul id="y-error-list" class="hint"></ul>
+      </section>
     </div>
     <section aria-labelledby="clients-title">
       <h2 id="clients-title">Identity providers</h2>
@@ -274,6 +286,22 @@ const JS = String.raw`(function () {
       body.appendChild(row);
     });
     $('clients-empty').hidden = s.clients.length > 0;
+    renderSync(s.sync);
+  }
+
+  function renderSync(y) {
+    $('sync-card').hidden = !y;
+    if (!y) return;
+    var r = y.lastRun, n = r ? r.counts : null;
+    text('y-source', y.source === 'google-workspace' ? 'Google Workspace' : y.source);
+    text('y-state', y.state + (y.leader ? ' (this replica)' : ''));
+    text('y-last', r ? new Date(r.finishedAt).toLocaleString() + ' (' + Math.round(r.durationMs / 100) / 10 + ' s)' : 'not yet');
+    text('y-outcome', r ? r.outcome : null, r ? (r.outcome === 'success' ? 'ok' : r.outcome === 'partial' ? 'warn' : 'bad') : '');
+    text('y-changes', n ? n.usersCreated + ' created, ' + n.usersUpdated + ' updated, ' + n.usersSuspended + ' suspended, ' + n.usersReactivated + ' reactivated; ' + n.membersAdded + ' members added, ' + n.membersRemoved + ' removed' : null);
+    text('y-errors', r ? r.errorCount : null, r && r.errorCount ? 'bad' : '');
+    var list = $('y-error-list');
+    list.replaceChildren();
+    (r ? r.errors : []).forEach(function (line) { var item = document.createElement('li'); item.textContent = line; list.appendChild(item); });
   }
 
   function renderEvents(result) {

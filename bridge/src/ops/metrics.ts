@@ -226,3 +226,27 @@ function countingTx(tx: StoreTx, recorded: ProvisioningEvent[]): StoreTx {
     },
   });
 }
+
+/**
+ * What a directory sync (Google Workspace) tells the status page and /metrics (bridge/src/sources registers its
+ * gauges); shared by every replica through the store, so any replica shows the last run.
+ */
+export interface SyncStatus {
+  readonly source: string;
+  /** syncing or waiting on the replica holding the sync lease, standby on the others. */
+  readonly state: 'syncing' | 'waiting' | 'standby' | 'stopped';
+  readonly leader: boolean;
+  readonly intervalSeconds: number;
+  readonly lastRun: {
+    readonly replica: string;
+    readonly startedAt: string;
+    readonly finishedAt: string;
+    readonly durationMs: number;
+    readonly outcome: 'success' | 'partial' | 'failed';
+    readonly counts: Readonly<Record<string, number>>;
+    readonly errorCount: number;
+    readonly errors: readonly string[];
+  } | null;
+  readonly lastSuccessAt: string | null;
+  readonly nextRunAt: string | null;
+}

@@ -7,6 +7,7 @@ import { badRequest } from './errors';
 import { preview, textProblem } from './text';
 import {
   type AttributeDef,
+  ENTERPRISE_USER_SCHEMA,
   type ResourceKind,
   canonicalName,
   resolveAttribute,
@@ -106,8 +107,35 @@ export function valueKey(item: unknown): string {
  * Normalizes a POST or PUT body into a stored document. Read-only attributes (id, meta, groups) and
  * attributes of unknown schemas are ignored, as RFC 7643 §7 allows; write-only ones (password) are dropped.
  */
-export function normalizeInput(kind: ResourceKind, body: unknown): ScimDoc {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'The request body must be a JSON object');
+/** The SCIM 1.1 enterprise extension's URN, which OneLogin's legacy templates still send. */
+export const LEGACY_ENTERPRISE_SCHEMA = 'urn:scim:schemas:extension:enterprise:1.0';
+
+/**
+ * SCIM 1.1 bodies (OneLogin's "Core Schema" and "Enterprise Schema" templates): `schemas` of
+ * `urn:scim:schemas:core:1.0` need nothing (schemas are not read), `emails` as one object is read as a list of one
+ * (see coerceAttribute), and the 1.0 enterprise extension is read as the 2.0 one, its `manager.managerId` being 2.0's
+ * `manager.value`. A 2.0 extension in the same body wins attribute by attribute.
+ */
+function fromScim11(body: Record<string, unknown>): Record<string, unknown> {
+  const legacyKey = Object.keys(body).find((key) => key.toLowerCase() === LEGACY_ENTERPRISE_SCHEMA);
+  if (!legacyKey || !isObject(body[legacyKey])) return body;
+  const { [legacyKey]: legacy, ...rest } = body;
+  const { manager, ...attributes } = legacy as Record<string, unknown>;
+  const converted: Record<string, unknown> = { ...attributes };
+  if (isObject(manager)) {
+    const { managerId, ...others } = manager;
+    converted.manager = { ...(managerId !== undefined ? { value: managerId } : {}), ...others };
+  } else if (manager !== undefined) {
+    converted.manager = manager;
+  }
+  const currentKey = Object.keys(rest).find((key) => key.toLowerCase() === ENTERPRISE_USER_SCHEMA.toLowerCase()) ?? ENTERPRISE_USER_SCHEMA;
+  const current = isObject(rest[currentKey]) ? (rest[currentKey] as Record<string, unknown>) : {};
+  return { ...rest, [currentKey]: { ...converted, ...current } };
+}
+
+export function normalizeInput(kind: ResourceKind, rawBody: unknown): ScimDoc {
+  if (!isObject(rawBody)) throw badRequest('invalidSyntax', 'The request body must be a JSON object');
+  const body = kind === 'User' ? fromScim11(rawBody) : rawBody;
   if (body.schemas !== undefined && !Array.isArray(body.schemas)) {
     throw badRequest('invalidSyntax', '"schemas" must be an array of schema URNs');
   }

@@ -79,6 +79,9 @@ const MIGRATIONS: readonly string[] = [
      detail text
    );
    CREATE INDEX events_at ON events (at);`,
+  // Leases (one replica runs a job at a time) and small shared state, e.g. the directory sync's progress.
+  `CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
+   CREATE TABLE state (key text PRIMARY KEY, value text NOT NULL, updated_at text NOT NULL);`,
 ];
 
 /** Any 32-bit key unique to this application: replicas wait on it while one of them migrates. */
@@ -257,6 +260,33 @@ export class PostgresStore extends SqlStoreTx implements Store {
 
   async pruneEvents(olderThan: string): Promise<number> {
     return new PgExecutor(this.pool).run('DELETE FROM events WHERE at < $1', [olderThan]);
+  }
+
+  // The database's clock decides expiry, so replicas with skewed clocks still agree on who holds a lease.
+  async tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const changed = await new PgExecutor(this.pool).run(
+      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= clock_timestamp()`,
+      [name, holder, ttlMs],
+    );
+    return changed === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await new PgExecutor(this.pool).run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
+  }
+
+  async getState(key: string): Promise<string | undefined> {
+    const [row] = await new PgExecutor(this.pool).all<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
+    return row?.value;
+  }
+
+  async setState(key: string, value: string): Promise<void> {
+    await new PgExecutor(this.pool).run(
+      'INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      [key, value, new Date().toISOString()],
+    );
   }
 
   async close(): Promise<void> {

@@ -77,6 +77,9 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT
    );
    CREATE INDEX events_at ON events (at);`,
+  // Leases (one replica runs a job at a time) and small shared state, e.g. the directory sync's progress.
+  `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
+   CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);`,
 ];
 
 class SqliteExecutor implements SqlExecutor {
@@ -177,6 +180,35 @@ export class SqliteStore extends SqlStoreTx implements Store {
 
   async pruneEvents(olderThan: string): Promise<number> {
     return this.executor.run('DELETE FROM events WHERE at < $1', [olderThan]);
+  }
+
+  // Writes go through the transaction queue: on the shared connection they would otherwise join (and could be
+  // rolled back with) a request's open transaction.
+  async tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const changed = await this.transaction(() => this.executor.run(
+      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
+      [name, holder, now + ttlMs, now],
+    ));
+    return changed === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.transaction(() => this.executor.run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]));
+  }
+
+  async getState(key: string): Promise<string | undefined> {
+    const [row] = await this.executor.all<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
+    return row?.value;
+  }
+
+  async setState(key: string, value: string): Promise<void> {
+    await this.transaction(() => this.executor.run(
+      'INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      [key, value, new Date().toISOString()],
+    ));
   }
 
   async close(): Promise<void> {

@@ -135,6 +135,16 @@ export interface Store extends StoreTx {
   listEvents(query: EventQuery): Promise<ProvisioningEvent[]>;
   /** Deletes events older than the cut-off; returns how many. */
   pruneEvents(olderThan: string): Promise<number>;
+  /**
+   * Takes (or renews) the named lease for `holder` until `ttlMs` from now; true when `holder` has it. Free or expired
+   * leases are taken; one held by another holder is not. Replicas use it so that only one of them runs a job at a time.
+   */
+  tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` still has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** A small piece of shared state (a JSON string, say) by key; undefined when never set. */
+  getState(key: string): Promise<string | undefined>;
+  setState(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }
 
