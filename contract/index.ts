@@ -50,6 +50,12 @@ export const BRIDGE_ENV = {
   /** PostgreSQL connections per replica (default BRIDGE_SIZING.databasePoolSize). */
   databasePoolSize: 'SCIM_DATABASE_POOL_SIZE',
   /**
+   * `false` sends every statement unnamed (planned on each call) instead of as a named prepared statement per
+   * connection; only for a transaction-mode pooler that cannot keep prepared statements (PgBouncer < 1.21, or
+   * `max_prepared_statements = 0`). Default true.
+   */
+  databasePreparedStatements: 'SCIM_DATABASE_PREPARED_STATEMENTS',
+  /**
    * An administrator's `postgres://` URL, read only by `scim-bridge db bootstrap` (a one-off step before the
    * service starts) to create the app's least-privilege role; never given to the service itself.
    */
