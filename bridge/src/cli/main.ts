@@ -8,6 +8,7 @@ import { ConfigError, readConfig } from '../config';
 import { type ScimSession, SessionError, addToken, createSession, parseSession, retireAllButNewest, serializeSession } from '../session/scimsession';
 import { VERSION, serve } from '../server';
 import { openStore } from '../store/open';
+import { StoreMisconfigured } from '../store/types';
 
 class UsageError extends Error {}
 
@@ -196,6 +197,7 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
 export function describeFailure(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: 2, message: error.message };
   if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
+  if (error instanceof StoreMisconfigured) return { code: 1, message: error.operatorMessage };
   const err = error as NodeJS.ErrnoException;
   if (err?.code === 'EADDRINUSE') return { code: 1, message: `the port is already in use (${err.message})` };
   if (err?.code === 'EACCES' || err?.code === 'ENOENT' || err?.code === 'EROFS') return { code: 1, message: err.message };

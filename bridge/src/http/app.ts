@@ -64,7 +64,8 @@ export function sendScimError(reply: FastifyReply, error: ScimError): FastifyRep
 /** Maps anything thrown while answering to a SCIM error; only real server faults are 500s. */
 export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
-  if (error instanceof StoreUnavailable) return new ScimError(503, 'The bridge cannot reach its store right now; retry shortly', undefined, 5);
+  // The store's own status and Retry-After: 503 (unreachable, busy, timed out, not ready) or 507 (full).
+  if (error instanceof StoreUnavailable) return new ScimError(error.status, error.message, undefined, error.retryAfterSeconds);
   const fastifyError = error as FastifyError;
   if (fastifyError.statusCode === 413) return new ScimError(413, `The request body is larger than the bridge accepts`);
   if (fastifyError.statusCode === 415) return badRequest('invalidSyntax', 'Send the body as application/scim+json or application/json');

@@ -158,9 +158,17 @@ interface Context {
   /** Connections checked out right now, and the pool's size: tells a saturated replica from an unreachable database. */
   busy(): boolean;
   noteFull(): void;
+  /** An operator's line, logged once (clients only ever see a generic 503). */
+  warnOnce(line: string): void;
 }
 
 function translate(error: unknown, context: Context): unknown {
+  const translated = classify(error, context);
+  if (translated instanceof StoreMisconfigured) context.warnOnce(translated.operatorMessage);
+  return translated;
+}
+
+function classify(error: unknown, context: Context): unknown {
   if (error instanceof StoreUnavailable || error instanceof UniqueViolation) return error;
   const err = error as { code?: string; constraint?: string; message?: string };
   const code = err?.code ?? '';
@@ -346,14 +354,17 @@ export class PostgresStore extends SqlStoreTx implements Store {
 
   static async connect(url: string, env: NodeJS.ProcessEnv = process.env, options: PostgresOptions = {}): Promise<PostgresStore> {
     const settings = connectionSettings(url, env);
-    for (const line of settings.tls.warnings) (options.warn ?? defaultWarn)(line);
-    return new PostgresStore(new Pool(settings.pool), settings);
+    const warn = options.warn ?? defaultWarn;
+    for (const line of settings.tls.warnings) warn(line);
+    return new PostgresStore(new Pool(settings.pool), settings, warn);
   }
 
   private constructor(
     private readonly pool: Pool,
     settings: ConnectionSettings,
+    warn: (line: string) => void,
   ) {
+    const warned = new Set<string>();
     const names = new StatementNames(settings.preparedStatements);
     const max = settings.pool.max ?? BRIDGE_SIZING.databasePoolSize;
     const context: Context = {
@@ -363,6 +374,11 @@ export class PostgresStore extends SqlStoreTx implements Store {
       busy: () => this.checkedOut >= max,
       noteFull: () => {
         this.full = true;
+      },
+      warnOnce: (line) => {
+        if (warned.has(line) || warned.size > 50) return;
+        warned.add(line);
+        warn(line);
       },
     };
     const executor = new PgExecutor(pool, names, context);

@@ -305,19 +305,16 @@ export class SqliteStore extends SqlStoreTx implements Store {
     if (this.full) await this.probeWrite();
   }
 
-  /** Tries a write that needs fresh pages, then rolls it back: tells whether the disk has room again. */
-  private probeWrite(): Promise<void> {
-    return this.transaction(async (tx) => {
-      void tx;
-      this.connection.prepare("INSERT INTO state (key, value, updated_at) VALUES ('bridge.probe', ?, '') ON CONFLICT (key) DO NOTHING").run('x'.repeat(16_384));
-      throw new ProbeDone();
-    }).catch((error) => {
-      if (error instanceof ProbeDone) {
-        this.full = false;
-        return;
-      }
-      throw error;
+  /**
+   * Commits a write that needs fresh pages (and removes it in the same transaction): tells whether the disk has
+   * room again. A rolled-back write would prove nothing, since WAL mode writes nothing for it.
+   */
+  private async probeWrite(): Promise<void> {
+    await this.transaction(async () => {
+      this.connection.prepare("INSERT INTO state (key, value, updated_at) VALUES ('bridge.probe', hex(randomblob(8192)), '') ON CONFLICT (key) DO NOTHING").run();
+      this.connection.prepare("DELETE FROM state WHERE key = 'bridge.probe'").run();
     });
+    this.full = false;
   }
 
   counts(): Promise<DirectoryCounts> {
@@ -361,6 +358,3 @@ export class SqliteStore extends SqlStoreTx implements Store {
     if (this.connection.isOpen) this.connection.close();
   }
 }
-
-/** Ends the write probe's transaction with a rollback. */
-class ProbeDone extends Error {}
