@@ -27,6 +27,8 @@ Usage:
   scim-bridge groups manage ID | unmanage ID        allow or stop changes to a group over SCIM
   scim-bridge migrate --from sqlite:PATH --to postgres://...
                                                     copy an embedded store into PostgreSQL
+  scim-bridge db bootstrap                          create the bridge's own least-privilege PostgreSQL role
+                                                    (SCIM_DATABASE_ADMIN_URL, once, before the service starts)
 
 Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
 PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL, SCIM_EVENT_RETENTION_DAYS (90),
@@ -170,6 +172,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return sessionCommand(rest, out);
     case 'groups':
       return groupsCommand(rest, out);
+    case 'db':
+      return (await import('./db')).dbCommand(rest, out);
     case 'migrate': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
