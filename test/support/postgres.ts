@@ -77,6 +77,8 @@ export interface PrivateClusterOptions {
   readonly settings?: Record<string, string>;
   /** The whole pg_hba.conf, replacing initdb's trust-everything default (e.g. to make passwords count). */
   readonly hba?: string;
+  /** Runs after initdb, before the first start (e.g. to place a server certificate in the data directory). */
+  readonly beforeStart?: (dataDir: string) => void;
 }
 
 /**
@@ -97,6 +99,7 @@ export function privateCluster(port: number, options: PrivateClusterOptions = {}
   }
   asPg(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
   if (options.hba !== undefined) writeFileSync(`${data}/pg_hba.conf`, options.hba);
+  options.beforeStart?.(data);
   const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ');
   const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`, 'start']);
   const stop = (mode: 'fast' | 'immediate' = 'fast') => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', mode, 'stop']);

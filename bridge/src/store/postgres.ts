@@ -351,6 +351,7 @@ export class PostgresStore extends SqlStoreTx implements Store {
   private readonly executor: PgExecutor;
   private checkedOut = 0;
   private full = false;
+  private migrated = false;
 
   static async connect(url: string, env: NodeJS.ProcessEnv = process.env, options: PostgresOptions = {}): Promise<PostgresStore> {
     const settings = connectionSettings(url, env);
@@ -376,7 +377,8 @@ export class PostgresStore extends SqlStoreTx implements Store {
         this.full = true;
       },
       warnOnce: (line) => {
-        if (warned.has(line) || warned.size > 50) return;
+        // Before the first migration succeeded, the start-up path reports it (one line, then exit).
+        if (!this.migrated || warned.has(line) || warned.size > 50) return;
         warned.add(line);
         warn(line);
       },
@@ -407,6 +409,7 @@ export class PostgresStore extends SqlStoreTx implements Store {
       }
       await seedProtectedGroups(executor, postgresDialect);
     });
+    this.migrated = true;
   }
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>, setup?: (client: PoolClient, executor: SqlExecutor) => Promise<void>): Promise<T> {
