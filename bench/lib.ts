@@ -23,9 +23,9 @@ export interface Bridge {
 
 export const session = createSession();
 
-export async function startBridge(databaseUrl: string, port: number, extraEnv: Record<string, string> = {}): Promise<Bridge> {
+export async function startBridge(databaseUrl: string, port: number, extraEnv: Record<string, string> = {}, bundle = BUNDLE): Promise<Bridge> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BUNDLE, 'serve'], {
+  const child = spawn(process.execPath, [bundle, 'serve'], {
     env: {
       PATH: process.env.PATH,
       SCIM_SESSION: serializeSession(session.session),
@@ -198,9 +198,12 @@ export async function load(options: autocannon.Options): Promise<LoadResult> {
   };
 }
 
-/** A bare node:http server answering a fixed JSON body: the ceiling this machine puts on any HTTP service. */
+/**
+ * A bare node:http server answering a fixed JSON body: the ceiling this machine puts on any HTTP service. It
+ * sends Content-Length as the bridge does (writeHead then end(body) alone would answer chunked, and cheaper).
+ */
 export function startBaseline(port: number): Promise<ChildProcess> {
-  const code = `require('node:http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1}'); }).listen(${port}, '127.0.0.1', () => process.send('up'));`;
+  const code = `const body = Buffer.from('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1}'); require('node:http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json', 'content-length': body.length}); s.end(body); }).listen(${port}, '127.0.0.1', () => process.send('up'));`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve) => child.once('message', () => resolve(child)));
 }

@@ -98,17 +98,16 @@ export class Directory {
 
   async getUser(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
     const projection = parseProjection('User', params.attributes, params.excludedAttributes);
-    const user = await this.store.getUser(id);
+    const user = await this.store.getUser(id, { withGroups: wants(projection, 'groups') });
     if (!user) throw notFound(`User ${id} not found`);
-    const groups = wants(projection, 'groups') ? (await this.store.groupsOfUsers([id])).get(id) : undefined;
-    return { body: applyProjection(renderUser(user, groups, ctx.baseUrl), projection), etag: etagOf(user.version) };
+    return { body: applyProjection(renderUser(user, user.groups, ctx.baseUrl), projection), etag: etagOf(user.version) };
   }
 
   async listUsers(params: ListParams, ctx: RequestContext): Promise<Rendered> {
     const { query, projection } = this.listQuery('User', params);
-    const page = await this.store.queryUsers(query);
-    const groups = wants(projection, 'groups') && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
-    const resources = page.items.map((u) => applyProjection(renderUser(u, groups?.get(u.id), ctx.baseUrl), projection));
+    // One statement: the page and each user's groups (when returned).
+    const page = await this.store.queryUsers({ ...query, withGroups: wants(projection, 'groups') });
+    const resources = page.items.map((u) => applyProjection(renderUser(u, u.groups, ctx.baseUrl), projection));
     return { body: listResponse(page.totalResults, query.startIndex, resources) };
   }
 
@@ -216,18 +215,16 @@ export class Directory {
 
   async getGroup(id: string, params: ListParams, ctx: RequestContext): Promise<Rendered> {
     const projection = parseProjection('Group', params.attributes, params.excludedAttributes);
-    const group = await this.store.getGroup(id);
+    const group = await this.store.getGroup(id, { withMembers: wants(projection, 'members') });
     if (!group) throw notFound(`Group ${id} not found`);
-    const members = wants(projection, 'members') ? (await this.store.membersOfGroups([id])).get(id) : undefined;
-    return { body: applyProjection(renderGroup(group, members, ctx.baseUrl), projection), etag: etagOf(group.version) };
+    return { body: applyProjection(renderGroup(group, group.members, ctx.baseUrl), projection), etag: etagOf(group.version) };
   }
 
   async listGroups(params: ListParams, ctx: RequestContext): Promise<Rendered> {
     const { query, projection } = this.listQuery('Group', params);
-    const page = await this.store.queryGroups(query);
     // `excludedAttributes=members` (Entra, Okta) must not load members at all.
-    const members = wants(projection, 'members') && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
-    const resources = page.items.map((g) => applyProjection(renderGroup(g, members?.get(g.id), ctx.baseUrl), projection));
+    const page = await this.store.queryGroups({ ...query, withMembers: wants(projection, 'members') });
+    const resources = page.items.map((g) => applyProjection(renderGroup(g, g.members, ctx.baseUrl), projection));
     return { body: listResponse(page.totalResults, query.startIndex, resources) };
   }
 

@@ -64,7 +64,7 @@ export const postgresDialect: Dialect = {
   not: (condition) => `NOT COALESCE(${condition}, false)`,
   numeric: (expr) => `(${expr})::numeric`,
   groupsOfUserJson:
-    "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name) ORDER BY g.display_name_lc, g.id), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
+    "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_lc)), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
   membersOfGroupJson:
     "(SELECT COALESCE(json_agg(json_build_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id), '[]'::json) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)",
   nowMs: '(extract(epoch from clock_timestamp()) * 1000)::bigint',

@@ -29,7 +29,7 @@ export interface Dialect {
   not(condition: string): string;
   /** Numeric comparison of a JSON text value. */
   numeric(expr: string): string;
-  /** A JSON array of `[id, displayName]` of the groups of the outer `users` row, ordered by name. */
+  /** A JSON array of `[id, displayName, lower-cased displayName]` of the groups of the outer `users` row, in no order (sorted in JS, alike on both stores). */
   readonly groupsOfUserJson: string;
   /** A JSON array of `[id, display]` of the members of the outer `groups` row, ordered by id. */
   readonly membersOfGroupJson: string;

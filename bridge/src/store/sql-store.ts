@@ -115,8 +115,10 @@ function toUser(row: readonly unknown[], withGroups: boolean): UserRecord {
     lastModified: row[5] as string,
   };
   if (!withGroups) return user;
-  const pairs = parseJson<[string, string][]>(row[6], []);
-  return { ...user, groups: pairs.map(([value, display]) => ({ value, display })) };
+  const groups = parseJson<[string, string, string][]>(row[6], []);
+  // By name, then id: the same order on both stores (an ORDER BY in the aggregate costs SQLite a sort per look-up).
+  if (groups.length > 1) groups.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { ...user, groups: groups.map(([value, display]) => ({ value, display })) };
 }
 
 function toGroup(row: readonly unknown[], withMembers: boolean): GroupRecord {
@@ -240,7 +242,7 @@ export class SqlStoreTx implements StoreTx {
     for (const ids of chunks(userIds)) {
       const rows = await this.db.rows(
         `SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
-         WHERE gm.user_id IN (${placeholders(1, ids.length)}) ORDER BY g.display_name_lc`,
+         WHERE gm.user_id IN (${placeholders(1, ids.length)}) ORDER BY g.display_name_lc, g.id`,
         ids,
       );
       for (const row of rows) result.get(row[0] as string)?.push({ value: row[1] as string, display: row[2] as string });

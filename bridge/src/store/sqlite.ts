@@ -51,7 +51,7 @@ export const sqliteDialect: Dialect = {
   not: (condition) => `NOT COALESCE(${condition}, 0)`,
   numeric: (expr) => expr,
   groupsOfUserJson:
-    '(SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.display_name_lc, g.id) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
+    '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
   membersOfGroupJson:
     '(SELECT json_group_array(json_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)',
   nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
