@@ -71,6 +71,27 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
 
 export const userName = (i: number) => `user${i}@bench.example.com`;
 
+/** A port P on 127.0.0.1 such that P and P + 1 are free right now. */
+export async function freePorts(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const listen = (port: number) =>
+    new Promise<import('node:net').Server | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  for (;;) {
+    const first = await listen(0);
+    const port = (first!.address() as import('node:net').AddressInfo).port;
+    const second = await listen(port + 1);
+    await new Promise((r) => first!.close(r));
+    if (second) {
+      await new Promise((r) => second.close(r));
+      if (port + 1 < 65_535) return port;
+    }
+  }
+}
+
 /** Seeds users (and optionally one group holding the first `groupMembers`) straight into a store. */
 export async function seed(databaseUrl: string, from: number, to: number, groupMembers = 0): Promise<{ groupId?: string; userIds: string[] }> {
   const store = await openStore(databaseUrl);

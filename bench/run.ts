@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { buildBridgeAt, gitCommit } from '../test/upgrade/build-at';
-import { BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
+import { BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, freePorts, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
 
-const PORT = 39_402;
+/** SCIM_BENCH_PORT, or a port free now (several people may run benchmarks on one machine); PORT + 1 is used too. */
+let PORT = Number(process.env.SCIM_BENCH_PORT) || 0;
 const lines: string[] = [];
 const say = (line: string) => {
   lines.push(line);
@@ -72,6 +73,7 @@ async function compareRow(label: string, bundle: string | undefined, databaseUrl
 }
 
 async function main(): Promise<void> {
+  PORT ||= await freePorts();
   execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
   const compareRef = process.env.SCIM_BENCH_COMPARE;
   const compareCommit = compareRef ? gitCommit(compareRef) : undefined;
