@@ -69,8 +69,12 @@ function target(env: NodeJS.ProcessEnv): { app: Target; appUrl: string; adminUrl
   return { app: { role, password, database: app.database ?? env.PGDATABASE ?? role }, appUrl, adminUrl };
 }
 
+/** TLS warnings (an unverified connection) are printed once per connection string. */
+let warnTls: (line: string) => void = () => undefined;
+
 async function connect(url: string, env: NodeJS.ProcessEnv, overrides: { database?: string } = {}): Promise<Client> {
-  const { pool } = connectionSettings(url, env);
+  const { pool, tls } = connectionSettings(url, env);
+  for (const line of tls.warnings) warnTls(line);
   const client = new Client({ ...pool, ...(overrides.database ? { database: overrides.database } : {}), application_name: 'scim-bridge db bootstrap' } as never);
   client.on('error', () => undefined);
   await client.connect();
@@ -93,6 +97,10 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
   const { app, appUrl, adminUrl } = target(env);
   const say = (line: string) => out(`db bootstrap: ${line}`);
   const warn = (line: string) => out(`db bootstrap: warning: ${line}`);
+  const warned = new Set<string>();
+  warnTls = (line) => {
+    if (!warned.has(line)) warned.add(line), warn(line);
+  };
   let admin = await connect(adminUrl, env).catch((error: Error) => {
     throw new ConfigError(`cannot connect with ${BRIDGE_ENV.databaseAdminUrl}: ${error.message}`);
   });

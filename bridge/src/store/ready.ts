@@ -35,6 +35,7 @@ export class ReadyGate {
   private timer: NodeJS.Timeout | undefined;
   private delay: number;
   private lastError: unknown;
+  private lastLogged = 0;
   private readonly waiters: Array<() => void> = [];
 
   constructor(
@@ -78,6 +79,7 @@ export class ReadyGate {
     } catch (error) {
       if (!isTransient(error)) throw new ConfigError(operatorMessage(error));
       this.lastError = error;
+      this.lastLogged = Date.now();
       this.options.log?.('warn', 'the store is not reachable yet; serving 503 and retrying', { reason: describe(error) });
       this.schedule();
       return false;
@@ -128,6 +130,11 @@ export class ReadyGate {
           this.stopped = true;
           this.options.onFatal(operatorMessage(error));
           return;
+        }
+        // Still waiting: say so once a minute, so a wrong host name does not wait in silence.
+        if (Date.now() - this.lastLogged >= 60_000) {
+          this.lastLogged = Date.now();
+          this.options.log?.('warn', 'the store is still not reachable; serving 503 and retrying', { reason: describe(error) });
         }
         this.schedule();
       } finally {

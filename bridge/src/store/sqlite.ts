@@ -6,6 +6,7 @@
  * A full disk (SQLITE_FULL) is a StoreFull: the transaction is rolled back whole and /health reports it until a
  * write fits again.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -167,32 +168,37 @@ class Statements {
 class SqliteExecutor implements SqlExecutor {
   /**
    * @param waitForTransaction when given, this executor runs outside transactions: while one is open on the
-   *   shared connection it waits for it to end first.
+   *   shared connection it waits for it to end first, unless the call comes from that transaction's own work
+   *   (`insideTransaction`), which would otherwise wait for itself.
    */
   constructor(
     private readonly db: DatabaseSync,
     private readonly statements: Statements,
     private readonly onWrite: (changes: number, error?: unknown) => void,
     private readonly waitForTransaction?: () => Promise<unknown>,
+    private readonly insideTransaction?: () => boolean,
   ) {}
 
+  private mustWait(): boolean {
+    return this.waitForTransaction !== undefined && this.db.isTransaction && !this.insideTransaction?.();
+  }
+
   private async ready(): Promise<void> {
-    if (!this.waitForTransaction) return;
-    while (this.db.isTransaction) await this.waitForTransaction();
+    while (this.mustWait()) await this.waitForTransaction!();
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    if (this.waitForTransaction && this.db.isTransaction) await this.ready();
+    if (this.mustWait()) await this.ready();
     return this.wrap(() => this.statements.get(sql, false).all(...(params as never[]))) as T[];
   }
 
   async rows(sql: string, params: readonly unknown[] = []): Promise<unknown[][]> {
-    if (this.waitForTransaction && this.db.isTransaction) await this.ready();
+    if (this.mustWait()) await this.ready();
     return this.wrap(() => this.statements.get(sql, true).all(...(params as never[]))) as unknown as unknown[][];
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    if (this.waitForTransaction && this.db.isTransaction) await this.ready();
+    if (this.mustWait()) await this.ready();
     try {
       const changes = this.wrap(() => Number(this.statements.get(sql, false).run(...(params as never[])).changes));
       this.onWrite(changes);
@@ -230,6 +236,8 @@ export class SqliteStore extends SqlStoreTx implements Store {
   private readonly inside: SqlStoreTx;
   private readonly insideExecutor: SqlExecutor;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Marks the async context of the transaction that is open, so its own calls to the store do not wait for it. */
+  private readonly context = new AsyncLocalStorage<true>();
   /** Set when a write found the disk full; cleared when a write fits again. */
   private full = false;
   /** The open transaction changed rows (its commit proves there is room again). */
@@ -246,7 +254,7 @@ export class SqliteStore extends SqlStoreTx implements Store {
   private constructor(connection: DatabaseSync) {
     const statements = new Statements(connection);
     const noteWrite = (changes: number, error?: unknown) => this.noteWrite(changes, error);
-    const outside = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite, () => this.queue));
+    const outside = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true));
     super(outside, sqliteDialect);
     this.connection = connection;
     this.outside = outside;
@@ -279,11 +287,13 @@ export class SqliteStore extends SqlStoreTx implements Store {
   }
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // SQLite has one transaction at a time: one begun inside another would wait for itself forever.
+    if (this.context.getStore()) throw new Error('a store transaction cannot be started inside another; use the tx it was given');
     const run = async () => {
       try {
         this.connection.exec('BEGIN IMMEDIATE');
         this.txWrote = false;
-        const result = await work(this.inside);
+        const result = await this.context.run(true, () => work(this.inside));
         this.connection.exec('COMMIT');
         if (this.txWrote) this.full = false;
         return result;
