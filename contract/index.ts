@@ -60,6 +60,12 @@ export const BRIDGE_ENV = {
    * service starts) to create the app's least-privilege role; never given to the service itself.
    */
   databaseAdminUrl: 'SCIM_DATABASE_ADMIN_URL',
+  /**
+   * The administrator's password when `SCIM_DATABASE_ADMIN_URL` holds none (platforms that inject a secret's
+   * value as a variable of its own); read only by `scim-bridge db bootstrap`. The app's password likewise comes
+   * from `SCIM_DATABASE_URL` or `PGPASSWORD`.
+   */
+  databaseAdminPassword: 'SCIM_DATABASE_ADMIN_PASSWORD',
   /** The PEM CA certificate(s) that sign the database server's certificate, as contents (e.g. a platform's bind variable). */
   databaseCaCert: 'SCIM_DATABASE_CA_CERT',
   /**

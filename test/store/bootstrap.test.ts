@@ -133,6 +133,16 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
     expect((await sql(`SELECT rolpassword FROM pg_authid WHERE rolname = 'scim_bridge_app'`)).rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
     expect(await servesAs(appUrl, 'grace@example.com')).toBe(1);
 
+    // Passwords given as variables of their own (as ECS and Container Apps inject secrets) instead of in the URLs.
+    const separate = await runCli(['db', 'bootstrap'], {
+      SCIM_DATABASE_ADMIN_URL: `postgres://azadmin@127.0.0.1:${cluster.port}/postgres`,
+      SCIM_DATABASE_ADMIN_PASSWORD: 'az-pw',
+      SCIM_DATABASE_URL: `postgres://scim_bridge_app@127.0.0.1:${cluster.port}/scim_az`,
+      PGPASSWORD: "it's a p@ss/word",
+    });
+    expect(separate).toMatchObject({ code: 0, output: expect.stringMatching(/role "scim_bridge_app" is ready/) });
+    expect(separate.output).not.toMatch(/set the password/);
+
     // Someone changed the role's password: the next bootstrap sets the one in SCIM_DATABASE_URL again.
     await sql(`ALTER ROLE scim_bridge_app PASSWORD 'something else'`);
     const fixed = await bootstrap(adminUrl, appUrl);

@@ -7,7 +7,7 @@
  * small tmpfs (they need permission to mount, as root in CI has; elsewhere they are skipped with a note).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -125,18 +125,46 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   }
 }
 
-async function expectFullThenRecovery(bridge: BridgeProcess, free: () => void): Promise<void> {
+/** Appends to `filler` until the disk has no block left, so no write can find slack beside the store's files. */
+function topUp(filler: string): void {
+  const chunk = Buffer.alloc(4096);
+  for (;;) {
+    try {
+      appendFileSync(filler, chunk);
+    } catch {
+      return;
+    }
+  }
+}
+
+async function expectFullThenRecovery(bridge: BridgeProcess, filler: string): Promise<void> {
   const refused = await fillUntilFull(bridge.url, 'fill');
   expect(refused.status).toBe(507);
   expect(Number(refused.retryAfter)).toBeGreaterThan(0);
   expect(refused.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '507' });
-  const health = await fetch(`${bridge.url}/health`);
-  expect(health.status).toBe(503);
-  expect(await health.json()).toMatchObject({ store: { status: 'full' } });
   // The refused user is not there, half or whole; reads still answer.
   const lookup = await fetch(`${bridge.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${refused.userName}"`)}`, { headers: auth });
   expect(lookup.status).toBe(200);
   expect(((await lookup.json()) as { totalResults: number }).totalResults).toBe(0);
+
+  // With no block left, a write fits only where the store's own files have room (a reset WAL, free pages):
+  // after a refused write /health must say "full" until one fits again. Writes are only ever 201 or 507.
+  topUp(filler);
+  let reported = false;
+  for (let i = 0; i < 200 && !reported; i++) {
+    const res = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: `more${i}@example.com`, title: 'z'.repeat(3000) }) });
+    expect([201, 507]).toContain(res.status);
+    await res.arrayBuffer();
+    if (res.status !== 507) continue;
+    const health = await fetch(`${bridge.url}/health`);
+    const body = (await health.json()) as { store: { status: string } };
+    if (health.status === 503) {
+      expect(body).toMatchObject({ store: { status: 'full' } });
+      reported = true;
+    }
+  }
+  expect(reported).toBe(true);
+
   // A group with members is several statements in one transaction: refused whole, or stored whole.
   const members = refused.ids.slice(-300).map((value) => ({ value }));
   const groupRes = await fetch(`${bridge.url}/scim/v2/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [GROUP], displayName: 'Refused team', members }) });
@@ -144,7 +172,8 @@ async function expectFullThenRecovery(bridge: BridgeProcess, free: () => void): 
   const groups = (await (await fetch(`${bridge.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Refused team"')}`, { headers: auth })).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (groupRes.status === 507) expect(groups.totalResults).toBe(0);
   else expect(groups.Resources[0].members).toHaveLength(members.length);
-  free();
+
+  rmSync(filler);
   await until(async () => (await fetch(`${bridge.url}/health`)).status === 200, '/health recovers once there is room');
   const after = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: 'after@example.com' }) });
   expect(after.status).toBe(201);
@@ -159,7 +188,7 @@ describeDisk('a bridge on a disk that fills up (SQLite)', () => {
       const filler = join(disk.path, 'filler');
       writeFileSync(filler, Buffer.alloc(512 * 1024));
       bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: `sqlite:${join(disk.path, 'bridge.db')}` });
-      await expectFullThenRecovery(bridge, () => rmSync(filler));
+      await expectFullThenRecovery(bridge, filler);
     } finally {
       bridge?.child.kill('SIGTERM');
       await bridge?.exited;
@@ -189,7 +218,7 @@ describeDiskPostgres('a bridge whose PostgreSQL tablespace fills up (53100 disk_
       const filler = join(disk.path, 'filler');
       writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 1024 * 1024)));
       bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: url.toString() });
-      await expectFullThenRecovery(bridge, () => rmSync(filler));
+      await expectFullThenRecovery(bridge, filler);
       bridge.child.kill('SIGTERM');
       await bridge.exited;
       bridge = undefined;

@@ -4,7 +4,8 @@
  *
  *   SCIM_DATABASE_ADMIN_URL  an administrator (CREATEROLE; e.g. DigitalOcean's doadmin, Azure's server admin in
  *                            azure_pg_admin, the RDS master in rds_superuser, a Cloud SQL cloudsqlsuperuser member)
- *   SCIM_DATABASE_URL        the bridge's own connection: its role name, password and database
+ *   SCIM_DATABASE_URL        the bridge's own connection: its role name, password (or PGPASSWORD) and database
+ *   SCIM_DATABASE_ADMIN_PASSWORD  the administrator's password, when its URL holds none
  *
  * It creates the role when it does not exist (LOGIN, the password from SCIM_DATABASE_URL, nothing else), or sets
  * the password when the role cannot log in with it; removes administrative attributes and memberships the role
@@ -72,10 +73,15 @@ function target(env: NodeJS.ProcessEnv): { app: Target; appUrl: string; adminUrl
 /** TLS warnings (an unverified connection) are printed once per connection string. */
 let warnTls: (line: string) => void = () => undefined;
 
-async function connect(url: string, env: NodeJS.ProcessEnv, overrides: { database?: string } = {}): Promise<Client> {
+async function connect(url: string, env: NodeJS.ProcessEnv, overrides: { database?: string; password?: string } = {}): Promise<Client> {
   const { pool, tls } = connectionSettings(url, env);
   for (const line of tls.warnings) warnTls(line);
-  const client = new Client({ ...pool, ...(overrides.database ? { database: overrides.database } : {}), application_name: 'scim-bridge db bootstrap' } as never);
+  const client = new Client({
+    ...pool,
+    ...(overrides.database ? { database: overrides.database } : {}),
+    ...(pool.password === undefined && overrides.password ? { password: overrides.password } : {}),
+    application_name: 'scim-bridge db bootstrap',
+  } as never);
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -101,7 +107,10 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
   warnTls = (line) => {
     if (!warned.has(line)) warned.add(line), warn(line);
   };
-  let admin = await connect(adminUrl, env).catch((error: Error) => {
+  // The administrator's password: in its URL, or in SCIM_DATABASE_ADMIN_PASSWORD (never PGPASSWORD, which is the app's).
+  const adminPassword = env[BRIDGE_ENV.databaseAdminPassword] || undefined;
+  const asAdmin = (database?: string) => connect(adminUrl, { ...env, PGPASSWORD: undefined }, { database, password: adminPassword });
+  let admin = await asAdmin().catch((error: Error) => {
     throw new ConfigError(`cannot connect with ${BRIDGE_ENV.databaseAdminUrl}: ${error.message}`);
   });
   try {
@@ -188,7 +197,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
 
     // ---- its schema, in its database ----
     await admin.end();
-    admin = await connect(adminUrl, env, { database: app.database });
+    admin = await asAdmin(app.database);
     await admin.query('SELECT pg_advisory_lock($1)', [0x5c1b_0002]);
     const schema = await prepareSchema(admin, app.role, say);
 
