@@ -5,12 +5,12 @@
  * source module of the innermost bridge or library frame (esbuild's unminified bundle marks each module). With a
  * git ref, the same is done for that commit's bridge, for a before/after breakdown in the same conditions.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { gitCommit } from '../test/upgrade/build-at';
+import { bundleBridge, checkout, gitCommit } from '../test/upgrade/build-at';
 import { ROOT, run, seed, session, userName } from './lib';
 
 interface ProfileNode {
@@ -25,25 +25,12 @@ interface Profile {
 }
 
 async function bundleAt(ref: string | undefined, out: string): Promise<string> {
-  const source = ref ? mkdtempSync(join(tmpdir(), 'scim-prof-src-')) : ROOT;
-  if (ref) {
-    execFileSync('sh', ['-c', `git archive ${ref} bridge/src contract | tar -x -C '${source}'`], { cwd: ROOT });
+  const source = ref ? checkout(ref) : ROOT;
+  try {
+    await bundleBridge(source, out, { minify: false });
+  } finally {
+    if (ref) rmSync(source, { recursive: true, force: true });
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require(join(ROOT, 'bridge', 'node_modules', 'esbuild')) as typeof import('esbuild');
-  await esbuild.build({
-    entryPoints: [join(source, 'bridge', 'src', 'main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: false,
-    external: ['pg-native'],
-    nodePaths: [join(ROOT, 'bridge', 'node_modules')],
-    logLevel: 'error',
-  });
-  if (ref) rmSync(source, { recursive: true, force: true });
   return out;
 }
 

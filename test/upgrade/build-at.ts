@@ -4,7 +4,7 @@
  * the current one.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,31 +19,46 @@ export function gitCommit(ref: string): string | undefined {
   }
 }
 
+/** Bundles the bridge whose sources are under `sourceRoot` (bridge/src, contract) as bridge/build.mjs does. */
+export async function bundleBridge(sourceRoot: string, outfile: string, options: { minify?: boolean; version?: string } = {}): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require(join(ROOT, 'bridge', 'node_modules', 'esbuild')) as typeof import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(sourceRoot, 'bridge', 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: options.minify ?? true,
+    ...(options.version ? { define: { 'process.env.SCIM_BRIDGE_VERSION': JSON.stringify(options.version) } } : {}),
+    external: ['pg-native'],
+    // An older checkout has no node_modules of its own: it resolves this tree's.
+    nodePaths: [join(ROOT, 'bridge', 'node_modules')],
+    logLevel: 'error',
+  });
+}
+
+/** Extracts bridge/src and contract of `commit` into a new temporary directory. */
+export function checkout(commit: string): string {
+  const source = mkdtempSync(join(tmpdir(), `scim-bridge-src-${commit.slice(0, 12)}-`));
+  execFileSync('sh', ['-c', `git archive ${commit} bridge/src contract | tar -x -C '${source}'`], { cwd: ROOT, stdio: 'ignore' });
+  return source;
+}
+
 /** Returns the path of a bundle built from `commit`; built once per commit into the system's temp directory. */
 export async function buildBridgeAt(commit: string): Promise<string> {
   const base = join(tmpdir(), 'scim-bridge-builds');
   mkdirSync(base, { recursive: true });
   const outfile = join(base, `${commit}.cjs`);
   if (existsSync(outfile)) return outfile;
-  const source = mkdtempSync(join(base, `src-${commit.slice(0, 12)}-`));
-  execFileSync('sh', ['-c', `git archive ${commit} bridge/src contract | tar -x -C '${source}'`], { cwd: ROOT, stdio: 'ignore' });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require(join(ROOT, 'bridge', 'node_modules', 'esbuild')) as typeof import('esbuild');
+  const source = checkout(commit);
   const temp = `${outfile}.${process.pid}.tmp`;
-  await esbuild.build({
-    entryPoints: [join(source, 'bridge', 'src', 'main.ts')],
-    outfile: temp,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    define: { 'process.env.SCIM_BRIDGE_VERSION': JSON.stringify(`git-${commit.slice(0, 12)}`) },
-    external: ['pg-native'],
-    nodePaths: [join(ROOT, 'bridge', 'node_modules')],
-    logLevel: 'error',
-  });
-  execFileSync('mv', [temp, outfile]);
-  execFileSync('rm', ['-rf', source]);
+  try {
+    await bundleBridge(source, temp, { version: `git-${commit.slice(0, 12)}` });
+    renameSync(temp, outfile);
+  } finally {
+    rmSync(source, { recursive: true, force: true });
+  }
   return outfile;
 }

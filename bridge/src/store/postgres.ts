@@ -19,24 +19,8 @@ import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import type { Dialect } from './sql-filter';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import {
-  type SqlExecutor,
-  SqlStoreTx,
-  assertStorable,
-  directoryCounts,
-  getState,
-  listEvents,
-  recordEvent,
-  releaseLease,
-  renewLease,
-  seedProtectedGroups,
-  setState,
-  tryAcquireLease,
-} from './sql-store';
-import {
-  type DirectoryCounts,
-  type EventQuery,
-  type ProvisioningEvent,
   type Store,
   StoreFull,
   StoreMisconfigured,
@@ -344,7 +328,7 @@ export interface PostgresOptions {
 
 const defaultWarn = (line: string) => process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), msg: line }) + '\n');
 
-export class PostgresStore extends SqlStoreTx implements Store {
+export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly names: StatementNames;
   private readonly context: Context;
@@ -457,42 +441,6 @@ export class PostgresStore extends SqlStoreTx implements Store {
       if (!(error instanceof ProbeDone)) throw error;
     }
     this.full = false;
-  }
-
-  counts(): Promise<DirectoryCounts> {
-    return directoryCounts(this.executor, postgresDialect);
-  }
-
-  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(this.executor, query);
-  }
-
-  async pruneEvents(olderThan: string): Promise<number> {
-    return this.executor.run('DELETE FROM events WHERE at < $1', [olderThan]);
-  }
-
-  override recordEvent(event: ProvisioningEvent): Promise<void> {
-    return recordEvent(this.executor, event);
-  }
-
-  tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return tryAcquireLease(this.executor, postgresDialect, name, holder, ttlMs);
-  }
-
-  renewLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return renewLease(this.executor, postgresDialect, name, holder, ttlMs);
-  }
-
-  releaseLease(name: string, holder: string): Promise<boolean> {
-    return releaseLease(this.executor, name, holder);
-  }
-
-  getState(key: string): Promise<string | undefined> {
-    return getState(this.executor, key);
-  }
-
-  setState(key: string, value: string): Promise<void> {
-    return setState(this.executor, key, value);
   }
 
   async close(): Promise<void> {

@@ -360,6 +360,44 @@ export class SqlStoreTx implements StoreTx {
 
 // ---- outside transactions, shared by both adapters ----
 
+/**
+ * What both adapters do alike outside transactions, on their outside executor (`db`): counts, events, leases
+ * and state. Each adapter adds migrate, transaction, ping and close.
+ */
+export abstract class SqlStore extends SqlStoreTx {
+  counts(): Promise<DirectoryCounts> {
+    return directoryCounts(this.db, this.dialect);
+  }
+
+  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
+    return listEvents(this.db, query);
+  }
+
+  pruneEvents(olderThan: string): Promise<number> {
+    return this.db.run('DELETE FROM events WHERE at < $1', [olderThan]);
+  }
+
+  tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return tryAcquireLease(this.db, this.dialect, name, holder, ttlMs);
+  }
+
+  renewLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return renewLease(this.db, this.dialect, name, holder, ttlMs);
+  }
+
+  releaseLease(name: string, holder: string): Promise<boolean> {
+    return releaseLease(this.db, name, holder);
+  }
+
+  getState(key: string): Promise<string | undefined> {
+    return getState(this.db, key);
+  }
+
+  setState(key: string, value: string): Promise<void> {
+    return setState(this.db, key, value);
+  }
+}
+
 export async function recordEvent(db: SqlExecutor, event: ProvisioningEvent): Promise<void> {
   await db.run(
     `INSERT INTO events (at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail)

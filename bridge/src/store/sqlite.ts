@@ -11,24 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Dialect } from './sql-filter';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import {
-  type SqlExecutor,
-  SqlStoreTx,
-  assertStorable,
-  directoryCounts,
-  getState,
-  listEvents,
-  recordEvent,
-  releaseLease,
-  renewLease,
-  seedProtectedGroups,
-  setState,
-  tryAcquireLease,
-} from './sql-store';
-import {
-  type DirectoryCounts,
-  type EventQuery,
-  type ProvisioningEvent,
   type Store,
   StoreFull,
   StoreTimeout,
@@ -227,7 +211,7 @@ class SqliteExecutor implements SqlExecutor {
   }
 }
 
-export class SqliteStore extends SqlStoreTx implements Store {
+export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly connection: DatabaseSync;
   /** Outside transactions: waits while one is open. */
@@ -325,42 +309,6 @@ export class SqliteStore extends SqlStoreTx implements Store {
       this.connection.prepare("DELETE FROM state WHERE key = 'bridge.probe'").run();
     });
     this.full = false;
-  }
-
-  counts(): Promise<DirectoryCounts> {
-    return directoryCounts(this.outside, sqliteDialect);
-  }
-
-  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(this.outside, query);
-  }
-
-  async pruneEvents(olderThan: string): Promise<number> {
-    return this.outside.run('DELETE FROM events WHERE at < $1', [olderThan]);
-  }
-
-  override recordEvent(event: ProvisioningEvent): Promise<void> {
-    return recordEvent(this.outside, event);
-  }
-
-  tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return tryAcquireLease(this.outside, sqliteDialect, name, holder, ttlMs);
-  }
-
-  renewLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return renewLease(this.outside, sqliteDialect, name, holder, ttlMs);
-  }
-
-  releaseLease(name: string, holder: string): Promise<boolean> {
-    return releaseLease(this.outside, name, holder);
-  }
-
-  getState(key: string): Promise<string | undefined> {
-    return getState(this.outside, key);
-  }
-
-  setState(key: string, value: string): Promise<void> {
-    return setState(this.outside, key, value);
   }
 
   async close(): Promise<void> {
