@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { createSession, serializeSession } from '../bridge/src/session/scimsession';
 import { openStore } from '../bridge/src/store/open';
 import type { UserRecord } from '../bridge/src/store/types';
@@ -70,6 +71,27 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
 }
 
 export const userName = (i: number) => `user${i}@bench.example.com`;
+
+/** The PostgreSQL server the benchmarks use, when there is one (SCIM_BENCH_POSTGRES_URL or the tests' server). */
+export const BENCH_POSTGRES_URL = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
+
+/** A new empty database on that server, and a function that drops it. */
+export async function freshPostgres(prefix = 'scim_bench'): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!BENCH_POSTGRES_URL) throw new Error('set SCIM_TEST_POSTGRES_URL (source .ci/postgres.sh) or SCIM_BENCH_POSTGRES_URL');
+  const name = `${prefix}_${Date.now()}`;
+  const admin = new Client({ connectionString: BENCH_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(BENCH_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
 
 /** A port P on 127.0.0.1 such that P and P + 1 are free right now. */
 export async function freePorts(): Promise<number> {

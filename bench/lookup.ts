@@ -7,14 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 
 const root = resolve(process.argv[2] ?? join(__dirname, '..'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (path: string) => require(join(root, 'bridge', 'src', path));
 const { openStore } = load('store/open');
 const { Directory } = load('directory/directory');
-const { seed, userName } = require('./lib') as typeof import('./lib');
+const { BENCH_POSTGRES_URL, freshPostgres, seed, userName } = require('./lib') as typeof import('./lib');
 
 async function measure(label: string, url: string, users: number, calls: number): Promise<void> {
   const store = await openStore(url, {});
@@ -39,18 +38,11 @@ async function main(): Promise<void> {
   const large = `sqlite:${join(dir, 'large.db')}`;
   await seed(large, 0, 100_000, 50_000);
   await measure('SQLite, 100k users + 50k-member group', large, 100_000, 20_000);
-  const pgBase = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
-  if (pgBase) {
-    const name = `scim_lookup_${Date.now()}`;
-    const admin = new Client({ connectionString: pgBase });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(pgBase);
-    url.pathname = `/${name}`;
-    await seed(url.toString(), 0, 100_000);
-    await measure('PostgreSQL, 100k users', url.toString(), 100_000, 5_000);
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+  if (BENCH_POSTGRES_URL) {
+    const pg = await freshPostgres('scim_lookup');
+    await seed(pg.url, 0, 100_000);
+    await measure('PostgreSQL, 100k users', pg.url, 100_000, 5_000);
+    await pg.drop();
   }
   rmSync(dir, { recursive: true, force: true });
 }

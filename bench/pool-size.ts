@@ -4,28 +4,22 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { ROOT, run, seed, startBaseline, startBridge, userName } from './lib';
+import { ROOT, freePorts, freshPostgres, run, seed, startBaseline, startBridge, userName } from './lib';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
-  const base = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
-  if (!base) throw new Error('set SCIM_TEST_POSTGRES_URL');
-  const name = `scim_pool_${Date.now()}`;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await seed(url.toString(), 0, 100_000);
-  const baseline = await startBaseline(39_470);
-  const bare = await run({ url: 'http://127.0.0.1:39470', lua: { path: '"/scim/v2/Users"' }, next: () => ({ path: '/scim/v2/Users' }), seconds: 5 });
+  const pg = await freshPostgres('scim_pool');
+  const url = new URL(pg.url);
+  await seed(pg.url, 0, 100_000);
+  const port = await freePorts();
+  const baseline = await startBaseline(port);
+  const bare = await run({ url: `http://127.0.0.1:${port}`, lua: { path: '"/scim/v2/Users"' }, next: () => ({ path: '/scim/v2/Users' }), seconds: 5 });
   baseline.kill();
   process.stdout.write(`bare: ${bare.rps}/s\n\n| pool size | look-ups/s | ratio | p99 ms | creates/s | p99 ms |\n|---|---|---|---|---|---|\n`);
   for (const size of (process.env.POOL_SIZES ?? '1,2,3,5,8,16').split(',').map(Number)) {
-    const bridge = await startBridge(url.toString(), 39_471, { SCIM_DATABASE_POOL_SIZE: String(size) });
+    const bridge = await startBridge(url.toString(), port + 1, { SCIM_DATABASE_POOL_SIZE: String(size) });
     const auth = { authorization: `Bearer ${bridge.token}` };
     const lookups = await run({
       url: bridge.url,
@@ -47,8 +41,7 @@ async function main(): Promise<void> {
     process.stdout.write(`| ${size} | ${lookups.rps.toLocaleString('en')} | ${(lookups.rps / bare.rps).toFixed(2)} | ${lookups.p99} | ${creates.rps.toLocaleString('en')} | ${creates.p99} |\n`);
     await bridge.stop();
   }
-  await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-  await admin.end();
+  await pg.drop();
 }
 
 main().catch((error) => {

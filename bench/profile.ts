@@ -9,9 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { bundleBridge, checkout, gitCommit } from '../test/upgrade/build-at';
-import { ROOT, run, seed, session, userName } from './lib';
+import { ROOT, freePorts, freshPostgres, run, seed, session, userName } from './lib';
 
 interface ProfileNode {
   id: number;
@@ -159,24 +158,15 @@ async function main(): Promise<void> {
   let databaseUrl = `sqlite:${join(dir, 'bench.db')}`;
   let drop: (() => Promise<void>) | undefined;
   if (kind === 'postgres') {
-    const base = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
-    if (!base) throw new Error('set SCIM_TEST_POSTGRES_URL');
-    const name = `scim_prof_${Date.now()}`;
-    const admin = new Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    drop = async () => {
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    };
+    const pg = await freshPostgres('scim_prof');
+    databaseUrl = pg.url;
+    drop = pg.drop;
   }
   await seed(databaseUrl, 0, 100_000, kind === 'sqlite' ? 50_000 : 0);
   const runs = ref ? [ref, undefined] : [undefined];
   const results: { ref: string; rps: number; totals: Map<string, number> }[] = [];
-  for (const r of runs) results.push({ ref: r ?? 'this tree', ...(await profileOnce(kind, r, databaseUrl, 100_000, 39_450)) });
+  const port = await freePorts();
+  for (const r of runs) results.push({ ref: r ?? 'this tree', ...(await profileOnce(kind, r, databaseUrl, 100_000, port)) });
   const buckets = [...new Set(results.flatMap((r) => [...r.totals.keys()]))];
   const busy = (t: Map<string, number>) => [...t].filter(([k]) => !k.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
   process.stdout.write(`\n${kind}, 100k users, userName eq look-ups, 32 connections, share of busy CPU time:\n\n`);

@@ -8,9 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { buildBridgeAt, gitCommit } from '../test/upgrade/build-at';
-import { BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, freePorts, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
+import { BENCH_POSTGRES_URL, BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, freePorts, freshPostgres, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
 
 /** SCIM_BENCH_PORT, or a port free now (several people may run benchmarks on one machine); PORT + 1 is used too. */
 let PORT = Number(process.env.SCIM_BENCH_PORT) || 0;
@@ -51,16 +50,6 @@ function creates(url: string, token: string, prefix: string, connections = 16): 
   };
 }
 
-async function freshPostgres(base: string): Promise<string> {
-  const name = `scim_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 /** The same look-up scenario on another commit's bundle, for a before/after row in the same run. */
 async function compareRow(label: string, bundle: string | undefined, databaseUrl: string, users: number, bare: LoadResult, port: number): Promise<LoadResult | undefined> {
@@ -144,12 +133,12 @@ async function main(): Promise<void> {
   say(`- Resident memory after the load above: ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB)`);
 
   // ---- PostgreSQL ----
-  const pgBase = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
-  if (pgBase) {
+  if (BENCH_POSTGRES_URL) {
     say('');
     say('| PostgreSQL on loopback | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
     say('|---|---|---|---|---|---|');
-    const pg = await freshPostgres(pgBase);
+    const fresh = await freshPostgres();
+    const pg = fresh.url;
     await seed(pg, 0, 100_000);
     await compareRow('PostgreSQL: GET /Users?filter=userName eq, 100k users, 1 bridge', compareBundle, pg, 100_000, bare, PORT);
     const one = await startBridge(pg, PORT);
@@ -166,10 +155,7 @@ async function main(): Promise<void> {
     say(`- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`);
     await one.stop();
     await two.stop();
-    const admin = new Client({ connectionString: pgBase });
-    await admin.connect();
-    await admin.query(`DROP DATABASE ${new URL(pg).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
+    await fresh.drop();
   }
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
