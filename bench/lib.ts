@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { createSession, serializeSession } from '../bridge/src/session/scimsession';
 import { openStore } from '../bridge/src/store/open';
 import type { UserRecord } from '../bridge/src/store/types';
@@ -23,9 +24,9 @@ export interface Bridge {
 
 export const session = createSession();
 
-export async function startBridge(databaseUrl: string, port: number, extraEnv: Record<string, string> = {}): Promise<Bridge> {
+export async function startBridge(databaseUrl: string, port: number, extraEnv: Record<string, string> = {}, bundle = BUNDLE): Promise<Bridge> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BUNDLE, 'serve'], {
+  const child = spawn(process.execPath, [bundle, 'serve'], {
     env: {
       PATH: process.env.PATH,
       SCIM_SESSION: serializeSession(session.session),
@@ -70,6 +71,48 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
 }
 
 export const userName = (i: number) => `user${i}@bench.example.com`;
+
+/** The PostgreSQL server the benchmarks use, when there is one (SCIM_BENCH_POSTGRES_URL or the tests' server). */
+export const BENCH_POSTGRES_URL = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
+
+/** A new empty database on that server, and a function that drops it. */
+export async function freshPostgres(prefix = 'scim_bench'): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!BENCH_POSTGRES_URL) throw new Error('set SCIM_TEST_POSTGRES_URL (source .ci/postgres.sh) or SCIM_BENCH_POSTGRES_URL');
+  const name = `${prefix}_${Date.now()}`;
+  const admin = new Client({ connectionString: BENCH_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(BENCH_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** A port P on 127.0.0.1 such that P and P + 1 are free right now. */
+export async function freePorts(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const listen = (port: number) =>
+    new Promise<import('node:net').Server | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  for (;;) {
+    const first = await listen(0);
+    const port = (first!.address() as import('node:net').AddressInfo).port;
+    const second = await listen(port + 1);
+    await new Promise((r) => first!.close(r));
+    if (second) {
+      await new Promise((r) => second.close(r));
+      if (port + 1 < 65_535) return port;
+    }
+  }
+}
 
 /** Seeds users (and optionally one group holding the first `groupMembers`) straight into a store. */
 export async function seed(databaseUrl: string, from: number, to: number, groupMembers = 0): Promise<{ groupId?: string; userIds: string[] }> {
@@ -198,9 +241,12 @@ export async function load(options: autocannon.Options): Promise<LoadResult> {
   };
 }
 
-/** A bare node:http server answering a fixed JSON body: the ceiling this machine puts on any HTTP service. */
+/**
+ * A bare node:http server answering a fixed JSON body: the ceiling this machine puts on any HTTP service. It
+ * sends Content-Length as the bridge does (writeHead then end(body) alone would answer chunked, and cheaper).
+ */
 export function startBaseline(port: number): Promise<ChildProcess> {
-  const code = `require('node:http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1}'); }).listen(${port}, '127.0.0.1', () => process.send('up'));`;
+  const code = `const body = Buffer.from('{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1}'); require('node:http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json', 'content-length': body.length}); s.end(body); }).listen(${port}, '127.0.0.1', () => process.send('up'));`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve) => child.once('message', () => resolve(child)));
 }

@@ -1,16 +1,18 @@
 /**
  * The benchmark (`npm run bench`): the bundled bridge on this machine, each figure beside a bare node:http
  * server measured in the same run. Embedded store always; PostgreSQL too when SCIM_TEST_POSTGRES_URL is set
- * (e.g. `source .ci/postgres.sh && npm run bench`). Prints a Markdown report; see BENCHMARKS.md.
+ * (e.g. `source .ci/postgres.sh && npm run bench`). With SCIM_BENCH_COMPARE=<git ref>, the look-up rows are
+ * measured for that commit's bridge too, in the same run. Prints a Markdown report; see BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
+import { buildBridgeAt, gitCommit } from '../test/upgrade/build-at';
+import { BENCH_POSTGRES_URL, BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, freePorts, freshPostgres, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
 
-const PORT = 39_402;
+/** SCIM_BENCH_PORT, or a port free now (several people may run benchmarks on one machine); PORT + 1 is used too. */
+let PORT = Number(process.env.SCIM_BENCH_PORT) || 0;
 const lines: string[] = [];
 const say = (line: string) => {
   lines.push(line);
@@ -48,22 +50,29 @@ function creates(url: string, token: string, prefix: string, connections = 16): 
   };
 }
 
-async function freshPostgres(base: string): Promise<string> {
-  const name = `scim_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
+
+/** The same look-up scenario on another commit's bundle, for a before/after row in the same run. */
+async function compareRow(label: string, bundle: string | undefined, databaseUrl: string, users: number, bare: LoadResult, port: number): Promise<LoadResult | undefined> {
+  if (!bundle) return undefined;
+  const other = await startBridge(databaseUrl, port, {}, bundle);
+  const result = await run(lookups(other.url, other.token, users));
+  row(`${label} (${process.env.SCIM_BENCH_COMPARE})`, result, bare);
+  await other.stop();
+  return result;
 }
 
 async function main(): Promise<void> {
+  PORT ||= await freePorts();
   execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
+  const compareRef = process.env.SCIM_BENCH_COMPARE;
+  const compareCommit = compareRef ? gitCommit(compareRef) : undefined;
+  if (compareRef && !compareCommit) throw new Error(`SCIM_BENCH_COMPARE=${compareRef} is not a commit here`);
+  const compareBundle = compareCommit ? await buildBridgeAt(compareCommit) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'scim-bench-'));
   say(`# Benchmark run ${new Date().toISOString()}`);
   say(`Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`);
+  say('');
+  say('Look-ups spread over the whole directory; the bare server sends Content-Length, as the bridge does.');
   say('');
   say('| scenario | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
   say('|---|---|---|---|---|---|');
@@ -80,9 +89,11 @@ async function main(): Promise<void> {
   const lookup1k = await run(lookups(bridge.url, bridge.token, 1_000));
   row('SQLite: GET /Users?filter=userName eq, 1k users', lookup1k, bare);
   await bridge.stop();
+  await compareRow('SQLite: GET /Users?filter=userName eq, 1k users', compareBundle, small, 1_000, bare, PORT);
 
   const large = `sqlite:${join(dir, 'large.db')}`;
   const seeded = await seed(large, 0, 100_000, 50_000);
+  await compareRow('SQLite: GET /Users?filter=userName eq, 100k users', compareBundle, large, 100_000, bare, PORT);
   bridge = await startBridge(large, PORT);
   const lookup100k = await run(lookups(bridge.url, bridge.token, 100_000));
   row('SQLite: GET /Users?filter=userName eq, 100k users', lookup100k, bare);
@@ -122,13 +133,14 @@ async function main(): Promise<void> {
   say(`- Resident memory after the load above: ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB)`);
 
   // ---- PostgreSQL ----
-  const pgBase = process.env.SCIM_BENCH_POSTGRES_URL ?? process.env.SCIM_TEST_POSTGRES_URL;
-  if (pgBase) {
+  if (BENCH_POSTGRES_URL) {
     say('');
     say('| PostgreSQL on loopback | requests/s | p50 ms | p99 ms | ratio to bare node:http | errors |');
     say('|---|---|---|---|---|---|');
-    const pg = await freshPostgres(pgBase);
+    const fresh = await freshPostgres();
+    const pg = fresh.url;
     await seed(pg, 0, 100_000);
+    await compareRow('PostgreSQL: GET /Users?filter=userName eq, 100k users, 1 bridge', compareBundle, pg, 100_000, bare, PORT);
     const one = await startBridge(pg, PORT);
     const pgLookup = await run(lookups(one.url, one.token, 100_000));
     row('PostgreSQL: GET /Users?filter=userName eq, 100k users, 1 bridge', pgLookup, bare);
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
     say(`- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`);
     await one.stop();
     await two.stop();
+    await fresh.drop();
   }
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

@@ -50,10 +50,22 @@ export const BRIDGE_ENV = {
   /** PostgreSQL connections per replica (default BRIDGE_SIZING.databasePoolSize). */
   databasePoolSize: 'SCIM_DATABASE_POOL_SIZE',
   /**
+   * `false` sends every statement unnamed (planned on each call) instead of as a named prepared statement per
+   * connection; only for a transaction-mode pooler that cannot keep prepared statements (PgBouncer < 1.21, or
+   * `max_prepared_statements = 0`). Default true.
+   */
+  databasePreparedStatements: 'SCIM_DATABASE_PREPARED_STATEMENTS',
+  /**
    * An administrator's `postgres://` URL, read only by `scim-bridge db bootstrap` (a one-off step before the
    * service starts) to create the app's least-privilege role; never given to the service itself.
    */
   databaseAdminUrl: 'SCIM_DATABASE_ADMIN_URL',
+  /**
+   * The administrator's password when `SCIM_DATABASE_ADMIN_URL` holds none (platforms that inject a secret's
+   * value as a variable of its own); read only by `scim-bridge db bootstrap`. The app's password likewise comes
+   * from `SCIM_DATABASE_URL` or `PGPASSWORD`.
+   */
+  databaseAdminPassword: 'SCIM_DATABASE_ADMIN_PASSWORD',
   /** The PEM CA certificate(s) that sign the database server's certificate, as contents (e.g. a platform's bind variable). */
   databaseCaCert: 'SCIM_DATABASE_CA_CERT',
   /**

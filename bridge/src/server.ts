@@ -13,6 +13,7 @@ import { createSession, serializeSession } from './session/scimsession';
 import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
 import { GoogleSyncRunner, readGoogleConfig, registerSyncMetrics } from './sources';
 import { openStore } from './store/open';
+import { ReadyGate } from './store/ready';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
 
@@ -27,6 +28,11 @@ export interface ServeOptions {
   readonly shutdownGraceMs?: number;
   /** Where the JSON log lines go instead of stdout (tests read them). */
   readonly logStream?: NodeJS.WritableStream;
+  /**
+   * The store turned out unusable for good after start (it came up, then refused a privilege, a certificate or a
+   * password). @default print the one line and exit 1
+   */
+  readonly onFatal?: (message: string) => void;
 }
 
 export interface RunningBridge {
@@ -38,6 +44,12 @@ export interface RunningBridge {
 }
 
 const LOCAL_SESSION_FILE = './data/scimsession';
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+function exitWith(message: string): void {
+  process.stderr.write(`scim-bridge: ${message}\n`);
+  process.exit(1);
+}
 
 function createLocalSession(print: (line: string) => void): string {
   const path = resolve(LOCAL_SESSION_FILE);
@@ -72,9 +84,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   }
 
   const metrics = new BridgeMetrics();
-  const rawStore = await openStore(config.databaseUrl, env);
-  const store = instrumentStore(rawStore, metrics);
   let app: ReturnType<typeof buildApp> | undefined;
+  // Before the app (and its logger) exists, lines go straight to stdout in the same JSON shape.
+  const log = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown> = {}) => {
+    if (app) app.log[level](fields, msg);
+    else if (LEVELS[config.logLevel] <= LEVELS[level]) (options.logStream ?? process.stdout).write(JSON.stringify({ level: LEVELS[level], time: Date.now(), ...fields, msg }) + '\n');
+  };
+  const rawStore = await openStore(config.databaseUrl, env, { warn: (line) => log('warn', line) });
+  // The bridge serves while its database is still coming up (503 meanwhile) and migrates once it answers.
+  const gate = new ReadyGate(rawStore, { log, onFatal: options.onFatal ?? exitWith });
+  const store = instrumentStore(gate.store, metrics);
   const session = new SessionHolder(source, {
     onReload: (tokens) => app?.log.info({ tokens, source: source.description }, 'scimsession reloaded'),
     onReloadError: (error) => {
@@ -92,7 +111,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     } else {
       await session.start();
     }
-    await store.migrate();
+    await gate.start();
   } catch (error) {
     session.stop();
     await store.close().catch(() => undefined);

@@ -71,12 +71,38 @@ describe.each(STORE_KINDS)('a bridge killed with SIGKILL mid-burst (%s store)', 
   });
 });
 
+const get = async (url: string, path: string) => {
+  try {
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { status: 0, retryAfter: null, body: undefined };
+  }
+};
+
+/** Polls (bounded) until `check` holds; waits on the bridge's answers, not on a fixed sleep. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let done = false;
+    try {
+      done = await check();
+    } catch (error) {
+      if ((error as Error).message.startsWith('the bridge died')) throw error;
+    }
+    if (done) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describePostgres('PostgreSQL stopped and restarted under load', () => {
   let cluster: ReturnType<typeof privateCluster>;
   let bridge: BridgeProcess;
   beforeAll(async () => {
     cluster = privateCluster(55_500 + (process.pid % 400));
-    bridge = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url });
+    bridge = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url, SCIM_DATABASE_POOL_SIZE: '4' });
   });
   afterAll(async () => {
     bridge?.child.kill('SIGTERM');
@@ -84,45 +110,114 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
     cluster?.destroy();
   });
 
-  it('answers 503 with a SCIM body (never 500), reports unhealthy, and recovers without a restart', async () => {
+  it('never dies and never answers 500 with 12 clients, writers mid-transaction, across fast and crash restarts, and recovers without a restart', async () => {
     const statuses = new Map<number, number>();
+    const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
     let running = true;
     let i = 0;
-    const load = (async () => {
-      while (running) {
-        const status = await post(bridge.url, `load-${i++}@example.com`);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    const alive = () => {
+      if (bridge.child.exitCode !== null || bridge.child.signalCode !== null) throw new Error(`the bridge died:\n${bridge.output().slice(-800)}`);
+    };
+    // 12 clients, with no pause between requests: 8 writers (each POST is a transaction, so at any moment some
+    // hold a connection mid-transaction) and 4 readers (look-ups, one statement each).
+    const lanes = Array.from({ length: 12 }, (_, lane) =>
+      (async () => {
+        while (running && bridge.child.exitCode === null) {
+          if (lane >= 8) count((await get(bridge.url, `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "load-${i}@example.com"`)}`)).status);
+          else count(await post(bridge.url, `load-${lane}-${i++}@example.com`));
+        }
+      })(),
+    );
+    try {
+      for (const mode of ['fast', 'immediate', 'fast', 'immediate'] as const) {
+        await until(async () => (alive(), (statuses.get(201) ?? 0) > 20), 'writes succeed');
+        statuses.delete(201);
+        cluster.stop(mode);
+        await until(async () => (alive(), (await fetch(`${bridge.url}/health`)).status === 503), '/health reports the outage');
+        const during = await fetch(`${bridge.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+          body: JSON.stringify({ schemas: [USER], userName: `during-${mode}-${i}@example.com` }),
+        });
+        expect(during.status).toBe(503);
+        expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await during.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
+        expect((await fetch(`${bridge.url}/ping`)).status).toBe(200);
+        cluster.start();
+        await until(async () => (alive(), (await fetch(`${bridge.url}/health`)).status === 200), '/health recovers');
       }
-    })();
-    await new Promise((r) => setTimeout(r, 300));
-
-    cluster.stop();
-    await new Promise((r) => setTimeout(r, 1500));
-    const during = await fetch(`${bridge.url}/scim/v2/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({ schemas: [USER], userName: 'during-outage@example.com' }),
-    });
-    expect(during.status).toBe(503);
-    expect(during.headers.get('retry-after')).toBeTruthy();
-    expect(await during.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
-    expect((await fetch(`${bridge.url}/health`)).status).toBe(503);
-    expect((await fetch(`${bridge.url}/ping`)).status).toBe(200);
-
-    cluster.start();
-    const deadline = Date.now() + 20_000;
-    let recovered = false;
-    while (!recovered && Date.now() < deadline) {
-      recovered = (await post(bridge.url, `after-${Date.now()}@example.com`)) === 201;
-      if (!recovered) await new Promise((r) => setTimeout(r, 200));
+      await until(async () => (alive(), (statuses.get(201) ?? 0) > 20), 'writes succeed again');
+    } finally {
+      running = false;
+      await Promise.all(lanes);
     }
-    running = false;
-    await load;
-    expect(recovered).toBe(true);
-    expect((await fetch(`${bridge.url}/health`)).status).toBe(200);
     expect(bridge.child.exitCode).toBeNull();
     expect(statuses.get(500)).toBeUndefined();
-    expect([...statuses.keys()].every((s) => s === 201 || s === 503)).toBe(true);
+    expect(statuses.get(0)).toBeUndefined(); // the bridge itself never went away
+    expect([...statuses.keys()].every((s) => s === 200 || s === 201 || s === 503)).toBe(true);
     expect(statuses.get(503)).toBeGreaterThan(0);
+  });
+});
+
+describePostgres('a bridge started while PostgreSQL is down', () => {
+  let cluster: ReturnType<typeof privateCluster>;
+  let bridge: BridgeProcess | undefined;
+  afterAll(async () => {
+    bridge?.child.kill('SIGTERM');
+    await bridge?.exited;
+    cluster?.destroy();
+  });
+
+  it('serves /ping, answers 503 on SCIM and /health, then migrates and serves once the database is up, without a restart', async () => {
+    cluster = privateCluster(56_000 + (process.pid % 400));
+    cluster.stop();
+    const started = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url, LOG_LEVEL: 'info' });
+    bridge = started;
+    expect((await fetch(`${started.url}/ping`)).status).toBe(200);
+    const health = await fetch(`${started.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ store: { kind: 'postgres', status: 'not-ready' } });
+    const scim = await get(started.url, '/scim/v2/Users');
+    expect(scim).toMatchObject({ status: 503, body: { status: '503' } });
+    expect(Number(scim.retryAfter)).toBeGreaterThan(0);
+    expect(await post(started.url, 'early@example.com')).toBe(503);
+    expect(started.output()).toMatch(/not reachable yet/);
+
+    cluster.start();
+    await until(async () => (await fetch(`${started.url}/health`)).status === 200, 'the bridge migrates and reports healthy');
+    expect(await post(started.url, 'later@example.com')).toBe(201);
+    expect((await get(started.url, `/scim/v2/Users?filter=${encodeURIComponent('userName eq "later@example.com"')}`)).body.totalResults).toBe(1);
+    expect(started.child.exitCode).toBeNull();
+  });
+});
+
+describePostgres('every database connection of a replica busy', () => {
+  it('answers 503 with its own message, Retry-After and metric, told apart from an unreachable database', async () => {
+    const url = await freshDatabase();
+    const bridge = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: url, SCIM_DATABASE_POOL_SIZE: '1' });
+    const { Client } = await import('pg');
+    const locker = new Client({ connectionString: url });
+    await locker.connect();
+    try {
+      expect(await post(bridge.url, 'first@example.com')).toBe(201);
+      // Hold a lock the bridge's only connection will wait on, so that connection stays busy.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      const stuck = post(bridge.url, 'stuck@example.com');
+      await until(async () => (await locker.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass")).rows[0].n > 0, 'the bridge waits on the lock');
+      const saturated = await get(bridge.url, '/scim/v2/Users?count=1');
+      expect(saturated.status).toBe(503);
+      expect(saturated.retryAfter).toBe('1');
+      expect(saturated.body.detail).toMatch(/as many requests as its store connections allow/);
+      await locker.query('ROLLBACK');
+      expect(await stuck).toBe(201);
+      const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+      expect(metrics).toMatch(/scim_bridge_store_unavailable_total\{reason="busy"\} [1-9]/);
+      expect(metrics).not.toMatch(/scim_bridge_store_unavailable_total\{reason="unreachable"\}/);
+    } finally {
+      await locker.end();
+      bridge.child.kill('SIGTERM');
+      await bridge.exited;
+    }
   });
 });

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseFilter } from '../../bridge/src/scim/filter';
 import { ENTERPRISE_USER_SCHEMA } from '../../bridge/src/scim/schemas';
+import { ScimError } from '../../bridge/src/scim/errors';
 import { type GroupRecord, type Store, UniqueViolation, type UserRecord } from '../../bridge/src/store/types';
 
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
@@ -172,6 +173,145 @@ export function describeStoreContract(open: () => Promise<Store>): void {
       expect((await store.groupsOfUsers([ada.id])).get(ada.id)).toEqual([]);
       const counts = await store.counts();
       expect(counts).toMatchObject({ usersActive: 1, usersSuspended: 0, groupsManaged: 0, groupsProtected: 4 });
+    });
+  });
+
+  describe('hot reads: one statement, compiled once per shape', () => {
+    it('answers a unique key with at most one row, the total from the same statement, and pages past it', async () => {
+      const ada = user('ada@example.com', { externalId: 'X' });
+      const twin = user('twin@example.com', { externalId: 'X' });
+      await store.transaction(async (tx) => {
+        await tx.insertUser(ada);
+        await tx.insertUser(twin);
+      });
+      const byName = (startIndex: number, count: number) => store.queryUsers({ filter: parseFilter('userName eq "ADA@example.com"'), startIndex, count });
+      expect(await byName(1, 100)).toMatchObject({ totalResults: 1, items: [{ id: ada.id }] });
+      expect(await byName(2, 100)).toEqual({ totalResults: 1, items: [] });
+      expect(await byName(1, 0)).toEqual({ totalResults: 1, items: [] });
+      // the same shape with another value reuses the plan and binds the new value
+      expect((await store.queryUsers({ filter: parseFilter('userName eq "twin@example.com"'), startIndex: 1, count: 1 })).items.map((u) => u.id)).toEqual([twin.id]);
+      expect((await store.queryUsers({ filter: parseFilter('userName eq "nobody@example.com"'), startIndex: 1, count: 1 })).totalResults).toBe(0);
+      expect((await store.queryUsers({ filter: parseFilter(`id eq "${twin.id}" and active eq true`), startIndex: 1, count: 5 })).totalResults).toBe(1);
+      // externalId is not unique: ordered pages with a separate total
+      const first = await store.queryUsers({ filter: parseFilter('externalId eq "X"'), startIndex: 1, count: 1 });
+      expect(first.totalResults).toBe(2);
+      const second = await store.queryUsers({ filter: parseFilter('externalId eq "X"'), startIndex: 2, count: 1 });
+      expect([...first.items, ...second.items].map((u) => u.id).sort()).toEqual([ada.id, twin.id].sort());
+    });
+
+    it('returns a user with its groups, and a group with its members, in one read', async () => {
+      const ada = user('ada@example.com', { displayName: 'Ada' });
+      const grace = user('grace@example.com');
+      const eng = group('Engineering');
+      const art = group('art');
+      await store.transaction(async (tx) => {
+        await tx.insertUser(ada);
+        await tx.insertUser(grace);
+        await tx.insertGroup(eng);
+        await tx.insertGroup(art);
+        await tx.addMembers(eng.id, [ada.id, grace.id]);
+        await tx.addMembers(art.id, [ada.id]);
+      });
+      const found = await store.queryUsers({ filter: parseFilter('userName eq "ada@example.com"'), startIndex: 1, count: 1, withGroups: true });
+      expect(found.items[0].groups).toEqual([{ value: art.id, display: 'art' }, { value: eng.id, display: 'Engineering' }]);
+      expect((await store.getUser(grace.id, { withGroups: true }))?.groups).toEqual([{ value: eng.id, display: 'Engineering' }]);
+      expect((await store.getUser(grace.id))?.groups).toBeUndefined();
+      const loner = user('loner@example.com');
+      await store.transaction((tx) => tx.insertUser(loner));
+      expect((await store.getUser(loner.id, { withGroups: true }))?.groups).toEqual([]);
+      const withMembers = await store.getGroup(eng.id, { withMembers: true });
+      expect(withMembers?.members).toEqual([{ value: ada.id, display: 'Ada' }, { value: grace.id, display: 'grace@example.com' }].sort((a, b) => (a.value < b.value ? -1 : 1)));
+      const byMember = await store.queryGroups({ filter: parseFilter(`members[value eq "${grace.id}"]`), startIndex: 1, count: 10, withMembers: true });
+      expect(byMember.items.map((g) => [g.displayName, g.members?.length])).toEqual([['Engineering', 2]]);
+      const byName = await store.queryGroups({ filter: parseFilter('displayName eq "ENGINEERING"'), startIndex: 1, count: 10 });
+      expect(byName).toMatchObject({ totalResults: 1, items: [{ id: eng.id }] });
+      expect(byName.items[0].members).toBeUndefined();
+    });
+
+    it('binds booleans and resource types as values of the same shape', async () => {
+      await store.transaction(async (tx) => {
+        await tx.insertUser(user('on@example.com', { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'x' } }));
+        await tx.insertUser(user('off@example.com', {}, false));
+      });
+      expect(names(await find('active eq true'))).toEqual(['on@example.com']);
+      expect(names(await find('active eq false'))).toEqual(['off@example.com']);
+      expect(names(await find('active eq "FALSE"'))).toEqual(['off@example.com']);
+      await expect(find('active eq "maybe"')).rejects.toMatchObject({ status: 400, scimType: 'invalidFilter' });
+      expect((await find('meta.resourceType eq "user"')).totalResults).toBe(2);
+      expect((await find('meta.resourceType eq "Group"')).totalResults).toBe(0);
+      await expect(find('meta.lastModified gt "not a date"')).rejects.toMatchObject({ status: 400 });
+    });
+  });
+
+  describe('text no adapter can store alike', () => {
+    // PostgreSQL cannot keep NUL in text or jsonb and both drivers turn a lone surrogate into U+FFFD; SQLite would
+    // keep either. Both adapters refuse them with the same 400, wherever they appear (the edge refuses them first).
+    const bad = ['nul\u0000inside', 'lone \ud800 high', 'lone \udc00 low', 'reversed \udc00\ud800'];
+    it.each(bad)('refuses %j in a userName, in the document and in a filter, and stores nothing', async (text) => {
+      const refused = (promise: Promise<unknown>) => expect(promise).rejects.toBeInstanceOf(ScimError);
+      await refused(store.transaction((tx) => tx.insertUser(user(`${text}@example.com`))));
+      await refused(store.transaction((tx) => tx.insertUser(user('ok@example.com', { title: text }))));
+      await refused(store.transaction((tx) => tx.insertUser(user('ok@example.com', { [text]: 'as a key' }))));
+      await refused(store.transaction((tx) => tx.insertGroup(group(text))));
+      await refused(find(`title eq ${JSON.stringify(text)}`));
+      await refused(store.getUser(text));
+      expect((await store.counts()).usersActive).toBe(0);
+    });
+
+    it('keeps valid pairs, backslashes and escapes that only look like the refused ones', async () => {
+      const fine = user('emoji@example.com', { title: 'a \ud83d\ude00 smile', nickName: 'back\\slash \\u0000 literally \\\\ud800' });
+      await store.transaction((tx) => tx.insertUser(fine));
+      expect((await store.getUser(fine.id))?.doc).toEqual(fine.doc);
+      expect(names(await find('title co "\ud83d\ude00"'))).toEqual(['emoji@example.com']);
+    });
+
+    it('records events with such text made storable, so a refusal is still recorded', async () => {
+      await store.recordEvent({ at: new Date().toISOString(), actor: 'agent\u0000x', action: 'user.create', outcome: 'refused', status: 400, detail: 'bad \ud800 text' });
+      const [event] = await store.listEvents({ limit: 1 });
+      expect(event).toMatchObject({ actor: 'agent\ufffdx', detail: 'bad \ufffd text' });
+    });
+  });
+
+  describe('leases and state', () => {
+    it('gives a lease to one holder at a time, renews it for that holder only, and hands it over on release', async () => {
+      expect(await store.tryAcquireLease('google-sync', 'replica-a', 60_000)).toBe(true);
+      expect(await store.tryAcquireLease('google-sync', 'replica-b', 60_000)).toBe(false);
+      expect(await store.tryAcquireLease('google-sync', 'replica-a', 60_000)).toBe(true); // re-acquiring renews
+      expect(await store.renewLease('google-sync', 'replica-a', 60_000)).toBe(true);
+      expect(await store.renewLease('google-sync', 'replica-b', 60_000)).toBe(false);
+      expect(await store.releaseLease('google-sync', 'replica-b')).toBe(false);
+      expect(await store.tryAcquireLease('other-job', 'replica-b', 60_000)).toBe(true); // leases are independent
+      expect(await store.releaseLease('google-sync', 'replica-a')).toBe(true);
+      expect(await store.tryAcquireLease('google-sync', 'replica-b', 60_000)).toBe(true);
+      expect(await store.renewLease('google-sync', 'replica-a', 60_000)).toBe(false);
+    });
+
+    it('lets another holder take a lease its holder let expire, and the old holder learns it lost it', async () => {
+      expect(await store.tryAcquireLease('job', 'slow', 1)).toBe(true);
+      // Expiry is by the database's clock: poll (bounded) until the 1 ms lease has run out.
+      let taken = false;
+      for (let i = 0; i < 200 && !taken; i++) taken = await store.tryAcquireLease('job', 'fast', 60_000);
+      expect(taken).toBe(true);
+      expect(await store.renewLease('job', 'slow', 60_000)).toBe(false);
+      expect(await store.releaseLease('job', 'slow')).toBe(false);
+      expect(await store.tryAcquireLease('job', 'slow', 60_000)).toBe(false);
+    });
+
+    it('refuses nonsense lease arguments', async () => {
+      await expect(store.tryAcquireLease('', 'a', 1000)).rejects.toThrow(RangeError);
+      await expect(store.tryAcquireLease('x', 'a', 0)).rejects.toThrow(/ttlMs/);
+      await expect(store.tryAcquireLease('x', 'a', 1.5)).rejects.toThrow(/ttlMs/);
+    });
+
+    it('keeps state values by key, replacing them, and shares them with every handle on the store', async () => {
+      expect(await store.getState('google.checkpoint')).toBeUndefined();
+      await store.setState('google.checkpoint', JSON.stringify({ etag: 'a', at: 1 }));
+      await store.setState('google.checkpoint', JSON.stringify({ etag: 'b', at: 2 }));
+      expect(JSON.parse((await store.getState('google.checkpoint'))!)).toEqual({ etag: 'b', at: 2 });
+      await store.setState('empty', '');
+      expect(await store.getState('empty')).toBe('');
+      await expect(store.setState('big', 'x'.repeat(1024 * 1024 + 1))).rejects.toThrow(/1 MiB/);
+      await expect(store.setState('bad', 'nul\u0000')).rejects.toBeInstanceOf(ScimError);
     });
   });
 

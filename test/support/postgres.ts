@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 
 export const POSTGRES_URL = process.env.SCIM_TEST_POSTGRES_URL;
@@ -61,16 +61,32 @@ export function startPostgres(): void {
 
 export interface PrivateCluster {
   readonly url: string;
-  stop(): void;
+  readonly port: number;
+  /** The cluster's data directory (owned by the postgres user when the tests run as root). */
+  readonly dataDir: string;
+  /** `fast` rolls back open transactions and closes connections; `immediate` is a crash (no shutdown checkpoint). */
+  stop(mode?: 'fast' | 'immediate'): void;
   start(): void;
   destroy(): void;
+  /** Runs a command as the cluster's owner (e.g. to place files it must read). */
+  asOwner(command: string, args: string[]): void;
+}
+
+export interface PrivateClusterOptions {
+  /** Server settings as `-c name=value` (e.g. ssl=on with its files). */
+  readonly settings?: Record<string, string>;
+  /** The whole pg_hba.conf, replacing initdb's trust-everything default (e.g. to make passwords count). */
+  readonly hba?: string;
+  /** Runs after initdb, before the first start (e.g. to place a server certificate in the data directory). */
+  readonly beforeStart?: (dataDir: string) => void;
 }
 
 /**
  * A PostgreSQL server of the test's own (initdb in a temp dir, its own port), for tests that stop and
- * start the server without disturbing the suites sharing SCIM_TEST_POSTGRES_URL.
+ * start the server, or set it up as a managed service sets its up, without disturbing the suites sharing
+ * SCIM_TEST_POSTGRES_URL.
  */
-export function privateCluster(port: number): PrivateCluster {
+export function privateCluster(port: number, options: PrivateClusterOptions = {}): PrivateCluster {
   const bin = process.env.SCIM_TEST_PGBIN;
   if (!bin) throw new Error('SCIM_TEST_PGBIN is needed (source .ci/postgres.sh)');
   const data = mkdtempSync('/tmp/scim-bridge-private-pg-');
@@ -82,13 +98,19 @@ export function privateCluster(port: number): PrivateCluster {
     chownSync(data, uid, uid);
   }
   asPg(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
-  const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start']);
-  const stop = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', 'fast', 'stop']);
+  if (options.hba !== undefined) writeFileSync(`${data}/pg_hba.conf`, options.hba);
+  options.beforeStart?.(data);
+  const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+  const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`, 'start']);
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', mode, 'stop']);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir: data,
     start,
     stop,
+    asOwner: asPg,
     destroy: () => {
       try {
         stop();

@@ -14,9 +14,10 @@ export interface BridgeProcess {
 
 let nextPort = 40_000 + (process.pid % 2000) * 10;
 
-export async function spawnBridge(env: Record<string, string>, timeoutMs = 15_000): Promise<BridgeProcess> {
+/** Starts `bundle` (the current one unless another build is given, e.g. an older release's) and waits for /ping. */
+export async function spawnBridge(env: Record<string, string>, timeoutMs = 15_000, bundle = BUNDLE): Promise<BridgeProcess> {
   const port = nextPort++;
-  const child = spawn(process.execPath, [BUNDLE, 'serve'], {
+  const child = spawn(process.execPath, [bundle, 'serve'], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

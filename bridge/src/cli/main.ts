@@ -8,6 +8,7 @@ import { ConfigError, readConfig } from '../config';
 import { type ScimSession, SessionError, addToken, createSession, parseSession, retireAllButNewest, serializeSession } from '../session/scimsession';
 import { VERSION, serve } from '../server';
 import { openStore } from '../store/open';
+import { StoreMisconfigured } from '../store/types';
 
 class UsageError extends Error {}
 
@@ -30,6 +31,8 @@ Usage:
                                                     check a deployed bridge as an identity provider would;
                                                     the token may come from SCIM_DOCTOR_TOKEN or --token-file
                                                     instead (keeps it out of argv): see doctor --help
+  scim-bridge db bootstrap                          create the bridge's own least-privilege PostgreSQL role
+                                                    (SCIM_DATABASE_ADMIN_URL, once, before the service starts)
 
 Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
 PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL, SCIM_EVENT_RETENTION_DAYS (90),
@@ -176,6 +179,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return groupsCommand(rest, out);
     case 'doctor':
       return (await import('./doctor')).doctorCommand(rest, out);
+    case 'db':
+      return (await import('./db')).dbCommand(rest, out);
     case 'migrate': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
@@ -203,6 +208,7 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
 export function describeFailure(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: 2, message: error.message };
   if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
+  if (error instanceof StoreMisconfigured) return { code: 1, message: error.operatorMessage };
   const err = error as NodeJS.ErrnoException;
   if (err?.code === 'EADDRINUSE') return { code: 1, message: `the port is already in use (${err.message})` };
   if (err?.code === 'EACCES' || err?.code === 'ENOENT' || err?.code === 'EROFS') return { code: 1, message: err.message };

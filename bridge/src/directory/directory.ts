@@ -101,20 +101,20 @@ export class Directory {
     });
   }
 
+  /** One statement: the user and, when returned, its groups. */
   async getUser(id: string, include: Include = { related: true }): Promise<UserView> {
-    const user = await this.store.getUser(id);
+    const user = await this.store.getUser(id, { withGroups: include.related === true });
     if (!user) throw notFound(`User ${id} not found`);
-    const groups = include.related ? ((await this.store.groupsOfUsers([id])).get(id) ?? []) : undefined;
-    return { user, groups };
+    return { user, groups: include.related ? (user.groups ?? []) : undefined };
   }
 
+  /** One statement: the page and, when returned, each user's groups. */
   async listUsers(query: ListRequest, include: Include = { related: true }): Promise<ListResult<UserView>> {
-    const page = await this.store.queryUsers(query);
-    const groups = include.related && page.items.length ? await this.store.groupsOfUsers(page.items.map((u) => u.id)) : undefined;
+    const page = await this.store.queryUsers({ ...query, withGroups: include.related === true });
     return {
       totalResults: page.totalResults,
       startIndex: query.startIndex,
-      items: page.items.map((user) => ({ user, groups: groups ? (groups.get(user.id) ?? []) : undefined })),
+      items: page.items.map((user) => ({ user, groups: include.related ? (user.groups ?? []) : undefined })),
     };
   }
 
@@ -219,21 +219,20 @@ export class Directory {
     });
   }
 
+  /** One statement: the group and, when returned, its members. */
   async getGroup(id: string, include: Include = { related: true }): Promise<GroupView> {
-    const group = await this.store.getGroup(id);
+    const group = await this.store.getGroup(id, { withMembers: include.related === true });
     if (!group) throw notFound(`Group ${id} not found`);
-    const members = include.related ? ((await this.store.membersOfGroups([id])).get(id) ?? []) : undefined;
-    return { group, members };
+    return { group, members: include.related ? (group.members ?? []) : undefined };
   }
 
   /** `excludedAttributes=members` (Entra, Okta) must not load members at all: pass `related: false`. */
   async listGroups(query: ListRequest, include: Include = { related: true }): Promise<ListResult<GroupView>> {
-    const page = await this.store.queryGroups(query);
-    const members = include.related && page.items.length ? await this.store.membersOfGroups(page.items.map((g) => g.id)) : undefined;
+    const page = await this.store.queryGroups({ ...query, withMembers: include.related === true });
     return {
       totalResults: page.totalResults,
       startIndex: query.startIndex,
-      items: page.items.map((group) => ({ group, members: members ? (members.get(group.id) ?? []) : undefined })),
+      items: page.items.map((group) => ({ group, members: include.related ? (group.members ?? []) : undefined })),
     };
   }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BridgeMetrics, SyncStatus } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
-import type { EventOutcome, Store } from '../store/types';
+import { type EventOutcome, type Store, StoreUnavailable, type StoreUnavailableReason } from '../store/types';
 
 export const STATUS_API_PATHS = { status: '/api/status', events: '/api/events' } as const;
 
@@ -12,14 +12,14 @@ const OUTCOMES: readonly EventOutcome[] = ['success', 'refused', 'failed'];
 export const DEFAULT_EVENT_PAGE = 25;
 export const MAX_EVENT_PAGE = 200;
 
-export type StoreCheck = { status: 'ok' | 'unreachable' | 'timeout'; latencyMs: number };
+export type StoreCheck = { status: 'ok' | 'timeout' | StoreUnavailableReason; latencyMs: number };
 
 /** Pings the store with a bound, for /health and the status page. */
 export async function checkStore(store: Store, timeoutMs = 2000): Promise<StoreCheck> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const status = await Promise.race([
-    store.ping().then(() => 'ok' as const, () => 'unreachable' as const),
+    store.ping().then(() => 'ok' as const, (error) => (error instanceof StoreUnavailable ? error.reason : ('unreachable' as const))),
     new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     }),

@@ -4,7 +4,7 @@
  * is per replica: a deployment with three replicas has three of each.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ProvisioningEvent, Store, StoreTx } from '../store/types';
+import { type ProvisioningEvent, type Store, type StoreTx, StoreUnavailable } from '../store/types';
 
 const PREFIX = 'scim_bridge_';
 
@@ -14,6 +14,7 @@ export class BridgeMetrics {
   readonly httpDuration: Histogram<'route'>;
   readonly storeDuration: Histogram<'operation'>;
   readonly events: Counter<'action' | 'outcome'>;
+  readonly storeUnavailable: Counter<'reason'>;
   readonly rates = new RateWindow();
   readonly clients = new ClientTracker();
 
@@ -43,6 +44,12 @@ export class BridgeMetrics {
       name: `${PREFIX}provisioning_events_total`,
       help: 'Provisioning events recorded, by action and outcome',
       labelNames: ['action', 'outcome'],
+      registers,
+    });
+    this.storeUnavailable = new Counter({
+      name: `${PREFIX}store_unavailable_total`,
+      help: 'Store calls that failed because the store could not answer, by reason: busy (every database connection of this replica was in use), unreachable, timeout, full, not-ready (still waiting for the database at start), misconfigured',
+      labelNames: ['reason'],
       registers,
     });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
@@ -179,7 +186,10 @@ export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
     const started = performance.now();
     const done = () => histogram.observe((performance.now() - started) / 1000);
     const result = call();
-    result.then(done, done);
+    result.then(done, (error) => {
+      done();
+      if (error instanceof StoreUnavailable) metrics.storeUnavailable.inc({ reason: error.reason });
+    });
     return result;
   };
   const special: Partial<Store> = {

@@ -4,7 +4,12 @@ import { ConfigError } from '../config';
 import { SqliteStore } from './sqlite';
 import type { Store } from './types';
 
-export async function openStore(url: string, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+export interface OpenOptions {
+  /** Where start-up warnings go (e.g. TLS that encrypts but verifies nothing). */
+  readonly warn?: (line: string) => void;
+}
+
+export async function openStore(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenOptions = {}): Promise<Store> {
   if (/^sqlite:/i.test(url)) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!path) throw new ConfigError('SCIM_DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/bridge.db');
@@ -20,5 +25,5 @@ export async function openStore(url: string, env: NodeJS.ProcessEnv = process.en
     }
   }
   const { PostgresStore } = await import('./postgres');
-  return PostgresStore.connect(url, env);
+  return PostgresStore.connect(url, env, options);
 }

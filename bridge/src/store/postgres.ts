@@ -1,17 +1,37 @@
 /**
  * The PostgreSQL store, for replicas that autoscale: every replica shares one database, and correctness
  * under concurrency comes from the database (unique constraints, row locks, transactions), never from
- * in-process locks. When the database is unreachable requests fail fast with StoreUnavailable (a 503 that
- * identity providers retry) and the pool reconnects by itself when it returns.
+ * in-process locks.
+ *
+ * Faults never kill the process: every pooled connection has an `error` listener (a connection dropped while
+ * checked out, e.g. mid-transaction when the server restarts, would otherwise be an unhandled `error` event),
+ * and every failure becomes a typed StoreUnavailable (a 503 with Retry-After that identity providers retry):
+ * unreachable, timed out, pool exhausted (this replica's connections are all busy: the database is fine), full,
+ * or misconfigured (a certificate, a privilege, a password: one line for the operator). The pool reconnects by
+ * itself when the database returns.
+ *
+ * Each statement text is a named prepared statement per connection (planned once, not on every call), and a
+ * look-up is one round trip.
  */
-import { readFileSync } from 'node:fs';
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
+import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, SqlStoreTx, directoryCounts, listEvents, seedProtectedGroups } from './sql-store';
-import { type DirectoryCounts, type EventQuery, type ProvisioningEvent, type Store, StoreUnavailable, type StoreTx, UniqueViolation } from './types';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import {
+  type Store,
+  StoreFull,
+  StoreMisconfigured,
+  StorePoolExhausted,
+  StoreTimeout,
+  type StoreTx,
+  StoreUnavailable,
+  UniqueViolation,
+  type UserReadOptions,
+  type UserRecord,
+} from './types';
 
 const jsonPath = (keys: readonly string[]) => `'{${keys.map((k) => `"${k}"`).join(',')}}'`;
 
@@ -19,16 +39,26 @@ export const postgresDialect: Dialect = {
   placeholder: (index) => `$${index}`,
   jsonText: (source, keys) => `(${source} #>> ${jsonPath(keys)})`,
   jsonElements: (source, keys, alias) => ({ from: `jsonb_array_elements(${source} #> ${jsonPath(keys)}) AS ${alias}(value)`, element: `${alias}.value` }),
-  jsonBoolean: (expr, value) => `${expr} = '${value}'`,
+  jsonBoolean: (expr, param) => `${expr} = ${param}::text`,
+  jsonBooleanParam: (value) => (value ? 'true' : 'false'),
   booleanParam: (value) => value,
   contains: (expr, param) => `strpos(${expr}, ${param}::text) > 0`,
   startsWith: (expr, param) => `starts_with(${expr}, ${param}::text)`,
   endsWith: (expr, param) => `right(${expr}, char_length(${param}::text)) = ${param}::text`,
   not: (condition) => `NOT COALESCE(${condition}, false)`,
   numeric: (expr) => `(${expr})::numeric`,
+  groupsOfUserJson:
+    "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_lc)), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
+  membersOfGroupJson:
+    "(SELECT COALESCE(json_agg(json_build_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id), '[]'::json) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)",
+  nowMs: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
 };
 
-/** Applied in order under an advisory lock, so replicas starting together migrate once; never rewritten. */
+/**
+ * Applied in order under an advisory lock, so replicas starting together migrate once; never rewritten. Every
+ * entry is additive (expand), so the previous release keeps working on the new schema during a rolling deploy;
+ * destructive steps (contract) come a release later. See docs/upgrading.md and test/upgrade.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE users (
      id text PRIMARY KEY,
@@ -79,167 +109,315 @@ const MIGRATIONS: readonly string[] = [
      detail text
    );
    CREATE INDEX events_at ON events (at);`,
-  // Leases (one replica runs a job at a time) and small shared state, e.g. the directory sync's progress.
-  `CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
-   CREATE TABLE state (key text PRIMARY KEY, value text NOT NULL, updated_at text NOT NULL);`,
+  // 2: leases (one replica runs a periodic job) and a small key-value state (its checkpoints).
+  `CREATE TABLE leases (
+     name text PRIMARY KEY,
+     holder text NOT NULL,
+     expires_at bigint NOT NULL
+   );
+   CREATE TABLE state (
+     key text PRIMARY KEY,
+     value text NOT NULL,
+     updated_at text NOT NULL
+   );`,
 ];
+
+/** The schema version this code migrates to (tests of the upgrade path read it). */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
+/** The migrations themselves, for the test that holds every one of them to the expand-only rule. */
+export const POSTGRES_MIGRATIONS = MIGRATIONS;
 
 /** Any 32-bit key unique to this application: replicas wait on it while one of them migrates. */
 const MIGRATION_LOCK = 0x5c1b_0001;
 const TRANSACTION_ATTEMPTS = 4;
 
-/** SQLSTATE classes and codes that mean "the database is not there right now". */
-function isUnavailable(error: unknown): boolean {
-  const err = error as { code?: string; message?: string };
-  const code = err?.code ?? '';
-  if (/^(08|57P0|53)/.test(code)) return true; // connection exception, admin shutdown, insufficient resources
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE'].includes(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection timeout|Query read timeout/i.test(err?.message ?? '');
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const DROPPED = /Connection terminated|Client has encountered a connection error|connection timeout|Query read timeout|Client was closed|terminating connection/i;
+
+/** What the store knows about its connection, for turning driver errors into operator-readable ones. */
+interface Context {
+  readonly host: string;
+  readonly user: string;
+  readonly tls: TlsSettings;
+  /** Connections checked out right now, and the pool's size: tells a saturated replica from an unreachable database. */
+  busy(): boolean;
+  noteFull(): void;
+  /** An operator's line, logged once (clients only ever see a generic 503). */
+  warnOnce(line: string): void;
 }
 
-function translate(error: unknown): unknown {
-  const err = error as { code?: string; constraint?: string };
-  if (err?.code === '23505') {
+function translate(error: unknown, context: Context): unknown {
+  const translated = classify(error, context);
+  if (translated instanceof StoreMisconfigured) context.warnOnce(translated.operatorMessage);
+  return translated;
+}
+
+function classify(error: unknown, context: Context): unknown {
+  if (error instanceof StoreUnavailable || error instanceof UniqueViolation) return error;
+  const err = error as { code?: string; constraint?: string; message?: string };
+  const code = err?.code ?? '';
+  const message = err?.message ?? '';
+  if (code === '23505') {
     const constraint = err.constraint ?? '';
     return new UniqueViolation(constraint.includes('user_name') ? 'userName' : constraint.includes('display_name') ? 'displayName' : constraint);
   }
-  if (err?.code === '57014') return new StoreUnavailable('a database statement timed out', { cause: error });
-  if (isUnavailable(error)) return new StoreUnavailable('the database is unreachable', { cause: error });
+  if (code === '57014') return new StoreTimeout({ cause: error });
+  if (code === '53100') {
+    context.noteFull();
+    return new StoreFull({ cause: error });
+  }
+  if (code === '42501' || code === '3F000') {
+    return new StoreMisconfigured(
+      `the database role "${context.user}" lacks a privilege the bridge needs (${message}); run "scim-bridge db bootstrap" once with ${BRIDGE_ENV.databaseAdminUrl} set to an administrator's URL`,
+      { cause: error },
+    );
+  }
+  if (code === '28P01' || code === '28000') {
+    return new StoreMisconfigured(`the database refused role "${context.user}" (${message}); check the password in ${BRIDGE_ENV.databaseUrl} (or PGPASSWORD), or run "scim-bridge db bootstrap"`, { cause: error });
+  }
+  if (code === '3D000') return new StoreMisconfigured(`the database does not exist (${message}); create it, or run "scim-bridge db bootstrap"`, { cause: error });
+  const tlsLine = describeTlsFailure(error, context.host, context.tls);
+  if (tlsLine) return new StoreMisconfigured(tlsLine, { cause: error });
+  if (/timeout exceeded when trying to connect/i.test(message)) {
+    // pg-pool's wait for a free connection ran out: saturated if every connection is busy, else the database is slow to accept.
+    return context.busy() ? new StorePoolExhausted({ cause: error }) : new StoreUnavailable(undefined, { cause: error });
+  }
+  if (/^(08|57P0|53)/.test(code) || NETWORK_CODES.has(code) || DROPPED.test(message)) return new StoreUnavailable(undefined, { cause: error });
   return error;
 }
 
-class PgExecutor implements SqlExecutor {
-  constructor(private readonly client: Pool | PoolClient) {}
+/** Gives each distinct statement text a name, so each connection parses and plans it once. */
+class StatementNames {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly enabled: boolean) {}
+  /** Undefined for texts past the cap (e.g. IN lists of every length): those stay unnamed. */
+  name(sql: string): string | undefined {
+    if (!this.enabled) return undefined;
+    let name = this.names.get(sql);
+    if (name === undefined && this.names.size < 256) this.names.set(sql, (name = `scim_${this.names.size}`));
+    return name;
+  }
+}
 
-  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+class PgExecutor implements SqlExecutor {
+  constructor(
+    private readonly client: Pool | PoolClient,
+    private readonly names: StatementNames,
+    private readonly context: Context,
+  ) {}
+
+  private async query(sql: string, params: readonly unknown[], arrays: boolean) {
+    assertStorable(params);
+    const config: QueryConfig = { text: sql, values: params as unknown[], name: this.names.name(sql) };
+    if (arrays) (config as { rowMode?: string }).rowMode = 'array';
     try {
-      return (await this.client.query(sql, params as unknown[])).rows as T[];
+      return await this.client.query(config);
     } catch (error) {
-      throw translate(error);
+      throw translate(error, this.context);
     }
   }
 
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.query(sql, params, false)).rows as T[];
+  }
+
+  async rows(sql: string, params: readonly unknown[] = []): Promise<unknown[][]> {
+    return (await this.query(sql, params, true)).rows as unknown[][];
+  }
+
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    try {
-      return (await this.client.query(sql, params as unknown[])).rowCount ?? 0;
-    } catch (error) {
-      throw translate(error);
-    }
+    return (await this.query(sql, params, false)).rowCount ?? 0;
   }
 }
 
 /** Rows read inside a transaction are locked until it ends: concurrent writers queue instead of racing. */
 class PgTx extends SqlStoreTx {
-  constructor(client: PoolClient) {
-    super(new PgExecutor(client), postgresDialect);
-  }
-  override async getUser(id: string) {
-    const [row] = await this.db.all('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);
-    return row ? super.getUser(id) : undefined;
+  override async getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined> {
+    if (options?.withGroups) {
+      const [row] = await this.db.rows('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);
+      return row ? super.getUser(id, options) : undefined;
+    }
+    const [row] = await this.db.rows(
+      'SELECT users.id, users.active, users.doc, users.version, users.created, users.last_modified FROM users WHERE users.id = $1 FOR UPDATE',
+      [id],
+    );
+    return row ? this.toUserRow(row) : undefined;
   }
   override async getGroup(id: string) {
-    const [row] = await this.db.all('SELECT id FROM groups WHERE id = $1 FOR UPDATE', [id]);
-    return row ? super.getGroup(id) : undefined;
+    const [row] = await this.db.rows(
+      'SELECT groups.id, groups.display_name, groups.external_id, groups.managed, groups.protected, groups.doc, groups.version, groups.created, groups.last_modified FROM groups WHERE groups.id = $1 FOR UPDATE',
+      [id],
+    );
+    return row ? this.toGroupRow(row) : undefined;
   }
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
 
+export interface ConnectionSettings {
+  readonly pool: PoolConfig;
+  readonly tls: TlsSettings;
+  readonly host: string;
+  readonly user: string;
+  readonly preparedStatements: boolean;
+}
+
+/** Removes `name=` from a URL's query, returning its value and the URL without it. */
+function takeParam(url: string, name: string): { value?: string; rest: string } {
+  const pattern = new RegExp(`([?&])${name}=([^&]*)(&?)`, 'i');
+  const match = pattern.exec(url);
+  if (!match) return { rest: url };
+  const rest = url.replace(pattern, (_m, lead: string, _v: string, tail: string) => (tail ? lead : '')).replace(/[?&]$/, '');
+  return { value: decodeURIComponent(match[2]), rest };
+}
+
 /**
- * Pool settings from SCIM_DATABASE_URL with the libpq environment filling the gaps (pg reads PGHOST,
- * PGUSER, PGPASSWORD, PGDATABASE, PGPORT itself). TLS follows libpq's sslmode: `require` encrypts,
- * `verify-full` also checks the server certificate (PGSSLROOTCERT for a private CA); the default is
- * `require` for any host that is not loopback or a Unix socket.
+ * Connection settings from SCIM_DATABASE_URL with the libpq environment filling the gaps (pg reads PGHOST,
+ * PGUSER, PGPASSWORD, PGDATABASE, PGPORT itself), and TLS as libpq means it (pg-tls.ts).
  */
-export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
-  // sslmode is read here with libpq's meaning; the driver's own reading treats `require` as `verify-full`.
-  const sslmodeParam = /[?&]sslmode=([^&]*)/i.exec(url)?.[1];
-  const withoutSslmode = url.replace(/([?&])sslmode=[^&]*(&?)/i, (_m, lead: string, tail: string) => (tail ? lead : '')).replace(/[?&]$/, '');
+export function connectionSettings(url: string, env: NodeJS.ProcessEnv): ConnectionSettings {
+  // sslmode and sslrootcert are read here with libpq's meaning, not handed to the driver's own reading.
+  const sslmode = takeParam(url, 'sslmode');
+  const sslrootcert = takeParam(sslmode.rest, 'sslrootcert');
   let parsed: ReturnType<typeof parseConnectionString>;
   try {
-    parsed = parseConnectionString(withoutSslmode);
-  } catch {
-    throw new ConfigError('SCIM_DATABASE_URL is not a valid postgres:// URL');
+    parsed = parseConnectionString(sslrootcert.rest);
+  } catch (error) {
+    throw new ConfigError(`${BRIDGE_ENV.databaseUrl} is not a valid postgres:// URL (${(error as Error).message.split('\n')[0]})`);
   }
-  if (parsed.port && !/^\d{1,5}$/.test(parsed.port)) throw new ConfigError(`SCIM_DATABASE_URL has an invalid port "${parsed.port}"`);
+  if (parsed.port && !/^\d{1,5}$/.test(parsed.port)) throw new ConfigError(`${BRIDGE_ENV.databaseUrl} has an invalid port "${parsed.port}"`);
   const host = parsed.host || env.PGHOST || 'localhost';
   const local = host.startsWith('/') || LOOPBACK.test(host);
-  const mode = (sslmodeParam ?? env.PGSSLMODE ?? (local ? 'disable' : 'require')).toLowerCase();
-  const modes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-  if (!modes.includes(mode)) throw new ConfigError(`sslmode must be one of ${modes.join(', ')} (got "${mode}")`);
-  const rootCert = env.PGSSLROOTCERT ? readFileSync(env.PGSSLROOTCERT, 'utf8') : undefined;
-  const ssl =
-    mode === 'disable' || mode === 'allow' || (mode === 'prefer' && local)
-      ? false
-      : mode === 'verify-ca' || mode === 'verify-full'
-        ? { rejectUnauthorized: true, ...(rootCert ? { ca: rootCert } : {}), ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) }
-        : { rejectUnauthorized: false };
+  const clientCert = typeof parsed.ssl === 'object' && parsed.ssl ? (parsed.ssl as { cert?: unknown; key?: unknown }) : undefined;
+  const tls = tlsSettings(host, local, { sslmode: sslmode.value, sslrootcert: sslrootcert.value }, env, clientCert);
   const max = Number(env[BRIDGE_ENV.databasePoolSize] || BRIDGE_SIZING.databasePoolSize);
+  const preparedStatements = !/^(false|0|no|off)$/i.test(env[BRIDGE_ENV.databasePreparedStatements] ?? '');
   return {
-    // Whatever the URL leaves out, pg fills from PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
-    host: parsed.host || undefined,
-    port: parsed.port ? Number(parsed.port) : undefined,
-    user: parsed.user || undefined,
-    password: parsed.password || undefined,
-    database: parsed.database || undefined,
-    ssl,
-    max: Number.isInteger(max) && max > 0 ? max : BRIDGE_SIZING.databasePoolSize,
-    idleTimeoutMillis: 30_000,
-    // Fail fast: an identity provider retries a 503 sooner than it waits for a hung request.
-    connectionTimeoutMillis: 2_000,
-    statement_timeout: 10_000,
-    query_timeout: 15_000,
-    application_name: 'scim-bridge',
+    host,
+    user: parsed.user || env.PGUSER || env.USER || 'postgres',
+    tls,
+    preparedStatements,
+    pool: {
+      // Whatever the URL leaves out, pg fills from PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
+      host: parsed.host || undefined,
+      port: parsed.port ? Number(parsed.port) : undefined,
+      user: parsed.user || undefined,
+      password: parsed.password || undefined,
+      database: parsed.database || undefined,
+      ssl: tls.ssl,
+      max: Number.isInteger(max) && max > 0 ? max : BRIDGE_SIZING.databasePoolSize,
+      idleTimeoutMillis: 30_000,
+      // Fail fast: an identity provider retries a 503 sooner than it waits for a hung request.
+      connectionTimeoutMillis: 2_000,
+      statement_timeout: 10_000,
+      query_timeout: 15_000,
+      application_name: 'scim-bridge',
+    },
   };
 }
 
-export class PostgresStore extends SqlStoreTx implements Store {
-  readonly kind = 'postgres' as const;
+/** The pool settings alone (kept for callers that only need those). */
+export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
+  return connectionSettings(url, env).pool;
+}
 
-  static async connect(url: string, env: NodeJS.ProcessEnv = process.env): Promise<PostgresStore> {
-    return new PostgresStore(new Pool(poolConfig(url, env)));
+export interface PostgresOptions {
+  /** Where start-up warnings go (an encrypted but unverified connection). @default a JSON log line on stdout */
+  readonly warn?: (line: string) => void;
+}
+
+const defaultWarn = (line: string) => process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), msg: line }) + '\n');
+
+export class PostgresStore extends SqlStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly names: StatementNames;
+  private readonly context: Context;
+  private readonly executor: PgExecutor;
+  private checkedOut = 0;
+  private full = false;
+  private migrated = false;
+
+  static async connect(url: string, env: NodeJS.ProcessEnv = process.env, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const settings = connectionSettings(url, env);
+    const warn = options.warn ?? defaultWarn;
+    for (const line of settings.tls.warnings) warn(line);
+    return new PostgresStore(new Pool(settings.pool), settings, warn);
   }
 
-  private constructor(private readonly pool: Pool) {
-    super(new PgExecutor(pool), postgresDialect);
+  private constructor(
+    private readonly pool: Pool,
+    settings: ConnectionSettings,
+    warn: (line: string) => void,
+  ) {
+    const warned = new Set<string>();
+    const names = new StatementNames(settings.preparedStatements);
+    const max = settings.pool.max ?? BRIDGE_SIZING.databasePoolSize;
+    const context: Context = {
+      host: settings.host,
+      user: settings.user,
+      tls: settings.tls,
+      busy: () => this.checkedOut >= max,
+      noteFull: () => {
+        this.full = true;
+      },
+      warnOnce: (line) => {
+        // Before the first migration succeeded, the start-up path reports it (one line, then exit).
+        if (!this.migrated || warned.has(line) || warned.size > 50) return;
+        warned.add(line);
+        warn(line);
+      },
+    };
+    const executor = new PgExecutor(pool, names, context);
+    super(executor, postgresDialect);
+    this.names = names;
+    this.context = context;
+    this.executor = executor;
     // An idle connection dropped by a database restart must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
+    // Nor one that is checked out: pg-pool removes its own listener while a client is lent out, and a client's
+    // 'error' event without a listener is thrown. The query or transaction in flight fails on its own.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('acquire', () => this.checkedOut++);
+    pool.on('release', () => this.checkedOut--);
   }
 
   async migrate(): Promise<void> {
-    await this.transaction(async () => undefined, async (client) => {
+    await this.transaction(async () => undefined, async (client, executor) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
       const { rows } = await client.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
+      // A newer schema than this code knows (a newer release migrated first): fine, every step is additive.
       for (let version = Number(rows[0].v) + 1; version <= MIGRATIONS.length; version++) {
         await client.query(MIGRATIONS[version - 1]);
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
-      await seedProtectedGroups(new PgExecutor(client), postgresDialect);
+      await seedProtectedGroups(executor, postgresDialect);
     });
+    this.migrated = true;
   }
 
-  async transaction<T>(work: (tx: StoreTx) => Promise<T>, setup?: (client: PoolClient) => Promise<void>): Promise<T> {
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>, setup?: (client: PoolClient, executor: SqlExecutor) => Promise<void>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: PoolClient;
       try {
         client = await this.pool.connect();
       } catch (error) {
-        throw translate(error);
+        throw translate(error, this.context);
       }
       let broken = false;
+      const executor = new PgExecutor(client, this.names, this.context);
       try {
         await client.query('BEGIN');
-        if (setup) await setup(client);
-        const result = await work(new PgTx(client));
+        if (setup) await setup(client, executor);
+        const result = await work(new PgTx(executor, postgresDialect));
         await client.query('COMMIT');
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => (broken = true));
-        const code = (error as { code?: string }).code ?? ((error as { cause?: { code?: string } }).cause?.code);
+        const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
         // Serialization failures and deadlocks are the database asking for a retry.
         if ((code === '40001' || code === '40P01') && attempt < TRANSACTION_ATTEMPTS) continue;
-        throw translate(error);
+        throw translate(error, this.context);
       } finally {
         client.release(broken);
       }
@@ -247,49 +425,28 @@ export class PostgresStore extends SqlStoreTx implements Store {
   }
 
   async ping(): Promise<void> {
-    await new PgExecutor(this.pool).all('SELECT 1');
+    await this.executor.rows('SELECT 1');
+    if (this.full) await this.probeWrite();
   }
 
-  counts(): Promise<DirectoryCounts> {
-    return directoryCounts(new PgExecutor(this.pool), postgresDialect);
-  }
-
-  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(new PgExecutor(this.pool), query);
-  }
-
-  async pruneEvents(olderThan: string): Promise<number> {
-    return new PgExecutor(this.pool).run('DELETE FROM events WHERE at < $1', [olderThan]);
-  }
-
-  // The database's clock decides expiry, so replicas with skewed clocks still agree on who holds a lease.
-  async tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const changed = await new PgExecutor(this.pool).run(
-      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
-       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.holder = excluded.holder OR leases.expires_at <= clock_timestamp()`,
-      [name, holder, ttlMs],
-    );
-    return changed === 1;
-  }
-
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await new PgExecutor(this.pool).run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
-  }
-
-  async getState(key: string): Promise<string | undefined> {
-    const [row] = await new PgExecutor(this.pool).all<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
-    return row?.value;
-  }
-
-  async setState(key: string, value: string): Promise<void> {
-    await new PgExecutor(this.pool).run(
-      'INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      [key, value, new Date().toISOString()],
-    );
+  /** After a disk-full error: a write that needs fresh pages, rolled back, tells whether there is room again. */
+  private async probeWrite(): Promise<void> {
+    try {
+      await this.transaction(async () => {
+        throw new ProbeDone();
+      }, async (_client, executor) => {
+        await executor.run("INSERT INTO state (key, value, updated_at) SELECT 'bridge.probe', string_agg(md5(random()::text), ''), '' FROM generate_series(1, 800) ON CONFLICT (key) DO NOTHING");
+      });
+    } catch (error) {
+      if (!(error instanceof ProbeDone)) throw error;
+    }
+    this.full = false;
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
+
+/** Ends the write probe's transaction with a rollback. */
+class ProbeDone extends Error {}

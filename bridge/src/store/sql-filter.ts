@@ -2,7 +2,9 @@
  * Compiles a SCIM filter AST into a SQL condition, so filters run in the database on indexed columns
  * (userName, externalId, id, displayName, membership) instead of loading records. Attributes without a
  * column are read from the JSON document; multi-valued ones through an EXISTS over their elements.
- * Identifiers in the SQL come from the schema only; every value is a bound parameter.
+ * Identifiers in the SQL come from the schema only; every value is a bound parameter, so the SQL depends only on
+ * the filter's *shape* (attributes, operators, value types) and is compiled once per shape and cached: a stream
+ * of `userName eq "…"` look-ups reuses one statement text, and the adapters one prepared statement.
  */
 import { badRequest } from '../scim/errors';
 import { type AttrRef, type CompareOp, type FilterNode, type FilterValue, parseAttrRef } from '../scim/filter';
@@ -15,8 +17,9 @@ export interface Dialect {
   jsonText(source: string, keys: readonly string[]): string;
   /** FROM clause listing the elements of the JSON array at `keys`, and the alias that holds each element. */
   jsonElements(source: string, keys: readonly string[], alias: string): { from: string; element: string };
-  /** Compares a JSON boolean at `expr` (as produced by jsonText) to a literal. */
-  jsonBoolean(expr: string, value: boolean): string;
+  /** Compares a JSON boolean at `expr` (as produced by jsonText) to a bound parameter made by jsonBooleanParam. */
+  jsonBoolean(expr: string, param: string): string;
+  jsonBooleanParam(value: boolean): unknown;
   /** Parameter value for a boolean column. */
   booleanParam(value: boolean): unknown;
   contains(expr: string, param: string): string;
@@ -26,11 +29,28 @@ export interface Dialect {
   not(condition: string): string;
   /** Numeric comparison of a JSON text value. */
   numeric(expr: string): string;
+  /** A JSON array of `[id, displayName, lower-cased displayName]` of the groups of the outer `users` row, in no order (sorted in JS, alike on both stores). */
+  readonly groupsOfUserJson: string;
+  /** A JSON array of `[id, display]` of the members of the outer `groups` row, ordered by id. */
+  readonly membersOfGroupJson: string;
+  /** The database's clock in milliseconds since the epoch (leases expire by it, so replicas agree). */
+  readonly nowMs: string;
 }
 
 export interface CompiledSql {
   readonly sql: string;
   readonly params: unknown[];
+}
+
+/** A parameter computed from the filter's values (in the order `filterShape` lists them); may throw a 400. */
+type Binder = (values: readonly FilterValue[]) => unknown;
+
+/** A compiled filter shape: the WHERE condition and how to get its parameters from a filter of that shape. */
+export interface FilterPlan {
+  readonly sql: string;
+  readonly binders: readonly Binder[];
+  /** The filter pins a unique key (`userName eq`, `id eq`, a group's `displayName eq`): at most one row matches. */
+  readonly unique: boolean;
 }
 
 type ValueType = AttributeDef['type'];
@@ -43,6 +63,8 @@ interface Operand {
   readonly type: ValueType;
   readonly caseExact: boolean;
   readonly isJson: boolean;
+  /** Equality on this column (its lower-cased form when case-insensitive) matches at most one row. */
+  readonly unique?: boolean;
 }
 
 /** Elements of a multi-valued attribute: the FROM clause correlated to the outer row, and how to read each sub-attribute. */
@@ -54,17 +76,17 @@ interface ElementSource {
 
 const COLUMN_TYPES: Record<ResourceKind, Record<string, Operand>> = {
   User: {
-    id: { expr: 'users.id', type: 'string', caseExact: true, isJson: false },
+    id: { expr: 'users.id', type: 'string', caseExact: true, isJson: false, unique: true },
     externalId: { expr: 'users.external_id', type: 'string', caseExact: true, isJson: false },
-    userName: { expr: 'users.user_name', lowerExpr: 'users.user_name_lc', type: 'string', caseExact: false, isJson: false },
+    userName: { expr: 'users.user_name', lowerExpr: 'users.user_name_lc', type: 'string', caseExact: false, isJson: false, unique: true },
     active: { expr: 'users.active', type: 'boolean', caseExact: false, isJson: false },
     'meta.created': { expr: 'users.created', type: 'dateTime', caseExact: false, isJson: false },
     'meta.lastModified': { expr: 'users.last_modified', type: 'dateTime', caseExact: false, isJson: false },
   },
   Group: {
-    id: { expr: 'groups.id', type: 'string', caseExact: true, isJson: false },
+    id: { expr: 'groups.id', type: 'string', caseExact: true, isJson: false, unique: true },
     externalId: { expr: 'groups.external_id', type: 'string', caseExact: true, isJson: false },
-    displayName: { expr: 'groups.display_name', lowerExpr: 'groups.display_name_lc', type: 'string', caseExact: false, isJson: false },
+    displayName: { expr: 'groups.display_name', lowerExpr: 'groups.display_name_lc', type: 'string', caseExact: false, isJson: false, unique: true },
     'meta.created': { expr: 'groups.created', type: 'dateTime', caseExact: false, isJson: false },
     'meta.lastModified': { expr: 'groups.last_modified', type: 'dateTime', caseExact: false, isJson: false },
   },
@@ -73,20 +95,34 @@ const COLUMN_TYPES: Record<ResourceKind, Record<string, Operand>> = {
 export const TABLE: Record<ResourceKind, string> = { User: 'users', Group: 'groups' };
 
 class Compiler {
-  readonly params: unknown[] = [];
+  readonly binders: Binder[] = [];
   private aliases = 0;
+  /** Index of the comparison being compiled, in the order filterShape lists the values. */
+  private leaf = -1;
 
   constructor(
     private readonly kind: ResourceKind,
     private readonly dialect: Dialect,
   ) {}
 
-  private bind(value: unknown): string {
-    this.params.push(value);
-    return this.dialect.placeholder(this.params.length);
+  /** A placeholder whose value is `transform` of the current comparison's value. */
+  private bind(transform: (value: FilterValue) => unknown): string {
+    const index = this.leaf;
+    this.binders.push((values) => transform(values[index]));
+    return this.dialect.placeholder(this.binders.length);
+  }
+
+  /** Whether `node` pins a unique key, so at most one row can match (then ORDER BY, LIMIT and OFFSET are pointless). */
+  unique(node: FilterNode): boolean {
+    if (node.kind === 'and') return this.unique(node.left) || this.unique(node.right);
+    if (node.kind !== 'cmp' || node.op !== 'eq' || (typeof node.value !== 'string' && typeof node.value !== 'number')) return false;
+    if (node.ref.sub !== undefined) return false;
+    const resolved = resolveAttribute(this.kind, node.ref);
+    return Boolean(resolved && !resolved.parent && COLUMN_TYPES[this.kind][resolved.path]?.unique);
   }
 
   compile(node: FilterNode): string {
+    if (node.kind === 'cmp') this.leaf++;
     switch (node.kind) {
       case 'and':
         return `(${this.compile(node.left)} AND ${this.compile(node.right)})`;
@@ -105,6 +141,7 @@ class Compiler {
   }
 
   private compileElement(node: FilterNode, source: ElementSource): string {
+    if (node.kind === 'cmp') this.leaf++;
     switch (node.kind) {
       case 'and':
         return `(${this.compileElement(node.left, source)} AND ${this.compileElement(node.right, source)})`;
@@ -133,8 +170,9 @@ class Compiler {
       return `EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.where} AND ${condition})`;
     }
     if (resolved.path === 'meta.resourceType') {
-      const matches = node.kind === 'pr' || (node.op === 'eq' && String(node.value).toLowerCase() === this.kind.toLowerCase());
-      return matches ? '1=1' : '1=0';
+      if (node.kind === 'pr') return '1=1';
+      if (node.op !== 'eq') return '1=0';
+      return `${this.bind((value) => String(value).toLowerCase())} = '${this.kind.toLowerCase()}'`;
     }
     if (resolved.path.startsWith('meta.') && !COLUMN_TYPES[this.kind][resolved.path]) {
       throw badRequest('invalidFilter', `Invalid filter: "${resolved.path}" cannot be filtered on`);
@@ -207,6 +245,7 @@ class Compiler {
     return operand.type === 'string' ? `(${operand.expr} IS NOT NULL AND ${operand.expr} <> '')` : `${operand.expr} IS NOT NULL`;
   }
 
+  /** SQL for `operand op value`; `value` decides only its type here (the shape), each call's value is bound. */
   private comparison(operand: Operand, op: CompareOp, value: FilterValue): string {
     if (value === null) {
       if (op === 'eq') return `${operand.expr} IS NULL`;
@@ -215,33 +254,38 @@ class Compiler {
     }
     switch (operand.type) {
       case 'boolean': {
-        const bool = typeof value === 'boolean' ? value : typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined;
-        if (bool === undefined || (op !== 'eq' && op !== 'ne')) {
-          throw badRequest('invalidFilter', `Invalid filter: a boolean attribute takes only eq or ne with true or false`);
-        }
-        const test = operand.isJson ? this.dialect.jsonBoolean(operand.expr, bool) : `${operand.expr} = ${this.bind(this.dialect.booleanParam(bool))}`;
+        if (op !== 'eq' && op !== 'ne') throw badRequest('invalidFilter', `Invalid filter: a boolean attribute takes only eq or ne with true or false`);
+        const toBool = (v: FilterValue) => {
+          const bool = typeof v === 'boolean' ? v : typeof v === 'string' && /^(true|false)$/i.test(v) ? v.toLowerCase() === 'true' : undefined;
+          if (bool === undefined) throw badRequest('invalidFilter', `Invalid filter: a boolean attribute takes only eq or ne with true or false`);
+          return bool;
+        };
+        const test = operand.isJson
+          ? this.dialect.jsonBoolean(operand.expr, this.bind((v) => this.dialect.jsonBooleanParam(toBool(v))))
+          : `${operand.expr} = ${this.bind((v) => this.dialect.booleanParam(toBool(v)))}`;
         return op === 'eq' ? test : this.dialect.not(test);
       }
       case 'integer':
       case 'decimal': {
         if (typeof value !== 'number') throw badRequest('invalidFilter', `Invalid filter: expected a number to compare with`);
         if (op === 'co' || op === 'sw' || op === 'ew') throw badRequest('invalidFilter', `Invalid filter: "${op}" does not apply to numbers`);
-        return this.ordered(operand.isJson ? this.dialect.numeric(operand.expr) : operand.expr, op, value);
+        return this.ordered(operand.isJson ? this.dialect.numeric(operand.expr) : operand.expr, op, (v) => v);
       }
       case 'dateTime': {
-        const time = typeof value === 'string' ? Date.parse(value) : NaN;
-        if (Number.isNaN(time)) throw badRequest('invalidFilter', `Invalid filter: expected a date-time such as "2026-01-31T12:00:00Z"`);
         if (op === 'co' || op === 'sw' || op === 'ew') throw badRequest('invalidFilter', `Invalid filter: "${op}" does not apply to date-times`);
         // Stored as ISO-8601 in UTC with milliseconds, so text order is time order.
-        return this.ordered(operand.expr, op, new Date(time).toISOString());
+        return this.ordered(operand.expr, op, (v) => {
+          const time = typeof v === 'string' ? Date.parse(v) : NaN;
+          if (Number.isNaN(time)) throw badRequest('invalidFilter', `Invalid filter: expected a date-time such as "2026-01-31T12:00:00Z"`);
+          return new Date(time).toISOString();
+        });
       }
       default: {
         if (typeof value !== 'string' && typeof value !== 'number') {
           throw badRequest('invalidFilter', `Invalid filter: expected a string to compare with`);
         }
-        const text = String(value);
         const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? `lower(${operand.expr})`;
-        const param = this.bind(operand.caseExact ? text : text.toLowerCase());
+        const param = this.bind(operand.caseExact ? (v) => String(v) : (v) => String(v).toLowerCase());
         switch (op) {
           case 'co': return this.dialect.contains(expr, param);
           case 'sw': return this.dialect.startsWith(expr, param);
@@ -253,8 +297,8 @@ class Compiler {
     }
   }
 
-  private ordered(expr: string, op: CompareOp, value: unknown): string {
-    const param = this.bind(value);
+  private ordered(expr: string, op: CompareOp, transform: (value: FilterValue) => unknown): string {
+    const param = this.bind(transform);
     if (op === 'ne') return `(${expr} IS NULL OR ${expr} <> ${param})`;
     return `${expr} ${SQL_OPS[op]} ${param}`;
   }
@@ -275,11 +319,61 @@ function refText(ref: AttrRef): string {
   return `${ref.uri ? ref.uri + ':' : ''}${ref.attr}${ref.sub ? '.' + ref.sub : ''}`;
 }
 
-/** WHERE condition (and its parameters) for a filter; parameters are numbered from `firstParam`. */
+/**
+ * The filter's shape (attributes, operators and value types, which decide the SQL) as a cache key, and its
+ * values in the order the compiled plan binds them.
+ */
+export function filterShape(node: FilterNode, values: FilterValue[] = []): { key: string; values: FilterValue[] } {
+  const walk = (n: FilterNode): string => {
+    switch (n.kind) {
+      case 'and':
+        return `(${walk(n.left)}&${walk(n.right)})`;
+      case 'or':
+        return `(${walk(n.left)}|${walk(n.right)})`;
+      case 'not':
+        return `!(${walk(n.expr)})`;
+      case 'valuePath':
+        return `${refKey(n.ref)}[${walk(n.expr)}]`;
+      case 'pr':
+        return `${refKey(n.ref)} pr`;
+      case 'cmp':
+        values.push(n.value);
+        // Booleans and null change the SQL itself (IS NULL); strings and numbers only their parameter.
+        return `${refKey(n.ref)} ${n.op} ${n.value === null ? 'null' : typeof n.value === 'boolean' ? 'b' : typeof n.value === 'number' ? 'n' : 's'}`;
+    }
+  };
+  return { key: walk(node), values };
+}
+
+function refKey(ref: AttrRef): string {
+  // Attribute names are case-insensitive (RFC 7643 §2.1): one shape whatever the case.
+  return `${ref.uri ?? ''}:${ref.attr}.${ref.sub ?? ''}`.toLowerCase();
+}
+
+/** Compiled shapes per dialect and resource kind. Bounded: a client inventing shapes cannot grow it without end. */
+const PLAN_CACHE = new WeakMap<Dialect, Map<string, FilterPlan>>();
+const MAX_CACHED_PLANS = 512;
+
+/** The plan for a filter's shape, compiled once and cached. Throws a 400 for a filter no value could make valid. */
+export function filterPlan(kind: ResourceKind, node: FilterNode, dialect: Dialect, shapeKey = filterShape(node).key): FilterPlan {
+  let cache = PLAN_CACHE.get(dialect);
+  if (!cache) PLAN_CACHE.set(dialect, (cache = new Map()));
+  const key = `${kind} ${shapeKey}`;
+  let plan = cache.get(key);
+  if (!plan) {
+    const compiler = new Compiler(kind, dialect);
+    plan = { sql: compiler.compile(node), binders: compiler.binders, unique: compiler.unique(node) };
+    if (cache.size < MAX_CACHED_PLANS) cache.set(key, plan);
+  }
+  return plan;
+}
+
+/** WHERE condition (and its parameters, numbered from 1) for a filter. */
 export function compileFilter(kind: ResourceKind, node: FilterNode | undefined, dialect: Dialect): CompiledSql {
   if (!node) return { sql: '1=1', params: [] };
-  const compiler = new Compiler(kind, dialect);
-  return { sql: compiler.compile(node), params: compiler.params };
+  const { key, values } = filterShape(node);
+  const plan = filterPlan(kind, node, dialect, key);
+  return { sql: plan.sql, params: plan.binders.map((bind) => bind(values)) };
 }
 
 /** ORDER BY expression for `sortBy`; the id breaks ties so pages are stable. */

@@ -2,12 +2,20 @@
  * The store's SQL, shared by the SQLite and PostgreSQL adapters. Statements are written with `$n`
  * placeholders; each adapter supplies an executor (how to run them) and a dialect (how JSON and text
  * functions are spelled).
+ *
+ * The hot reads (a user by userName, externalId or id; a group by displayName or id; the groups a user is in)
+ * are one statement each that returns what the response needs (a user with its groups as a JSON aggregate),
+ * compiled once per filter shape, read as arrays rather than row objects, and without ORDER BY/LIMIT/OFFSET
+ * where a unique key already pins the answer to at most one row.
  */
+import { badRequest } from '../scim/errors';
+import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
-import { type Dialect, TABLE, compileFilter, compileSort } from './sql-filter';
+import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
   DirectoryCounts,
   EventQuery,
+  GroupReadOptions,
   GroupRecord,
   GroupRef,
   ListQuery,
@@ -15,18 +23,60 @@ import type {
   Page,
   ProvisioningEvent,
   StoreTx,
+  UserReadOptions,
   UserRecord,
 } from './types';
 
 export interface SqlExecutor {
+  /** Rows as objects keyed by column name. */
   all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Rows as arrays in the order of the select list: cheaper to build than objects, used by the hot reads. */
+  rows(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
 }
 
 type Row = Record<string, unknown>;
 
-// userName, externalId and active live in the document too; reading fewer columns is most of a lookup's cost.
+// ---- text both adapters can store alike ----
+
+const UNSTORABLE = 'Text may not contain NUL characters (U+0000) or unpaired UTF-16 surrogates';
+/** An escaped NUL or lone surrogate in JSON.stringify's output (which escapes exactly those), not preceded by an odd run of backslashes. */
+const UNSTORABLE_IN_JSON = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
+
+/**
+ * PostgreSQL cannot hold NUL in text or jsonb, and both drivers turn a lone surrogate into U+FFFD on the way in,
+ * while SQLite would keep either: refused here on both, so both stores answer the same (the edge refuses them first).
+ */
+export function assertStorable(params: readonly unknown[]): void {
+  for (const value of params) {
+    if (typeof value === 'string' && (value.includes('\0') || !(value as unknown as WellFormed).isWellFormed())) throw badRequest('invalidValue', UNSTORABLE);
+  }
+}
+
+/** ES2024 string methods (Node has them; the project's lib setting is ES2023). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/** A document as stored: JSON text, refused when it holds text no adapter can store alike. */
+function docText(doc: unknown): string {
+  const text = JSON.stringify(doc);
+  if (UNSTORABLE_IN_JSON.test(text)) throw badRequest('invalidValue', UNSTORABLE);
+  return text;
+}
+
+/** Event text comes partly from clients (a User-Agent, an error detail): made storable rather than refused. */
+function eventText(value: string | undefined, max: number): string | null {
+  if (value === undefined) return null;
+  const cut = value.slice(0, max);
+  return ((cut.includes('\0') ? cut.replace(/\0/g, '\uFFFD') : cut) as unknown as WellFormed).toWellFormed();
+}
+
+// ---- columns and rows ----
+
+/** userName, externalId and active live in the document too; reading fewer columns is most of a look-up's cost. */
 const USER_COLUMNS = 'users.id, users.active, users.doc, users.version, users.created, users.last_modified';
 const GROUP_COLUMNS = 'groups.id, groups.display_name, groups.external_id, groups.managed, groups.protected, groups.doc, groups.version, groups.created, groups.last_modified';
 
@@ -47,52 +97,115 @@ export function displayOf(doc: Record<string, unknown>): string | null {
   return typeof doc.displayName === 'string' && doc.displayName ? doc.displayName : null;
 }
 
+function parseJson<T>(value: unknown, empty: T): T {
+  if (value === null || value === undefined) return empty;
+  return typeof value === 'string' ? (JSON.parse(value) as T) : (value as T);
+}
+
+function toUser(row: readonly unknown[], withGroups: boolean): UserRecord {
+  const doc = parseJson<Record<string, unknown>>(row[2], {});
+  const user = {
+    id: row[0] as string,
+    userName: doc.userName as string,
+    externalId: typeof doc.externalId === 'string' ? doc.externalId : undefined,
+    active: Boolean(row[1]),
+    doc,
+    version: Number(row[3]),
+    created: row[4] as string,
+    lastModified: row[5] as string,
+  };
+  if (!withGroups) return user;
+  const groups = parseJson<[string, string, string][]>(row[6], []);
+  // By name, then id: the same order on both stores (an ORDER BY in the aggregate costs SQLite a sort per look-up).
+  if (groups.length > 1) groups.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { ...user, groups: groups.map(([value, display]) => ({ value, display })) };
+}
+
+function toGroup(row: readonly unknown[], withMembers: boolean): GroupRecord {
+  const group = {
+    id: row[0] as string,
+    displayName: row[1] as string,
+    externalId: (row[2] as string | null) ?? undefined,
+    managed: Boolean(row[3]),
+    protected: Boolean(row[4]),
+    doc: parseJson<Record<string, unknown>>(row[5], {}),
+    version: Number(row[6]),
+    created: row[7] as string,
+    lastModified: row[8] as string,
+  };
+  if (!withMembers) return group;
+  const pairs = parseJson<[string, string][]>(row[9], []);
+  return { ...group, members: pairs.map(([value, display]) => ({ value, display })) };
+}
+
+// ---- list plans, compiled once per shape ----
+
+interface ListPlan {
+  /** At most one row can match: one statement without ORDER BY, LIMIT or OFFSET answers items and total. */
+  readonly unique: boolean;
+  readonly pageSql: string;
+  readonly countSql: string;
+  readonly bind: (values: readonly FilterValue[]) => unknown[];
+}
+
+const LIST_PLANS = new WeakMap<Dialect, Map<string, ListPlan>>();
+const MAX_LIST_PLANS = 512;
+
+function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relations: boolean): { plan: ListPlan; values: FilterValue[] } {
+  const shape = query.filter ? filterShape(query.filter) : { key: '', values: [] };
+  const key = `${kind}|${shape.key}|${query.sortBy ?? ''}|${query.sortDescending ? 1 : 0}|${relations ? 1 : 0}`;
+  let cache = LIST_PLANS.get(dialect);
+  if (!cache) LIST_PLANS.set(dialect, (cache = new Map()));
+  let plan = cache.get(key);
+  if (!plan) {
+    const table = TABLE[kind];
+    const filter = query.filter ? filterPlan(kind, query.filter, dialect, shape.key) : { sql: '1=1', binders: [], unique: false };
+    const columns = kind === 'User' ? USER_COLUMNS + (relations ? `, ${dialect.groupsOfUserJson} AS groups_json` : '')
+      : GROUP_COLUMNS + (relations ? `, ${dialect.membersOfGroupJson} AS members_json` : '');
+    const n = filter.binders.length;
+    const binders = filter.binders;
+    plan = {
+      unique: filter.unique,
+      pageSql: filter.unique
+        ? `SELECT ${columns} FROM ${table} WHERE ${filter.sql}`
+        : `SELECT ${columns} FROM ${table} WHERE ${filter.sql} ORDER BY ${compileSort(kind, query.sortBy, query.sortDescending, dialect)} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      countSql: `SELECT COUNT(*) AS n FROM ${table} WHERE ${filter.sql}`,
+      bind: binders.length === 1 ? (values) => [binders[0](values)] : (values) => binders.map((b) => b(values)),
+    };
+    if (cache.size < MAX_LIST_PLANS) cache.set(key, plan);
+  }
+  return { plan, values: shape.values };
+}
+
+// ---- the transaction-scoped operations ----
+
 export class SqlStoreTx implements StoreTx {
   constructor(
     protected readonly db: SqlExecutor,
     protected readonly dialect: Dialect,
   ) {}
 
-  private parseDoc(value: unknown): Record<string, unknown> {
-    return typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : ((value ?? {}) as Record<string, unknown>);
+  protected toUserRow(row: readonly unknown[]): UserRecord {
+    return toUser(row, false);
   }
 
-  private toUser(row: Row): UserRecord {
-    const doc = this.parseDoc(row.doc);
-    return {
-      id: row.id as string,
-      userName: doc.userName as string,
-      externalId: typeof doc.externalId === 'string' ? doc.externalId : undefined,
-      active: Boolean(row.active),
-      doc,
-      version: Number(row.version),
-      created: row.created as string,
-      lastModified: row.last_modified as string,
-    };
+  protected toGroupRow(row: readonly unknown[]): GroupRecord {
+    return toGroup(row, false);
   }
 
-  private toGroup(row: Row): GroupRecord {
-    return {
-      id: row.id as string,
-      displayName: row.display_name as string,
-      externalId: (row.external_id as string | null) ?? undefined,
-      managed: Boolean(row.managed),
-      protected: Boolean(row.protected),
-      doc: this.parseDoc(row.doc),
-      version: Number(row.version),
-      created: row.created as string,
-      lastModified: row.last_modified as string,
-    };
+  private userSelect(withGroups: boolean): string {
+    return withGroups ? `${USER_COLUMNS}, ${this.dialect.groupsOfUserJson} AS groups_json` : USER_COLUMNS;
   }
 
-  async getUser(id: string): Promise<UserRecord | undefined> {
-    const [row] = await this.db.all(`SELECT ${USER_COLUMNS} FROM users WHERE users.id = $1`, [id]);
-    return row ? this.toUser(row) : undefined;
+  async getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined> {
+    const withGroups = options?.withGroups === true;
+    const [row] = await this.db.rows(`SELECT ${this.userSelect(withGroups)} FROM users WHERE users.id = $1`, [id]);
+    return row ? toUser(row, withGroups) : undefined;
   }
 
   async findUserByUserName(userName: string): Promise<UserRecord | undefined> {
-    const [row] = await this.db.all(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [userName.toLowerCase()]);
-    return row ? this.toUser(row) : undefined;
+    const [row] = await this.db.rows(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [userName.toLowerCase()]);
+    return row ? toUser(row, false) : undefined;
   }
 
   async insertUser(user: UserRecord): Promise<void> {
@@ -100,7 +213,7 @@ export class SqlStoreTx implements StoreTx {
       `INSERT INTO users (id, user_name, user_name_lc, external_id, display_name, active, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
-        JSON.stringify(user.doc), user.version, user.created, user.lastModified],
+        docText(user.doc), user.version, user.created, user.lastModified],
     );
   }
 
@@ -109,7 +222,7 @@ export class SqlStoreTx implements StoreTx {
       `UPDATE users SET user_name = $2, user_name_lc = $3, external_id = $4, display_name = $5, active = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
       [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
-        JSON.stringify(user.doc), user.version, user.lastModified, expectedVersion],
+        docText(user.doc), user.version, user.lastModified, expectedVersion],
     );
     return changed === 1;
   }
@@ -120,30 +233,33 @@ export class SqlStoreTx implements StoreTx {
   }
 
   queryUsers(query: ListQuery): Promise<Page<UserRecord>> {
-    return this.query('User', USER_COLUMNS, query, (row) => this.toUser(row));
+    const withGroups = query.withGroups === true;
+    return this.query('User', query, withGroups, (row) => toUser(row, withGroups));
   }
 
   async groupsOfUsers(userIds: readonly string[]): Promise<Map<string, GroupRef[]>> {
     const result = new Map<string, GroupRef[]>(userIds.map((id) => [id, []]));
     for (const ids of chunks(userIds)) {
-      const rows = await this.db.all(
+      const rows = await this.db.rows(
         `SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
-         WHERE gm.user_id IN (${placeholders(1, ids.length)}) ORDER BY g.display_name_lc`,
+         WHERE gm.user_id IN (${placeholders(1, ids.length)}) ORDER BY g.display_name_lc, g.id`,
         ids,
       );
-      for (const row of rows) result.get(row.user_id as string)?.push({ value: row.id as string, display: row.display_name as string });
+      for (const row of rows) result.get(row[0] as string)?.push({ value: row[1] as string, display: row[2] as string });
     }
     return result;
   }
 
-  async getGroup(id: string): Promise<GroupRecord | undefined> {
-    const [row] = await this.db.all(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.id = $1`, [id]);
-    return row ? this.toGroup(row) : undefined;
+  async getGroup(id: string, options?: GroupReadOptions): Promise<GroupRecord | undefined> {
+    const withMembers = options?.withMembers === true;
+    const columns = withMembers ? `${GROUP_COLUMNS}, ${this.dialect.membersOfGroupJson} AS members_json` : GROUP_COLUMNS;
+    const [row] = await this.db.rows(`SELECT ${columns} FROM groups WHERE groups.id = $1`, [id]);
+    return row ? toGroup(row, withMembers) : undefined;
   }
 
   async findGroupByName(displayName: string): Promise<GroupRecord | undefined> {
-    const [row] = await this.db.all(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [displayName.toLowerCase()]);
-    return row ? this.toGroup(row) : undefined;
+    const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [displayName.toLowerCase()]);
+    return row ? toGroup(row, false) : undefined;
   }
 
   async insertGroup(group: GroupRecord): Promise<void> {
@@ -151,7 +267,7 @@ export class SqlStoreTx implements StoreTx {
       `INSERT INTO groups (id, display_name, display_name_lc, external_id, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
-        this.dialect.booleanParam(group.protected), JSON.stringify(group.doc), group.version, group.created, group.lastModified],
+        this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.created, group.lastModified],
     );
   }
 
@@ -160,7 +276,7 @@ export class SqlStoreTx implements StoreTx {
       `UPDATE groups SET display_name = $2, display_name_lc = $3, external_id = $4, managed = $5, protected = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
       [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
-        this.dialect.booleanParam(group.protected), JSON.stringify(group.doc), group.version, group.lastModified, expectedVersion],
+        this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.lastModified, expectedVersion],
     );
     return changed === 1;
   }
@@ -171,18 +287,19 @@ export class SqlStoreTx implements StoreTx {
   }
 
   queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
-    return this.query('Group', GROUP_COLUMNS, query, (row) => this.toGroup(row));
+    const withMembers = query.withMembers === true;
+    return this.query('Group', query, withMembers, (row) => toGroup(row, withMembers));
   }
 
   async membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
     const result = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
     for (const ids of chunks(groupIds)) {
-      const rows = await this.db.all(
+      const rows = await this.db.rows(
         `SELECT gm.group_id, u.id, COALESCE(u.display_name, u.user_name) AS display FROM group_members gm
          JOIN users u ON u.id = gm.user_id WHERE gm.group_id IN (${placeholders(1, ids.length)}) ORDER BY gm.group_id, u.id`,
         ids,
       );
-      for (const row of rows) result.get(row.group_id as string)?.push({ value: row.id as string, display: row.display as string });
+      for (const row of rows) result.get(row[0] as string)?.push({ value: row[1] as string, display: row[2] as string });
     }
     return result;
   }
@@ -211,42 +328,85 @@ export class SqlStoreTx implements StoreTx {
   async existingUserIds(ids: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (const part of chunks([...new Set(ids)])) {
-      const rows = await this.db.all(`SELECT id FROM users WHERE id IN (${placeholders(1, part.length)})`, part);
-      for (const row of rows) found.add(row.id as string);
+      const rows = await this.db.rows(`SELECT id FROM users WHERE id IN (${placeholders(1, part.length)})`, part);
+      for (const row of rows) found.add(row[0] as string);
     }
     return found;
   }
 
-  async recordEvent(event: ProvisioningEvent): Promise<void> {
-    await this.db.run(
-      `INSERT INTO events (at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [event.at, event.actor.slice(0, 200), event.action, event.resourceType ?? null, event.resourceId ?? null,
-        event.resourceName?.slice(0, 256) ?? null, event.outcome, event.status, event.requestId ?? null, event.detail?.slice(0, 1000) ?? null],
-    );
+  recordEvent(event: ProvisioningEvent): Promise<void> {
+    return recordEvent(this.db, event);
   }
 
-  private async query<T>(kind: ResourceKind, columns: string, query: ListQuery, map: (row: Row) => T): Promise<Page<T>> {
-    const table = TABLE[kind];
-    const where = compileFilter(kind, query.filter, this.dialect);
+  private async query<T>(kind: ResourceKind, query: ListQuery, relations: boolean, map: (row: unknown[]) => T): Promise<Page<T>> {
+    const { plan, values } = listPlan(kind, query, this.dialect, relations);
+    const params = plan.bind(values);
+    if (plan.unique) {
+      // At most one row: the same statement answers the total and the page.
+      const rows = await this.db.rows(plan.pageSql, params);
+      return { totalResults: rows.length, items: query.startIndex === 1 && query.count > 0 ? rows.map(map) : [] };
+    }
     const countTotal = async () => {
-      const [row] = await this.db.all(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where.sql}`, where.params);
-      return Number(row.n);
+      const [row] = await this.db.rows(plan.countSql, params);
+      return Number(row[0]);
     };
     if (query.count === 0) return { totalResults: await countTotal(), items: [] };
-    const order = compileSort(kind, query.sortBy, query.sortDescending, this.dialect);
-    const n = where.params.length;
-    const rows = await this.db.all(
-      `SELECT ${columns} FROM ${table} WHERE ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...where.params, query.count, query.startIndex - 1],
-    );
-    // The first page that is not full tells the total without a second query (the common userName lookup).
+    const rows = await this.db.rows(plan.pageSql, [...params, query.count, query.startIndex - 1]);
+    // The first page that is not full tells the total without a second query.
     const total = query.startIndex === 1 && rows.length < query.count ? rows.length : await countTotal();
     return { totalResults: total, items: rows.map(map) };
   }
 }
 
-/** Read-only queries outside transactions, shared by both adapters. */
+// ---- outside transactions, shared by both adapters ----
+
+/**
+ * What both adapters do alike outside transactions, on their outside executor (`db`): counts, events, leases
+ * and state. Each adapter adds migrate, transaction, ping and close.
+ */
+export abstract class SqlStore extends SqlStoreTx {
+  counts(): Promise<DirectoryCounts> {
+    return directoryCounts(this.db, this.dialect);
+  }
+
+  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
+    return listEvents(this.db, query);
+  }
+
+  pruneEvents(olderThan: string): Promise<number> {
+    return this.db.run('DELETE FROM events WHERE at < $1', [olderThan]);
+  }
+
+  tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return tryAcquireLease(this.db, this.dialect, name, holder, ttlMs);
+  }
+
+  renewLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return renewLease(this.db, this.dialect, name, holder, ttlMs);
+  }
+
+  releaseLease(name: string, holder: string): Promise<boolean> {
+    return releaseLease(this.db, name, holder);
+  }
+
+  getState(key: string): Promise<string | undefined> {
+    return getState(this.db, key);
+  }
+
+  setState(key: string, value: string): Promise<void> {
+    return setState(this.db, key, value);
+  }
+}
+
+export async function recordEvent(db: SqlExecutor, event: ProvisioningEvent): Promise<void> {
+  await db.run(
+    `INSERT INTO events (at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [event.at, eventText(event.actor, 200), eventText(event.action, 100), event.resourceType ?? null, eventText(event.resourceId, 256),
+      eventText(event.resourceName, 256), event.outcome, event.status, eventText(event.requestId, 128), eventText(event.detail, 1000)],
+  );
+}
+
 export async function directoryCounts(db: SqlExecutor, dialect: Dialect): Promise<DirectoryCounts> {
   const yes = dialect.booleanParam(true);
   const [users] = await db.all(
@@ -285,7 +445,7 @@ export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<Pr
     conditions.push(`(lower(action) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(resource_name, '')) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(detail, '')) LIKE ${p} ESCAPE '\\' OR lower(actor) LIKE ${p} ESCAPE '\\')`);
   }
   params.push(query.limit);
-  const rows = await db.all(
+  const rows = await db.all<Row>(
     `SELECT id, at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail FROM events
      ${conditions.length ? 'WHERE ' + conditions.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`,
     params,
@@ -303,6 +463,63 @@ export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<Pr
     requestId: (row.request_id as string | null) ?? undefined,
     detail: (row.detail as string | null) ?? undefined,
   }));
+}
+
+// ---- leases and shared state (e.g. one replica runs the Google sync; its checkpoints) ----
+
+const MAX_NAME = 200;
+const MAX_STATE_BYTES = 1024 * 1024;
+
+function checkName(what: string, value: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME) throw new RangeError(`${what} must be 1 to ${MAX_NAME} characters`);
+}
+
+function checkTtl(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new RangeError(`a lease's ttlMs must be a positive whole number of milliseconds (got ${ttlMs})`);
+  return ttlMs;
+}
+
+export async function tryAcquireLease(db: SqlExecutor, dialect: Dialect, name: string, holder: string, ttlMs: number): Promise<boolean> {
+  checkName('a lease name', name);
+  checkName('a lease holder', holder);
+  // One statement: the row lock taken by the upsert makes concurrent takers queue, and the loser sees the winner's row.
+  const changed = await db.run(
+    `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, ${dialect.nowMs} + $3)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+     WHERE leases.holder = excluded.holder OR leases.expires_at <= ${dialect.nowMs}`,
+    [name, holder, checkTtl(ttlMs)],
+  );
+  return changed === 1;
+}
+
+export async function renewLease(db: SqlExecutor, dialect: Dialect, name: string, holder: string, ttlMs: number): Promise<boolean> {
+  checkName('a lease name', name);
+  checkName('a lease holder', holder);
+  // Still ours if nobody took it, even past its expiry: no one else held it in between.
+  return (await db.run(`UPDATE leases SET expires_at = ${dialect.nowMs} + $3 WHERE name = $1 AND holder = $2`, [name, holder, checkTtl(ttlMs)])) === 1;
+}
+
+export async function releaseLease(db: SqlExecutor, name: string, holder: string): Promise<boolean> {
+  checkName('a lease name', name);
+  checkName('a lease holder', holder);
+  return (await db.run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder])) === 1;
+}
+
+export async function getState(db: SqlExecutor, key: string): Promise<string | undefined> {
+  checkName('a state key', key);
+  const [row] = await db.rows('SELECT value FROM state WHERE key = $1', [key]);
+  return row ? (row[0] as string) : undefined;
+}
+
+export async function setState(db: SqlExecutor, key: string, value: string): Promise<void> {
+  checkName('a state key', key);
+  if (typeof value !== 'string' || Buffer.byteLength(value) > MAX_STATE_BYTES) throw new RangeError('a state value must be a string of at most 1 MiB');
+  assertStorable([key, value]);
+  await db.run(
+    `INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    [key, value, new Date().toISOString()],
+  );
 }
 
 /** Creates the protected groups a store must always hold (part of every migration, idempotent). */

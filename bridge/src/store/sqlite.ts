@@ -1,15 +1,25 @@
 /**
  * The embedded store: one SQLite file through Node's built-in `node:sqlite` (no native build, no server).
  * One connection, WAL journal, synchronous=FULL so an acknowledged write survives a crash. Transactions are
- * serialized in-process (SQLite has one writer anyway), which also keeps concurrent requests from
- * interleaving on the shared connection.
+ * serialized in-process (SQLite has one writer anyway), and a statement outside a transaction waits while one is
+ * open, so it neither joins someone else's transaction nor reads what it has not committed yet.
+ * A full disk (SQLITE_FULL) is a StoreFull: the transaction is rolled back whole and /health reports it until a
+ * write fits again.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, SqlStoreTx, directoryCounts, listEvents, seedProtectedGroups } from './sql-store';
-import { type DirectoryCounts, type EventQuery, type ProvisioningEvent, type Store, type StoreTx, UniqueViolation } from './types';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import {
+  type Store,
+  StoreFull,
+  StoreTimeout,
+  type StoreTx,
+  StoreUnavailable,
+  UniqueViolation,
+} from './types';
 
 const jsonPath = (keys: readonly string[]) => `'$${keys.map((k) => `."${k}"`).join('')}'`;
 
@@ -17,16 +27,25 @@ export const sqliteDialect: Dialect = {
   placeholder: (index) => `?${index}`,
   jsonText: (source, keys) => `json_extract(${source}, ${jsonPath(keys)})`,
   jsonElements: (source, keys, alias) => ({ from: `json_each(${source}, ${jsonPath(keys)}) AS ${alias}`, element: `${alias}.value` }),
-  jsonBoolean: (expr, value) => `${expr} = ${value ? 1 : 0}`,
+  jsonBoolean: (expr, param) => `${expr} = ${param}`,
+  jsonBooleanParam: (value) => (value ? 1 : 0),
   booleanParam: (value) => (value ? 1 : 0),
   contains: (expr, param) => `instr(${expr}, ${param}) > 0`,
   startsWith: (expr, param) => `substr(${expr}, 1, length(${param})) = ${param}`,
   endsWith: (expr, param) => `(length(${param}) = 0 OR substr(${expr}, -length(${param})) = ${param})`,
   not: (condition) => `NOT COALESCE(${condition}, 0)`,
   numeric: (expr) => expr,
+  groupsOfUserJson:
+    '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
+  membersOfGroupJson:
+    '(SELECT json_group_array(json_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)',
+  nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
 };
 
-/** Schema versions, applied in order and never rewritten: a new change is a new entry. */
+/**
+ * Schema versions, applied in order and never rewritten: a new change is a new entry, and every entry is additive
+ * (see docs/upgrading.md: expand now, contract in a later release).
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE users (
      id TEXT PRIMARY KEY,
@@ -77,50 +96,136 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT
    );
    CREATE INDEX events_at ON events (at);`,
-  // Leases (one replica runs a job at a time) and small shared state, e.g. the directory sync's progress.
-  `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
-   CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);`,
+  // 2: leases (one replica runs a periodic job) and a small key-value state (its checkpoints).
+  `CREATE TABLE leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE state (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
-class SqliteExecutor implements SqlExecutor {
-  private readonly statements = new Map<string, StatementSync>();
+/** The schema version this code migrates to (tests of the upgrade path read it). */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+const SQLITE_FULL = 13;
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const UNAVAILABLE_CODES = new Set([8 /* READONLY */, 10 /* IOERR */, 14 /* CANTOPEN */]);
+
+/** node:sqlite's errors as the store's: unique violations, a full disk, a busy or unreadable file. */
+function translate(error: unknown): unknown {
+  const err = error as { code?: string; errcode?: number; message?: string };
+  if (err?.code !== 'ERR_SQLITE_ERROR') return error;
+  const unique = /UNIQUE constraint failed: (\w+)\.(\w+)/.exec(err.message ?? '');
+  if (unique) return new UniqueViolation(unique[2] === 'user_name_lc' ? 'userName' : unique[2] === 'display_name_lc' ? 'displayName' : unique[2]);
+  const primary = (err.errcode ?? 0) & 0xff;
+  if (primary === SQLITE_FULL) return new StoreFull({ cause: error });
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new StoreTimeout({ cause: error });
+  if (UNAVAILABLE_CODES.has(primary)) return new StoreUnavailable(undefined, { cause: error });
+  return error;
+}
+
+/** Statements prepared once per text; the hot reads return arrays (`setReturnArrays`), cheaper than row objects. */
+class Statements {
+  private readonly objects = new Map<string, StatementSync>();
+  private readonly arrays = new Map<string, StatementSync>();
   constructor(private readonly db: DatabaseSync) {}
 
-  private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
+  get(sql: string, arrays: boolean): StatementSync {
+    const cache = arrays ? this.arrays : this.objects;
+    let statement = cache.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+      if (arrays) statement.setReturnArrays(true);
       // Cache only the statements that recur (not the chunked IN lists of every size).
-      if (this.statements.size < 500) this.statements.set(sql, statement);
+      if (cache.size < 500) cache.set(sql, statement);
     }
     return statement;
   }
+}
+
+class SqliteExecutor implements SqlExecutor {
+  /**
+   * @param waitForTransaction when given, this executor runs outside transactions: while one is open on the
+   *   shared connection it waits for it to end first, unless the call comes from that transaction's own work
+   *   (`insideTransaction`), which would otherwise wait for itself.
+   */
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly statements: Statements,
+    private readonly onWrite: (changes: number, error?: unknown) => void,
+    private readonly waitForTransaction?: () => Promise<unknown>,
+    private readonly insideTransaction?: () => boolean,
+  ) {}
+
+  private mustWait(): boolean {
+    return this.waitForTransaction !== undefined && this.db.isTransaction && !this.insideTransaction?.();
+  }
+
+  private async ready(): Promise<void> {
+    while (this.mustWait()) await this.waitForTransaction!();
+  }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.wrap(() => this.statement(sql).all(...(params as never[]))) as T[];
+    if (this.mustWait()) await this.ready();
+    return this.wrap(() => this.statements.get(sql, false).all(...(params as never[]))) as T[];
+  }
+
+  async rows(sql: string, params: readonly unknown[] = []): Promise<unknown[][]> {
+    if (this.mustWait()) await this.ready();
+    return this.wrap(() => this.statements.get(sql, true).all(...(params as never[]))) as unknown as unknown[][];
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return this.wrap(() => Number(this.statement(sql).run(...(params as never[])).changes));
+    if (this.mustWait()) await this.ready();
+    try {
+      const changes = this.wrap(() => Number(this.statements.get(sql, false).run(...(params as never[])).changes));
+      this.onWrite(changes);
+      return changes;
+    } catch (error) {
+      this.onWrite(0, error);
+      throw error;
+    }
   }
 
   private wrap<T>(work: () => T): T {
     try {
       return work();
     } catch (error) {
-      const message = (error as Error).message ?? '';
-      const unique = /UNIQUE constraint failed: (\w+)\.(\w+)/.exec(message);
-      if (unique) throw new UniqueViolation(unique[2] === 'user_name_lc' ? 'userName' : unique[2] === 'display_name_lc' ? 'displayName' : unique[2]);
-      throw error;
+      throw translate(error);
     }
+  }
+
+  /** The parameters are checked here for both adapters alike: see assertStorable. */
+  static checked(executor: SqliteExecutor): SqlExecutor {
+    return {
+      all: (sql, params = []) => (assertStorable(params), executor.all(sql, params)),
+      rows: (sql, params = []) => (assertStorable(params), executor.rows(sql, params)),
+      run: (sql, params = []) => (assertStorable(params), executor.run(sql, params)),
+    };
   }
 }
 
-export class SqliteStore extends SqlStoreTx implements Store {
+export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly connection: DatabaseSync;
-  private readonly executor: SqliteExecutor;
+  /** Outside transactions: waits while one is open. */
+  private readonly outside: SqlExecutor;
+  /** What a transaction's work runs on. */
+  private readonly inside: SqlStoreTx;
+  private readonly insideExecutor: SqlExecutor;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Marks the async context of the transaction that is open, so its own calls to the store do not wait for it. */
+  private readonly context = new AsyncLocalStorage<true>();
+  /** Set when a write found the disk full; cleared when a write fits again. */
+  private full = false;
+  /** The open transaction changed rows (its commit proves there is room again). */
+  private txWrote = false;
 
   /** Opens (creating if needed) the database file; `:memory:` for a throwaway store. */
   static open(path: string): SqliteStore {
@@ -131,34 +236,57 @@ export class SqliteStore extends SqlStoreTx implements Store {
   }
 
   private constructor(connection: DatabaseSync) {
-    const executor = new SqliteExecutor(connection);
-    super(executor, sqliteDialect);
+    const statements = new Statements(connection);
+    const noteWrite = (changes: number, error?: unknown) => this.noteWrite(changes, error);
+    const outside = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true));
+    super(outside, sqliteDialect);
     this.connection = connection;
-    this.executor = executor;
+    this.outside = outside;
+    this.insideExecutor = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite));
+    this.inside = new SqlStoreTx(this.insideExecutor, sqliteDialect);
+  }
+
+  private noteWrite(changes: number, error?: unknown): void {
+    if (error instanceof StoreFull) this.full = true;
+    else if (changes > 0 && this.connection.isTransaction) this.txWrote = true;
+    else if (changes > 0) this.full = false;
+  }
+
+  /** For tests of a full disk: caps the file at its current size plus `extraPages` pages (per connection, not stored). */
+  limitPagesForTesting(extraPages: number): void {
+    const { page_count: pages } = this.connection.prepare('PRAGMA page_count').get() as { page_count: number };
+    this.connection.exec(`PRAGMA max_page_count = ${Math.max(1, pages + extraPages)}`);
   }
 
   async migrate(): Promise<void> {
-    this.connection.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     await this.transaction(async () => {
-      const [row] = await this.executor.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      this.connection.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+      const [row] = await this.insideExecutor.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
       for (let version = (row?.v ?? 0) + 1; version <= MIGRATIONS.length; version++) {
         this.connection.exec(MIGRATIONS[version - 1]);
-        await this.executor.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
+        await this.insideExecutor.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
-      await seedProtectedGroups(this.executor, sqliteDialect);
+      await seedProtectedGroups(this.insideExecutor, sqliteDialect);
     });
   }
 
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    // SQLite has one transaction at a time: one begun inside another would wait for itself forever.
+    if (this.context.getStore()) throw new Error('a store transaction cannot be started inside another; use the tx it was given');
     const run = async () => {
-      this.connection.exec('BEGIN IMMEDIATE');
       try {
-        const result = await work(this);
+        this.connection.exec('BEGIN IMMEDIATE');
+        this.txWrote = false;
+        const result = await this.context.run(true, () => work(this.inside));
         this.connection.exec('COMMIT');
+        if (this.txWrote) this.full = false;
         return result;
       } catch (error) {
+        // SQLite may already have rolled back (it does on SQLITE_FULL); either way none of it stays.
         if (this.connection.isTransaction) this.connection.exec('ROLLBACK');
-        throw error;
+        const translated = translate(error);
+        if (translated instanceof StoreFull) this.full = true;
+        throw translated;
       }
     };
     const next = this.queue.then(run, run);
@@ -167,48 +295,20 @@ export class SqliteStore extends SqlStoreTx implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.executor.all('SELECT 1');
+    await this.outside.all('SELECT 1');
+    if (this.full) await this.probeWrite();
   }
 
-  counts(): Promise<DirectoryCounts> {
-    return directoryCounts(this.executor, sqliteDialect);
-  }
-
-  listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(this.executor, query);
-  }
-
-  async pruneEvents(olderThan: string): Promise<number> {
-    return this.executor.run('DELETE FROM events WHERE at < $1', [olderThan]);
-  }
-
-  // Writes go through the transaction queue: on the shared connection they would otherwise join (and could be
-  // rolled back with) a request's open transaction.
-  async tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    const changed = await this.transaction(() => this.executor.run(
-      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.holder = excluded.holder OR leases.expires_at <= $4`,
-      [name, holder, now + ttlMs, now],
-    ));
-    return changed === 1;
-  }
-
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.transaction(() => this.executor.run('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]));
-  }
-
-  async getState(key: string): Promise<string | undefined> {
-    const [row] = await this.executor.all<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
-    return row?.value;
-  }
-
-  async setState(key: string, value: string): Promise<void> {
-    await this.transaction(() => this.executor.run(
-      'INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      [key, value, new Date().toISOString()],
-    ));
+  /**
+   * Commits a write that needs fresh pages (and removes it in the same transaction): tells whether the disk has
+   * room again. A rolled-back write would prove nothing, since WAL mode writes nothing for it.
+   */
+  private async probeWrite(): Promise<void> {
+    await this.transaction(async () => {
+      this.connection.prepare("INSERT INTO state (key, value, updated_at) VALUES ('bridge.probe', hex(randomblob(8192)), '') ON CONFLICT (key) DO NOTHING").run();
+      this.connection.prepare("DELETE FROM state WHERE key = 'bridge.probe'").run();
+    });
+    this.full = false;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface UserRecord {
   readonly version: number;
   readonly created: string;
   readonly lastModified: string;
+  /** The groups the user is in, when the read asked for them (`withGroups`), read in the same statement. */
+  readonly groups?: readonly GroupRef[];
 }
 
 export interface GroupRecord {
@@ -32,6 +34,8 @@ export interface GroupRecord {
   readonly version: number;
   readonly created: string;
   readonly lastModified: string;
+  /** The members, when the read asked for them (`withMembers`), read in the same statement. */
+  readonly members?: readonly MemberRef[];
 }
 
 export interface MemberRef {
@@ -51,6 +55,20 @@ export interface ListQuery {
   readonly count: number;
   readonly sortBy?: string;
   readonly sortDescending?: boolean;
+  /** Users come with their `groups` (one statement, not one more per page). */
+  readonly withGroups?: boolean;
+  /** Groups come with their `members`. */
+  readonly withMembers?: boolean;
+}
+
+export interface UserReadOptions {
+  /** Read the user's groups in the same statement. */
+  readonly withGroups?: boolean;
+}
+
+export interface GroupReadOptions {
+  /** Read the group's members in the same statement. */
+  readonly withMembers?: boolean;
 }
 
 export interface Page<T> {
@@ -94,9 +112,12 @@ export interface DirectoryCounts {
   readonly groupsOther: number;
 }
 
-/** Everything a request does, inside one transaction. */
+/**
+ * Everything a request does, inside one transaction. Text that cannot be stored the same way on every adapter
+ * (NUL, an unpaired UTF-16 surrogate) is refused with a 400 before it reaches the database.
+ */
 export interface StoreTx {
-  getUser(id: string): Promise<UserRecord | undefined>;
+  getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined>;
   findUserByUserName(userName: string): Promise<UserRecord | undefined>;
   /** Throws UniqueViolation when the userName (case-insensitive) is taken. */
   insertUser(user: UserRecord): Promise<void>;
@@ -106,7 +127,7 @@ export interface StoreTx {
   queryUsers(query: ListQuery): Promise<Page<UserRecord>>;
   groupsOfUsers(userIds: readonly string[]): Promise<Map<string, GroupRef[]>>;
 
-  getGroup(id: string): Promise<GroupRecord | undefined>;
+  getGroup(id: string, options?: GroupReadOptions): Promise<GroupRecord | undefined>;
   findGroupByName(displayName: string): Promise<GroupRecord | undefined>;
   insertGroup(group: GroupRecord): Promise<void>;
   updateGroup(group: GroupRecord, expectedVersion: number): Promise<boolean>;
@@ -129,21 +150,26 @@ export interface Store extends StoreTx {
   migrate(): Promise<void>;
   /** Runs `work` in one transaction: all of it is stored, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
-  /** Answers when the store is reachable (for /health). */
+  /** Answers when the store is reachable and can take writes (for /health); throws a StoreUnavailable otherwise. */
   ping(): Promise<void>;
   counts(): Promise<DirectoryCounts>;
   listEvents(query: EventQuery): Promise<ProvisioningEvent[]>;
   /** Deletes events older than the cut-off; returns how many. */
   pruneEvents(olderThan: string): Promise<number>;
+
   /**
-   * Takes (or renews) the named lease for `holder` until `ttlMs` from now; true when `holder` has it. Free or expired
-   * leases are taken; one held by another holder is not. Replicas use it so that only one of them runs a job at a time.
+   * Takes the lease `name` for `holder` for `ttlMs` when nobody holds it, its holder let it expire, or `holder`
+   * already holds it (then it is renewed). True when `holder` holds it afterwards. Expiry is judged by the
+   * database's clock, so replicas with skewed clocks agree; at most one holder at a time, across processes.
    */
   tryAcquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Gives the lease up if `holder` still has it. */
-  releaseLease(name: string, holder: string): Promise<void>;
-  /** A small piece of shared state (a JSON string, say) by key; undefined when never set. */
+  /** Extends a lease `holder` still holds; false when it lost it (another holder took it after it expired). */
+  renewLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up at once (a clean stop), so another replica need not wait for it to expire; false if not held. */
+  releaseLease(name: string, holder: string): Promise<boolean>;
+  /** A small value kept by key (e.g. a sync checkpoint), shared by every replica; undefined when never set. */
   getState(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
   setState(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -156,10 +182,76 @@ export class UniqueViolation extends Error {
   }
 }
 
-/** The store could not be reached or timed out: a 503 for the client, never a 500. */
+/** Why the store cannot answer: what /health shows and what the metrics count. */
+export type StoreUnavailableReason = 'unreachable' | 'timeout' | 'busy' | 'full' | 'not-ready' | 'misconfigured';
+
+/**
+ * The store could not answer right now: never a 500. The edge answers `status` with `Retry-After:
+ * retryAfterSeconds`; the message is safe to show a client (no host names, no credentials), the details are in
+ * `cause`. Subclasses below name the common reasons.
+ */
 export class StoreUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly status: number = 503;
+  readonly retryAfterSeconds: number = 5;
+  readonly reason: StoreUnavailableReason = 'unreachable';
+  constructor(message = 'The bridge cannot reach its store right now; retry shortly', options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailable';
+  }
+}
+
+/** A database statement ran past its timeout. */
+export class StoreTimeout extends StoreUnavailable {
+  override readonly reason = 'timeout';
+  constructor(options?: { cause?: unknown }) {
+    super('The bridge\'s store did not answer in time; retry shortly', options);
+    this.name = 'StoreTimeout';
+  }
+}
+
+/** Every database connection of this replica is busy answering other requests: the replica is saturated, the database is fine. */
+export class StorePoolExhausted extends StoreUnavailable {
+  override readonly reason = 'busy';
+  override readonly retryAfterSeconds = 1;
+  constructor(options?: { cause?: unknown }) {
+    super('The bridge is answering as many requests as its store connections allow; retry shortly', options);
+    this.name = 'StorePoolExhausted';
+  }
+}
+
+/** The disk or the database's storage quota is full (SQLITE_FULL, PostgreSQL 53100): nothing was written. */
+export class StoreFull extends StoreUnavailable {
+  override readonly reason = 'full';
+  override readonly status = 507;
+  override readonly retryAfterSeconds = 60;
+  constructor(options?: { cause?: unknown }) {
+    super('The bridge\'s store is out of space; nothing was written; retry later', options);
+    this.name = 'StoreFull';
+  }
+}
+
+/** The bridge started before its database answered and has not finished migrating it yet. */
+export class StoreNotReady extends StoreUnavailable {
+  override readonly reason = 'not-ready';
+  override readonly retryAfterSeconds = 2;
+  constructor(options?: { cause?: unknown }) {
+    super('The bridge is waiting for its store to come up; retry shortly', options);
+    this.name = 'StoreNotReady';
+  }
+}
+
+/**
+ * The database refuses this bridge for a reason only an operator can fix (a certificate that does not verify,
+ * a missing privilege, a wrong password). At start the bridge exits with `message`; later it answers 503.
+ */
+export class StoreMisconfigured extends StoreUnavailable {
+  override readonly reason = 'misconfigured';
+  override readonly retryAfterSeconds = 30;
+  /** One line for the operator: what is wrong and what to do. Never shown to clients. */
+  readonly operatorMessage: string;
+  constructor(operatorMessage: string, options?: { cause?: unknown }) {
+    super('The bridge cannot use its store (see its log); retry later', options);
+    this.name = 'StoreMisconfigured';
+    this.operatorMessage = operatorMessage;
   }
 }
