@@ -33,7 +33,8 @@ function render(value: unknown, caPath: string): string {
 
 let t: Template;
 let caPath: string;
-const CA = '-----BEGIN CERTIFICATE-----\nMIIB (test CA standing in for the RDS bundle)\n-----END CERTIFICATE-----\n';
+// The bundle the image carries (npm run build writes it before the suites run).
+const CA = fs.readFileSync(path.join(__dirname, '..', '..', 'dist', 'certs', 'aws-rds-ca-bundle.pem'), 'utf8').trim();
 beforeAll(() => {
   t = template(build());
   caPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rds-ca-')), 'bundle.pem');

@@ -14,7 +14,7 @@ describe('store failures at the edge', () => {
   });
 
   it("takes a subclass's status and Retry-After", () => {
-    expect(toScimError(new StoreFull())).toMatchObject({ status: 507, retryAfter: 60, message: expect.stringContaining('full') });
+    expect(toScimError(new StoreFull())).toMatchObject({ status: 507, retryAfter: 60, message: expect.stringContaining('out of space') });
     expect(toScimError(new StorePoolExhausted())).toMatchObject({ status: 503, retryAfter: 1 });
   });
 

@@ -17,12 +17,15 @@ import { type RequestLogOptions, UNMATCHED_ROUTE, observeRequest } from './reque
 import { STATIC_HEADERS, applySecurityHeaders } from './security-headers';
 import { rootPlugin } from './root-plugin';
 
-/** A store failure: the store's own status and Retry-After (StoreUnavailable and its subclasses), or 503 in 5 s. */
+/**
+ * A store failure: the store's own status and Retry-After, or 503 in 5 s. The subclasses' messages are written for
+ * clients (pool busy, timed out, full, not ready); the base class may carry a driver's words, which are only logged.
+ */
 function storeError(error: StoreUnavailable): ScimError {
-  const typed = error as StoreUnavailable & { status?: unknown; retryAfterSeconds?: unknown };
-  const status = typeof typed.status === 'number' && typed.status >= 500 ? typed.status : 503;
-  const retryAfter = typeof typed.retryAfterSeconds === 'number' && typed.retryAfterSeconds > 0 ? typed.retryAfterSeconds : 5;
-  const detail = status === 507 ? 'The bridge\'s store is full; retry later' : 'The bridge cannot use its store right now; retry shortly';
+  const status = typeof error.status === 'number' && error.status >= 500 ? error.status : 503;
+  const retryAfter = typeof error.retryAfterSeconds === 'number' && error.retryAfterSeconds > 0 ? error.retryAfterSeconds : 5;
+  const typed = Object.getPrototypeOf(error) !== StoreUnavailable.prototype;
+  const detail = typed ? error.message : status === 507 ? 'The bridge\'s store is full; retry later' : 'The bridge cannot use its store right now; retry shortly';
   return new ScimError(status, detail, undefined, retryAfter);
 }
 
