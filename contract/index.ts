@@ -35,6 +35,11 @@ export const BRIDGE_ENV = {
   sessionFile: 'SCIM_SESSION_FILE',
   /** ARN of an AWS Secrets Manager secret holding the scimsession; read directly and re-read for rotation. */
   sessionAwsSecretArn: 'SCIM_SESSION_AWS_SECRET_ARN',
+  /**
+   * Seconds a bridge whose secret holds no scimsession yet keeps waiting for one (serving /ping, 503 elsewhere)
+   * before it exits with one line saying what to put where (default 1800; 0 waits forever).
+   */
+  sessionWaitSeconds: 'SCIM_SESSION_WAIT_SECONDS',
   /** `sqlite:<path>` or `postgres://…`. */
   databaseUrl: 'SCIM_DATABASE_URL',
   /** Comma-separated list of email domains that may be provisioned; empty allows any. */

@@ -107,7 +107,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     if (source.tolerateInvalidAtStart) {
       // A freshly deployed secret may still hold its placeholder: serve /ping, answer /health with 503 and
       // keep polling until a real scimsession arrives, instead of crash-looping the deployment.
-      await session.startPolling();
+      session.once('gaveUp', (waitedMs) =>
+        (options.onFatal ?? exitWith)(
+          `no valid scimsession in ${source.description} after ${Math.round(waitedMs / 1000)} s; put one there (scim-bridge session push-aws for AWS) and the platform's restart picks it up (${BRIDGE_ENV.sessionWaitSeconds} sets the wait)`,
+        ),
+      );
+      await session.startPolling(ops.sessionWaitSeconds * 1000);
     } else {
       await session.start();
     }

@@ -9,12 +9,15 @@ export const OPS_ENV = {
   eventRetentionDays: BRIDGE_ENV.eventRetentionDays,
   metricsRequireToken: BRIDGE_ENV.metricsRequireToken,
   maxConcurrentRequests: BRIDGE_ENV.maxConcurrentRequests,
+  sessionWaitSeconds: BRIDGE_ENV.sessionWaitSeconds,
 } as const;
 
 export const OPS_DEFAULTS = {
   eventRetentionDays: 90,
   metricsRequireToken: false,
   maxConcurrentRequests: 256,
+  /** Half an hour: longer than a first deploy takes to put a scimsession into a new secret. */
+  sessionWaitSeconds: 1800,
   /** Requests without a valid token (public pages, refusals) answered at once, in a pool of their own. */
   maxUnauthenticatedRequests: 64,
   /** Failed authentications one client may make per minute before it gets 429. */
@@ -25,6 +28,7 @@ export interface OpsSettings {
   readonly eventRetentionDays: number;
   readonly metricsRequireToken: boolean;
   readonly maxConcurrentRequests: number;
+  readonly sessionWaitSeconds: number;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -48,5 +52,6 @@ export function readOpsSettings(env: NodeJS.ProcessEnv): OpsSettings {
     eventRetentionDays: wholeNumber(env, OPS_ENV.eventRetentionDays, OPS_DEFAULTS.eventRetentionDays, 0),
     metricsRequireToken: flag(env, OPS_ENV.metricsRequireToken, OPS_DEFAULTS.metricsRequireToken),
     maxConcurrentRequests: wholeNumber(env, OPS_ENV.maxConcurrentRequests, OPS_DEFAULTS.maxConcurrentRequests, 1),
+    sessionWaitSeconds: wholeNumber(env, OPS_ENV.sessionWaitSeconds, OPS_DEFAULTS.sessionWaitSeconds, 0),
   };
 }

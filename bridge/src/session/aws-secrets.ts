@@ -79,6 +79,10 @@ export async function readSessionFromAwsSecret(args: ReadSessionArgs): Promise<{
   try {
     out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   } catch (err) {
+    // A secret created without a value (the CDK stack makes it so) has no AWSCURRENT version yet: say that, not "wrong name".
+    if (errorName(err) === 'ResourceNotFoundException' && /staging label|secret value/i.test(err instanceof Error ? err.message : '')) {
+      throw new Error(`secret ${secretId} holds no scimsession yet; put one with: scim-bridge session push-aws --secret-id ${secretId} --session-file scimsession`, { cause: err });
+    }
     throw describe(err, `read secret ${secretId}`);
   }
   if (typeof out.SecretString !== 'string' || out.SecretString.length === 0) {

@@ -98,6 +98,9 @@ export interface SessionEvents {
   onReloadError?(error: Error): void;
 }
 
+/** The first look again for a scimsession that is not there yet. */
+const FIRST_RETRY_MS = 10_000;
+
 const digestOf = (text: string) => createHash('sha256').update(text).digest('base64');
 
 /**
@@ -106,7 +109,7 @@ const digestOf = (text: string) => createHash('sha256').update(text).digest('bas
  * holds the contents) when the source changed to something unusable: the last good scimsession stays in use.
  * The same bad contents are reported once, not at every poll.
  */
-export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number]; reloadError: [error: Error] }> {
+export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number]; reloadError: [error: Error]; gaveUp: [waitedMs: number] }> {
   private session?: ScimSession;
   private lastText?: string;
   private lastBadDigest?: string;
@@ -131,14 +134,43 @@ export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number
     this.follow(this.source.pollMs);
   }
 
-  /** Like start(), but a failed first load leaves the holder unloaded (health 503) and polling. */
-  async startPolling(): Promise<void> {
+  /**
+   * Like start(), but a failed first load leaves the holder unloaded (health 503) and looking again, soon at first
+   * (10 s, doubling up to the source's own interval), so a secret filled in by a later step is picked up. After
+   * `giveUpAfterMs` without a usable scimsession it emits `gaveUp` once and stops looking: a task that waits forever
+   * on a placeholder hides a broken deployment. 0 waits forever.
+   */
+  async startPolling(giveUpAfterMs = 0): Promise<void> {
     try {
       await this.reload();
     } catch (error) {
       this.report(error as Error);
     }
-    this.follow(this.session ? this.source.pollMs : Math.min(this.source.pollMs, 10_000));
+    if (this.session) {
+      this.follow(this.source.pollMs);
+      return;
+    }
+    const started = Date.now();
+    this.unwatch = this.source.watch?.(() => void this.check());
+    const wait = (delayMs: number) => {
+      this.timer = setTimeout(async () => {
+        await this.check();
+        if (this.session) {
+          this.unwatch?.();
+          this.follow(this.source.pollMs);
+          return;
+        }
+        const waited = Date.now() - started;
+        if (giveUpAfterMs > 0 && waited >= giveUpAfterMs) {
+          this.stop();
+          this.emit('gaveUp', waited);
+          return;
+        }
+        wait(Math.min(delayMs * 2, this.source.pollMs || FIRST_RETRY_MS, giveUpAfterMs > 0 ? Math.max(1, giveUpAfterMs - waited) : Infinity));
+      }, delayMs);
+      this.timer.unref();
+    };
+    wait(Math.min(FIRST_RETRY_MS, this.source.pollMs || FIRST_RETRY_MS, giveUpAfterMs || Infinity));
   }
 
   private follow(pollMs: number): void {
@@ -224,7 +256,7 @@ export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer); // clears an interval too
     this.unwatch?.();
   }
 }
