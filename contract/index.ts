@@ -189,13 +189,3 @@ export function scimBaseUrl(host: string): string {
   return `https://${host.replace(/\/+$/, '')}${SCIM_BASE_PATH}`;
 }
 
-/** The text every cloud prints after a deploy: what to do next. */
-export function nextSteps(baseUrl: string, howToLoadSession: string): string {
-  return [
-    `SCIM base URL for your identity provider: ${baseUrl}`,
-    `1. Create a scimsession and bearer token: npx scim-bridge session create --out scimsession`,
-    `2. ${howToLoadSession}`,
-    `3. Check ${baseUrl.replace(SCIM_BASE_PATH, '')}${BRIDGE_PATHS.readiness} answers 200`,
-    `4. In Okta (SCIM 2.0, HTTP Header auth) or Entra ID (Provisioning > Admin Credentials), set the URL above and the bearer token, then test the connection.`,
-  ].join('\n');
-}
