@@ -139,6 +139,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     connectionTimeout: timeouts.idleMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     http: {
+      // Refused in SCIM shape by plugins/scim-errors.ts instead of Node's bare 400.
+      requireHostHeader: false,
       headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
       connectionsCheckingInterval: timeouts.checkEveryMs,
       ...(options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {}),

@@ -370,7 +370,7 @@ export abstract class SqlStore extends SqlStoreTx {
   }
 
   listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(this.db, query);
+    return listEvents(this.db, query, this.dialect);
   }
 
   pruneEvents(olderThan: string): Promise<number> {
@@ -428,7 +428,7 @@ export async function directoryCounts(db: SqlExecutor, dialect: Dialect): Promis
   };
 }
 
-export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<ProvisioningEvent[]> {
+export async function listEvents(db: SqlExecutor, query: EventQuery, dialect: Dialect): Promise<ProvisioningEvent[]> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (query.before !== undefined) {
@@ -440,9 +440,11 @@ export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<Pr
     conditions.push(`outcome = $${params.length}`);
   }
   if (query.search) {
-    params.push(`%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-    const p = `$${params.length}`;
-    conditions.push(`(lower(action) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(resource_name, '')) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(detail, '')) LIKE ${p} ESCAPE '\\' OR lower(actor) LIKE ${p} ESCAPE '\\')`);
+    params.push(`%${query.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+    // Folded alike on both sides, so "élodie" finds "Élodie" on SQLite too (see Dialect.fold).
+    const p = dialect.fold(`$${params.length}`);
+    const like = (column: string) => `${dialect.fold(column)} LIKE ${p} ESCAPE '\\'`;
+    conditions.push(`(${like('action')} OR ${like("COALESCE(resource_name, '')")} OR ${like("COALESCE(detail, '')")} OR ${like('actor')})`);
   }
   params.push(query.limit);
   const rows = await db.all<Row>(
