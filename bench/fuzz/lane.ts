@@ -97,9 +97,7 @@ export class Lane {
   }
 
   someUser(): ModelUser | undefined {
-    if (!this.model.users.size) return undefined;
-    const ids = [...this.model.users.keys()];
-    return this.model.users.get(this.rng.pick(ids));
+    return this.model.userAt(this.rng.next());
   }
 
   someGroup(): ModelGroup | undefined {
@@ -107,13 +105,16 @@ export class Lane {
     return ids.length ? this.model.groups.get(this.rng.pick(ids)) : undefined;
   }
 
+  /** Up to `max` distinct users, at random. */
   someUsers(max: number): string[] {
-    const ids = this.rng.shuffle([...this.model.users.keys()]);
-    return ids.slice(0, this.rng.int(0, Math.min(max, ids.length)));
+    const want = this.rng.int(0, Math.min(max, this.model.users.size));
+    const out = new Set<string>();
+    for (let tries = 0; out.size < want && tries < want * 4; tries++) out.add(this.model.userAt(this.rng.next())!.id);
+    return [...out];
   }
 
   deletedUserId(): string | undefined {
-    const ids = [...this.model.deletedUsers];
+    const ids = this.model.recentlyDeleted;
     return ids.length ? this.rng.pick(ids) : undefined;
   }
 
@@ -148,8 +149,9 @@ export class Lane {
   private valid(): Case {
     const users = this.model.users.size;
     const groups = this.model.groups.size;
+    // Hostile requests that happen to be valid create users too: deletes keep the lane near its population.
     const grow = users < this.population ? 3 : 0.5;
-    const shrink = users > this.population ? 3 : 0.5;
+    const shrink = users > 4 * this.population ? 20 : users > this.population ? 4 : 0.5;
     const pick = this.rng.weighted<() => Case | undefined>([
       [6 * grow, () => this.lookupThenCreateUser()],
       [2 * grow, () => this.createUser()],

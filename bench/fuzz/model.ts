@@ -31,8 +31,13 @@ export interface Acknowledged {
 
 export class LaneModel {
   readonly users = new Map<string, ModelUser>();
+  /** The users' ids in an array, for a random pick in O(1) (a lane may hold thousands). */
+  private readonly userIds: string[] = [];
+  private readonly userSlot = new Map<string, number>();
   readonly groups = new Map<string, ModelGroup>();
   readonly deletedUsers = new Set<string>();
+  /** The last few deleted users, to ask for again (a 404, a refused member). */
+  readonly recentlyDeleted: string[] = [];
   readonly deletedGroups = new Set<string>();
   /** Groups changed by an answer the lane cannot predict (a hostile PATCH that was accepted): read before use. */
   readonly staleGroups = new Set<string>();
@@ -61,6 +66,10 @@ export class LaneModel {
       strings,
     };
     this.users.set(user.id, user);
+    if (!this.userSlot.has(user.id)) {
+      this.userSlot.set(user.id, this.userIds.length);
+      this.userIds.push(user.id);
+    }
     this.deletedUsers.delete(user.id);
     return user;
   }
@@ -76,8 +85,24 @@ export class LaneModel {
     return group;
   }
 
+  /** The id at `fraction` (in [0, 1)) of the users: a random pick given a random fraction. */
+  userAt(fraction: number): ModelUser | undefined {
+    return this.userIds.length ? this.users.get(this.userIds[Math.floor(fraction * this.userIds.length)]) : undefined;
+  }
+
   deleteUser(id: string): void {
     this.users.delete(id);
+    this.recentlyDeleted.push(id);
+    if (this.recentlyDeleted.length > 200) this.recentlyDeleted.shift();
+    const slot = this.userSlot.get(id);
+    if (slot !== undefined) {
+      const last = this.userIds.pop()!;
+      if (last !== id) {
+        this.userIds[slot] = last;
+        this.userSlot.set(last, slot);
+      }
+      this.userSlot.delete(id);
+    }
     this.deletedUsers.add(id);
     for (const group of this.groups.values()) group.members.delete(id);
   }

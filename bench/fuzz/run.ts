@@ -3,12 +3,11 @@
  * sending generated requests over loopback, every answer checked as it arrives, the process watched (alive, RSS,
  * error log lines), then the store checked for consistency. Bounded by a request count and a time limit.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
-import { BUNDLE, freePorts, freshPostgres } from '../lib';
+import { rssOf, startBundle } from '../bundle';
+import { BUNDLE, freshPostgres } from '../lib';
 import { type Case, type RequestClass, describeCase, preview } from './case';
 import { type ConsistencyReport, checkDatabase, checkOverHttp } from './consistency';
 import { type Exchange, keepAliveAgent, sendHttp, sendRaw } from './http';
@@ -130,79 +129,6 @@ class Latencies {
   sorted(): Float64Array {
     return this.data.slice(0, this.length).sort();
   }
-}
-
-function rssOf(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-interface Bridge {
-  readonly url: string;
-  readonly port: number;
-  readonly child: ChildProcess;
-  readonly token: string;
-  readonly errorLines: string[];
-  exited: number | string | null;
-  stop(): Promise<number | string>;
-}
-
-async function startBundle(databaseUrl: string, bundle: string): Promise<Bridge> {
-  const { session, token } = createSession();
-  const port = await freePorts();
-  const child = spawn(process.execPath, [bundle, 'serve'], {
-    env: { PATH: process.env.PATH, SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const errorLines: string[] = [];
-  let pending = '';
-  const onOutput = (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let level = 0;
-      try {
-        level = Number(JSON.parse(line).level) || 0;
-      } catch {
-        level = 50; // not a JSON log line: a crash trace or a stray write
-      }
-      if (level >= 50 && errorLines.length < 200) errorLines.push(line.slice(0, 2000));
-    }
-  };
-  child.stdout!.on('data', onOutput);
-  child.stderr!.on('data', onOutput);
-  const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const bridge: Bridge = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    child,
-    token,
-    errorLines,
-    exited: null,
-    stop: async () => {
-      if (bridge.exited === null) child.kill('SIGTERM');
-      return exit;
-    },
-  };
-  exit.then((code) => (bridge.exited = code));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (bridge.exited !== null) throw new Error(`the bridge exited at start (${bridge.exited}): ${errorLines.join('\n')}`);
-    try {
-      if ((await fetch(`${bridge.url}/health`)).status === 200) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('the bridge did not become healthy in 30 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return bridge;
 }
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
