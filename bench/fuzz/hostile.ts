@@ -395,6 +395,21 @@ function oddMethod(lane: Lane): Case {
   return { cls: 'hostile', kind: `method.${method.toLowerCase()}`, http: lane.scim(method, path), expect: { statuses: [200, 204, 400, 404, 405], noBody: method === 'HEAD' } };
 }
 
+/** The status page's API with odd paging and search: a 200 or a 400, never more. */
+function oddStatusApi(lane: Lane): Case {
+  const rng = lane.rng;
+  const query = rng.pick([
+    `q=${encodeURIComponent(rng.pick(['%', '_', '\\', '%_\\%', "' OR 1=1 --", 'user.create', validText(rng, 1, 30)]))}`,
+    `q=${'x'.repeat(rng.int(190, 5000))}`,
+    'q=a%00b',
+    `limit=${rng.pick(['0', '-1', '1e9', 'abc', '999999999999999999999', '200', '1.5', ''])}`,
+    `before=${rng.pick(['0', '-5', 'abc', '9007199254740993', '1', ''])}`,
+    `outcome=${rng.pick(['success', 'refused', 'failed', 'SUCCESS', 'weird', ''])}`,
+    'limit=5&limit=6',
+  ]);
+  return { cls: 'hostile', kind: 'status-api.odd', http: { method: 'GET', path: `/api/events?${query}`, headers: lane.headers(), timeoutMs: 20_000 }, expect: { statuses: [200, 400], scimType: ['invalidValue'] } };
+}
+
 export function hostileCase(lane: Lane): Case {
   return lane.rng.weighted<(l: Lane) => Case>([
     [8, mutatedJson],
@@ -408,6 +423,7 @@ export function hostileCase(lane: Lane): Case {
     [2, oddHeaders],
     [2, badContentType],
     [1, oddMethod],
+    [1, oddStatusApi],
   ])(lane);
 }
 
