@@ -60,10 +60,21 @@ interface WellFormed {
   toWellFormed(): string;
 }
 
-/** A document as stored: JSON text, refused when it holds text no adapter can store alike. */
+/**
+ * The largest resource document stored, as JSON (UTF-8 bytes). Real users and groups take a few KiB; without a
+ * bound, a client with the token could store 1 MiB users, and a page of 1,000 of them (every identity provider
+ * lists users) would take the replica's memory. 256 KiB still holds 10,000 short values in one attribute.
+ */
+export const MAX_DOCUMENT_BYTES = 256 * 1024;
+
+/** A document as stored: JSON text, refused when it holds text no adapter can store alike, or is too large. */
 function docText(doc: unknown): string {
   const text = JSON.stringify(doc);
   if (UNSTORABLE_IN_JSON.test(text)) throw badRequest('invalidValue', UNSTORABLE);
+  // Characters first (cheap): a UTF-16 unit is at most 3 bytes of UTF-8.
+  if (text.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
+    throw badRequest('invalidValue', `The resource is larger than the bridge stores (${MAX_DOCUMENT_BYTES / 1024} KiB as JSON); send shorter attribute values`);
+  }
   return text;
 }
 
