@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
-import { type BridgeProcess, spawnBridge } from '../support/process';
+import { type BridgeProcess, freePort, spawnBridge } from '../support/process';
 import { describePostgres, privateCluster } from '../support/postgres';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -22,7 +22,7 @@ describePostgres('PostgreSQL that stops answering under load', () => {
   let bridge: BridgeProcess;
   let processes: number[] = [];
   beforeAll(async () => {
-    cluster = privateCluster(56_400 + (process.pid % 400));
+    cluster = privateCluster(await freePort());
     bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: cluster.url, SCIM_DATABASE_POOL_SIZE: '4' });
   });
   afterAll(async () => {
