@@ -27,7 +27,9 @@ describe.each(STORE_KINDS)('fuzz slice on the bundled bridge (%s store)', (store
     const summary = await runFuzz({ seed: SEED, requests: REQUESTS, store, clients: 4, seconds: 600, heavy: false });
     if (!summary.passed) throw new Error(explain(summary));
     expect(summary.sent).toBe(REQUESTS);
-    expect(summary.serverErrors).toEqual({ 501: expect.any(Number) }); // /Me and /Bulk, by design
+    // 501: /Me and /Bulk, by design; 503 (with Retry-After, checked per answer) only if the store's pool was busy.
+    expect(Object.keys(summary.serverErrors).filter((status) => status !== '501' && status !== '503')).toEqual([]);
+    expect(summary.serverErrors[501]).toBeGreaterThan(0);
     // Every class of request was exercised, and the store holds what the lanes made.
     for (const cls of ['valid', 'near-valid', 'hostile', 'raw']) expect(summary.byClass[cls]?.total).toBeGreaterThan(REQUESTS / 50);
     expect(summary.consistency!.users).toBeGreaterThan(100);
