@@ -12,7 +12,7 @@ import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, groupBody, patchBody, userBody } f
 import { HOSTILE_CHARS, hostileText, token, validText } from './text';
 
 export const BODY_LIMIT = 1024 * 1024;
-export const MAX_DOCUMENT_BYTES = 256 * 1024;
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
 export const MAX_JSON_DEPTH = 32;
 const BASE = '/scim/v2';
 
@@ -185,7 +185,7 @@ function hugeString(lane: Lane): Case {
     if (target === 'title') body.title = huge;
     http = lane.scim('POST', '/Users', body);
     const bytes = Buffer.byteLength(http.body!);
-    // A stored user is at most 256 KiB of JSON (a little less than the body that carries it).
+    // A stored user is at most 64 KiB of JSON (a little less than the body that carries it).
     const stored = bytes < MAX_DOCUMENT_BYTES - 2048 ? [201] : bytes > MAX_DOCUMENT_BYTES + 2048 ? [400] : [201, 400];
     expect = bytes > BODY_LIMIT ? { statuses: [413] } : target === 'userName' ? { statuses: [400], scimType: ['invalidValue'] } : { statuses: stored, scimType: ['invalidValue'] };
   }
