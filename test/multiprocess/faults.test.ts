@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
-import { type BridgeProcess, spawnBridge } from '../support/process';
+import { type BridgeProcess, freePort, spawnBridge } from '../support/process';
 import { describePostgres, freshDatabase, privateCluster } from '../support/postgres';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -101,7 +101,7 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
   let cluster: ReturnType<typeof privateCluster>;
   let bridge: BridgeProcess;
   beforeAll(async () => {
-    cluster = privateCluster(55_500 + (process.pid % 400));
+    cluster = privateCluster(await freePort());
     bridge = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url, SCIM_DATABASE_POOL_SIZE: '4' });
   });
   afterAll(async () => {
@@ -169,7 +169,7 @@ describePostgres('a bridge started while PostgreSQL is down', () => {
   });
 
   it('serves /ping, answers 503 on SCIM and /health, then migrates and serves once the database is up, without a restart', async () => {
-    cluster = privateCluster(56_000 + (process.pid % 400));
+    cluster = privateCluster(await freePort());
     cluster.stop();
     const started = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url, LOG_LEVEL: 'info' });
     bridge = started;

@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
-import { BUNDLE, spawnBridge } from '../support/process';
+import { BUNDLE, freePort, spawnBridge } from '../support/process';
 import { type PrivateCluster, describePostgres, privateCluster } from '../support/postgres';
 
 const HBA = ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n');
@@ -41,7 +41,7 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
   const bootstrap = (adminUrl: string, appUrl: string) => runCli(['db', 'bootstrap'], { SCIM_DATABASE_ADMIN_URL: adminUrl, SCIM_DATABASE_URL: appUrl });
 
   beforeAll(async () => {
-    cluster = privateCluster(56_500 + (process.pid % 400), { hba: HBA });
+    cluster = privateCluster(await freePort(), { hba: HBA });
     su = new Client({ connectionString: cluster.url });
     await su.connect();
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { PostgresStore, connectionSettings } from '../../bridge/src/store/postgres';
-import { BUNDLE, spawnBridge } from '../support/process';
+import { BUNDLE, freePort, spawnBridge } from '../support/process';
 import { POSTGRES_URL, type PrivateCluster, describePostgres, privateCluster } from '../support/postgres';
 
 const dir = mkdtempSync(join(tmpdir(), 'scim-tls-'));
@@ -50,8 +50,8 @@ describePostgres('TLS to PostgreSQL with a CA made in the test', () => {
   const at = (host: string, query: string) => `postgres://postgres@${host}:${cluster.port}/postgres?${query}`;
   const caPath = () => join(dir, 'test-ca.crt');
 
-  beforeAll(() => {
-    cluster = privateCluster(57_000 + (process.pid % 400), {
+  beforeAll(async () => {
+    cluster = privateCluster(await freePort(), {
       settings: { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key' },
       beforeStart: (data) => {
         for (const file of ['server.crt', 'server.key']) copyFileSync(join(dir, file), join(data, file));

@@ -82,7 +82,8 @@ export interface PrivateClusterOptions {
 }
 
 /**
- * A PostgreSQL server of the test's own (initdb in a temp dir, its own port), for tests that stop and
+ * A PostgreSQL server of the test's own (initdb in a temp dir, its own port: take one from `freePort()` in
+ * support/process.ts; fixed ports collided with other processes' ephemeral ports), for tests that stop and
  * start the server, or set it up as a managed service sets its up, without disturbing the suites sharing
  * SCIM_TEST_POSTGRES_URL.
  */

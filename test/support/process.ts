@@ -1,5 +1,6 @@
 /** The bundled bridge (dist/scim-bridge.cjs, built by test/global-setup.js) as a real child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const BUNDLE = join(__dirname, '..', '..', 'dist', 'scim-bridge.cjs');
@@ -12,11 +13,18 @@ export interface BridgeProcess {
   exited: Promise<number | string>;
 }
 
-let nextPort = 40_000 + (process.pid % 2000) * 10;
+/** A loopback port free right now (a fixed range collided with other processes on a shared machine). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Starts `bundle` (the current one unless another build is given, e.g. an older release's) and waits for /ping. */
 export async function spawnBridge(env: Record<string, string>, timeoutMs = 15_000, bundle = BUNDLE): Promise<BridgeProcess> {
-  const port = nextPort++;
+  const port = await freePort();
   const child = spawn(process.execPath, [bundle, 'serve'], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,9 +24,11 @@ import {
   concurrency,
   createClientErrorHandler,
   createFrameworkErrorHandler,
+  draining,
   inputGuard,
   lingeringClose,
   requestLog,
+  responseDeadline,
   scimErrors,
   securityHeaders,
 } from './plugins';
@@ -48,9 +50,11 @@ export interface EdgeTimeouts {
   readonly keepAliveMs: number;
   /** How often Node checks the two request timeouts above. */
   readonly checkEveryMs: number;
+  /** An answer must be written within this (a client that reads it too slowly is cut, freeing its slot). */
+  readonly responseMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: EdgeTimeouts = { requestMs: 30_000, headersMs: 10_000, idleMs: 60_000, keepAliveMs: 72_000, checkEveryMs: 1_000 };
+export const DEFAULT_TIMEOUTS: EdgeTimeouts = { requestMs: 30_000, headersMs: 10_000, idleMs: 60_000, keepAliveMs: 72_000, checkEveryMs: 1_000, responseMs: 60_000 };
 
 export interface AppOptions {
   readonly directory: Directory;
@@ -129,6 +133,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     trustProxy: trustFunction(options.trustProxy ?? { kind: 'none' }),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     requestIdHeader: false,
+    // Requests that arrive while closing are answered by plugins/draining.ts, in SCIM shape with Retry-After.
+    return503OnClosing: false,
     // `https: true` only tells fastify the factory's server is HTTPS (its logged addresses); the factory makes it.
     ...(options.httpsServerFactory ? { serverFactory: options.httpsServerFactory, https: true as unknown as null } : {}),
     genReqId: (req) => {
@@ -139,6 +145,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     connectionTimeout: timeouts.idleMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     http: {
+      // Refused in SCIM shape by plugins/scim-errors.ts instead of Node's bare 400.
+      requireHostHeader: false,
       headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
       connectionsCheckingInterval: timeouts.checkEveryMs,
       ...(options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {}),
@@ -158,6 +166,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // The edge, in the order a request meets it. Hooks added per route (auth, admission, the log line) attach to
   // the routes declared after these plugins, which is why every route below is registered inside a plugin.
   app.register(securityHeaders);
+  app.register(draining);
   app.register(scimErrors, errors);
   app.register(inputGuard, { bodyLimit });
   app.register(bearerAuth, {
@@ -167,6 +176,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.register(concurrency, { maxAuthenticated, maxUnauthenticated, counts });
   app.register(lingeringClose, linger);
+  app.register(responseDeadline, { ms: timeouts.responseMs });
   app.register(requestLog, log);
 
   app.register(async (routes) => {

@@ -25,7 +25,15 @@ type ListRequestOf = FastifyRequest<{ Querystring: ListParams }>;
 const PROTECTED = { config: { bearer: true } } as const;
 
 export function baseUrlOf(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}${SCIM_BASE_PATH}`;
+  // An HTTP/1.0 request may come without Host: name the address it reached instead of leaving the host empty.
+  const host = request.host || hostOfSocket(request);
+  return `${request.protocol}://${host}${SCIM_BASE_PATH}`;
+}
+
+function hostOfSocket(request: FastifyRequest): string {
+  const { localAddress = 'localhost', localPort } = request.socket;
+  const address = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  return `${address.includes(':') ? `[${address}]` : address}${localPort ? `:${localPort}` : ''}`;
 }
 
 function context(request: FastifyRequest): RequestContext {

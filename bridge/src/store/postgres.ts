@@ -47,6 +47,7 @@ export const postgresDialect: Dialect = {
   endsWith: (expr, param) => `right(${expr}, char_length(${param}::text)) = ${param}::text`,
   not: (condition) => `NOT COALESCE(${condition}, false)`,
   numeric: (expr) => `(${expr})::numeric`,
+  fold: (expr) => `lower((${expr})::text)`,
   groupsOfUserJson:
     "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_lc)), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
   membersOfGroupJson:

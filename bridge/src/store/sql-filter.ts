@@ -29,6 +29,13 @@ export interface Dialect {
   not(condition: string): string;
   /** Numeric comparison of a JSON text value. */
   numeric(expr: string): string;
+  /**
+   * Case-folds text for a case-insensitive comparison of a value that has no lower-cased column (an attribute read
+   * from the document), applied to both sides: the stored value and the bound one. A value then always matches
+   * itself, whatever the script, even where the database's folding differs from JavaScript's (SQLite's built-in
+   * lower() folds ASCII only; PostgreSQL's follows the database's locale).
+   */
+  fold(expr: string): string;
   /** A JSON array of `[id, displayName, lower-cased displayName]` of the groups of the outer `users` row, in no order (sorted in JS, alike on both stores). */
   readonly groupsOfUserJson: string;
   /** A JSON array of `[id, display]` of the members of the outer `groups` row, ordered by id. */
@@ -284,8 +291,12 @@ class Compiler {
         if (typeof value !== 'string' && typeof value !== 'number') {
           throw badRequest('invalidFilter', `Invalid filter: expected a string to compare with`);
         }
-        const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? `lower(${operand.expr})`;
-        const param = this.bind(operand.caseExact ? (v) => String(v) : (v) => String(v).toLowerCase());
+        // A lower-cased column holds JavaScript's toLowerCase of the value, so the parameter is lowered the same way;
+        // a document attribute is folded by the database on both sides.
+        const folded = !operand.caseExact && !operand.lowerExpr;
+        const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
+        const bound = this.bind(operand.caseExact || folded ? (v) => String(v) : (v) => String(v).toLowerCase());
+        const param = folded ? this.dialect.fold(bound) : bound;
         switch (op) {
           case 'co': return this.dialect.contains(expr, param);
           case 'sw': return this.dialect.startsWith(expr, param);
@@ -309,7 +320,7 @@ class Compiler {
       throw badRequest('invalidValue', `sortBy "${sortBy}" is not a single-valued attribute of ${this.kind}`);
     }
     const operand = this.operand(resolved.schemaId, resolved.path, resolved.def, resolved.parent);
-    return operand.caseExact || operand.type !== 'string' ? operand.expr : operand.lowerExpr ?? `lower(${operand.expr})`;
+    return operand.caseExact || operand.type !== 'string' ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
   }
 }
 

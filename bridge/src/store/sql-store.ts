@@ -60,10 +60,22 @@ interface WellFormed {
   toWellFormed(): string;
 }
 
-/** A document as stored: JSON text, refused when it holds text no adapter can store alike. */
+/**
+ * The largest resource document stored, as JSON (UTF-8 bytes). Real users and groups take 1–2 KiB; without a
+ * bound, a client with the token could store 1 MiB users, and the pages identity providers list (100 at a time, up
+ * to 1,000) would take the replica's memory: the 1M-request fuzz reached 1 GB with 256 KiB users. At 64 KiB a page
+ * of 100 is at most 6.4 MB of rows.
+ */
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
+
+/** A document as stored: JSON text, refused when it holds text no adapter can store alike, or is too large. */
 function docText(doc: unknown): string {
   const text = JSON.stringify(doc);
   if (UNSTORABLE_IN_JSON.test(text)) throw badRequest('invalidValue', UNSTORABLE);
+  // Characters first (cheap): a UTF-16 unit is at most 3 bytes of UTF-8.
+  if (text.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
+    throw badRequest('invalidValue', `The resource is larger than the bridge stores (${MAX_DOCUMENT_BYTES / 1024} KiB as JSON); send shorter attribute values`);
+  }
   return text;
 }
 
@@ -370,7 +382,7 @@ export abstract class SqlStore extends SqlStoreTx {
   }
 
   listEvents(query: EventQuery): Promise<ProvisioningEvent[]> {
-    return listEvents(this.db, query);
+    return listEvents(this.db, query, this.dialect);
   }
 
   pruneEvents(olderThan: string): Promise<number> {
@@ -428,7 +440,7 @@ export async function directoryCounts(db: SqlExecutor, dialect: Dialect): Promis
   };
 }
 
-export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<ProvisioningEvent[]> {
+export async function listEvents(db: SqlExecutor, query: EventQuery, dialect: Dialect): Promise<ProvisioningEvent[]> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (query.before !== undefined) {
@@ -440,9 +452,11 @@ export async function listEvents(db: SqlExecutor, query: EventQuery): Promise<Pr
     conditions.push(`outcome = $${params.length}`);
   }
   if (query.search) {
-    params.push(`%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-    const p = `$${params.length}`;
-    conditions.push(`(lower(action) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(resource_name, '')) LIKE ${p} ESCAPE '\\' OR lower(COALESCE(detail, '')) LIKE ${p} ESCAPE '\\' OR lower(actor) LIKE ${p} ESCAPE '\\')`);
+    params.push(`%${query.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+    // Folded alike on both sides, so "élodie" finds "Élodie" on SQLite too (see Dialect.fold).
+    const p = dialect.fold(`$${params.length}`);
+    const like = (column: string) => `${dialect.fold(column)} LIKE ${p} ESCAPE '\\'`;
+    conditions.push(`(${like('action')} OR ${like("COALESCE(resource_name, '')")} OR ${like("COALESCE(detail, '')")} OR ${like('actor')})`);
   }
   params.push(query.limit);
   const rows = await db.all<Row>(

@@ -35,6 +35,9 @@ export const sqliteDialect: Dialect = {
   endsWith: (expr, param) => `(length(${param}) = 0 OR substr(${expr}, -length(${param})) = ${param})`,
   not: (condition) => `NOT COALESCE(${condition}, 0)`,
   numeric: (expr) => expr,
+  // SQLite's built-in lower() folds ASCII only: 'Ä' would not match itself case-insensitively. scim_lower is
+  // JavaScript's toLowerCase, registered on each connection (the same folding as the lower-cased name columns).
+  fold: (expr) => `scim_lower(${expr})`,
   groupsOfUserJson:
     '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
   membersOfGroupJson:
@@ -232,6 +235,7 @@ export class SqliteStore extends SqlStore implements Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const connection = new DatabaseSync(path);
     connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    connection.function('scim_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
     return new SqliteStore(connection);
   }
 

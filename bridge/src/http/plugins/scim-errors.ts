@@ -59,7 +59,8 @@ export interface ScimErrorsOptions {
 }
 
 function logFailure(request: FastifyRequest, error: unknown, scimError: ScimError): void {
-  if (scimError.status < 500) return;
+  // A ScimError is an answer by design (501 for /Me and /Bulk), not a failure: only the unforeseen is logged as one.
+  if (scimError.status < 500 || (error instanceof ScimError && error.status !== 500)) return;
   if (error instanceof StoreUnavailable) request.log.warn({ reqId: request.id, reason: error.message, status: scimError.status }, 'store unavailable');
   else request.log.error({ reqId: request.id, err: error }, 'request failed');
 }
@@ -73,8 +74,14 @@ export const scimErrors = rootPlugin<ScimErrorsOptions>('scim-bridge-scim-errors
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>
     sendScimError(request, reply, new ScimError(404, `No resource at ${request.method} ${request.url.split('?')[0].slice(0, 200)}`));
   app.setNotFoundHandler(notFound);
-  // Unknown paths are answered before their body is read: nobody needs a 1 MiB body parsed to hear 404.
   app.addHook('onRequest', (request, reply, done) => {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node's own check (requireHostHeader, turned off in
+    // app.ts) would answer it with a bare 400 that skips the SCIM body, the headers, the log line and the metric.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      sendScimError(request, reply, badRequest('invalidSyntax', 'An HTTP/1.1 request needs a Host header'));
+      return;
+    }
+    // Unknown paths are answered before their body is read: nobody needs a 1 MiB body parsed to hear 404.
     if (request.is404) {
       notFound(request, reply);
       return;
