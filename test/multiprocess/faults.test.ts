@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
 import { type BridgeProcess, freePort, spawnBridge } from '../support/process';
+import { recordFigures, tally } from '../support/figures';
 import { describePostgres, freshDatabase, privateCluster } from '../support/postgres';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -39,12 +40,15 @@ describe.each(STORE_KINDS)('a bridge killed with SIGKILL mid-burst (%s store)', 
     const databaseUrl = kind === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`;
     const first = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: databaseUrl });
     const acknowledged: string[] = [];
+    const answers: number[] = [];
     let n = 0;
     let killed = false;
     const writer = async (lane: number) => {
       while (!killed) {
         const userName = `burst-${lane}-${n++}@example.com`;
-        if ((await post(first.url, userName)) === 201) acknowledged.push(userName);
+        const status = await post(first.url, userName);
+        answers.push(status);
+        if (status === 201) acknowledged.push(userName);
       }
     };
     const lanes = Array.from({ length: 8 }, (_, lane) => writer(lane));
@@ -63,6 +67,7 @@ describe.each(STORE_KINDS)('a bridge killed with SIGKILL mid-burst (%s store)', 
         });
         if (((await res.json()) as { totalResults: number }).totalResults !== 1) missing.push(userName);
       }
+      recordFigures(`SIGKILL mid-burst, 8 writers (${kind})`, { answers: tally(answers), acknowledged: acknowledged.length, lost: missing.length, exit: 'SIGKILL' });
       expect(missing).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');
@@ -112,7 +117,8 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
 
   it('never dies and never answers 500 with 12 clients, writers mid-transaction, across fast and crash restarts, and recovers without a restart', async () => {
     const statuses = new Map<number, number>();
-    const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    const all = new Map<number, number>();
+    const count = (status: number) => (statuses.set(status, (statuses.get(status) ?? 0) + 1), all.set(status, (all.get(status) ?? 0) + 1));
     let running = true;
     let i = 0;
     const alive = () => {
@@ -151,6 +157,7 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
       running = false;
       await Promise.all(lanes);
     }
+    recordFigures('PostgreSQL stopped and restarted 4 times (fast, immediate) under 12 clients', { answers: tally(all), exit: bridge.child.exitCode ?? 'still running' });
     expect(bridge.child.exitCode).toBeNull();
     expect(statuses.get(500)).toBeUndefined();
     expect(statuses.get(0)).toBeUndefined(); // the bridge itself never went away

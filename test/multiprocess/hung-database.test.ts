@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { type BridgeProcess, freePort, spawnBridge } from '../support/process';
+import { recordFigures } from '../support/figures';
 import { describePostgres, privateCluster } from '../support/postgres';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -85,16 +86,14 @@ describePostgres('PostgreSQL that stops answering under load', () => {
       running = false;
       await Promise.all(lanes);
     }
-    if (process.env.SCIM_TEST_FREEZE_MS) {
-      // The figures BENCHMARKS.md quotes, when asked for a longer freeze.
-      const tally: Record<string, { count: number; maxMs: number }> = {};
-      for (const a of answers) {
-        const t = (tally[`${a.phase} ${a.status}`] ??= { count: 0, maxMs: 0 });
-        t.count++;
-        t.maxMs = Math.max(t.maxMs, a.ms);
-      }
-      process.stdout.write(`freeze ${FREEZE_MS} ms: /health ${health.map((h) => `${h.status} in ${h.ms} ms`).join(', ')}; answers ${JSON.stringify(tally)}\n`);
-    }
+    const byPhase: Record<string, Record<string, number>> = {};
+    for (const a of answers) (byPhase[a.phase] ??= {})[String(a.status)] = (byPhase[a.phase][String(a.status)] ?? 0) + 1;
+    recordFigures(`PostgreSQL frozen (SIGSTOP) for ${FREEZE_MS / 1000} s under 8 clients`, {
+      answers: byPhase,
+      slowestFrozenMs: Math.max(0, ...answers.filter((a) => a.phase === 'frozen').map((a) => a.ms)),
+      health: `${health.length} × 503, slowest ${Math.max(...health.map((h) => h.ms))} ms`,
+      exit: bridge.child.exitCode ?? 'still running',
+    });
     expect(bridge.child.exitCode).toBeNull();
     const unexpected = answers.filter((a) => !(a.status === 200 || a.status === 201 || (a.status === 503 && Number(a.retryAfter) > 0)));
     expect(unexpected).toEqual([]);

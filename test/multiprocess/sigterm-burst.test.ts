@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
 import { spawnBridge } from '../support/process';
+import { recordFigures } from '../support/figures';
 import { freshDatabase } from '../support/postgres';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -100,6 +101,13 @@ describe.each(STORE_KINDS)('SIGTERM during a burst of writes (%s store)', (kind)
       expect(lost).toEqual([]);
       const writtenAnyway: string[] = [];
       for (const userName of refusedNames) if (await exists(userName)) writtenAnyway.push(userName);
+      recordFigures(`SIGTERM mid-burst, 8 writers (${kind})`, {
+        answers: { '201': acknowledged.length, '503': refused.length, other: others.length },
+        acknowledged: acknowledged.length,
+        lost: lost.length,
+        writtenAnyway: writtenAnyway.length,
+        exit: 0,
+      });
       expect(writtenAnyway).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');

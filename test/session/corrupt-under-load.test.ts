@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { type BridgeProcess, spawnBridge } from '../support/process';
+import { recordFigures, tally } from '../support/figures';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const WARNING = 'scimsession reload failed; keeping the last good one';
@@ -83,6 +84,11 @@ describe('a corrupted scimsession file on the bundled bridge under load', () => 
       running = false;
       await Promise.all(lanes);
     }
+    recordFigures('scimsession file half-written, emptied, garbage, foreign, removed under 6 clients (bundled bridge)', {
+      answers: tally(statuses),
+      warnings: warnings(),
+      exit: started.child.exitCode ?? 'still running',
+    });
     expect(started.child.exitCode).toBeNull();
     expect([...statuses.keys()].sort()).toEqual([200, 201]);
 

@@ -14,6 +14,7 @@ import { Client } from 'pg';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { SqliteStore } from '../../bridge/src/store/sqlite';
 import { StoreFull } from '../../bridge/src/store/types';
+import { recordFigures, tally } from '../support/figures';
 import { POSTGRES_URL, describePostgres, freshDatabase } from '../support/postgres';
 import { type BridgeProcess, spawnBridge } from '../support/process';
 import { group, user } from './contract';
@@ -137,8 +138,10 @@ function topUp(filler: string): void {
   }
 }
 
-async function expectFullThenRecovery(bridge: BridgeProcess, filler: string): Promise<void> {
+async function expectFullThenRecovery(bridge: BridgeProcess, filler: string, fault: string): Promise<void> {
+  const writes: number[] = [];
   const refused = await fillUntilFull(bridge.url, 'fill');
+  writes.push(...refused.ids.map(() => 201), refused.status);
   expect(refused.status).toBe(507);
   expect(Number(refused.retryAfter)).toBeGreaterThan(0);
   expect(refused.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '507' });
@@ -154,6 +157,7 @@ async function expectFullThenRecovery(bridge: BridgeProcess, filler: string): Pr
   for (let i = 0; i < 200 && !reported; i++) {
     const res = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: `more${i}@example.com`, title: 'z'.repeat(3000) }) });
     expect([201, 507]).toContain(res.status);
+    writes.push(res.status);
     await res.arrayBuffer();
     if (res.status !== 507) continue;
     const health = await fetch(`${bridge.url}/health`);
@@ -177,6 +181,8 @@ async function expectFullThenRecovery(bridge: BridgeProcess, filler: string): Pr
   await until(async () => (await fetch(`${bridge.url}/health`)).status === 200, '/health recovers once there is room');
   const after = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: 'after@example.com' }) });
   expect(after.status).toBe(201);
+  writes.push(groupRes.status, after.status);
+  recordFigures(fault, { answers: tally(writes), exit: bridge.child.exitCode ?? 'still running' });
   expect(bridge.child.exitCode).toBeNull();
 }
 
@@ -188,7 +194,7 @@ describeDisk('a bridge on a disk that fills up (SQLite)', () => {
       const filler = join(disk.path, 'filler');
       writeFileSync(filler, Buffer.alloc(512 * 1024));
       bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: `sqlite:${join(disk.path, 'bridge.db')}` });
-      await expectFullThenRecovery(bridge, filler);
+      await expectFullThenRecovery(bridge, filler, 'disk full under the SQLite file (1.5 MiB tmpfs)');
     } finally {
       bridge?.child.kill('SIGTERM');
       await bridge?.exited;
@@ -218,7 +224,7 @@ describeDiskPostgres('a bridge whose PostgreSQL tablespace fills up (53100 disk_
       const filler = join(disk.path, 'filler');
       writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 1024 * 1024)));
       bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: url.toString() });
-      await expectFullThenRecovery(bridge, filler);
+      await expectFullThenRecovery(bridge, filler, 'PostgreSQL tablespace full, 53100 disk_full (16 MiB tmpfs)');
       bridge.child.kill('SIGTERM');
       await bridge.exited;
       bridge = undefined;

@@ -147,6 +147,14 @@ interface Context {
   warnOnce(line: string): void;
 }
 
+/** The error, or the driver error a store failure wraps, says the connection itself is gone or hung. */
+function lostConnection(error: unknown): boolean {
+  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (DROPPED.test(e.message ?? '') || NETWORK_CODES.has(e.code ?? '')) return true;
+  }
+  return false;
+}
+
 function translate(error: unknown, context: Context): unknown {
   const translated = classify(error, context);
   if (translated instanceof StoreMisconfigured) context.warnOnce(translated.operatorMessage);
@@ -162,7 +170,8 @@ function classify(error: unknown, context: Context): unknown {
     const constraint = err.constraint ?? '';
     return new UniqueViolation(constraint.includes('user_name') ? 'userName' : constraint.includes('display_name') ? 'displayName' : constraint);
   }
-  if (code === '57014') return new StoreTimeout({ cause: error });
+  // 57014: the server cancelled the statement (statement_timeout); pg's query_timeout: the server never answered.
+  if (code === '57014' || /Query read timeout/.test(message)) return new StoreTimeout({ cause: error });
   if (code === '53100') {
     context.noteFull();
     return new StoreFull({ cause: error });
@@ -414,7 +423,10 @@ export class PostgresStore extends SqlStore implements Store {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
+        // A connection that dropped or stopped answering cannot be trusted with a ROLLBACK: waiting on it would
+        // add another query timeout to the client's wait. Destroying it ends the transaction on the server too.
+        if (lostConnection(error)) broken = true;
+        else await client.query('ROLLBACK').catch(() => (broken = true));
         const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
         // Serialization failures and deadlocks are the database asking for a retry.
         if ((code === '40001' || code === '40P01') && attempt < TRANSACTION_ATTEMPTS) continue;
