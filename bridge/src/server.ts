@@ -65,7 +65,10 @@ function createLocalSession(print: (line: string) => void): string {
 export async function serve(options: ServeOptions = {}): Promise<RunningBridge> {
   const env = options.env ?? process.env;
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
-  const config = readConfig(env);
+  // A laptop's `serve --local` (npm start) listens on loopback only unless HOST says otherwise: its freshly printed
+  // token should not be one network scan away. Containers set no --local and keep the contract's 0.0.0.0.
+  const loopbackDefault = options.local === true && !env[BRIDGE_ENV.host];
+  const config = readConfig(loopbackDefault ? { ...env, [BRIDGE_ENV.host]: '127.0.0.1' } : env);
   const ops = readOpsSettings(env);
   // HTTPS in the bridge itself (SCIM_TLS_CERT_FILE + SCIM_TLS_KEY_FILE): a bad pair stops here, before the store opens.
   const tls = tlsFromEnv(env);
@@ -160,9 +163,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // ---- end Google Workspace sync ----
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shownHost = loopbackDefault || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
-  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
+  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, address: typeof address === 'object' && address ? address.address : config.host, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
   if (options.local) {
     print(`SCIM bridge ${VERSION} on ${url}`);
     print(`  SCIM base URL:  ${url}${SCIM_BASE_PATH}`);

@@ -125,6 +125,27 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
       rmSync(local, { recursive: true, force: true });
     }
   });
+
+  it('npm start listens on loopback only when HOST is not set, and prints localhost', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'scim-local-'));
+    try {
+      const child = require('node:child_process').spawn(process.execPath, [cli, 'serve', '--local'], {
+        cwd: local,
+        env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info' },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      while (!out.includes('health:')) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      expect(out).toMatch(/SCIM base URL: +http:\/\/localhost:\d+\/scim\/v2/);
+      // The bound address itself (a wildcard bind on a machine with only loopback would log 127.0.0.1 too).
+      const listening = out.split('\n').filter((line) => line.includes('"scim-bridge listening"')).map((line) => JSON.parse(line));
+      expect(listening).toEqual([expect.objectContaining({ address: '127.0.0.1' })]);
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+  });
 });
 
 describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {

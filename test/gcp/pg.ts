@@ -3,8 +3,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+export { freePort } from '../support/process';
 
 export const INSTANCE_CN = 'acme-idp:scim-bridge-q7w2e9';
 
@@ -27,14 +27,6 @@ export function makeServer(dir: string, name: string, issuer: string, cn: string
 }
 
 export const pem = (dir: string, name: string) => readFileSync(join(dir, `${name}.pem`), 'utf8');
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A PostgreSQL of this suite's own with TLS on, serving `chain` (the server certificate, then its issuers). */
 export class TlsPostgres {
