@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseSession, verifyToken } from '../../bridge/src/session/scimsession';
+import { STATE_KEYS } from '../../bridge/src/sources/google/sync';
+import { openStore } from '../../bridge/src/store/open';
 import { BUNDLE, spawnBridge } from '../support/process';
 import { describePostgres, freshDatabase } from '../support/postgres';
 
@@ -149,7 +151,7 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
 });
 
 describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
-  it('copies users, groups, memberships and events, and refuses a target that holds users', async () => {
+  it('copies users, groups, memberships, events and the kept state (not leases), and refuses a target that holds users', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scim-migrate-'));
     try {
       const sessionFile = join(dir, 'scimsession');
@@ -166,10 +168,22 @@ describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
       await fetch(`${source.url}/scim/v2/Groups`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Pioneers', members: ids.map((value) => ({ value })) }) });
       source.child.kill('SIGTERM');
       await source.exited;
+      // What a Google sync keeps: the users it manages (so it can suspend them once they leave Google), and its lease.
+      const embedded = await openStore(sqlite);
+      await embedded.setState(STATE_KEYS.managedUsers, JSON.stringify([ids[0]]));
+      await embedded.tryAcquireLease('google-workspace-sync', 'replica-a', 60_000);
+      await embedded.close();
 
       const postgres = await freshDatabase();
       const migrated = await run(process.execPath, [BUNDLE, 'migrate', '--from', sqlite, '--to', postgres]);
-      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships and 4 events/);
+      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships, 4 events and 1 kept state values/);
+      const copied = await openStore(postgres);
+      try {
+        expect(await copied.listState()).toEqual(new Map([[STATE_KEYS.managedUsers, JSON.stringify([ids[0]])]]));
+        expect(await copied.tryAcquireLease('google-workspace-sync', 'replica-b', 60_000)).toBe(true);
+      } finally {
+        await copied.close();
+      }
 
       const target = await spawnBridge({ SCIM_SESSION_FILE: sessionFile, SCIM_DATABASE_URL: postgres });
       const group = (await (await fetch(`${target.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Pioneers"')}`, { headers })).json()) as { Resources: { members: { value: string }[] }[] };

@@ -315,6 +315,17 @@ export function describeStoreContract(open: () => Promise<Store>): void {
       expect(await store.getState('empty')).toBe('');
       await expect(store.setState('big', 'x'.repeat(1024 * 1024 + 1))).rejects.toThrow(/1 MiB/);
       await expect(store.setState('bad', 'nul\u0000')).rejects.toBeInstanceOf(ScimError);
+      expect(await store.listState()).toEqual(new Map([['empty', ''], ['google.checkpoint', JSON.stringify({ etag: 'b', at: 2 })]]));
+    });
+
+    it('writes state inside a transaction, all or nothing', async () => {
+      await expect(store.transaction(async (tx) => {
+        await tx.setState('tx.kept', 'no');
+        throw new Error('abandon');
+      })).rejects.toThrow('abandon');
+      expect(await store.getState('tx.kept')).toBeUndefined();
+      await store.transaction((tx) => tx.setState('tx.kept', 'yes'));
+      expect(await store.getState('tx.kept')).toBe('yes');
     });
   });
 

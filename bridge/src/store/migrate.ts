@@ -1,6 +1,8 @@
 /**
  * `scim-bridge migrate`: copies an embedded store into PostgreSQL in one transaction, so the target holds
  * everything or nothing. It refuses a target that already holds users, so it cannot merge two directories.
+ * The kept state moves too (the Google sync's list of the users it manages: without it, a user removed from Google
+ * after the move would stay active); leases do not (they belong to running processes).
  */
 import { openStore } from './open';
 import type { GroupRecord, ProvisioningEvent, Store, UserRecord } from './types';
@@ -10,6 +12,7 @@ export interface MigrationSummary {
   groups: number;
   memberships: number;
   events: number;
+  state: number;
 }
 
 const PAGE = 1000;
@@ -46,6 +49,7 @@ export async function migrateStore(fromUrl: string, toUrl: string, log: (line: s
       if (page.length < PAGE) break;
       before = page[page.length - 1].id;
     }
+    const state = await source.listState();
     log(`Copying ${users.length} users and ${groups.length} groups...`);
     let memberships = 0;
     await target.transaction(async (tx) => {
@@ -59,8 +63,9 @@ export async function migrateStore(fromUrl: string, toUrl: string, log: (line: s
       }
       // Oldest first, so the copy's ids keep the original order.
       for (const event of events.reverse()) await tx.recordEvent(event);
+      for (const [key, value] of state) await tx.setState(key, value);
     });
-    return { users: users.length, groups: groups.length, memberships, events: events.length };
+    return { users: users.length, groups: groups.length, memberships, events: events.length, state: state.size };
   } finally {
     await source.close();
     await target?.close();

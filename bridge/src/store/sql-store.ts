@@ -350,6 +350,10 @@ export class SqlStoreTx implements StoreTx {
     return recordEvent(this.db, event);
   }
 
+  setState(key: string, value: string): Promise<void> {
+    return setState(this.db, key, value);
+  }
+
   private async query<T>(kind: ResourceKind, query: ListQuery, relations: boolean, map: (row: unknown[]) => T): Promise<Page<T>> {
     const { plan, values } = listPlan(kind, query, this.dialect, relations);
     const params = plan.bind(values);
@@ -405,8 +409,8 @@ export abstract class SqlStore extends SqlStoreTx {
     return getState(this.db, key);
   }
 
-  setState(key: string, value: string): Promise<void> {
-    return setState(this.db, key, value);
+  async listState(): Promise<Map<string, string>> {
+    return new Map((await this.db.rows('SELECT key, value FROM state ORDER BY key')).map((row) => [row[0] as string, row[1] as string]));
   }
 }
 

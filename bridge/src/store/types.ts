@@ -142,6 +142,8 @@ export interface StoreTx {
   existingUserIds(ids: readonly string[]): Promise<Set<string>>;
 
   recordEvent(event: ProvisioningEvent): Promise<void>;
+  /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
+  setState(key: string, value: string): Promise<void>;
 }
 
 export interface Store extends StoreTx {
@@ -169,8 +171,8 @@ export interface Store extends StoreTx {
   releaseLease(name: string, holder: string): Promise<boolean>;
   /** A small value kept by key (e.g. a sync checkpoint), shared by every replica; undefined when never set. */
   getState(key: string): Promise<string | undefined>;
-  /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
-  setState(key: string, value: string): Promise<void>;
+  /** Every key and value kept (for `scim-bridge migrate`: a sync's record of what it manages must move with the users). */
+  listState(): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
