@@ -18,9 +18,8 @@ export const responseDeadline = rootPlugin<ResponseDeadlineOptions>('scim-bridge
       res.destroy();
     }, ms);
     timer.unref();
-    const clear = () => clearTimeout(timer);
-    res.once('finish', clear);
-    res.once('close', clear);
+    // A response emits 'close' once it is done, whether it finished or its connection went away: one listener.
+    res.on('close', () => clearTimeout(timer));
     done(null, payload);
   });
 });
