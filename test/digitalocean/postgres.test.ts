@@ -7,13 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { parse } from 'pg-connection-string';
 import { Client } from 'pg';
 import { BRIDGE_ENV } from '../../contract';
 import { postgresUrl } from '../../constructs/digitalocean';
 import { describePostgres } from '../support/postgres';
+import { freePort } from '../support/process';
 import { ADMIN_PASSWORD, BASE_CONFIG, envOf, jobOf, runDigitalOceanStack, serviceOf } from './mocks';
 
 test('every password, user and database survives the URL the component builds, as node-postgres parses it', () => {
@@ -32,17 +32,6 @@ test('every password, user and database survives the URL the component builds, a
 
 const APP_PASSWORD = 'AVNS_app-password-1';
 const SUPERUSER_PASSWORD = 'postgres-test-password';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A server of this suite's own that checks passwords over TCP (the shared test server trusts every login). */
 async function passwordCheckingServer() {

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { type CheckResult, type DoctorReport, runDoctor } from '../../bridge/src/cli/doctor';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { type TestBridge, startBridge } from '../support/bridge';
-import { BUNDLE } from '../support/process';
+import { BUNDLE, freePort } from '../support/process';
 import { type Leaf, type Pki, createPki } from './pki';
 
 const run = promisify(execFile);
@@ -115,15 +115,6 @@ function renew(bridge: TlsBridge, leaf: Leaf): void {
   }
 }
 
-/** A port nothing listens on (bound, read, closed). */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function listen(server: http.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
@@ -178,12 +169,28 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
     ca = readFileSync(pki.caFile);
     good = pki.issue('good', { toDays: 90 });
     bridge = await startTlsBridge(good);
-    httpPort = await closedPort();
+    httpPort = await freePort();
   });
   afterAll(async () => {
     await bridge?.stop();
     pki?.cleanup();
   });
+
+  /** Plain HTTP on loopback (--allow-http) in front of the bridge, answering `fault(req)` instead where it gives one. */
+  const faultyProxy = (fault: (req: http.IncomingMessage) => [number, string] | undefined) =>
+    http.createServer((req, res) => {
+      const answer = fault(req);
+      if (answer) {
+        req.resume();
+        res.writeHead(answer[0], { 'content-type': 'text/plain' }).end(answer[1]);
+        return;
+      }
+      const upstream = https.request(`${bridge.url}${req.url}`, { method: req.method, headers: req.headers, ca }, (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
 
   it('is green with --ca: every check ok, the closed HTTP port only a warning, and the write check leaves no user', async () => {
     const before = await userCount(bridge, ca);
@@ -302,18 +309,7 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
 
   it('removes the test user when a step after the create fails', async () => {
     // A proxy that breaks PATCH (a step after the user exists), in plain HTTP on loopback (--allow-http).
-    const proxy = http.createServer((req, res) => {
-      if (req.method === 'PATCH') {
-        req.resume();
-        res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
-        return;
-      }
-      const upstream = https.request(`${bridge.url}${req.url}`, { method: req.method, headers: req.headers, ca }, (up) => {
-        res.writeHead(up.statusCode!, up.headers);
-        up.pipe(res);
-      });
-      req.pipe(upstream);
-    });
+    const proxy = faultyProxy((req) => (req.method === 'PATCH' ? [502, 'bad gateway'] : undefined));
     const port = await listen(proxy);
     try {
       const report = await runDoctor({ url: `http://127.0.0.1:${port}`, token: bridge.token, allowHttp: true, writeCheck: true, httpPort });
@@ -327,20 +323,8 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
   });
 
   it('cleans up when the delete step itself fails', async () => {
-    const proxy = http.createServer((req, res) => {
-      const failDelete = req.method === 'DELETE' && !(proxy as unknown as { deletes?: number }).deletes;
-      if (failDelete) {
-        (proxy as unknown as { deletes: number }).deletes = 1;
-        req.resume();
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
-        return;
-      }
-      const upstream = https.request(`${bridge.url}${req.url}`, { method: req.method, headers: req.headers, ca }, (up) => {
-        res.writeHead(up.statusCode!, up.headers);
-        up.pipe(res);
-      });
-      req.pipe(upstream);
-    });
+    let deletes = 0;
+    const proxy = faultyProxy((req) => (req.method === 'DELETE' && deletes++ === 0 ? [503, 'unavailable'] : undefined));
     const port = await listen(proxy);
     try {
       const report = await runDoctor({ url: `http://127.0.0.1:${port}`, token: bridge.token, allowHttp: true, writeCheck: true, httpPort });
@@ -473,7 +457,7 @@ describe('scim-bridge doctor against a hostile server', () => {
     });
     const port = await listen(server);
     try {
-      const report = await runDoctor({ url: `http://127.0.0.1:${port}`, token, allowHttp: true, httpPort: await closedPort() });
+      const report = await runDoctor({ url: `http://127.0.0.1:${port}`, token, allowHttp: true, httpPort: await freePort() });
       expect(report.ok).toBe(false);
       expect(JSON.stringify(report)).not.toContain(token);
       expect(byId(report, 'token')!.detail).toContain('[token]');

@@ -5,23 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '../../bridge/src/server';
 import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { openStore } from '../../bridge/src/store/open';
+import { BUNDLE, freePort } from '../support/process';
 import { eventually, holdRequest, userBody } from './helpers';
-
-const BUNDLE = join(__dirname, '..', '..', 'dist', 'scim-bridge.cjs');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('graceful shutdown of the bundled bridge on SIGTERM', () => {
   let dir: string;
