@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const dist = new URL('../dist/', import.meta.url);
+// node:sqlite without a flag: Node.js 22.13 (package.json's engines).
+const NODE_CHECK = `"use strict";{const [a,b]=process.versions.node.split('.').map(Number);if(a<22||(a===22&&b<13)){process.stderr.write('scim-bridge needs Node.js 22.13 or newer (24 LTS recommended); this is '+process.version+'\\n');process.exit(1)}}`;
 
 await build({
   entryPoints: [new URL('./src/main.ts', import.meta.url).pathname],
@@ -18,6 +20,8 @@ await build({
   sourcemap: 'linked',
   legalComments: 'external',
   define: { 'process.env.SCIM_BRIDGE_VERSION': JSON.stringify(version) },
+  // Before any module loads: an older Node.js would otherwise die on node:sqlite with a screen of minified code.
+  banner: { js: NODE_CHECK },
   // pg's optional native binding is never used; leave it out rather than fail the bundle.
   external: ['pg-native'],
   logLevel: 'warning',

@@ -106,6 +106,21 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
     expect((await bridge(['groups', 'manage', 'owners'], env)).stderr).toMatch(/protected/);
   });
 
+  // The machines' own Node.js is 20 (past its end of life): the bundle must say what it needs, not crash on node:sqlite.
+  const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
+    try {
+      return Number(require('node:child_process').execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]']).toString()) < 22;
+    } catch {
+      return false;
+    }
+  });
+  (oldNode ? it : it.skip)(`says in one line which Node.js it needs when run by an older one (${oldNode ?? 'none found'})`, async () => {
+    const failed = await run(oldNode!, [cli, 'serve'], { cwd: dir, env: { PATH: process.env.PATH } }).catch((e) => e);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^scim-bridge needs Node\.js 22\.13 or newer \(24 LTS recommended\); this is v\d+\.\d+\.\d+\n$/);
+    expect(failed.stdout).toBe('');
+  });
+
   it('npm start-style local run creates ./data/scimsession once and prints how to reach the bridge', async () => {
     const local = mkdtempSync(join(tmpdir(), 'scim-local-'));
     try {
