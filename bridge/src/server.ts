@@ -162,10 +162,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   }
   // ---- end Google Workspace sync ----
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const bound = typeof address === 'object' && address ? address : undefined;
+  const port = bound?.port ?? config.port;
   const shownHost = loopbackDefault || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
-  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, address: typeof address === 'object' && address ? address.address : config.host, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
+  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, address: bound?.address ?? config.host, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
   if (options.local) {
     print(`SCIM bridge ${VERSION} on ${url}`);
     print(`  SCIM base URL:  ${url}${SCIM_BASE_PATH}`);
