@@ -23,6 +23,12 @@ export const BRIDGE_PATHS = {
   status: '/',
   /** Prometheus metrics. */
   metrics: '/metrics',
+  /** The change feed's pull API (a read token): `GET /api/changes?after=CURSOR&limit=N&wait=SECONDS`. */
+  changes: '/api/changes',
+  /** A consistent snapshot of the directory and the position to follow the feed from (a read token). */
+  snapshot: '/api/snapshot',
+  /** The deprovisioning guard's holds (an operator token). */
+  holds: '/api/holds',
 } as const;
 
 /** Environment variables the bridge reads. */
@@ -94,6 +100,32 @@ export const BRIDGE_ENV = {
   googleSyncIntervalSeconds: 'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS',
   /** The Directory API root (default https://admin.googleapis.com); tests point it at a fake. */
   googleDirectoryUrl: 'SCIM_GOOGLE_DIRECTORY_URL',
+  /**
+   * The change feed's declared webhook endpoints (GitOps), as JSON: `[{"name":"app","url":"https://…","events":["user.*"]}]`.
+   * Not secret; each endpoint's signing secret comes from SCIM_WEBHOOK_SECRETS.
+   */
+  webhooks: 'SCIM_WEBHOOKS',
+  /** The declared endpoints' signing secrets, as JSON `{"app":"whsec_…"}`: inject from the cloud's secret store. */
+  webhookSecrets: 'SCIM_WEBHOOK_SECRETS',
+  /** `true` accepts plain `http://` webhook endpoints on loopback (one machine, tests). */
+  webhooksAllowLoopback: 'SCIM_WEBHOOKS_ALLOW_LOOPBACK',
+  /** Comma-separated CIDRs of private addresses webhooks may reach (private, link-local and metadata addresses are refused otherwise). */
+  webhooksAllowPrivate: 'SCIM_WEBHOOKS_ALLOW_PRIVATE',
+  /** Days changes are kept in the change feed (default 30); never pruned past an active endpoint's position. */
+  changeRetentionDays: 'SCIM_CHANGE_RETENTION_DAYS',
+  /** The deprovisioning guard: people deprovisioned within the window that start a hold (default 50; 0 off). */
+  deprovisionHoldCount: 'SCIM_DEPROVISION_HOLD_COUNT',
+  /** The deprovisioning guard: percent of active users deprovisioned within the window that start a hold (default 10; 0 off). */
+  deprovisionHoldPercent: 'SCIM_DEPROVISION_HOLD_PERCENT',
+  /** The deprovisioning guard's window in seconds (default 900). */
+  deprovisionHoldWindowSeconds: 'SCIM_DEPROVISION_HOLD_WINDOW_SECONDS',
+  /** Seconds a deprovisioning change waits before delivery, so a burst is held whole (default 60; 0 none). */
+  deprovisionSettleSeconds: 'SCIM_DEPROVISION_SETTLE_SECONDS',
+  /** Operator-declared SCIM schema extensions (RFC 7643 §7 schema definitions as JSON), as contents or a path. */
+  schemaExtensions: 'SCIM_SCHEMA_EXTENSIONS',
+  schemaExtensionsFile: 'SCIM_SCHEMA_EXTENSIONS_FILE',
+  /** What to do with an extension that is not declared: `refuse` (400 naming the URN, the default) or `keep`. */
+  undeclaredExtensions: 'SCIM_UNDECLARED_EXTENSIONS',
   /** Standard libpq variables: fill in whatever `SCIM_DATABASE_URL` leaves out. */
   pgHost: 'PGHOST',
   pgPort: 'PGPORT',
