@@ -166,7 +166,7 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
 });
 
 describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
-  it('copies users, groups, memberships, events and the kept state (not leases), and refuses a target that holds users', async () => {
+  it('copies users, groups, memberships, events, the change log with its positions and the kept state (not leases), and refuses a target that holds users', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scim-migrate-'));
     try {
       const sessionFile = join(dir, 'scimsession');
@@ -191,9 +191,16 @@ describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
 
       const postgres = await freshDatabase();
       const migrated = await run(process.execPath, [BUNDLE, 'migrate', '--from', sqlite, '--to', postgres]);
-      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships, 4 events and 1 kept state values/);
+      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships, 4 events, 5 changes of the feed \(positions kept\) and 1 kept state values/);
       const copied = await openStore(postgres);
       try {
+        // The feed goes on where it was: the same positions, and the next change takes the next one.
+        const before = await openStore(sqlite);
+        const log = await before.readChanges(0, 100);
+        await before.close();
+        expect((await copied.readChanges(0, 100)).map((c) => [c.position, c.type, c.resource.id])).toEqual(log.map((c) => [c.position, c.type, c.resource.id]));
+        await copied.transaction((tx) => tx.appendChanges([{ type: 'user.updated', resource: { type: 'User', id: ids[0], version: 2 }, actor: 'test' }]));
+        expect((await copied.readChanges(log[log.length - 1].position, 10)).map((c) => c.position)).toEqual([log[log.length - 1].position + 1]);
         expect(await copied.listState()).toEqual(new Map([[STATE_KEYS.managedUsers, JSON.stringify([ids[0]])]]));
         expect(await copied.tryAcquireLease('google-workspace-sync', 'replica-b', 60_000)).toBe(true);
       } finally {

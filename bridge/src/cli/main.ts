@@ -186,7 +186,7 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
       const { migrateStore } = await import('../store/migrate');
       const summary = await migrateStore(values.from, values.to, out);
-      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events and ${summary.state} kept state values.`);
+      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events, ${summary.changes} changes of the feed (positions kept) and ${summary.state} kept state values.`);
       return;
     }
     case '--version':

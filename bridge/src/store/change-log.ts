@@ -36,14 +36,29 @@ export class ChangeBuffer {
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
 export async function writeChanges(db: SqlExecutor, changes: readonly ChangeInput[], at = new Date().toISOString(), directory = DEFAULT_DIRECTORY): Promise<void> {
+  await insertRows(db, changes.map((change) => ({ ...change, at, directory })));
+}
+
+/**
+ * Copies changes with the positions they had (`scim-bridge migrate`): a consumer's cursor means the same change on
+ * the new store. The target's sequence is moved past them afterwards (`advanceSequence`).
+ */
+export function importChanges(db: SqlExecutor, changes: readonly Change[]): Promise<void> {
+  return insertRows(db, changes);
+}
+
+async function insertRows(db: SqlExecutor, changes: readonly (ChangeInput & { at: string; directory: string; position?: number })[]): Promise<void> {
+  const withPosition = changes.length > 0 && changes[0].position !== undefined;
+  const width = withPosition ? 12 : 11;
   for (let start = 0; start < changes.length; start += ROWS_PER_INSERT) {
     const part = changes.slice(start, start + ROWS_PER_INSERT);
     const params: unknown[] = [];
     const rows = part.map((change) => {
       const base = params.length;
+      if (withPosition) params.push(change.position);
       params.push(
-        directory,
-        at,
+        change.directory,
+        change.at,
         change.type,
         change.resource.type,
         change.resource.id,
@@ -54,10 +69,10 @@ export async function writeChanges(db: SqlExecutor, changes: readonly ChangeInpu
         json(change.changed),
         json(change.members),
       );
-      return `(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      return `(${Array.from({ length: width }, (_, i) => `$${base + i + 1}`).join(', ')})`;
     });
     await db.run(
-      `INSERT INTO changes (directory, at, type, resource_type, resource_id, resource_version, actor, request_id, state, changed, members) VALUES ${rows.join(', ')}`,
+      `INSERT INTO changes (${withPosition ? 'position, ' : ''}directory, at, type, resource_type, resource_id, resource_version, actor, request_id, state, changed, members) VALUES ${rows.join(', ')}`,
       params,
     );
   }

@@ -18,6 +18,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
+import type { Change } from '../feed/types';
 import { CHANGE_LOG_LOCK, writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
@@ -260,6 +261,12 @@ class PgExecutor implements SqlExecutor {
 
 /** Rows read inside a transaction are locked until it ends: concurrent writers queue instead of racing. */
 class PgTx extends SqlStoreTx {
+  /** A sequence does not move for explicit positions (SQLite's AUTOINCREMENT does): moved past them here. */
+  override async importChanges(changes: readonly Change[]): Promise<void> {
+    await super.importChanges(changes);
+    if (changes.length) await this.db.rows("SELECT setval(pg_get_serial_sequence('changes', 'position'), (SELECT MAX(position) FROM changes))");
+  }
+
   override async getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined> {
     if (options?.withGroups) {
       const [row] = await this.db.rows('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);

@@ -10,7 +10,7 @@
  */
 import type { Change, ChangeInput } from '../feed/types';
 import { badRequest } from '../scim/errors';
-import { ChangeBuffer, CommitSignal, SqlChangeLog } from './change-log';
+import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './change-log';
 import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
@@ -363,6 +363,10 @@ export class SqlStoreTx implements StoreTx {
 
   async appendChanges(changes: readonly ChangeInput[]): Promise<void> {
     this.changeBuffer.append(changes);
+  }
+
+  importChanges(changes: readonly Change[]): Promise<void> {
+    return importChanges(this.db, changes);
   }
 
   private async query<T>(kind: ResourceKind, query: ListQuery, relations: boolean, map: (row: unknown[]) => T): Promise<Page<T>> {
