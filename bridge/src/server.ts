@@ -7,7 +7,7 @@ import { Directory } from './directory/directory';
 import { buildApp } from './http/app';
 import { tlsFromEnv } from './http/tls';
 import { BridgeMetrics, instrumentStore } from './ops/metrics';
-import { startEventRetention } from './ops/retention';
+import { startChangeRetention, startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
 import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
@@ -153,7 +153,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
   tls?.watch(app.log);
-  const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  const stopEventRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  // Until a subscriber keeps an older position, everything past the retention period goes.
+  const stopChangeRetention = startChangeRetention(store, ops.changeRetentionDays, async () => (await store.headPosition()) + 1, app.log);
+  const stopRetention = () => Promise.all([stopEventRetention(), stopChangeRetention()]);
   // ---- Google Workspace sync: starts once the bridge serves, stops before the store closes ----
   if (googleConfig) {
     sync = new GoogleSyncRunner({ config: googleConfig, directory, store, log: app.log, version: VERSION });
