@@ -407,11 +407,16 @@ export abstract class SqlStore extends SqlStoreTx {
     return this.transaction((tx) => tx.appendChanges(changes));
   }
 
-  readChanges(after: number, limit: number, directory?: string): Promise<Change[]> {
+  /** Gives committed changes their positions where the adapter does that after the commit (PostgreSQL). */
+  protected async sequenceChanges(): Promise<void> {}
+
+  async readChanges(after: number, limit: number, directory?: string): Promise<Change[]> {
+    await this.sequenceChanges();
     return this.changeLog.readChanges(after, limit, directory);
   }
 
-  headPosition(directory?: string): Promise<number> {
+  async headPosition(directory?: string): Promise<number> {
+    await this.sequenceChanges();
     return this.changeLog.headPosition(directory);
   }
 
