@@ -12,7 +12,8 @@ import { Directory } from '../../bridge/src/directory/directory';
 import type { ProvisioningRules } from '../../bridge/src/directory/rules';
 import { type AppOptions, buildApp } from '../../bridge/src/http/app';
 import { BridgeMetrics, instrumentStore } from '../../bridge/src/ops/metrics';
-import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
+import type { Scope } from '../../bridge/src/feed/types';
+import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { SessionHolder, inlineSource } from '../../bridge/src/session/source';
 import { openStore } from '../../bridge/src/store/open';
 import type { Store } from '../../bridge/src/store/types';
@@ -22,7 +23,10 @@ import type { StoreKind } from './bridge';
 export interface TestEdge {
   readonly url: string;
   readonly scim: string;
+  /** A provision token (what identity providers hold). */
   readonly token: string;
+  /** A token of each scope, when started with `scopedTokens` (else only `provision`). */
+  readonly tokens: Partial<Record<Scope, string>>;
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly metrics: BridgeMetrics;
@@ -34,6 +38,8 @@ export interface TestEdge {
 export interface EdgeOptions extends Partial<Omit<AppOptions, 'directory' | 'store' | 'session' | 'version'>> {
   readonly store?: StoreKind;
   readonly rules?: ProvisioningRules;
+  /** Also accept a read and an operate token (`tokens`). */
+  readonly scopedTokens?: boolean;
 }
 
 export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
@@ -42,7 +48,15 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const metrics = new BridgeMetrics();
   const store = instrumentStore(await openStore(databaseUrl), metrics);
   await store.migrate();
-  const { session, token } = createSession();
+  const created = createSession();
+  let session = created.session;
+  const token = created.token;
+  const tokens: Partial<Record<Scope, string>> = { provision: token };
+  for (const scope of options.scopedTokens ? (['read', 'operate'] as const) : []) {
+    const added = addToken(session, { scope });
+    session = added.session;
+    tokens[scope] = added.token;
+  }
   const holder = new SessionHolder(inlineSource(serializeSession(session)));
   await holder.start();
   const logs: Record<string, unknown>[] = [];
@@ -69,6 +83,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     url,
     scim: `${url}/scim/v2`,
     token,
+    tokens,
     app,
     store,
     metrics,

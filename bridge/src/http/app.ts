@@ -32,6 +32,7 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
+import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
 import { registerStatusPage } from './status-page';
@@ -193,7 +194,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       });
     });
 
-    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true } }, async (_request, reply) =>
+    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true && ROUTE_SCOPES.any } }, async (_request, reply) =>
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
 
