@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { runCli } from '../../bridge/src/cli/main';
 import type { Scope } from '../../bridge/src/feed/types';
 import { ROUTE_SCOPES, bearerAuth } from '../../bridge/src/http/plugins/bearer-auth';
@@ -100,7 +100,7 @@ describe('SCIM routes by scope', () => {
 
 describe('each kind of route accepts exactly its scopes', () => {
   const kinds = Object.keys(ROUTE_SCOPES) as (keyof typeof ROUTE_SCOPES)[];
-  let app: ReturnType<typeof Fastify>;
+  let app: FastifyInstance;
   let url: string;
   const tokens: Partial<Record<Scope, string>> = {};
   const events: ProvisioningEvent[] = [];

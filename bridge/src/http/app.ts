@@ -2,7 +2,8 @@
  * The HTTP edge: Fastify set up with the bridge's timeouts and client-address rule, then small plugins with one
  * job each, in the order a request meets them (plugins/): security headers, input guard, bearer authentication and
  * the concurrency bound (both per route, at onRequest), SCIM errors, the lingering close of early answers, and
- * request logging with metrics. Then the routes: probes, metrics, the status page and its API, and SCIM.
+ * request logging with metrics. Then the routes: probes, metrics, the status page and its API, the change feed's
+ * pull API, and SCIM.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,6 +33,7 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
+import { type FeedRouteOptions, feedRoutes } from './feed-routes';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
@@ -94,6 +96,10 @@ export interface AppOptions {
   readonly httpsServerFactory?: FastifyServerFactory;
   /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
   readonly syncStatus?: () => SyncStatus | undefined;
+  /** Long-polls of the change feed waiting at once; beyond it 429. @default 32 (feed-routes.ts) */
+  readonly maxFeedWaiters?: number;
+  /** How often a waiting long-poll reads the change log for other replicas' commits, in ms. @default 1000 */
+  readonly feedPollMs?: number;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -215,6 +221,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }),
       syncStatus: options.syncStatus,
     });
+
+    routes.register(feedRoutes, { store: options.store as unknown as FeedRouteOptions['store'], maxWaiting: options.maxFeedWaiters, pollMs: options.feedPollMs });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
       routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });
