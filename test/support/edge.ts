@@ -29,6 +29,7 @@ export interface TestEdge {
   readonly tokens: Partial<Record<Scope, string>>;
   readonly app: FastifyInstance;
   readonly store: Store;
+  readonly databaseUrl: string;
   readonly metrics: BridgeMetrics;
   /** Every JSON log line written so far. */
   readonly logs: Record<string, unknown>[];
@@ -40,11 +41,13 @@ export interface EdgeOptions extends Partial<Omit<AppOptions, 'directory' | 'sto
   readonly rules?: ProvisioningRules;
   /** Also accept a read and an operate token (`tokens`). */
   readonly scopedTokens?: boolean;
+  /** Use this database (a second replica of another edge's) instead of a fresh one. */
+  readonly databaseUrl?: string;
 }
 
 export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-edge-'));
-  const databaseUrl = options.store === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`;
+  const databaseUrl = options.databaseUrl ?? (options.store === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`);
   const metrics = new BridgeMetrics();
   const store = instrumentStore(await openStore(databaseUrl), metrics);
   await store.migrate();
@@ -86,6 +89,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     tokens,
     app,
     store,
+    databaseUrl,
     metrics,
     logs,
     async stop() {
