@@ -145,7 +145,7 @@ describe.each(STORE_KINDS)('GET /api/changes (%s store)', (kind) => {
     await untilLimits(edge, (limits) => limits.feedWaiting === 0);
   });
 
-  it('waits in a bounded pool: past it 429 with Retry-After, while SCIM keeps answering; a shutdown answers waiting polls at once', async () => {
+  it('waits in a bounded pool: past it 429 with Retry-After, while SCIM keeps answering', async () => {
     const { next } = (await changes()).body;
     const waiting = [changes(`?after=${next}&wait=25`), changes(`?after=${next}&wait=25`)];
     await untilLimits(edge, (limits) => limits.feedWaiting === 2 && limits.maxFeedWaiters === 2);
@@ -155,17 +155,33 @@ describe.each(STORE_KINDS)('GET /api/changes (%s store)', (kind) => {
     // A poll that finds changes needs no slot.
     expect((await changes(`?after=${feedCursor({ directory: 'default', position: 0 })}&wait=25`)).status).toBe(200);
     expect((await call(`${edge.scim}/Users?count=1`, 'GET', edge.token)).status).toBe(200);
-
-    const stopping = Date.now();
-    const stopped = edge.stop();
-    const answers = await Promise.all(waiting);
-    expect(answers.map((a) => [a.status, a.body.changes])).toEqual([
-      [200, []],
-      [200, []],
+    await createUser('dave@example.com'); // wakes both
+    expect((await Promise.all(waiting)).map((a) => [a.status, a.body.changes.length])).toEqual([
+      [200, 1],
+      [200, 1],
     ]);
-    await stopped;
-    expect(Date.now() - stopping).toBeLessThan(10_000);
-    edge = await startEdge({ store: kind, scopedTokens: true, logLevel: false });
+  });
+});
+
+describe('a shutdown while long-polls wait', () => {
+  it('answers them at once (empty), and close() does not wait for their wait to end', async () => {
+    const edge = await startEdge({ scopedTokens: true, logLevel: false, feedPollMs: 60_000 });
+    try {
+      const waiting = [1, 2].map(() => call(`${edge.url}${BRIDGE_PATHS.changes}?wait=25`, 'GET', edge.tokens.read));
+      await untilLimits(edge, (limits) => limits.feedWaiting === 2);
+      const stopping = Date.now();
+      // What the server does on SIGTERM (server.ts): close() first, which lets requests in flight finish.
+      const closed = edge.app.close();
+      const answers = await Promise.all(waiting);
+      expect(answers.map((a) => [a.status, a.body.changes, a.headers.get('connection')])).toEqual([
+        [200, [], 'close'],
+        [200, [], 'close'],
+      ]);
+      await closed;
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+    } finally {
+      await edge.store.close();
+    }
   });
 });
 

@@ -33,7 +33,8 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
-import { type FeedRouteOptions, feedRoutes } from './feed-routes';
+import { ChangeWaiters } from '../feed/waiters';
+import { DEFAULT_MAX_WAITING, type FeedRouteOptions, feedRoutes } from './feed-routes';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
@@ -96,7 +97,7 @@ export interface AppOptions {
   readonly httpsServerFactory?: FastifyServerFactory;
   /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
   readonly syncStatus?: () => SyncStatus | undefined;
-  /** Long-polls of the change feed waiting at once; beyond it 429. @default 32 (feed-routes.ts) */
+  /** Long-polls of the change feed waiting at once; beyond it 429. @default 32, at most a quarter of maxConcurrentRequests */
   readonly maxFeedWaiters?: number;
   /** How often a waiting long-poll reads the change log for other replicas' commits, in ms. @default 1000 */
   readonly feedPollMs?: number;
@@ -122,6 +123,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const log = { metrics, idInLine: loggers.idInLine, lines: loggers.lines };
   const errors = { log, linger };
   const counts = new InFlight();
+  // Waiting long-polls hold authenticated slots: by default at most a quarter of them, so SCIM always has the rest.
+  const feedWaiters = new ChangeWaiters(options.maxFeedWaiters ?? Math.max(1, Math.min(DEFAULT_MAX_WAITING, Math.floor(maxAuthenticated / 4))));
 
   const app = Fastify({
     logger:
@@ -218,11 +221,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
         maxUnauthenticatedRequests: maxUnauthenticated,
         unauthenticatedInFlight: counts.unauthenticated,
         authFailuresPerMinute: failuresPerMinute,
+        maxFeedWaiters: feedWaiters.max,
+        feedWaiting: feedWaiters.count,
       }),
       syncStatus: options.syncStatus,
     });
 
-    routes.register(feedRoutes, { store: options.store as unknown as FeedRouteOptions['store'], maxWaiting: options.maxFeedWaiters, pollMs: options.feedPollMs });
+    routes.register(feedRoutes, { store: options.store as unknown as FeedRouteOptions['store'], waiters: feedWaiters, pollMs: options.feedPollMs });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
       routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });

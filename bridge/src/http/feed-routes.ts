@@ -12,7 +12,7 @@ import { BRIDGE_PATHS } from '../../../contract';
 import { type FeedCursor, feedCursor, parseFeedCursor, parseSnapshotCursor, snapshotCursor } from '../feed/cursor';
 import { DEFAULT_SNAPSHOT_PAGE, MAX_SNAPSHOT_PAGE, type SnapshotSource, readSnapshotPage } from '../feed/snapshot';
 import { type ChangeLog, DEFAULT_DIRECTORY, changeDocument } from '../feed/types';
-import { ChangeWaiters } from '../feed/waiters';
+import type { ChangeWaiters } from '../feed/waiters';
 import { ScimError, badRequest } from '../scim/errors';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 
@@ -27,8 +27,8 @@ export const DEFAULT_FEED_POLL_MS = 1000;
 
 export interface FeedRouteOptions {
   readonly store: SnapshotSource & ChangeLog & { onChangesCommitted(listener: () => void): () => void };
-  /** @default DEFAULT_MAX_WAITING */
-  readonly maxWaiting?: number;
+  /** The long-polls waiting (app.ts makes it, sized DEFAULT_MAX_WAITING unless told, and shows its count). */
+  readonly waiters: ChangeWaiters;
   /** @default DEFAULT_FEED_POLL_MS */
   readonly pollMs?: number;
 }
@@ -62,7 +62,7 @@ const sendJson = (reply: FastifyReply, body: unknown) => reply.type('application
 export async function feedRoutes(app: FastifyInstance, options: FeedRouteOptions): Promise<void> {
   const { store } = options;
   const pollMs = options.pollMs ?? DEFAULT_FEED_POLL_MS;
-  const waiters = new ChangeWaiters(options.maxWaiting ?? DEFAULT_MAX_WAITING);
+  const { waiters } = options;
   const stopListening = store.onChangesCommitted?.(() => waiters.notify()) ?? (() => undefined); // until the change log lands
   // Waiting long-polls answer at once when the bridge shuts down, so they never hold up a deploy.
   app.addHook('preClose', (done) => {
@@ -112,6 +112,8 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRouteOptions
         const remaining = deadline - Date.now();
         if (changes.length > 0 || remaining <= 0 || gone || waiters.closing) {
           const next = changes.length > 0 ? { directory: cursor.directory, position: changes[changes.length - 1].position } : cursor;
+          // Shutting down: this connection must not stay open for keep-alive after the answer, or close() waits on it.
+          if (waiters.closing) reply.header('connection', 'close');
           return sendJson(reply, { changes: changes.map(changeDocument), next: feedCursor(next) });
         }
         if (!waiting) {
