@@ -1,5 +1,5 @@
 /**
- * An application's copy of the directory, kept by the pull API exactly as docs/feed.md tells consumers to: store a
+ * An application's copy of the directory, kept by the pull API exactly as docs/pull-api.md tells consumers to: store a
  * snapshot, then apply the changes after its position in order, skipping a change whose version is lower than the
  * one held (a delete always applies). Also reads the directory over SCIM in the same shape, to compare.
  */
@@ -61,7 +61,7 @@ export class FeedConsumer {
     }
     this.applied++;
     if (change.type === 'group.members.added' || change.type === 'group.members.removed') {
-      // A group this copy does not hold is deleted later in the feed (docs/feed.md): nothing to keep.
+      // A group this copy does not hold is deleted later in the feed (docs/pull-api.md): nothing to keep.
       if (!held) return;
       const members = new Set(held.members);
       for (const id of change.data.members ?? []) {

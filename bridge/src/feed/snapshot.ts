@@ -3,7 +3,7 @@
  * position to follow from. Each item has the shape of a change's `data` (`resource` with its version, and `state`),
  * so a consumer applies snapshot items and changes with the same code.
  *
- * What "consistent" means here (docs/feed.md says it to consumers):
+ * What "consistent" means here (docs/pull-api.md says it to consumers):
  * - the position P is the change log's head, taken before the first page is read: every change at or below P has
  *   committed before any page is read, so each page shows it or something newer;
  * - every item's state is at least as new as the version it carries (a user is one row; a group's version is read
