@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
+import { ChangeWaiters } from '../feed/waiters';
 import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
@@ -33,7 +34,6 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
-import { ChangeWaiters } from '../feed/waiters';
 import { DEFAULT_MAX_WAITING, type FeedRouteOptions, feedRoutes } from './feed-routes';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerScimRoutes } from './scim-routes';
