@@ -98,15 +98,15 @@ describe.each(STORE_KINDS)('GET /api/changes (%s store)', (kind) => {
   });
 
   it.each([
-    ['?after=not-a-cursor', '"after" is not a cursor this bridge gave out'],
-    [`?after=${Buffer.from('{"d":"default","p":-1}').toString('base64url')}`, '"after" is not a cursor'],
-    [`?after=${Buffer.from('{"d":"other","p":1}').toString('base64url')}`, '"after" is not a cursor'],
-    [`?after=${'A'.repeat(2000)}`, '"after" is not a cursor'],
-    ['?limit=0', '"limit" must be a whole number of at least 1 (got "0")'],
-    ['?limit=ten', '"limit" must be a whole number'],
-    ['?wait=-1', '"wait" must be a whole number'],
-    ['?wait=1.5', '"wait" must be a whole number'],
-  ])('refuses %s with 400 and says why', async (query, detail) => {
+    ['a cursor that is no base64url JSON', '?after=not-a-cursor', '"after" is not a cursor this bridge gave out'],
+    ['a negative position', `?after=${Buffer.from('{"d":"default","p":-1}').toString('base64url')}`, '"after" is not a cursor'],
+    ['another directory', `?after=${Buffer.from('{"d":"other","p":1}').toString('base64url')}`, '"after" is not a cursor'],
+    ['a 2,000-character cursor', `?after=${'A'.repeat(2000)}`, '"after" is not a cursor'],
+    ['limit=0', '?limit=0', '"limit" must be a whole number of at least 1 (got "0")'],
+    ['limit=ten', '?limit=ten', '"limit" must be a whole number'],
+    ['wait=-1', '?wait=-1', '"wait" must be a whole number'],
+    ['wait=1.5', '?wait=1.5', '"wait" must be a whole number'],
+  ])('refuses %s with 400 and says why', async (_label, query, detail) => {
     const res = await changes(query);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue' });
@@ -153,7 +153,7 @@ describe.each(STORE_KINDS)('GET /api/changes (%s store)', (kind) => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     // A poll that finds changes needs no slot.
-    expect((await changes(`?after=${feedCursor({ directory: 'default', position: 0 })}&wait=25`)).status).toBe(200);
+    expect((await changes('?wait=25')).body.changes.length).toBeGreaterThan(0);
     expect((await call(`${edge.scim}/Users?count=1`, 'GET', edge.token)).status).toBe(200);
     await createUser('dave@example.com'); // wakes both
     expect((await Promise.all(waiting)).map((a) => [a.status, a.body.changes.length])).toEqual([

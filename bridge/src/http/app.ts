@@ -34,7 +34,7 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
-import { DEFAULT_MAX_WAITING, type FeedRouteOptions, feedRoutes } from './feed-routes';
+import { DEFAULT_MAX_WAITING, feedRoutes } from './feed-routes';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
@@ -227,7 +227,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       syncStatus: options.syncStatus,
     });
 
-    routes.register(feedRoutes, { store: options.store as unknown as FeedRouteOptions['store'], waiters: feedWaiters, pollMs: options.feedPollMs });
+    routes.register(feedRoutes, { store: options.store, waiters: feedWaiters, pollMs: options.feedPollMs });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
       routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });

@@ -14,6 +14,7 @@ import { DEFAULT_SNAPSHOT_PAGE, MAX_SNAPSHOT_PAGE, type SnapshotSource, readSnap
 import { type ChangeLog, DEFAULT_DIRECTORY, changeDocument } from '../feed/types';
 import type { ChangeWaiters } from '../feed/waiters';
 import { ScimError, badRequest } from '../scim/errors';
+import type { Store } from '../store/types';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 
 export const DEFAULT_CHANGES_PAGE = 100;
@@ -26,7 +27,7 @@ export const DEFAULT_MAX_WAITING = 32;
 export const DEFAULT_FEED_POLL_MS = 1000;
 
 export interface FeedRouteOptions {
-  readonly store: SnapshotSource & ChangeLog & { onChangesCommitted(listener: () => void): () => void };
+  readonly store: SnapshotSource & ChangeLog & Pick<Store, 'onChangesCommitted'>;
   /** The long-polls waiting (app.ts makes it, sized DEFAULT_MAX_WAITING unless told, and shows its count). */
   readonly waiters: ChangeWaiters;
   /** @default DEFAULT_FEED_POLL_MS */
@@ -63,7 +64,7 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRouteOptions
   const { store } = options;
   const pollMs = options.pollMs ?? DEFAULT_FEED_POLL_MS;
   const { waiters } = options;
-  const stopListening = store.onChangesCommitted?.(() => waiters.notify()) ?? (() => undefined); // until the change log lands
+  const stopListening = store.onChangesCommitted(() => waiters.notify());
   // Waiting long-polls answer at once when the bridge shuts down, so they never hold up a deploy.
   app.addHook('preClose', (done) => {
     waiters.close();
