@@ -199,6 +199,24 @@ describe('long-polls outlive the request timeout', () => {
 });
 
 if (STORE_KINDS.includes('postgres')) {
+  describe('waiting long-polls hold no database connection (PostgreSQL)', () => {
+    it('more polls wait than the pool has connections, and SCIM writes still go through at once', async () => {
+      const edge = await startEdge({ store: 'postgres', scopedTokens: true, logLevel: false, feedPollMs: 60_000, maxFeedWaiters: 12 });
+      try {
+        const { next } = (await call(`${edge.url}${BRIDGE_PATHS.changes}`, 'GET', edge.tokens.read)).body;
+        // 12 waiting polls against a pool of BRIDGE_SIZING.databasePoolSize (5) connections.
+        const waiting = Array.from({ length: 12 }, () => call(`${edge.url}${BRIDGE_PATHS.changes}?after=${next}&wait=25`, 'GET', edge.tokens.read));
+        await untilLimits(edge, (limits) => limits.feedWaiting === 12);
+        const created = await call(`${edge.scim}/Users`, 'POST', edge.token, { userName: 'erin@example.com' });
+        expect(created.status).toBe(201);
+        const answers = await Promise.all(waiting);
+        expect(answers.every((a) => a.status === 200 && a.body.changes[0]?.data.resource.id === created.body.id)).toBe(true);
+      } finally {
+        await edge.stop();
+      }
+    });
+  });
+
   describe('a change committed by another replica (PostgreSQL)', () => {
     it('wakes a long-poll on this replica by polling', async () => {
       const reader = await startEdge({ store: 'postgres', scopedTokens: true, logLevel: false, feedPollMs: 100 });
