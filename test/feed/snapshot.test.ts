@@ -158,6 +158,21 @@ describe.each(STORE_KINDS)('GET /api/snapshot (%s store)', (kind) => {
     expect(MEMBERS_PER_SNAPSHOT_PAGE).toBeGreaterThanOrEqual(1000);
   });
 
+  it('a snapshot paged for longer than the log is kept answers 410: start again', async () => {
+    const first = await snapshot('?count=1');
+    expect(first.body.next).toEqual(expect.any(String));
+    await call(`${edge.scim}/Users`, 'POST', edge.token, { userName: 'late@example.com' });
+    await call(`${edge.scim}/Users`, 'POST', edge.token, { userName: 'later@example.com' });
+    // Retention prunes everything before the newest change, so a change after the snapshot's position is gone.
+    await edge.store.pruneChanges(new Date(Date.now() + 60_000).toISOString(), await edge.store.headPosition());
+    const gone = await snapshot(`?count=1&cursor=${first.body.next}`);
+    expect(gone.status).toBe(410);
+    expect(gone.body.detail).toContain('This snapshot is older than the oldest change the bridge keeps');
+    const again = await snapshot('?count=1');
+    expect(again.status).toBe(200);
+    expect(again.body.position).toBeGreaterThan(first.body.position);
+  });
+
   it('is for read tokens only, and refuses a cursor it did not give out', async () => {
     expect((await snapshot('', edge.token)).status).toBe(403);
     expect((await snapshot('', edge.tokens.operate)).status).toBe(403);
