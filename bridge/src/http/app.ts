@@ -15,7 +15,7 @@ import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
 import type { Store } from '../store/types';
-import { type TrustProxy, trustFunction } from './client-address';
+import { type TrustProxy, trustFunction } from '../trust-proxy';
 import {
   DEFAULT_LINGER,
   InFlight,
