@@ -3,6 +3,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { keepLogicalId, keepLogicalIds } from './logical-ids';
 
 export interface BridgeNetworkProps {
   readonly vpc?: ec2.IVpc;
@@ -37,6 +38,11 @@ export class BridgeNetwork extends Construct {
         destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
         trafficType: ec2.FlowLogTrafficType.ALL,
       });
+      // The earlier layout's ids (constructs/aws/logical-ids.ts): an upgrade keeps the network, its NAT addresses
+      // (what allow-lists of egress addresses hold) and the flow logs.
+      const root = this.node.scope as Construct;
+      keepLogicalId(flowLogs, root, ['FlowLogs', 'Resource']);
+      keepLogicalIds(vpc, root, ['Vpc']);
       this.vpc = vpc;
     }
     this.databaseSubnets = {

@@ -6,6 +6,7 @@ import { CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { keepLogicalId } from './logical-ids';
 
 /**
  * Lets `grantee` read `secret`, including `kms:Decrypt` on the secret's customer managed key when it has one.
@@ -64,6 +65,8 @@ export class BridgeSecrets extends Construct {
       reason:
         'The scimsession is rotated by an administrator (scim-bridge session rotate + push-aws), because the new bearer token must be pasted into the identity provider; a rotation Lambda cannot do that.',
     });
+    // The earlier layout's id: an upgrade keeps the secret and the scimsession in it (a new id is a new, empty secret).
+    keepLogicalId(secret, this.node.scope as Construct, ['SessionSecret', 'Resource']);
     this.session = secret;
     this.sessionCreated = true;
   }

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT, BRIDGE_PROBES, BRIDGE_SIZING } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV, bridgeEnvironment, probePlan, type ResolvedBridgeArgs } from '../common';
 import type { BridgeDatabase } from './database';
+import { keepLogicalId } from './logical-ids';
 import { type BridgeSecrets, grantSecretRead } from './secrets';
 
 /**
@@ -52,6 +53,7 @@ export class BridgeService extends Construct {
     const { base, database, secrets } = props;
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    keepLogicalId(this.logGroup, this.node.scope as Construct, ['Logs', 'Resource']);
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: Math.round(base.cpu * 1024),
       memoryLimitMiB: base.memoryMiB,
