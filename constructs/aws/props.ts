@@ -188,16 +188,33 @@ export const DEFAULTS = {
   sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
 } as const;
 
-/** Fargate's CPU and memory table (MiB): for each vCPU size, the allowed range and step. */
-const FARGATE: Record<string, { min: number; max: number; step: number; extra?: number[] }> = {
-  '0.25': { min: 512, max: 2048, step: 1024, extra: [512] },
-  '0.5': { min: 1024, max: 4096, step: 1024 },
-  '1': { min: 2048, max: 8192, step: 1024 },
+/**
+ * Fargate's CPU and memory combinations (MiB) for Linux tasks, as the ECS developer guide lists them
+ * (docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html; TaskDefinition `memory`): a list
+ * for the three smallest sizes, a range with its step for the others.
+ */
+export const FARGATE_MEMORY: Record<string, { readonly values?: readonly number[]; readonly min?: number; readonly max?: number; readonly step?: number }> = {
+  '0.25': { values: [512, 1024, 2048] },
+  '0.5': { values: [1024, 2048, 3072, 4096] },
+  '1': { values: [2048, 3072, 4096, 5120, 6144, 7168, 8192] },
   '2': { min: 4096, max: 16384, step: 1024 },
   '4': { min: 8192, max: 30720, step: 1024 },
   '8': { min: 16384, max: 61440, step: 4096 },
   '16': { min: 32768, max: 122880, step: 8192 },
 };
+
+/** One row of the table in words, e.g. "512, 1024 or 2048 MiB" or "4096 to 16384 MiB in steps of 1024". */
+export function fargateMemoryText(cpu: string): string {
+  const row = FARGATE_MEMORY[cpu];
+  if (row.values) return `${row.values.slice(0, -1).join(', ')} or ${row.values[row.values.length - 1]} MiB`;
+  return `${row.min} to ${row.max} MiB in steps of ${row.step}`;
+}
+
+function fitsFargate(cpu: string, memoryMiB: number): boolean {
+  const row = FARGATE_MEMORY[cpu];
+  if (row.values) return row.values.includes(memoryMiB);
+  return memoryMiB >= row.min! && memoryMiB <= row.max! && (memoryMiB - row.min!) % row.step! === 0;
+}
 
 const CIDR_V4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -216,12 +233,9 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   // Fargate sizes.
   const cpuKey = String(base.cpu);
-  if (known(base.cpu) && !FARGATE[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE).map(Number).sort((a, b) => a - b).join(', ')} vCPU, got ${base.cpu}`);
-  const table = FARGATE[cpuKey];
-  if (table && known(base.memoryMiB)) {
-    const m = base.memoryMiB;
-    const fits = (m >= table.min && m <= table.max && (m - table.min) % table.step === 0) || (table.extra ?? []).includes(m);
-    if (!fits) fail('memoryMiB', `must fit Fargate's table for ${base.cpu} vCPU: ${table.min} to ${table.max} MiB in steps of ${table.step}, got ${m}`);
+  if (known(base.cpu) && !FARGATE_MEMORY[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE_MEMORY).map(Number).sort((a, b) => a - b).join(', ')} vCPU, got ${base.cpu}`);
+  if (FARGATE_MEMORY[cpuKey] && known(base.memoryMiB) && !fitsFargate(cpuKey, base.memoryMiB)) {
+    fail('memoryMiB', `must be one Fargate allows with ${base.cpu} vCPU: ${fargateMemoryText(cpuKey)}, got ${base.memoryMiB}`);
   }
 
   // Hosting and DNS.

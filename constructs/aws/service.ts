@@ -153,7 +153,10 @@ export class BridgeService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: base.minReplicas,
+      // No DesiredCount: autoscaling owns the count. With one in the template, every deploy that touches the service
+      // sets the count back to it, under load too (aws/containers-roadmap#493, aws/aws-cdk#3919). A new service starts
+      // with 1 task (AWS::ECS::Service DesiredCount) and the scalable target raises it to minReplicas at once.
+      desiredCount: undefined,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
