@@ -13,12 +13,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BRIDGE_SIZING } from '../../contract';
-import { ArgError, inZone, type ResolvedBridgeArgs, resolveBridgeArgs, type ScimBridgeBaseArgs } from '../common';
+import { ArgError, type ChangeFeedArgs, feedEnvironment, inZone, type ResolvedBridgeArgs, resolveBridgeArgs, type ScimBridgeBaseArgs, webhookPorts } from '../common';
 import { rdsInstanceClass } from './instance-classes';
 
 export const COMPONENT = 'ScimBridge';
 
-export interface ScimBridgeProps extends ScimBridgeBaseArgs {
+export interface ScimBridgeProps extends ScimBridgeBaseArgs, ChangeFeedArgs {
   /**
    * The Route 53 public hosted zone of `domain`: the certificate is validated and the alias record written there.
    * Leave it out when the domain's DNS is elsewhere (another provider, or a zone in another AWS account): then give
@@ -47,6 +47,15 @@ export interface ScimBridgeProps extends ScimBridgeBaseArgs {
    * @default - none
    */
   readonly googleCredentials?: secretsmanager.ISecret;
+
+  /**
+   * The signing secrets of the declared `webhooks`: a secret whose value is a JSON map from endpoint name to secret
+   * (`{"app":"whsec_..."}`), delivered to the bridge as `SCIM_WEBHOOK_SECRETS` by ECS (never a plain value). An
+   * imported secret with a customer managed key must carry its `encryptionKey` (`kms:Decrypt` through Secrets Manager).
+   * Needed when `webhooks` is set.
+   * @default - none
+   */
+  readonly webhookSecrets?: secretsmanager.ISecret;
 
   /**
    * The bridge's container image.
@@ -177,6 +186,10 @@ export interface ResolvedProps {
   /** RDS instance class with its `db.` prefix. */
   readonly databaseClass: string;
   readonly databaseStorageGiB: number;
+  /** The change feed's and the guard's plain environment (SCIM_WEBHOOKS, SCIM_DEPROVISION_*, SCIM_SCHEMA_EXTENSIONS). */
+  readonly feedEnvironment: Readonly<Record<string, string>>;
+  /** Ports webhook deliveries need besides 443. */
+  readonly webhookPorts: readonly number[];
 }
 
 export const DEFAULTS = {
@@ -275,6 +288,10 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     fail('baseImage', `must be an image pinned by digest, such as node:24-alpine@sha256:<64 hex digits>, got '${props.baseImage}'`);
   }
   if (props.baseImage !== undefined && props.image) fail('baseImage', 'only applies when the image is built from bridge/Dockerfile (no image given)');
+  const feed = feedEnvironment(props, COMPONENT, isUnresolved);
+  if ((props.webhooks ?? []).length > 0 && !props.webhookSecrets) {
+    fail('webhookSecrets', 'is required with webhooks: a Secrets Manager secret holding {"<endpoint name>":"<signing secret>"}');
+  }
   if (base.googleWorkspace && !props.googleCredentials) fail('googleCredentials', 'is required with googleWorkspace: a secret holding the service-account key JSON');
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   if (known(logRetention) && logRetention === logs.RetentionDays.INFINITE) fail('logRetention', 'must be a number of days (the logs hold client addresses)');
@@ -302,5 +319,7 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     outputPrefix: props.outputPrefix ?? '',
     databaseClass: known(size) ? rdsInstanceClass(size) : size,
     databaseStorageGiB,
+    feedEnvironment: feed,
+    webhookPorts: webhookPorts(props.webhooks).filter((port) => port !== 443),
   };
 }

@@ -102,6 +102,7 @@ export class ScimBridge extends Construct {
       domain: p.base.domain,
       sessionSecret: props.sessionSecret,
       googleCredentials: props.googleCredentials,
+      webhookSecrets: props.webhookSecrets,
       removalPolicy: keep,
     });
     this.database = new BridgeDatabase(this, 'Database', {
@@ -123,6 +124,8 @@ export class ScimBridge extends Construct {
       secrets: this.secrets,
       logRetention: p.logRetention,
       logRemovalPolicy: keep,
+      feedEnvironment: p.feedEnvironment,
+      webhookPorts: p.webhookPorts,
     });
     this.frontDoor = new BridgeFrontDoor(this, 'FrontDoor', {
       vpc: this.network.vpc,
@@ -151,6 +154,7 @@ export class ScimBridge extends Construct {
       databaseMaxConnections: this.database.maxConnections,
       topic: props.alarmTopic,
       email: p.alarmEmail,
+      logGroup: this.service.logGroup,
     });
     for (const child of [this.network, this.secrets, this.database, this.service, this.frontDoor, this.alarms]) {
       child.node.addDependency(this.lifecycle.terminationGuard);

@@ -1,6 +1,6 @@
 /**
- * The bridge's own secrets: the scimsession (created empty, or imported) and, for Google Workspace, the service
- * account key; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
+ * The bridge's own secrets: the scimsession (created empty, or imported), for Google Workspace the service account
+ * key, and the webhooks' signing secrets; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
  */
 import { CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -33,6 +33,8 @@ export interface BridgeSecretsProps {
   /** An existing scimsession secret. @default a new, empty one */
   readonly sessionSecret?: secretsmanager.ISecret;
   readonly googleCredentials?: secretsmanager.ISecret;
+  /** The webhooks' signing secrets (a JSON map from endpoint name to secret). */
+  readonly webhookSecrets?: secretsmanager.ISecret;
   /** What happens to a created secret when it leaves the stack. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -43,10 +45,12 @@ export class BridgeSecrets extends Construct {
   /** True when this construct created the session secret (it then starts empty). */
   public readonly sessionCreated: boolean;
   public readonly googleCredentials?: secretsmanager.ISecret;
+  public readonly webhookSecrets?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: BridgeSecretsProps) {
     super(scope, id);
     this.googleCredentials = props.googleCredentials;
+    this.webhookSecrets = props.webhookSecrets;
     if (props.sessionSecret) {
       this.session = props.sessionSecret;
       this.sessionCreated = false;

@@ -34,6 +34,10 @@ export interface BridgeServiceProps {
   readonly secrets: BridgeSecrets;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The change feed's and the guard's plain environment. */
+  readonly feedEnvironment: Readonly<Record<string, string>>;
+  /** Ports webhook deliveries need besides 443. */
+  readonly webhookPorts: readonly number[];
 }
 
 export class BridgeService extends Construct {
@@ -88,6 +92,7 @@ export class BridgeService extends Construct {
 
     const environment: Record<string, string> = {
       ...bridgeEnvironment(base, { trustProxy: ALB_PROXY_HOPS }),
+      ...props.feedEnvironment,
       ...database_,
       // The ARN is not secret: the bridge reads the secret through it and re-reads it to follow a token rotation.
       // No SCIM_SESSION: the document never sits in a task's environment.
@@ -97,6 +102,8 @@ export class BridgeService extends Construct {
     };
     const secretEnv: Record<string, ecs.Secret> = { ...appPassword };
     if (secrets.googleCredentials) secretEnv[BRIDGE_ENV.googleCredentials] = ecs.Secret.fromSecretsManager(secrets.googleCredentials);
+    // The signing secrets come from Secrets Manager through ECS, never as a plain value in the task definition.
+    if (secrets.webhookSecrets) secretEnv[BRIDGE_ENV.webhookSecrets] = ecs.Secret.fromSecretsManager(secrets.webhookSecrets);
 
     // ECS ignores the image's HEALTHCHECK; this one replaces a wedged task. Shallow (/ping), so a database
     // outage never turns into task churn.
@@ -129,13 +136,14 @@ export class BridgeService extends Construct {
     // ECS reads the injected secrets with the execution role; a customer managed key needs kms:Decrypt there too.
     const executionRole = this.taskDefinition.obtainExecutionRole();
     if (secrets.googleCredentials) grantSecretRead(secrets.googleCredentials, executionRole);
+    if (secrets.webhookSecrets) grantSecretRead(secrets.webhookSecrets, executionRole);
     Validations.of(executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken (pulling the image) supports no resource scope; every other permission of the execution role names its repository, log group or secret.',
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops); passwords and the admin URL are injected as ECS secrets.',
+      reason: 'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops, webhook endpoints, guard thresholds, schema extensions); passwords, the admin URL and the webhook signing secrets are injected as ECS secrets.',
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -147,7 +155,9 @@ export class BridgeService extends Construct {
     // task's own interface, all over HTTPS; Google's APIs are HTTPS too. DNS to the VPC resolver is not filtered by
     // security groups (docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html), nor is the task metadata
     // endpoint that serves the task role's credentials.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs');
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs, webhooks');
+    // A webhook URL with a port of its own (https://host:8443/...) needs that port too.
+    for (const port of props.webhookPorts) this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `HTTPS to a webhook endpoint on port ${port}`);
     database.instance.connections.allowDefaultPortFrom(this.securityGroup, 'PostgreSQL from the SCIM bridge tasks');
 
     this.service = new ecs.FargateService(this, 'Service', {

@@ -30,8 +30,18 @@ const REPLACING: Record<string, readonly string[]> = {
   'AWS::EC2::VPC': ['CidrBlock'],
 };
 
-/** Properties that give a resource a literal name of its own (any type). */
-const NAME_PROPERTIES = ['LogGroupName', 'BucketName', 'DBInstanceIdentifier', 'DBClusterIdentifier', 'TopicName', 'FunctionName', 'RoleName', 'AliasName'];
+/** The property that names a resource of its type itself (elsewhere the same property is a reference). */
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::RDS::DBInstance': 'DBInstanceIdentifier',
+  'AWS::RDS::DBCluster': 'DBClusterIdentifier',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::KMS::Alias': 'AliasName',
+  'AWS::SecretsManager::Secret': 'Name',
+};
 
 export interface Entry {
   type: string;
@@ -58,10 +68,11 @@ export function statefulResources(template: { Resources: Record<string, any> }):
   const out: Record<string, Entry> = {};
   for (const [id, r] of Object.entries(template.Resources)) {
     const props = r.Properties ?? {};
-    const named = NAME_PROPERTIES.some((p) => props[p] !== undefined);
+    const nameProperty = NAME_PROPERTY[r.Type];
+    const named = nameProperty !== undefined && props[nameProperty] !== undefined;
     if (!STATEFUL_TYPES.includes(r.Type) && !named) continue;
     const replaceOn: Record<string, string> = {};
-    for (const p of [...(REPLACING[r.Type] ?? []), ...NAME_PROPERTIES]) if (props[p] !== undefined) replaceOn[p] = JSON.stringify(props[p]);
+    for (const p of new Set([...(REPLACING[r.Type] ?? []), ...(nameProperty ? [nameProperty] : [])])) if (props[p] !== undefined) replaceOn[p] = JSON.stringify(props[p]);
     out[id] = { type: r.Type, replaceOn };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));

@@ -350,7 +350,7 @@ describe('ScimBridge with default props', () => {
     it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, to one topic', () => {
       const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const metrics = alarms.map((a) => a.MetricName).sort();
-      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount']);
+      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount', 'scim_bridge_feed_holds_started']);
       const topic = only(t, 'AWS::SNS::Topic').id;
       for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
       t.resourceCountIs('AWS::SNS::Subscription', 0);
