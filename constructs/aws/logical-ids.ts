@@ -15,7 +15,8 @@ import { Construct } from 'constructs';
 export function logicalIdAt(root: Construct, path: readonly string[]): string {
   const stack = Stack.of(root);
   const below = root.node.path.slice(stack.node.path.length).split('/').filter(Boolean);
-  const probeStack = new Stack(new App(), 'Probe');
+  // Never synthesized: under the CDK CLI an App would write itself into cdk.out on exit unless told not to.
+  const probeStack = new Stack(new App({ autoSynth: false }), 'Probe');
   let scope: Construct = probeStack;
   const ids = [...below, ...path];
   for (const id of ids.slice(0, -1)) scope = new Construct(scope, id);
