@@ -115,7 +115,7 @@ export class BridgeDatabase extends Construct {
       publiclyAccessible: false,
       autoMinorVersionUpgrade: true,
       // database.version may go up (15 -> 16 -> 17): CloudFormation refuses a major upgrade without this. A step down is
-      // refused by the lifecycle's DatabaseVersion step before RDS is asked.
+      // refused by the lifecycle's DatabaseChange step before RDS is asked.
       allowMajorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,

@@ -2,7 +2,7 @@
  * Lifecycle steps around CloudFormation's own (see lifecycle-handler/index.js): a failed first deploy rolls back
  * without leaving the stack termination-protected or a database deletion-protected, the access-log bucket is emptied
  * when it must go (and stays empty), the database's deletion protection is switched on only once the service is stable,
- * and a PostgreSQL major version below the running one is refused before RDS is asked.
+ * and what RDS cannot do in place (a major version down, less storage) is refused before RDS is asked.
  */
 import * as path from 'node:path';
 import { ArnFormat, Aws, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -94,11 +94,16 @@ export class BridgeLifecycle extends Construct {
   }
 
   /**
-   * Refuses a PostgreSQL major version below the one the instance runs, before the instance is changed: `instance`
-   * depends on this step. RDS upgrades majors and never downgrades; CloudFormation would only fail in RDS's own words.
+   * Refuses, before the instance is changed (`instance` depends on this step), what RDS cannot do in place: a PostgreSQL
+   * major version below the running one (RDS upgrades majors, never downgrades) and less storage than the instance has.
    */
-  checkDatabaseVersion(instanceIdentifier: string, version: string, instance: IDependable & Construct): CustomResource {
-    const step = this.step('DatabaseVersion', { Action: 'DatabaseVersion', DBInstanceIdentifier: instanceIdentifier, Version: version });
+  checkDatabaseChange(instanceIdentifier: string, change: { version: string; storageGiB: number }, instance: IDependable & Construct): CustomResource {
+    const step = this.step('DatabaseChange', {
+      Action: 'DatabaseChange',
+      DBInstanceIdentifier: instanceIdentifier,
+      Version: change.version,
+      StorageGiB: String(change.storageGiB),
+    });
     step.node.addDependency(this.policyForDatabase(instanceIdentifier));
     instance.node.addDependency(step);
     return step;

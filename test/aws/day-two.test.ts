@@ -6,8 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { BRIDGE_SIZING } from '../../contract';
-import { LIFECYCLE_RESOURCE_TYPE } from '../../constructs/aws';
-import { build, idByPath, only, REPO_ROOT, template } from './helpers';
+import { App } from 'aws-cdk-lib';
+import { DEFAULTS, LIFECYCLE_RESOURCE_TYPE } from '../../constructs/aws';
+import { createApp } from '../../stacks/aws';
+import { build, cdkJsonContext, idByPath, only, REPO_ROOT, template } from './helpers';
 
 /** A literal (not a reference) name property of a resource, if it has one. */
 const NAME_PROPERTIES = ['LogGroupName', 'BucketName', 'DBInstanceIdentifier', 'TopicName', 'FunctionName', 'RoleName', 'Name'];
@@ -33,10 +35,10 @@ describe('day two on AWS', () => {
     const tv = version === '17' ? t : template(build({ database: { version } }, { nag: false }));
     const db = only(tv, 'AWS::RDS::DBInstance');
     expect(db.props).toMatchObject({ EngineVersion: version, AllowMajorVersionUpgrade: true });
-    // RDS never downgrades a major version: the DatabaseVersion step compares with the running engine first.
-    const stepId = idByPath(tv, 'Lifecycle/DatabaseVersion/Default');
+    // RDS never downgrades a major version: the DatabaseChange step compares with the running engine first.
+    const stepId = idByPath(tv, 'Lifecycle/DatabaseChange/Default');
     const step = tv.findResources(LIFECYCLE_RESOURCE_TYPE)[stepId];
-    expect(step.Properties).toMatchObject({ Action: 'DatabaseVersion', Version: version, DBInstanceIdentifier: db.props.DBInstanceIdentifier });
+    expect(step.Properties).toMatchObject({ Action: 'DatabaseChange', Version: version, StorageGiB: '20', DBInstanceIdentifier: db.props.DBInstanceIdentifier });
     expect(db.resource.DependsOn).toEqual(expect.arrayContaining([stepId]));
   });
 
@@ -97,6 +99,38 @@ describe('day two on AWS', () => {
       expect([id, owned]).toEqual([id, true]);
     }
     for (const g of groups) expect(g.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('a second deploy and a scale-down', () => {
+  it('a second synth with no change is the same template: nothing for CloudFormation to change', () => {
+    const synth = () => createApp(new App({ context: cdkJsonContext() })).synth().getStackByName('ScimBridge').template;
+    expect(JSON.stringify(synth())).toBe(JSON.stringify(synth()));
+  });
+
+  it('fewer replicas never change the database: class and storage stay (RDS storage only grows)', () => {
+    const db = (maxReplicas: number) => only(template(build({ minReplicas: 1, maxReplicas }, { nag: false })), 'AWS::RDS::DBInstance').props;
+    const [small, large] = [db(2), db(7)];
+    expect([small.DBInstanceClass, small.AllocatedStorage, small.MaxAllocatedStorage]).toEqual([large.DBInstanceClass, large.AllocatedStorage, large.MaxAllocatedStorage]);
+  });
+});
+
+describe('what the docs say matches the template', () => {
+  it('README and docs/aws.md name the default TLS policy and say it allows TLS 1.2 as well as 1.3', () => {
+    // ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09: TLS 1.3 and TLS 1.2 (Elastic Load Balancing, "Security policies for
+    // your Application Load Balancer"). "A TLS 1.3 policy" told readers TLS 1.2 was off.
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    expect(DEFAULTS.sslPolicy).toBe('ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09');
+    expect(readme).not.toMatch(/a TLS 1\.3 policy/);
+    expect(readme).toContain(`\`${DEFAULTS.sslPolicy}\` (TLS 1.3, and TLS 1.2`);
+  });
+
+  it('docs/aws.md states the Elastic IPs the NAT gateways take from the region\'s default quota of five', () => {
+    // Amazon VPC quotas: 5 Elastic IP addresses per Region by default; each NAT gateway holds one.
+    const eips = Object.keys(template(build({}, { nag: false })).findResources('AWS::EC2::EIP')).length;
+    expect(eips).toBe(2);
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'aws.md'), 'utf8');
+    expect(doc).toContain('the two use two of the region\'s default quota of five Elastic IPs');
   });
 });
 

@@ -463,7 +463,7 @@ describe('ScimBridge options', () => {
   it('accessLogs: false has no bucket and no clean-up step (and synthesizes: ELB2 is acknowledged)', () => {
     const t = template(build({ accessLogs: false }));
     t.resourceCountIs('AWS::S3::Bucket', 0);
-    expect(Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE)).map((r) => r.Properties.Action).sort()).toEqual(['DatabaseProtection', 'DatabaseVersion', 'TerminationGuard']);
+    expect(Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE)).map((r) => r.Properties.Action).sort()).toEqual(['DatabaseChange', 'DatabaseProtection', 'TerminationGuard']);
   });
 
   it('sizes, high availability, one NAT gateway, TLS policy, metrics exposed, tags and an e-mail', () => {

@@ -10,8 +10,9 @@
  *   object as soon as logging is on) or, with OnDelete=always (deletion protection off), on every delete.
  * - DatabaseProtection: created after the service is stable; sets the instance's deletion protection to Protect.
  *   When a creation rollback deletes it, it turns deletion protection off, so CloudFormation can delete the instance.
- * - DatabaseVersion: runs before every change of the instance; refuses a PostgreSQL major version below the one the
- *   instance runs (RDS upgrades, it never downgrades), so the deploy stops before RDS is asked.
+ * - DatabaseChange: runs before every change of the instance; refuses what RDS cannot do in place, so the deploy
+ *   stops before RDS is asked: a PostgreSQL major version below the running one (RDS upgrades, it never downgrades),
+ *   and a storage size below the instance's (storage only grows; storage autoscaling may have grown it already).
  *
  * A Delete answers SUCCESS even when its step failed (a failed clean-up must not wedge a rollback); the error is
  * logged. The exception is a bucket that still holds objects when time runs out: the bucket's own deletion would fail
@@ -108,23 +109,32 @@ function majorOf(version) {
   return Number.parseInt(String(version).split('.')[0], 10);
 }
 
-async function checkDatabaseVersion(rds, id, version) {
-  let current;
+async function checkDatabaseChange(rds, id, props, oldProps) {
+  let db;
   try {
     const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    current = out.DBInstances && out.DBInstances[0] && out.DBInstances[0].EngineVersion;
+    db = out.DBInstances && out.DBInstances[0];
   } catch (error) {
     if (error && error.name === 'DBInstanceNotFoundFault') return; // not created yet
     throw error;
   }
-  if (current === undefined) return;
-  if (majorOf(current) > majorOf(version)) {
+  if (!db) return;
+  const storageChanged = oldProps !== undefined && props.StorageGiB !== oldProps.StorageGiB;
+  if (storageChanged && Number(props.StorageGiB) < db.AllocatedStorage) {
+    throw new Error(
+      `RDS cannot shrink storage: the instance has ${db.AllocatedStorage} GiB, database.storageGiB asks for ${props.StorageGiB}. ` +
+        `Keep database.storageGiB at ${db.AllocatedStorage} or more (storage autoscaling may have grown it).`,
+    );
+  }
+  const current = db.EngineVersion;
+  const version = props.Version;
+  if (current !== undefined && version !== undefined && majorOf(current) > majorOf(version)) {
     throw new Error(
       `RDS cannot downgrade PostgreSQL ${current} to ${version}: set database.version back to ${majorOf(current)} (or higher). ` +
         'Going down means a new instance and a pg_dump/pg_restore of the directory.',
     );
   }
-  log('database version allowed', { instance: id, current, requested: version });
+  log('database change allowed', { instance: id, version: current, requested: version, storage: db.AllocatedStorage, requestedStorage: props.StorageGiB });
 }
 
 /** What one event does; returns the data to answer with. */
@@ -143,8 +153,8 @@ async function act(event, clients, deadline) {
     case 'EmptyBucket':
       if (isDelete && (inCreateRollback || props.OnDelete === 'always')) await emptyBucket(clients.s3, props.Bucket, deadline);
       return;
-    case 'DatabaseVersion':
-      if (!isDelete) await checkDatabaseVersion(clients.rds, props.DBInstanceIdentifier, props.Version);
+    case 'DatabaseChange':
+      if (!isDelete) await checkDatabaseChange(clients.rds, props.DBInstanceIdentifier, props, event.OldResourceProperties);
       return;
     case 'DatabaseProtection':
       if (!isDelete) await setDeletionProtection(clients.rds, props.DBInstanceIdentifier, props.Protect === 'true', deadline, false);
