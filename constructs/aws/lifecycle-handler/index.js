@@ -109,10 +109,11 @@ function majorOf(version) {
   return Number.parseInt(String(version).split('.')[0], 10);
 }
 
-async function checkDatabaseChange(rds, id, props, oldProps) {
+async function checkDatabaseChange(rds, id, props, oldProps, deadline) {
   let db;
   try {
-    const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    // On the first deploy the role's policy may not have propagated yet.
+    const out = await retrying(() => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })), ['AccessDenied', 'AccessDeniedException'], deadline);
     db = out.DBInstances && out.DBInstances[0];
   } catch (error) {
     if (error && error.name === 'DBInstanceNotFoundFault') return; // not created yet
@@ -154,7 +155,7 @@ async function act(event, clients, deadline) {
       if (isDelete && (inCreateRollback || props.OnDelete === 'always')) await emptyBucket(clients.s3, props.Bucket, deadline);
       return;
     case 'DatabaseChange':
-      if (!isDelete) await checkDatabaseChange(clients.rds, props.DBInstanceIdentifier, props, event.OldResourceProperties);
+      if (!isDelete) await checkDatabaseChange(clients.rds, props.DBInstanceIdentifier, props, event.OldResourceProperties, deadline);
       return;
     case 'DatabaseProtection':
       if (!isDelete) await setDeletionProtection(clients.rds, props.DBInstanceIdentifier, props.Protect === 'true', deadline, false);
