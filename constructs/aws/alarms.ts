@@ -82,7 +82,8 @@ export class BridgeAlarms extends Construct {
       });
       this.add(
         'FeedHoldStarted',
-        'The deprovisioning guard started a hold (its scim_bridge_feed_holds_active gauge rose above 0): deliveries of deprovisioning changes wait for an operator (GET /api/holds, then release or discard).',
+        'The deprovisioning guard started a hold (its scim_bridge_feed_holds_active gauge rose above 0): ' +
+          'deliveries of deprovisioning changes wait for an operator (GET /api/holds, then release or discard).',
         filter.metric({ period: minute, statistic: 'Sum' }),
         1,
         1,

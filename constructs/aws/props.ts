@@ -13,7 +13,16 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BRIDGE_SIZING } from '../../contract';
-import { ArgError, type ChangeFeedArgs, feedEnvironment, inZone, type ResolvedBridgeArgs, resolveBridgeArgs, type ScimBridgeBaseArgs, webhookPorts } from '../common';
+import {
+  ArgError,
+  type ChangeFeedArgs,
+  feedEnvironment,
+  inZone,
+  type ResolvedBridgeArgs,
+  resolveBridgeArgs,
+  type ScimBridgeBaseArgs,
+  webhookPorts,
+} from '../common';
 import { rdsInstanceClass } from './instance-classes';
 
 export const COMPONENT = 'ScimBridge';
@@ -246,7 +255,8 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   // Fargate sizes.
   const cpuKey = String(base.cpu);
-  if (known(base.cpu) && !FARGATE_MEMORY[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE_MEMORY).map(Number).sort((a, b) => a - b).join(', ')} vCPU, got ${base.cpu}`);
+  const sizes = Object.keys(FARGATE_MEMORY).map(Number).sort((a, b) => a - b);
+  if (known(base.cpu) && !FARGATE_MEMORY[cpuKey]) fail('cpu', `must be a Fargate size: ${sizes.join(', ')} vCPU, got ${base.cpu}`);
   if (FARGATE_MEMORY[cpuKey] && known(base.memoryMiB) && !fitsFargate(cpuKey, base.memoryMiB)) {
     fail('memoryMiB', `must be one Fargate allows with ${base.cpu} vCPU: ${fargateMemoryText(cpuKey)}, got ${base.memoryMiB}`);
   }

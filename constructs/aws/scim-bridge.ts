@@ -162,7 +162,8 @@ export class ScimBridge extends Construct {
     // Deletion protection goes on once the service is stable (CloudFormation waits for that): a first deploy that
     // fails before can still delete the instance. Turned off again by the same step when deletionProtection is off.
     this.lifecycle.protectDatabase(this.database.instanceIdentifier, protect, [this.service.service, this.database.instance]);
-    this.lifecycle.checkDatabaseChange(this.database.instanceIdentifier, { version: p.base.database.version, storageGiB: p.databaseStorageGiB }, this.database.instance);
+    const change = { version: p.base.database.version, storageGiB: p.databaseStorageGiB };
+    this.lifecycle.checkDatabaseChange(this.database.instanceIdentifier, change, this.database.instance);
 
     for (const [key, value] of Object.entries(p.base.tags)) Tags.of(this).add(key, value, { excludeResourceTypes: [...UNTAGGED_TYPES] });
 

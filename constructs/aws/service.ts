@@ -143,7 +143,9 @@ export class BridgeService extends Construct {
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops, webhook endpoints, guard thresholds, schema extensions); passwords, the admin URL and the webhook signing secrets are injected as ECS secrets.',
+      reason:
+        'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops, ' +
+        'webhook endpoints, guard thresholds, schema extensions); passwords, the admin URL and the webhook signing secrets are ECS secrets.',
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -155,9 +157,12 @@ export class BridgeService extends Construct {
     // task's own interface, all over HTTPS; Google's APIs are HTTPS too. DNS to the VPC resolver is not filtered by
     // security groups (docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html), nor is the task metadata
     // endpoint that serves the task role's credentials.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs, webhooks');
+    const https = 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs, webhooks';
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), https);
     // A webhook URL with a port of its own (https://host:8443/...) needs that port too.
-    for (const port of props.webhookPorts) this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `HTTPS to a webhook endpoint on port ${port}`);
+    for (const port of props.webhookPorts) {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `HTTPS to a webhook endpoint on port ${port}`);
+    }
     database.instance.connections.allowDefaultPortFrom(this.securityGroup, 'PostgreSQL from the SCIM bridge tasks');
 
     this.service = new ecs.FargateService(this, 'Service', {

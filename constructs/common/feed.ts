@@ -53,7 +53,9 @@ export function feedEnvironment(args: ChangeFeedArgs, component: string, isUnres
       if (known(e) && !EVENT.test(e)) fail(`webhooks[${i}].events[${j}]`, `must be a change type such as user.created or user.*, got '${e}'`);
     });
   });
-  if (webhooks.length > 0) env[BRIDGE_ENV.webhooks] = JSON.stringify(webhooks.map((w) => ({ name: w.name, url: w.url, ...(w.events ? { events: [...w.events] } : {}) })));
+  if (webhooks.length > 0) {
+    env[BRIDGE_ENV.webhooks] = JSON.stringify(webhooks.map((w) => ({ name: w.name, url: w.url, ...(w.events ? { events: [...w.events] } : {}) })));
+  }
   const whole = (arg: keyof ChangeFeedArgs, envName: string, min: number, max: number) => {
     const v = args[arg] as number | undefined;
     if (v === undefined) return;

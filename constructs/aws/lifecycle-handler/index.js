@@ -95,7 +95,9 @@ async function emptyBucket(s3, bucket, deadline) {
     if (keys.length > 0) {
       await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
       deleted += keys.length;
-      if (Date.now() >= deadline) throw new DeleteFailure(`bucket ${bucket} still received objects when the time ran out (${deleted} deleted): empty it and retry the delete`);
+      if (Date.now() >= deadline) {
+        throw new DeleteFailure(`bucket ${bucket} still received objects when the time ran out (${deleted} deleted): empty it and retry the delete`);
+      }
       continue;
     }
     if (Date.now() >= quietFrom || Date.now() + timing.retryMs > deadline) break;
@@ -113,7 +115,8 @@ async function checkDatabaseChange(rds, id, props, oldProps, deadline) {
   let db;
   try {
     // On the first deploy the role's policy may not have propagated yet.
-    const out = await retrying(() => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })), ['AccessDenied', 'AccessDeniedException'], deadline);
+    const describe = () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    const out = await retrying(describe, ['AccessDenied', 'AccessDeniedException'], deadline);
     db = out.DBInstances && out.DBInstances[0];
   } catch (error) {
     if (error && error.name === 'DBInstanceNotFoundFault') return; // not created yet
