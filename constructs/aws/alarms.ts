@@ -1,17 +1,28 @@
 /**
  * Alarms on what stops provisioning: 5xx answers, unhealthy or missing tasks, the service's and the database's CPU,
- * database storage and connections. They notify one SNS topic (given, or created, with an optional e-mail).
+ * database storage and connections; and on what waits for an operator: a deprovisioning hold. They notify one SNS
+ * topic (given, or created, with an optional e-mail).
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { RDS_RESERVED_CONNECTIONS } from './instance-classes';
+
+/**
+ * The bridge's log line when the deprovisioning guard starts a hold (its `msg`; JSON lines on stdout, in the service's
+ * log group). The guard's own gauge, `scim_bridge_feed_holds_active`, is a Prometheus metric: nothing carries
+ * /metrics into CloudWatch, so the alarm counts this line instead.
+ */
+export const HOLD_STARTED_MESSAGE = 'deprovisioning hold started';
+/** The CloudWatch metric the log line becomes: holds started per minute. */
+export const HOLDS_STARTED_METRIC = 'scim_bridge_feed_holds_started';
 
 export interface BridgeAlarmsProps {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -23,6 +34,8 @@ export interface BridgeAlarmsProps {
   readonly databaseMaxConnections?: number;
   readonly topic?: sns.ITopic;
   readonly email?: string;
+  /** The bridge's log group (JSON lines): the deprovisioning guard's hold is read from it. */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 export class BridgeAlarms extends Construct {
@@ -57,6 +70,25 @@ export class BridgeAlarms extends Construct {
     // Storage grows by itself up to 5× the initial size; alarm before the growth runs out or cannot keep up.
     const freeBytes = Math.max(1, props.databaseStorageGiB * 0.05) * 1024 ** 3;
     this.add('DatabaseStorage', 'The database is running out of storage.', props.database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }), freeBytes, 3, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    if (props.logGroup) {
+      // A metric filter turns each "hold started" line into 1; the alarm fires the minute a hold starts and returns to OK
+      // when no hold started for a minute, not when the hold is released (that needs an operator: /api/holds).
+      const filter = props.logGroup.addMetricFilter('FeedHoldStarted', {
+        filterPattern: logs.FilterPattern.stringValue('$.msg', '=', HOLD_STARTED_MESSAGE),
+        // One namespace per stack, so two bridges in one account do not share the count.
+        metricNamespace: `ScimBridge/${Stack.of(this).stackName}`,
+        metricName: HOLDS_STARTED_METRIC,
+        metricValue: '1',
+      });
+      this.add(
+        'FeedHoldStarted',
+        'The deprovisioning guard started a hold (its scim_bridge_feed_holds_active gauge rose above 0): ' +
+          'deliveries of deprovisioning changes wait for an operator (GET /api/holds, then release or discard).',
+        filter.metric({ period: minute, statistic: 'Sum' }),
+        1,
+        1,
+      );
+    }
     if (props.databaseMaxConnections !== undefined) {
       const usable = props.databaseMaxConnections - RDS_RESERVED_CONNECTIONS;
       this.add('DatabaseConnections', `Database connections above 80 % of the ~${usable} the app may open.`, props.database.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }), Math.floor(usable * 0.8), 5);
