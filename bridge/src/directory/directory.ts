@@ -20,7 +20,7 @@ import {
   type UserRecord,
 } from '../store/types';
 import { etagOf } from './render';
-import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
+import { type ProvisioningRules, checkActiveKept, checkSuspendedEmail, checkUserDoc, withActiveOf } from './rules';
 
 export interface RequestContext {
   /** Who is asking: the identity provider's User-Agent (or a connector's name). */
@@ -121,10 +121,9 @@ export class Directory {
   async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
     return this.recorded(ctx, 'user.replace', 'User', async () => {
       const doc = normalizeInput('User', body);
-      if (doc.active === undefined) doc.active = true;
       validateDoc('User', doc);
       checkUserDoc(doc, this.rules);
-      return this.updateUser(id, ifMatch, ctx, 'user.replace', () => doc);
+      return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(doc, current.active));
     }, id);
   }
 
@@ -133,6 +132,7 @@ export class Directory {
       const operations = parsePatchRequest(body);
       return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
         const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
+        checkActiveKept(doc);
         validateDoc('User', doc);
         checkUserDoc(doc, this.rules);
         return doc;

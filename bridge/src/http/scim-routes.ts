@@ -12,7 +12,9 @@ import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
 import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
+import { searchParams } from '../scim/search';
 import { sendScim } from './reply';
+import { rootSearch } from './root-search';
 
 interface RouteOptions {
   readonly directory: Directory;
@@ -48,6 +50,8 @@ function ifMatch(request: FastifyRequest): string | undefined {
 
 const NO_PROJECTION: Projection = {};
 
+const asksForAttributes = (query: ListParams) => Boolean(query.attributes || query.excludedAttributes);
+
 /** What differs between /Users and /Groups; the routes are the same. */
 interface ResourceEndpoints<View> {
   readonly kind: ResourceKind;
@@ -79,22 +83,36 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
   const show = (req: FastifyRequest, reply: FastifyReply, status: number, view: View, projection = NO_PROJECTION) =>
     sendResource(req, reply, status, r.versionOf(view), applyProjection(r.render(view, baseUrlOf(req)), projection));
 
-  app.get(r.path, PROTECTED, async (req: ListRequestOf, reply) => {
-    const { query, projection } = parseListRequest(r.kind, req.query);
+  const listPage = async (req: FastifyRequest, reply: FastifyReply, params: ListParams) => {
+    const { query, projection } = parseListRequest(r.kind, params);
     const page = await r.list(query, { related: wants(projection, r.related) });
     const base = baseUrlOf(req);
     const resources = page.items.map((view) => applyProjection(r.render(view, base), projection));
     return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
+  };
+  app.get(r.path, PROTECTED, async (req: ListRequestOf, reply) => listPage(req, reply, req.query));
+  // RFC 7644 §3.4.3: the same query in a body, for filters too long or too private for a URL.
+  app.post(`${r.path}/.search`, PROTECTED, async (req, reply) => listPage(req, reply, searchParams(req.body)));
+  // `attributes`/`excludedAttributes` apply to every answer carrying a resource (§3.9), writes included.
+  app.post(r.path, PROTECTED, async (req: ListRequestOf, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
+    return show(req, reply, 201, await r.create(req.body, context(req)), projection);
   });
-  app.post(r.path, PROTECTED, async (req, reply) => show(req, reply, 201, await r.create(req.body, context(req))));
   app.get(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
     const projection = parseResourceProjection(r.kind, req.query);
     return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
   });
-  app.put(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => show(req, reply, 200, await r.replace(req.params.id, req.body, ifMatch(req), context(req))));
+  app.put(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
+    return show(req, reply, 200, await r.replace(req.params.id, req.body, ifMatch(req), context(req)), projection);
+  });
   app.patch(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
     const view = await r.patch(req.params.id, req.body, ifMatch(req), context(req));
-    if (r.patchAnswersBody) return show(req, reply, 200, view);
+    if (r.patchAnswersBody) return show(req, reply, 200, view, projection);
+    // §3.5.2: a PATCH that names attributes to return MUST answer 200 with them; the group is read again (with its
+    // members only when they are asked for), since the write itself does not load them.
+    if (asksForAttributes(req.query)) return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
     return reply.code(204).header('etag', etagOf(r.versionOf(view))).send();
   });
   app.delete(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
@@ -135,6 +153,9 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
     remove: (id, match, ctx) => directory.deleteGroup(id, match, ctx),
     patchAnswersBody: false,
   });
+
+  // The root search across users and groups (RFC 7644 §3.4.3).
+  app.post('/.search', PROTECTED, async (req, reply) => sendScim(req, reply, 200, await rootSearch(directory, searchParams(req.body), baseUrlOf(req))));
 
   // /Me (RFC 7644 §3.11): the bearer token names no user here, so the alias is not implemented, which the RFC
   // answers with 501 (after authentication, as for any resource endpoint).

@@ -95,6 +95,18 @@ export function parseAttrRef(text: string, fail: (msg: string) => Error): AttrRe
   return parts.length === 2 ? { uri, attr: parts[0], sub: parts[1] } : { uri, attr: parts[0] };
 }
 
+/** Words the grammar gives a meaning to: never read as an unquoted value. */
+const RESERVED_WORDS = new Set(['and', 'or', 'not', 'pr', 'true', 'false', 'null', ...COMPARE_OPS]);
+
+/**
+ * An unquoted value (`userName eq loginUser1`, as WSO2's clients send) is read as the string it spells when it can
+ * be nothing else: not a number, not a keyword, and not starting like a number or a sub-attribute. A filter the
+ * RFC's grammar accepts never reaches here, so none changes meaning.
+ */
+function isBareWord(word: string): boolean {
+  return /^[A-Za-z_][\w@.+-]*$/.test(word) && !RESERVED_WORDS.has(word.toLowerCase());
+}
+
 class Parser {
   private pos = 0;
   private depth = 0;
@@ -202,6 +214,7 @@ class Parser {
       if (word === 'false') return false;
       if (word === 'null') return null;
       if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(token.v)) return Number(token.v);
+      if (isBareWord(token.v)) return token.v;
     }
     throw this.fail(`expected a value (a quoted string, number, true, false or null) at position ${token.at + 1}`);
   }
