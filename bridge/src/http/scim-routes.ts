@@ -73,15 +73,16 @@ interface ResourceEndpoints<View> {
   readonly patchAnswersBody: boolean;
 }
 
-function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, body: Record<string, unknown>): FastifyReply {
+function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, resource: Record<string, unknown>, projection: Projection): FastifyReply {
   reply.header('etag', etagOf(version));
-  if (status === 201) reply.header('location', (body.meta as { location: string }).location);
-  return sendScim(request, reply, status, body);
+  // From the whole resource: a projection may leave meta out of the body, never the Location header.
+  if (status === 201) reply.header('location', (resource.meta as { location: string }).location);
+  return sendScim(request, reply, status, applyProjection(resource, projection));
 }
 
 function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>): void {
   const show = (req: FastifyRequest, reply: FastifyReply, status: number, view: View, projection = NO_PROJECTION) =>
-    sendResource(req, reply, status, r.versionOf(view), applyProjection(r.render(view, baseUrlOf(req)), projection));
+    sendResource(req, reply, status, r.versionOf(view), r.render(view, baseUrlOf(req)), projection);
 
   const listPage = async (req: FastifyRequest, reply: FastifyReply, params: ListParams) => {
     const { query, projection } = parseListRequest(r.kind, params);
