@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ScimError, badRequest, conflict, forbidden, notFound, preconditionFailed } from '../scim/errors';
+import { keepImmutable } from '../scim/extensions';
 import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
 import type { ListRequest } from '../scim/query';
 import { type ScimDoc, normalizeInput, validateDoc } from '../scim/resource';
@@ -123,7 +124,7 @@ export class Directory {
       const doc = normalizeInput('User', body);
       validateDoc('User', doc);
       checkUserDoc(doc, this.rules);
-      return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(doc, current.active));
+      return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(keepImmutable('User', current.doc, doc, true), current.active));
     }, id);
   }
 
@@ -133,6 +134,7 @@ export class Directory {
       return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
         const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
         checkActiveKept(doc);
+        keepImmutable('User', current.doc, doc, false);
         validateDoc('User', doc);
         checkUserDoc(doc, this.rules);
         return doc;
@@ -239,7 +241,7 @@ export class Directory {
   async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
     return this.recorded(ctx, 'group.replace', 'Group', async () => {
       const { doc, members } = this.groupInput(body);
-      return this.updateGroup(id, ifMatch, ctx, 'group.replace', () => ({ doc, changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
+      return this.updateGroup(id, ifMatch, ctx, 'group.replace', (current) => ({ doc: keepImmutable('Group', current.doc, doc, true), changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
     }, id);
   }
 
@@ -249,6 +251,7 @@ export class Directory {
       const operations = parsePatchRequest(body);
       return this.updateGroup(id, ifMatch, ctx, 'group.patch', (current) => {
         const { doc, memberChanges } = applyPatch('Group', current.doc, operations);
+        keepImmutable('Group', current.doc, doc, false);
         validateDoc('Group', doc);
         return { doc, changes: memberChanges };
       }, false);

@@ -11,7 +11,7 @@ import { ScimError, notFound } from '../scim/errors';
 import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
-import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
+import { type ResourceKind, resourceTypes, schemaRepresentation, servedSchemas, serviceProviderConfig } from '../scim/schemas';
 import { searchParams } from '../scim/search';
 import { sendScim } from './reply';
 import { rootSearch } from './root-search';
@@ -177,9 +177,9 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
     if (!found) throw notFound(`Resource type ${req.params.id.slice(0, 100)} not found`);
     return sendScim(req, reply, 200, found);
   });
-  app.get('/Schemas', async (req, reply) => sendScim(req, reply, 200, discoveryList(SCHEMAS.map((s) => schemaRepresentation(s, baseUrlOf(req))))));
+  app.get('/Schemas', async (req, reply) => sendScim(req, reply, 200, discoveryList(servedSchemas().map((s) => schemaRepresentation(s, baseUrlOf(req))))));
   app.get('/Schemas/:id', async (req: IdRequest, reply) => {
-    const found = SCHEMAS.find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
+    const found = servedSchemas().find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
     if (!found) throw notFound(`Schema ${req.params.id.slice(0, 100)} not found`);
     return sendScim(req, reply, 200, schemaRepresentation(found, baseUrlOf(req)));
   });

@@ -1,7 +1,7 @@
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) applied to a rendered resource. */
 import { badRequest } from './errors';
 import { parseAttrRef } from './filter';
-import { type ResourceKind, SCHEMAS, resolveAttribute, schemasFor } from './schemas';
+import { type ResourceKind, resolveAttribute, schemasFor, servedSchemas } from './schemas';
 
 export interface Projection {
   /** Canonical paths to return ('userName', 'name.givenName', '<urn>:department'); undefined means the defaults. */
@@ -52,8 +52,7 @@ export function wants(projection: Projection, attribute: string): boolean {
   return true;
 }
 
-const SCHEMA_IDS = new Set(SCHEMAS.map((s) => s.id));
-const isSchemaId = (path: string) => SCHEMA_IDS.has(path);
+const isSchemaId = (path: string) => servedSchemas().some((s) => s.id === path);
 
 /** A canonical path as container (an extension URN, for its attributes), attribute and sub-attribute. */
 function splitPath(path: string): { container?: string; name: string; sub?: string } {
