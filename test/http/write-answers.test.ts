@@ -90,3 +90,21 @@ describe.each(STORE_KINDS)('write answers and active (%s store)', (store) => {
     expect((await createUser('barbara@example.com', '', { active: false })).body.active).toBe(false);
   });
 });
+
+describe.each(STORE_KINDS)('a suspended user with SCIM_USERNAME_FORMAT=any (%s store)', (store) => {
+  let bridge: TestBridge;
+  beforeAll(async () => {
+    bridge = await startBridge({ store, env: { SCIM_USERNAME_FORMAT: 'any' } });
+  });
+  afterAll(() => bridge.stop());
+
+  it('may get a new login name, as the userName is no email address there, but keeps its email', async () => {
+    const { body } = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'OMalley', active: false, emails: [{ value: 'omalley@example.com', primary: true }] });
+    const patch = (Operations: unknown[]) => bridge.request('PATCH', `/Users/${body.id}`, { schemas: [PATCH], Operations });
+    const renamed = await patch([{ op: 'Replace', path: 'userName', value: 'newusername' }]);
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ userName: 'newusername', active: false });
+    const email = await patch([{ op: 'replace', path: 'emails', value: [{ value: 'someone.else@example.com', primary: true }] }]);
+    expect(email.body).toMatchObject({ status: '400', scimType: 'mutability' });
+  });
+});

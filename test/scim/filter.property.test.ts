@@ -156,7 +156,9 @@ describe('filter parser properties', () => {
     expect(parseFilter('userName eq true')).toMatchObject({ value: true });
     expect(parseFilter('userName eq 12e3')).toMatchObject({ value: 12000 });
     expect(parseFilter('userName eq loginUser1 and active eq true')).toEqual(parseFilter('userName eq "loginUser1" and active eq true'));
-    for (const text of ['userName eq and', 'userName eq or', 'userName eq pr', 'userName eq eq', 'userName eq 1abc', 'userName eq .value', 'userName eq'])
+    expect(parseFilter('meta.created gt 2015-10-10T14:38:21.8617979-07:00')).toEqual(parseFilter('meta.created gt "2015-10-10T14:38:21.8617979-07:00"'));
+    expect(parseFilter('meta.created gt 2015-10-10')).toMatchObject({ value: '2015-10-10' });
+    for (const text of ['userName eq and', 'userName eq or', 'userName eq pr', 'userName eq eq', 'userName eq 1abc', 'userName eq .value', 'userName eq', 'meta.created gt 2015-10-1O'])
       expect(() => parseFilter(text)).toThrow(ScimError);
   });
 

@@ -156,7 +156,7 @@ export class Directory {
         checkIfMatch(ifMatch, current.version);
         const doc = change(current);
         const fields = userFields(doc);
-        checkSuspendedEmail(current.doc, current.active, doc, fields.active);
+        checkSuspendedEmail(current.doc, current.active, doc, fields.active, this.rules.usernameFormat);
         if (fields.userName.toLowerCase() !== current.userName.toLowerCase()) {
           const holder = await tx.findUserByUserName(fields.userName);
           if (holder && holder.id !== id) throw conflict(`A user with userName "${fields.userName}" already exists`);

@@ -60,11 +60,12 @@ function primaryEmail(doc: ScimDoc): string | undefined {
 
 /**
  * A suspended person's email may not change: a later reactivation would otherwise hand the account to
- * whoever owns the new address. Changing it in the same request that reactivates is allowed.
+ * whoever owns the new address. Changing it in the same request that reactivates is allowed. The userName is
+ * that address only with the `email` format; with `any` it is a login name and only the emails are guarded.
  */
-export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean): void {
+export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean, usernameFormat: UsernameFormat = 'email'): void {
   if (beforeActive || afterActive) return;
-  const userNameChanged = String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
+  const userNameChanged = usernameFormat === 'email' && String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
   if (userNameChanged || primaryEmail(before) !== primaryEmail(after)) {
     throw badRequest('mutability', 'The user is suspended: its email address cannot change until it is reactivated (set active to true first)');
   }

@@ -104,8 +104,11 @@ const RESERVED_WORDS = new Set(['and', 'or', 'not', 'pr', 'true', 'false', 'null
  * RFC's grammar accepts never reaches here, so none changes meaning.
  */
 function isBareWord(word: string): boolean {
-  return /^[A-Za-z_][\w@.+-]*$/.test(word) && !RESERVED_WORDS.has(word.toLowerCase());
+  return (/^[A-Za-z_][\w@.+-]*$/.test(word) && !RESERVED_WORDS.has(word.toLowerCase())) || BARE_DATE_TIME.test(word);
 }
+
+/** An unquoted date or date-time (`meta.created gt 2015-10-10T14:38:21.86-07:00`, as Microsoft's test collection sends). */
+const BARE_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
 
 class Parser {
   private pos = 0;

@@ -17,7 +17,9 @@ function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] 
   const paths: string[] = [];
   const { core, extensions } = schemasFor(kind);
   for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const ref = parseAttrRef(item, fail);
+    // `emails[type eq "work"]` names no attribute (§3.4.2.5 takes names only), but clients send it (Microsoft's test
+    // collection): the attribute is returned whole, which holds what was asked for.
+    const ref = parseAttrRef(item.replace(/\[[^\]]*\]/, ''), fail);
     if (!ref.attr) {
       // A bare schema URN (`urn:…:User` or, with a trailing colon, `urn:…:User:`): all of that schema's attributes.
       const uri = ref.uri!.toLowerCase();
