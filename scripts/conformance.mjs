@@ -9,10 +9,13 @@
  *   npm run conformance -- --suite microsoft         one suite
  *   npm run conformance -- --collection FILE         Microsoft's collection from a file instead of its public URL
  *
+ *   npm run conformance -- --python PATH             python-scim's checker with an interpreter that has it already
+ *
  * Suites:
- *   microsoft  Microsoft's SCIM reference Postman collection, run with newman (installed on demand by npm exec).
- * The others CONFORMANCE.md names (Okta's SPEC test on Runscope, WSO2's suite and python-scim's checker, both
- * Python) need services or registries this script does not reach; CONFORMANCE.md says what runs them.
+ *   microsoft    Microsoft's SCIM reference Postman collection, run with newman (installed on demand by npm exec).
+ *   python-scim  python-scim's checker (scim2-tester, from PyPI into a virtual environment under .tools/).
+ * Okta's SPEC test (a Runscope test run from Runscope's cloud) and WSO2's suite are not driven from here;
+ * CONFORMANCE.md says what runs them.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,7 +138,49 @@ async function runMicrosoft(bridge) {
   return { ...readNewmanReport(report), notRun: ['Get Token (the reference server\'s private /Token endpoint)'] };
 }
 
-const SUITES = { microsoft: runMicrosoft };
+/**
+ * python-scim's checker (scim2-tester): installed from PyPI into a virtual environment under .tools/ on first use, or
+ * taken from `--python PATH` (an interpreter that already imports scim2_tester, e.g. where PyPI is out of reach).
+ */
+function pythonWithScimTester() {
+  const given = argument('python');
+  if (given) return given;
+  const venv = join(OUT, 'python-scim');
+  const python = join(venv, 'bin', 'python');
+  if (!existsSync(python)) {
+    const steps = [
+      ['python3', ['-m', 'venv', venv]],
+      [python, ['-m', 'pip', 'install', '--quiet', SCIM2_TESTER]],
+    ];
+    for (const [command, args] of steps) {
+      const step = spawnSync(command, args, { stdio: 'inherit' });
+      if (step.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (python-scim's checker comes from PyPI; or pass --python)`);
+    }
+  }
+  return python;
+}
+
+const SCIM2_TESTER = 'scim2-tester[httpx]==0.2.8';
+
+async function runPythonScim(bridge) {
+  const python = pythonWithScimTester();
+  const run = spawnSync(python, ['-c', 'from scim2_tester.cli import cli; cli()', `${bridge.base}/scim/v2`, '--token', bridge.token], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`scim2-tester failed: ${run.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+  writeFileSync(join(OUT, 'python-scim-report.txt'), run.stdout);
+  // One line per check, "STATUS title [ResourceType]", then indented reasons.
+  let passed = 0;
+  const failures = [];
+  const lines = run.stdout.split('\n');
+  lines.forEach((line, i) => {
+    const status = /^(SUCCESS|ERROR|CRITICAL|WARNING|SKIPPED) (.*)$/.exec(line);
+    if (!status) return;
+    if (status[1] === 'SUCCESS') passed++;
+    else if (status[1] === 'ERROR' || status[1] === 'CRITICAL') failures.push(`${status[2]}: ${(lines[i + 1] ?? '').trim()}`);
+  });
+  return { passed, failed: failures.length, failures };
+}
+
+const SUITES = { microsoft: runMicrosoft, 'python-scim': runPythonScim };
 
 async function main() {
   const only = argument('suite');

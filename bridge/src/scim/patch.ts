@@ -191,7 +191,11 @@ class Patcher {
         return;
       }
       if (!isObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
-      for (const [attr, v] of Object.entries(value)) this.applyAt(op, parsePatchPath(`${path.ref.uri}:${attr}`), v, `${path.ref.uri}:${attr}`);
+      for (const [attr, v] of Object.entries(value)) {
+        // Clients that serialize the extension as a model put its `schemas` beside its attributes (python-scim).
+        if (attr === 'schemas') continue;
+        this.applyAt(op, parsePatchPath(`${path.ref.uri}:${attr}`), v, `${path.ref.uri}:${attr}`);
+      }
       return;
     }
     const resolved = this.resolve(path, text);
