@@ -117,6 +117,24 @@ class Settings {
     this.fail(key, `must be true or false, got ${JSON.stringify(value)}`);
   }
 
+  /** SCIM schema extensions: a list in cdk.json, or JSON (`-c schemaExtensions="$(cat extensions.json)"`), also `{"schemas": [...]}`. */
+  schemaExtensions(key: string): Record<string, unknown>[] | undefined {
+    let value = this.raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        this.fail(key, 'must be a list of SCIM schema definitions (JSON)');
+      }
+    }
+    const list = Array.isArray(value) ? value : (value as { schemas?: unknown } | null)?.schemas;
+    if (!Array.isArray(list) || list.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
+      this.fail(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
+    }
+    return list as Record<string, unknown>[];
+  }
+
   /** A JSON array of strings or a comma-separated string. */
   list(key: string): string[] | undefined {
     const value = this.raw(key);
@@ -247,6 +265,8 @@ function readBaseArgs(s: Settings): ScimBridgeBaseArgs {
     allowedDomains: s.list('allowedDomains'),
     logLevel: s.string('logLevel') as ScimBridgeBaseArgs['logLevel'],
     usernameFormat: s.string('usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
+    schemaExtensions: s.schemaExtensions('schemaExtensions'),
+    undeclaredExtensions: s.string('undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
     eventRetentionDays: s.number('eventRetentionDays'),
     deletionProtection: s.boolean('deletionProtection'),
     database,
