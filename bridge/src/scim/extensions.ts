@@ -178,15 +178,18 @@ export function parseExtensionDeclarations(text: string): DeclaredExtension[] {
 
 // ---- requests ----
 
-/** A body key that names a schema the bridge does not serve for this kind: refused, or kept as sent. */
-export function undeclaredExtension(key: string, value: unknown): Record<string, unknown> {
+/**
+ * A body key that names a schema the bridge does not serve for this kind: refused (`invalidValue` in a body,
+ * `invalidPath` in a PATCH path, RFC 7644 §3.12), or kept as sent.
+ */
+export function undeclaredExtension(key: string, value: unknown, scimType: 'invalidValue' | 'invalidPath' = 'invalidValue'): Record<string, unknown> {
   if (UNDECLARED === 'refuse') {
     throw badRequest(
-      'invalidValue',
+      scimType,
       `"${key.slice(0, 200)}" is not a schema extension this bridge declares; its attributes would be lost. Ask the administrator to declare it (SCIM_SCHEMA_EXTENSIONS) or to keep undeclared extensions (SCIM_UNDECLARED_EXTENSIONS=keep)`,
     );
   }
-  if (!isObject(value)) throw badRequest('invalidValue', `"${key.slice(0, 200)}" must be an object of the extension's attributes`);
+  if (!isObject(value)) throw badRequest(scimType, `"${key.slice(0, 200)}" must be an object of the extension's attributes`);
   return value;
 }
 

@@ -407,13 +407,13 @@ class Patcher {
     if (whole) {
       if (op === 'remove') delete this.doc[key];
       else {
-        const given = undeclaredExtension(urn, value);
+        const given = undeclaredExtension(urn, value, 'invalidPath');
         const current = op === 'add' && isObject(this.doc[key]) ? (this.doc[key] as object) : {};
         this.doc[key] = { ...current, ...structuredClone(given) };
       }
       return;
     }
-    if (op !== 'remove') undeclaredExtension(urn, {}); // refused unless undeclared extensions are kept
+    if (op !== 'remove') undeclaredExtension(urn, {}, 'invalidPath'); // refused unless undeclared extensions are kept
     else if (!isObject(this.doc[key])) return;
     const container = isObject(this.doc[key]) ? (this.doc[key] as Record<string, unknown>) : (this.doc[key] = {});
     const { attr, sub } = path.ref;

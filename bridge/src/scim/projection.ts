@@ -18,8 +18,15 @@ function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] 
   const { core, extensions } = schemasFor(kind);
   for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     // `emails[type eq "work"]` names no attribute (§3.4.2.5 takes names only), but clients send it (Microsoft's test
-    // collection): the attribute is returned whole, which holds what was asked for.
-    const ref = parseAttrRef(item.replace(/\[[^\]]*\]/, ''), fail);
+    // collection): a multi-valued attribute is returned whole, which holds what was asked for.
+    const filtered = /^([^[\]]+)\[[^\]]*\]$/.exec(item);
+    if (filtered) {
+      const resolved = resolveAttribute(kind, parseAttrRef(filtered[1], fail));
+      if (!resolved?.def.multiValued || resolved.parent) throw fail(`"${item}": a value filter needs a multi-valued attribute`);
+      paths.push(resolved.path);
+      continue;
+    }
+    const ref = parseAttrRef(item, fail);
     if (!ref.attr) {
       // A bare schema URN (`urn:…:User` or, with a trailing colon, `urn:…:User:`): all of that schema's attributes.
       const uri = ref.uri!.toLowerCase();
