@@ -37,6 +37,8 @@ export const DECLARATIONS = {
         { name: 'hireDate', type: 'dateTime' },
         { name: 'employeeId', type: 'string', mutability: 'immutable', caseExact: true },
         { name: 'remote', type: 'boolean' },
+        // Okta's "string array" custom attributes.
+        { name: 'skills', type: 'string', multiValued: true },
       ],
     },
     { id: ACME_GROUP, attributes: [{ name: 'budgetCode', type: 'string', required: true }] },
@@ -57,7 +59,7 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
     const schemas = await bridge.request('GET', '/Schemas');
     const acme = schemas.body.Resources.find((s: { id: string }) => s.id === ACME);
     expect(acme).toMatchObject({ name: 'AcmeUser', meta: { location: `${bridge.scim}/Schemas/${ACME}` } });
-    expect(acme.attributes.map((a: { name: string }) => a.name)).toEqual(['costCenter', 'badgeNumber', 'role', 'hireDate', 'employeeId', 'remote']);
+    expect(acme.attributes.map((a: { name: string }) => a.name)).toEqual(['costCenter', 'badgeNumber', 'role', 'hireDate', 'employeeId', 'remote', 'skills']);
     expect(acme.attributes[2]).toMatchObject({ type: 'string', canonicalValues: ['Engineer', 'Manager'], mutability: 'readWrite', uniqueness: 'none' });
     expect((await bridge.request('GET', `/Schemas/${ACME_GROUP}`)).body.attributes).toEqual([expect.objectContaining({ name: 'budgetCode', required: true })]);
     const types = (await bridge.request('GET', '/ResourceTypes')).body.Resources;
@@ -171,6 +173,17 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ scimType: 'invalidPath', detail: expect.stringContaining(other) });
     }
+  });
+
+  it('keeps a multi-valued attribute (Okta string arrays), adds to it with PATCH, and filters on its presence', async () => {
+    const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, ACME], userName: 'skills@example.com', [ACME]: { skills: ['go', 'sql'] } }, okta);
+    expect(created.body[ACME]).toEqual({ skills: ['go', 'sql'] });
+    const added = await bridge.request('PATCH', `/Users/${created.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: attr('skills'), value: ['rust', 'go'] }] });
+    expect(added.body[ACME].skills).toEqual(['go', 'sql', 'rust']);
+    const present = await bridge.request('GET', `/Users${filter(`${attr('skills')} pr and userName eq "skills@example.com"`)}`);
+    expect(present.body.totalResults).toBe(1);
+    // Comparing the elements of a multi-valued simple attribute is not compiled to SQL: a clear 400, not a 5xx.
+    expect((await bridge.request('GET', `/Users${filter(`${attr('skills')} eq "go"`)}`)).body).toMatchObject({ status: '400', scimType: 'invalidFilter' });
   });
 
   it('stores, requires and filters on a declared group extension', async () => {
