@@ -61,7 +61,9 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
     expect(acme).toMatchObject({ name: 'AcmeUser', meta: { location: `${bridge.scim}/Schemas/${ACME}` } });
     expect(acme.attributes.map((a: { name: string }) => a.name)).toEqual(['costCenter', 'badgeNumber', 'role', 'hireDate', 'employeeId', 'remote', 'skills']);
     expect(acme.attributes[2]).toMatchObject({ type: 'string', canonicalValues: ['Engineer', 'Manager'], mutability: 'readWrite', uniqueness: 'none' });
-    expect((await bridge.request('GET', `/Schemas/${ACME_GROUP}`)).body.attributes).toEqual([expect.objectContaining({ name: 'budgetCode', required: true })]);
+    const group = (await bridge.request('GET', `/Schemas/${ACME_GROUP}`)).body;
+    expect(group).toMatchObject({ id: ACME_GROUP, name: 'acme:2.0:Group' });
+    expect(group.attributes).toEqual([expect.objectContaining({ name: 'budgetCode', required: true })]);
     const types = (await bridge.request('GET', '/ResourceTypes')).body.Resources;
     expect(types.find((t: { id: string }) => t.id === 'User').schemaExtensions).toContainEqual({ schema: ACME, required: false });
     expect(types.find((t: { id: string }) => t.id === 'Group').schemaExtensions).toEqual([{ schema: ACME_GROUP, required: false }]);

@@ -140,7 +140,8 @@ function schema(raw: unknown, index: number): DeclaredExtension {
   unique(where, attributes);
   const def: SchemaDef = {
     id,
-    name: typeof raw.name === 'string' && raw.name ? raw.name : id.slice(id.lastIndexOf(':', id.length - 2) + 1),
+    // Without a name, the URN past the IETF extension prefix (`acme:2.0:User`): a bare `User` would read as the core schema's.
+    name: typeof raw.name === 'string' && raw.name ? raw.name : id.replace(/^urn:ietf:params:scim:schemas:extension:/i, ''),
     description: typeof raw.description === 'string' ? raw.description : 'Declared by the operator',
     attributes,
   };
