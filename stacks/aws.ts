@@ -118,6 +118,24 @@ class Settings {
     this.fail(key, `must be true or false, got ${JSON.stringify(value)}`);
   }
 
+  /** SCIM schema extensions: a list in cdk.json, or JSON (`-c schemaExtensions="$(cat extensions.json)"`), also `{"schemas": [...]}`. */
+  schemaExtensions(key: string): Record<string, unknown>[] | undefined {
+    let value = this.raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        this.fail(key, 'must be a list of SCIM schema definitions (JSON)');
+      }
+    }
+    const list = Array.isArray(value) ? value : (value as { schemas?: unknown } | null)?.schemas;
+    if (!Array.isArray(list) || list.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
+      this.fail(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
+    }
+    return list as Record<string, unknown>[];
+  }
+
   /** A JSON array of strings or a comma-separated string. */
   list(key: string): string[] | undefined {
     const value = this.raw(key);
@@ -262,6 +280,8 @@ function readBaseArgs(s: Settings): ScimBridgeBaseArgs {
     allowedDomains: s.list('allowedDomains'),
     logLevel: s.string('logLevel') as ScimBridgeBaseArgs['logLevel'],
     usernameFormat: s.string('usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
+    schemaExtensions: s.schemaExtensions('schemaExtensions'),
+    undeclaredExtensions: s.string('undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
     eventRetentionDays: s.number('eventRetentionDays'),
     deletionProtection: s.boolean('deletionProtection'),
     database,
@@ -304,7 +324,6 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
   if (webhooks !== undefined && !(Array.isArray(webhooks) && webhooks.every((w) => typeof w === 'object' && w !== null && !Array.isArray(w)))) {
     s.fail('webhooks', 'must be a JSON array of endpoints such as [{"name":"app","url":"https://app.example.com/scim-events","events":["user.*"]}]');
   }
-  const schemaExtensions = s.json('schemaExtensions');
 
   const cpuArchitecture = s.string('cpuArchitecture', /^(x86_64|arm64)$/, 'x86_64 or arm64');
   const logRetentionDays = s.integer('logRetentionDays');
@@ -334,7 +353,6 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
       deprovisionHoldPercent: s.number('deprovisionHoldPercent'),
       deprovisionHoldWindowSeconds: s.integer('deprovisionHoldWindowSeconds'),
       deprovisionSettleSeconds: s.integer('deprovisionSettleSeconds'),
-      schemaExtensions: schemaExtensions === undefined ? undefined : JSON.stringify(schemaExtensions),
     },
     hostedZone: hostedZoneId ? { hostedZoneId, zoneName: hostedZoneName! } : undefined,
     certificateArn,

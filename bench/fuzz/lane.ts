@@ -374,7 +374,9 @@ export class Lane {
     if (!user) return undefined;
     // Okta updates with a GET, then a PUT of the whole user (Okta's SCIM reference, "Update a specific User (PUT)").
     const gen = userBody(this.rng, user.userName, 0.5);
-    const suspendedAfter = !user.active && !gen.active;
+    // A PUT that leaves active out keeps the user's state: an omission never reactivates (README, provisioning rules).
+    const activeAfter = gen.body.active === undefined ? user.active : gen.active;
+    const suspendedAfter = !user.active && !activeAfter;
     return {
       cls: 'valid',
       kind: 'user.put',
@@ -383,7 +385,7 @@ export class Lane {
       after: (res, body) => {
         if (res.status !== 200) return undefined;
         this.model.userFromAnswer(body, res.headers.etag as string);
-        if ((body.active !== false) !== gen.active) return `active is ${body.active} after a PUT with ${String(gen.body.active)}`;
+        if ((body.active !== false) !== activeAfter) return `active is ${body.active} after a PUT with ${String(gen.body.active)}`;
         for (const [path, value] of Object.entries(gen.strings)) if (read(body, path) !== value) return `${path} is ${JSON.stringify(read(body, path))} after a PUT with ${str(value)}`;
         if (body.title !== undefined && gen.strings.title === undefined) return 'a PUT without title kept the title';
         return undefined;

@@ -2,6 +2,7 @@
 import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_PORT } from '../../contract';
 import { USERNAME_FORMATS, type UsernameFormat, parseAllowedDomains } from './directory/rules';
 import { type TrustProxy, TrustProxyError, parseTrustProxy } from './trust-proxy';
+import { type ExtensionSettings, readExtensionSettings } from './scim/extension-config';
 
 /** A configuration mistake: printed as one line, exit code 1. */
 export class ConfigError extends Error {
@@ -21,6 +22,8 @@ export interface BridgeConfig {
   readonly trustProxy: TrustProxy;
   /** What a userName is (SCIM_USERNAME_FORMAT): `email` (default) or `any`. */
   readonly usernameFormat: UsernameFormat;
+  /** Declared schema extensions and what to do with undeclared ones (SCIM_SCHEMA_EXTENSIONS[_FILE], SCIM_UNDECLARED_EXTENSIONS). */
+  readonly extensions: ExtensionSettings;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -54,5 +57,6 @@ export function readConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     logLevel,
     trustProxy,
     usernameFormat,
+    extensions: readExtensionSettings(env, (message) => new ConfigError(message)),
   };
 }

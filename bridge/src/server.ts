@@ -5,6 +5,7 @@ import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../contract';
 import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
 import { buildApp } from './http/app';
+import { installExtensions } from './scim/extensions';
 import { tlsFromEnv } from './http/tls';
 import { BridgeMetrics, instrumentStore } from './ops/metrics';
 import { startChangeRetention, startEventRetention } from './ops/retention';
@@ -69,6 +70,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // token should not be one network scan away. Containers set no --local and keep the contract's 0.0.0.0.
   const loopbackDefault = options.local === true && !env[BRIDGE_ENV.host];
   const config = readConfig(loopbackDefault ? { ...env, [BRIDGE_ENV.host]: '127.0.0.1' } : env);
+  installExtensions(config.extensions);
   const ops = readOpsSettings(env);
   // HTTPS in the bridge itself (SCIM_TLS_CERT_FILE + SCIM_TLS_KEY_FILE): a bad pair stops here, before the store opens.
   const tls = tlsFromEnv(env);

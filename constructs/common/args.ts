@@ -15,6 +15,9 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 /** `email`: userName is the person's email address (the product's rule). `any`: any non-empty string. */
 export type UsernameFormat = 'email' | 'any';
 export const USERNAME_FORMATS: readonly UsernameFormat[] = ['email', 'any'];
+/** What the bridge does with a SCIM extension that is not declared (SCIM_UNDECLARED_EXTENSIONS). */
+export type UndeclaredExtensions = 'refuse' | 'keep';
+export const UNDECLARED_EXTENSIONS: readonly UndeclaredExtensions[] = ['refuse', 'keep'];
 
 /** PostgreSQL major versions the bridge is tested against and every cloud's managed service offers. */
 export const POSTGRES_VERSIONS = ['15', '16', '17'] as const;
@@ -128,6 +131,19 @@ export interface ScimBridgeBaseArgs {
    * @default 'email'
    */
   readonly usernameFormat?: UsernameFormat;
+
+  /**
+   * Custom attributes: SCIM schema extensions as RFC 7643 §7 schema definitions (SCIM_SCHEMA_EXTENSIONS). The bridge
+   * checks them whole when it starts; here only their shape is checked.
+   * @default none
+   */
+  readonly schemaExtensions?: readonly Readonly<Record<string, unknown>>[];
+
+  /**
+   * What the bridge does with an extension that is not declared (SCIM_UNDECLARED_EXTENSIONS).
+   * @default 'refuse' (400 naming the URN)
+   */
+  readonly undeclaredExtensions?: UndeclaredExtensions;
 
   /**
    * Days provisioning events are kept (SCIM_EVENT_RETENTION_DAYS); 0 keeps them forever.

@@ -37,6 +37,8 @@ export function bridgeEnvironment(args: ResolvedBridgeArgs, platform: PlatformEn
   if (!platform.platformSetsPort) env[BRIDGE_ENV.port] = String(BRIDGE_PORT);
   env[BRIDGE_ENV.logLevel] = args.logLevel;
   env[BRIDGE_ENV.usernameFormat] = args.usernameFormat;
+  if (args.schemaExtensions) env[BRIDGE_ENV.schemaExtensions] = args.schemaExtensions;
+  if (args.undeclaredExtensions) env[BRIDGE_ENV.undeclaredExtensions] = args.undeclaredExtensions;
   env[BRIDGE_ENV.eventRetentionDays] = String(args.eventRetentionDays);
   // Every deployment is public: the metrics say who provisions what, so they need the bearer token.
   env[BRIDGE_ENV.metricsRequireToken] = 'true';

@@ -1,6 +1,6 @@
 /**
  * The change feed's and the deprovisioning guard's settings, shared by every cloud: declared webhook endpoints
- * (plain), the guard's thresholds and operator-declared schema extensions, checked once and turned into the bridge's
+ * (plain) and the guard's thresholds, checked once and turned into the bridge's
  * environment under the contract's names. Each endpoint's signing secret is not here: it is a platform secret
  * (`SCIM_WEBHOOK_SECRETS`, a JSON map from endpoint name to secret) that each cloud injects from its secret store.
  */
@@ -28,8 +28,6 @@ export interface ChangeFeedArgs {
   readonly deprovisionHoldWindowSeconds?: number;
   /** Seconds a deprovisioning change waits before delivery (SCIM_DEPROVISION_SETTLE_SECONDS; 0 none). @default the bridge's (60) */
   readonly deprovisionSettleSeconds?: number;
-  /** Operator-declared SCIM schema extensions: RFC 7643 §7 schema definitions as JSON (SCIM_SCHEMA_EXTENSIONS). @default none */
-  readonly schemaExtensions?: string;
 }
 
 const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -66,16 +64,6 @@ export function feedEnvironment(args: ChangeFeedArgs, component: string, isUnres
   whole('deprovisionHoldPercent', BRIDGE_ENV.deprovisionHoldPercent, 0, 100);
   whole('deprovisionHoldWindowSeconds', BRIDGE_ENV.deprovisionHoldWindowSeconds, 1, 604_800);
   whole('deprovisionSettleSeconds', BRIDGE_ENV.deprovisionSettleSeconds, 0, 86_400);
-  if (args.schemaExtensions !== undefined) {
-    if (known(args.schemaExtensions)) {
-      try {
-        JSON.parse(args.schemaExtensions);
-      } catch (error) {
-        fail('schemaExtensions', `must be JSON (RFC 7643 §7 schema definitions): ${(error as Error).message}`);
-      }
-    }
-    env[BRIDGE_ENV.schemaExtensions] = args.schemaExtensions;
-  }
   return env;
 }
 

@@ -3,7 +3,7 @@
  * (`ScimBridgeGcp: maxReplicas must be ...`); a value not known yet (a CDK token such as a CfnParameter, a Pulumi
  * output) is passed through unchecked rather than refused, as CDK's own constructs do.
  */
-import { type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type ScimBridgeBaseArgs, type UsernameFormat, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, USERNAME_FORMATS } from './args';
+import { type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type ScimBridgeBaseArgs, type UndeclaredExtensions, type UsernameFormat, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, UNDECLARED_EXTENSIONS, USERNAME_FORMATS } from './args';
 
 /** A shared arg with a value no cloud accepts. The message names the component and the arg. */
 export class ArgError extends Error {
@@ -57,6 +57,9 @@ export interface ResolvedBridgeArgs {
   readonly allowedDomains: readonly string[];
   readonly logLevel: LogLevel;
   readonly usernameFormat: UsernameFormat;
+  /** The declared extensions as the JSON the bridge reads, or undefined when none are declared. */
+  readonly schemaExtensions?: string;
+  readonly undeclaredExtensions?: UndeclaredExtensions;
   readonly eventRetentionDays: number;
   readonly database: ResolvedDatabaseArgs;
   readonly deletionProtection: boolean;
@@ -65,6 +68,18 @@ export interface ResolvedBridgeArgs {
   readonly dockerfile?: string;
   /** `app: scim-bridge` plus the given tags. */
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Each extension is an object with a URN `id` and attributes; the bridge checks the rest when it starts. */
+function resolveSchemaExtensions(check: Checker, extensions: ScimBridgeBaseArgs['schemaExtensions']): string | undefined {
+  if (extensions === undefined || check.unresolved(extensions)) return undefined;
+  if (!Array.isArray(extensions)) check.fail('schemaExtensions', 'must be an array of SCIM schema definitions (RFC 7643 §7)');
+  extensions.forEach((extension, i) => {
+    const id = extension?.id;
+    if (typeof id !== 'string' || !/^urn:/i.test(id)) check.fail(`schemaExtensions[${i}].id`, `must be the extension's URN, e.g. "urn:ietf:params:scim:schemas:extension:acme:2.0:User"`);
+    if (!Array.isArray(extension.attributes) || extension.attributes.length === 0) check.fail(`schemaExtensions[${i}].attributes`, 'must be a non-empty array');
+  });
+  return extensions.length ? JSON.stringify(extensions) : undefined;
 }
 
 /** A DNS host name such as scim.example.com: lower case, labels of 1–63 characters, no scheme or trailing dot. */
@@ -93,6 +108,8 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
   );
   const logLevel = check.oneOf('logLevel', args.logLevel ?? BASE_DEFAULTS.logLevel, LOG_LEVELS);
   const usernameFormat = check.oneOf('usernameFormat', args.usernameFormat ?? BASE_DEFAULTS.usernameFormat, USERNAME_FORMATS);
+  const schemaExtensions = resolveSchemaExtensions(check, args.schemaExtensions);
+  const undeclaredExtensions = args.undeclaredExtensions === undefined ? undefined : check.oneOf('undeclaredExtensions', args.undeclaredExtensions, UNDECLARED_EXTENSIONS);
   const eventRetentionDays = check.integer('eventRetentionDays', args.eventRetentionDays ?? BASE_DEFAULTS.eventRetentionDays, 0, 36_500);
   const deletionProtection = check.boolean('deletionProtection', args.deletionProtection ?? BASE_DEFAULTS.deletionProtection);
   const tags = resolveTags(check, args.tags);
@@ -108,6 +125,8 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
     allowedDomains,
     logLevel,
     usernameFormat,
+    schemaExtensions,
+    undeclaredExtensions,
     eventRetentionDays,
     database: resolveDatabase(check, args.database ?? {}),
     deletionProtection,

@@ -25,6 +25,8 @@ export const SHARED_CONFIG_KEYS = [
   'allowedDomains',
   'logLevel',
   'usernameFormat',
+  'schemaExtensions',
+  'undeclaredExtensions',
   'eventRetentionDays',
   'deletionProtection',
   'database',
@@ -178,6 +180,26 @@ export function list(cfg: pulumi.Config, key: string): string[] | undefined {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * SCIM schema extensions (RFC 7643 §7 definitions): a YAML list in the stack file, or JSON (`pulumi config set
+ * schemaExtensions "$(cat extensions.json)"`) as an array or `{"schemas": [...]}`. The bridge checks them whole.
+ */
+export function schemaExtensions(cfg: pulumi.Config, key: string): Record<string, unknown>[] | undefined {
+  const raw = optionalString(cfg, key);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(key, 'must be a list of SCIM schema definitions (YAML in the stack file, or JSON)');
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { schemas?: unknown } | null)?.schemas;
+  if (!Array.isArray(list) || list.some((s) => !s || typeof s !== 'object' || Array.isArray(s))) {
+    throw new ConfigError(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
+  }
+  return list as Record<string, unknown>[];
+}
+
 /** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */
 export function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
   const raw = optionalString(cfg, key);
@@ -232,6 +254,8 @@ export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
     allowedDomains: list(cfg, 'allowedDomains'),
     logLevel: optionalString(cfg, 'logLevel') as ScimBridgeBaseArgs['logLevel'],
     usernameFormat: optionalString(cfg, 'usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
+    schemaExtensions: schemaExtensions(cfg, 'schemaExtensions'),
+    undeclaredExtensions: optionalString(cfg, 'undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
     eventRetentionDays: numberKey(cfg, 'eventRetentionDays'),
     deletionProtection: booleanKey(cfg, 'deletionProtection'),
     database: database && {

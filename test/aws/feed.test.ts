@@ -19,7 +19,7 @@ const WEBHOOKS = [
   { name: 'app', url: 'https://app.example.com/scim-events', events: ['user.*'] },
   { name: 'hr', url: 'https://hr.example.com:8443/hooks' },
 ];
-const EXTENSIONS = JSON.stringify([{ id: 'urn:example:params:scim:schemas:extension:badge:2.0:User', name: 'Badge', attributes: [] }]);
+const EXTENSIONS = [{ id: 'urn:example:params:scim:schemas:extension:badge:2.0:User', name: 'Badge', attributes: [{ name: 'badge', type: 'string' }] }];
 
 describe('ScimBridge with webhooks, the guard and schema extensions', () => {
   let t: Template;
@@ -45,7 +45,7 @@ describe('ScimBridge with webhooks, the guard and schema extensions', () => {
       [BRIDGE_ENV.deprovisionHoldPercent]: '5',
       [BRIDGE_ENV.deprovisionHoldWindowSeconds]: '600',
       [BRIDGE_ENV.deprovisionSettleSeconds]: '30',
-      [BRIDGE_ENV.schemaExtensions]: EXTENSIONS,
+      [BRIDGE_ENV.schemaExtensions]: JSON.stringify(EXTENSIONS),
     });
     // The one-off bootstrap step has no use for them.
     expect(envOf(container(t, 'db-bootstrap'))[BRIDGE_ENV.webhooks]).toBeUndefined();
@@ -93,7 +93,7 @@ describe('refused feed settings (each names the prop)', () => {
     ['a plain-http endpoint', { webhooks: [{ name: 'app', url: 'http://app.example.com/' }] }, /webhooks\[0\].url must be an https:\/\/ URL/],
     ['an endpoint declared twice', { webhooks: [WEBHOOKS[0], WEBHOOKS[0]] }, /webhooks\[1\].name 'app' is declared twice/],
     ['a percent above 100', { deprovisionHoldPercent: 150 }, /deprovisionHoldPercent must be a whole number from 0 to 100, got 150/],
-    ['extensions that are not JSON', { schemaExtensions: '[{' }, /schemaExtensions must be JSON/],
+    ['an extension without a URN', { schemaExtensions: [{ id: 'badge', attributes: [{ name: 'badge' }] }] }, /schemaExtensions\[0\].id must be the extension's URN/],
   ])('refuses %s', (_name, props, message) => {
     expect(() => build(props as never, { nag: false })).toThrow(message);
   });
@@ -104,10 +104,10 @@ describe('the CDK app reads the feed settings from context', () => {
 
   it('takes -c webhooks as JSON and the secret by ARN', () => {
     const arn = SECRETS_ARN.replace('eu-west-1', 'us-east-1');
-    const t = Template.fromStack(createScimBridgeStack(app({ webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)), webhookSecretsArn: arn, deprovisionHoldCount: '10', schemaExtensions: { schemas: [] } })));
+    const t = Template.fromStack(createScimBridgeStack(app({ webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)), webhookSecretsArn: arn, deprovisionHoldCount: '10', schemaExtensions: { schemas: EXTENSIONS } })));
     const bridge = container(t, 'bridge');
     expect(JSON.parse(envOf(bridge)[BRIDGE_ENV.webhooks] as string)).toEqual(WEBHOOKS.slice(0, 1));
-    expect(envOf(bridge)).toMatchObject({ [BRIDGE_ENV.deprovisionHoldCount]: '10', [BRIDGE_ENV.schemaExtensions]: '{"schemas":[]}' });
+    expect(envOf(bridge)).toMatchObject({ [BRIDGE_ENV.deprovisionHoldCount]: '10', [BRIDGE_ENV.schemaExtensions]: JSON.stringify(EXTENSIONS) });
     expect(bridge.Secrets).toContainEqual({ Name: BRIDGE_ENV.webhookSecrets, ValueFrom: arn });
   });
 

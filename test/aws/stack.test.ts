@@ -11,6 +11,7 @@ function appWith(overrides: Record<string, unknown> = {}, without: string[] = []
   return new App({ context });
 }
 
+const EXTENSIONS = [{ id: 'urn:ietf:params:scim:schemas:extension:acme:2.0:User', attributes: [{ name: 'costCenter', type: 'string' }] }];
 const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
 
 describe('the CDK app with the context of cdk.json', () => {
@@ -32,13 +33,15 @@ describe('the CDK app with the context of cdk.json', () => {
   it('reads the shared names from -c strings and nested cdk.json objects alike', () => {
     const flat = Template.fromStack(
       createScimBridgeStack(
-        appWith({ minReplicas: '3', maxReplicas: '9', cpu: '1', memoryMiB: '2048', 'database.size': 't4g.medium', 'database.storageGiB': '40', 'database.highAvailability': 'true', allowedDomains: 'example.com, example.org', logRetentionDays: '90', cpuArchitecture: 'arm64', tags: 'team=identity,env=prod' }),
+        appWith({ minReplicas: '3', maxReplicas: '9', cpu: '1', memoryMiB: '2048', 'database.size': 't4g.medium', 'database.storageGiB': '40', 'database.highAvailability': 'true', allowedDomains: 'example.com, example.org', logRetentionDays: '90', cpuArchitecture: 'arm64', tags: 'team=identity,env=prod', schemaExtensions: JSON.stringify(EXTENSIONS), undeclaredExtensions: 'keep' }),
       ),
     );
     flat.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 3, MaxCapacity: 9 });
     expect(only(flat, 'AWS::RDS::DBInstance').props).toMatchObject({ DBInstanceClass: 'db.t4g.medium', AllocatedStorage: '40', MultiAZ: true });
     expect(only(flat, 'AWS::ECS::TaskDefinition').props).toMatchObject({ Cpu: '1024', Memory: '2048', RuntimePlatform: { CpuArchitecture: 'ARM64' } });
     expect(envOf(container(flat, 'bridge')).SCIM_ALLOWED_DOMAINS).toBe('example.com,example.org');
+    expect(JSON.parse(String(envOf(container(flat, 'bridge')).SCIM_SCHEMA_EXTENSIONS))).toEqual(EXTENSIONS);
+    expect(envOf(container(flat, 'bridge')).SCIM_UNDECLARED_EXTENSIONS).toBe('keep');
     flat.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     expect(only(flat, 'AWS::RDS::DBInstance').props.Tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'identity' }, { Key: 'env', Value: 'prod' }]));
     const nested = Template.fromStack(createScimBridgeStack(appWith({ database: { size: 't4g.small', version: '16' }, tags: { team: 'identity' } })));

@@ -1,5 +1,6 @@
 /** The cloud-neutral layer: defaults applied once, every problem naming its arg, unresolved values passed through. */
 import { BRIDGE_ENV, BRIDGE_PATHS, BRIDGE_PROBES, BRIDGE_SIZING } from '../../contract';
+import { readConfig } from '../../bridge/src/config';
 import {
   ArgError,
   type PlatformRules,
@@ -48,6 +49,9 @@ describe('resolveBridgeArgs', () => {
     [{ domain: 'scim.example.com', tags: { Team: 'x' } }, 'tags.Team must be a key'],
     [{ domain: 'scim.example.com', googleWorkspace: { adminEmail: 'admin', groups: ['g@example.com'] } }, 'googleWorkspace.adminEmail'],
     [{ domain: 'scim.example.com', googleWorkspace: { adminEmail: 'a@example.com', groups: [] } }, 'googleWorkspace.groups must name at least one'],
+    [{ domain: 'scim.example.com', schemaExtensions: [{ id: 'acme', attributes: [{ name: 'a' }] }] }, `schemaExtensions[0].id must be the extension's URN`],
+    [{ domain: 'scim.example.com', schemaExtensions: [{ id: 'urn:acme:x:User' }] }, 'schemaExtensions[0].attributes must be a non-empty array'],
+    [{ domain: 'scim.example.com', undeclaredExtensions: 'drop' as never }, 'undeclaredExtensions must be one of refuse, keep'],
   ])('refuses %j naming the arg', (args, message) => {
     expect(() => resolveBridgeArgs(args, rules)).toThrow(ArgError);
     expect(() => resolveBridgeArgs(args, rules)).toThrow(message);
@@ -125,4 +129,18 @@ test('postgresUrl: verify-full with the given roots, credentials encoded, no pas
   const parsed = new URL(admin);
   expect(decodeURIComponent(parsed.password)).toBe('p/w:@?');
   expect(parsed.searchParams.get('sslrootcert')).toBe('/app/certs/ca.pem');
+});
+
+test('bridgeEnvironment: declared schema extensions reach the bridge as JSON it accepts', () => {
+  // The kit never imports the bridge; this test holds the two to the same vocabulary.
+  const extension = { id: 'urn:ietf:params:scim:schemas:extension:acme:2.0:User', attributes: [{ name: 'costCenter', type: 'string' }] };
+  const r = resolveBridgeArgs({ domain: 'scim.example.com', schemaExtensions: [extension], undeclaredExtensions: 'keep' }, rules);
+  const env = bridgeEnvironment(r, { trustProxy: 1 });
+  expect(env[BRIDGE_ENV.undeclaredExtensions]).toBe('keep');
+  const config = readConfig(env);
+  expect(config.extensions.declared.map((d) => d.schema.id)).toEqual([extension.id]);
+  expect(config.extensions.undeclared).toBe('keep');
+  const none = bridgeEnvironment(resolveBridgeArgs({ domain: 'scim.example.com' }, rules), { trustProxy: 1 });
+  expect(none[BRIDGE_ENV.schemaExtensions]).toBeUndefined();
+  expect(none[BRIDGE_ENV.undeclaredExtensions]).toBeUndefined();
 });

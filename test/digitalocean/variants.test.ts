@@ -131,14 +131,26 @@ describe('alerts and other settings', () => {
     expect(run.one(T.monitor).inputs).toMatchObject({ type: 'v1/dbaas/alerts/cpu_alerts', value: 90, window: '10m', entities: [run.one(T.cluster).id], alerts: to });
   });
 
-  test('allowed domains, log level, username format, retention and trustProxy reach the service', async () => {
-    const run = await runDigitalOceanStack({ ...BASE_CONFIG, allowedDomains: 'Example.com, example.org', logLevel: 'debug', usernameFormat: 'any', eventRetentionDays: '30', trustProxy: '2' });
+  test('allowed domains, log level, username format, retention, trustProxy and schema extensions reach the service', async () => {
+    const extensions = [{ id: 'urn:ietf:params:scim:schemas:extension:acme:2.0:User', attributes: [{ name: 'costCenter', type: 'string' }] }];
+    const run = await runDigitalOceanStack({
+      ...BASE_CONFIG,
+      allowedDomains: 'Example.com, example.org',
+      logLevel: 'debug',
+      usernameFormat: 'any',
+      eventRetentionDays: '30',
+      trustProxy: '2',
+      schemaExtensions: JSON.stringify({ schemas: extensions }),
+      undeclaredExtensions: 'keep',
+    });
     const env = (key: string) => envOf(serviceOf(run), key)?.value;
     expect(env(BRIDGE_ENV.allowedDomains)).toBe('example.com,example.org');
     expect(env(BRIDGE_ENV.logLevel)).toBe('debug');
     expect(env(BRIDGE_ENV.usernameFormat)).toBe('any');
     expect(env(BRIDGE_ENV.eventRetentionDays)).toBe('30');
     expect(env(BRIDGE_ENV.trustProxy)).toBe('2');
+    expect(JSON.parse(env(BRIDGE_ENV.schemaExtensions))).toEqual(extensions);
+    expect(env(BRIDGE_ENV.undeclaredExtensions)).toBe('keep');
     expect(envOf(jobOf(run), BRIDGE_ENV.logLevel).value).toBe('debug');
   });
 

@@ -64,6 +64,8 @@ const nearValid = fc
     fc.oneof(
       fc.constantFrom('(', ')', '[', ']', 'and', 'or', 'not', 'eq', 'ne', 'co', 'pr', 'gt', '"x"', '"', '\\', '\\"', '"\\u0000"', '"\\ud800"', '\u0000'),
       fc.constantFrom('userName', 'emails', 'emails.value', 'name.givenName', `${USER_SCHEMA}:userName`, `${ENTERPRISE_USER_SCHEMA}:manager.value`, 'urn:a:b:', 'urn:', '.value', 'a.b.c', '$', '1', '1e400', '-0.5', 'true', 'null'),
+      // Unquoted values, as WSO2's clients send them, and words that look like one but are not.
+      fc.constantFrom('loginUser1', 'Group1', 'ada@example.com', 'x.y', 'TRUE', 'Null', '1abc', '-x', '_id', 'a+b'),
       fc.string({ maxLength: 4 }),
     ),
     { maxLength: 16 },
@@ -91,6 +93,73 @@ describe('filter parser properties', () => {
       }),
       RUNS,
     );
+  });
+
+  // Tolerant filters: an unquoted word is the string it spells only where the grammar gives it no other meaning.
+  const bareWord = fc.stringMatching(/^[A-Za-z_][\w@.+-]{0,10}$/).filter((w) => !/^(and|or|not|pr|true|false|null|eq|ne|co|sw|ew|gt|ge|lt|le)$/i.test(w));
+  const withBareWords = (tree: FilterNode): FilterNode => {
+    switch (tree.kind) {
+      case 'and':
+      case 'or':
+        return { ...tree, left: withBareWords(tree.left), right: withBareWords(tree.right) };
+      case 'not':
+        return { ...tree, expr: withBareWords(tree.expr) };
+      case 'valuePath':
+        return { ...tree, expr: withBareWords(tree.expr) };
+      default:
+        return tree;
+    }
+  };
+  /** Writes a tree with every string value that is a bare word left unquoted. */
+  const formatUnquoted = (tree: FilterNode): string =>
+    formatFilter(tree).replace(/"((?:[^"\\]|\\.)*)"/g, (quoted, inner: string) => {
+      const text = JSON.parse(quoted) as string;
+      return /^[A-Za-z_][\w@.+-]*$/.test(text) && !/^(and|or|not|pr|true|false|null|eq|ne|co|sw|ew|gt|ge|lt|le)$/i.test(text) && inner === text ? text : quoted;
+    });
+
+  it('reads an unquoted word as the string it spells, in any filter: the same tree as with quotes', () => {
+    const treeWithWords = filterTree.chain((tree) =>
+      fc.array(bareWord, { minLength: 1, maxLength: 8 }).map((words) => {
+        let i = 0;
+        const put = (node: FilterNode): FilterNode => {
+          if (node.kind === 'cmp') return { ...node, value: words[i++ % words.length] };
+          if (node.kind === 'and' || node.kind === 'or') return { ...node, left: put(node.left), right: put(node.right) };
+          if (node.kind === 'not') return { ...node, expr: put(node.expr) };
+          if (node.kind === 'valuePath') return { ...node, expr: put(node.expr) };
+          return node;
+        };
+        return withBareWords(put(tree));
+      }),
+    );
+    fc.assert(
+      fc.property(treeWithWords, (tree) => {
+        const text = formatUnquoted(tree);
+        expect(parseFilter(text)).toEqual(tree);
+        expect(parseFilter(text)).toEqual(parseFilter(formatFilter(tree)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('never reads a number, true, false, null or a keyword as an unquoted string: valid filters keep their meaning', () => {
+    fc.assert(
+      fc.property(filterTree, (tree) => {
+        // Every value the grammar writes unquoted (numbers, booleans, null) still parses to that value, not a string.
+        const upper = formatFilter(tree)
+          .split(/("(?:[^"\\]|\\.)*")/)
+          .map((part, i) => (i % 2 ? part : part.replace(/\btrue\b/g, 'TRUE').replace(/\bnull\b/g, 'NULL')))
+          .join('');
+        expect(parseFilter(upper)).toEqual(tree);
+      }),
+      RUNS,
+    );
+    expect(parseFilter('userName eq true')).toMatchObject({ value: true });
+    expect(parseFilter('userName eq 12e3')).toMatchObject({ value: 12000 });
+    expect(parseFilter('userName eq loginUser1 and active eq true')).toEqual(parseFilter('userName eq "loginUser1" and active eq true'));
+    expect(parseFilter('meta.created gt 2015-10-10T14:38:21.8617979-07:00')).toEqual(parseFilter('meta.created gt "2015-10-10T14:38:21.8617979-07:00"'));
+    expect(parseFilter('meta.created gt 2015-10-10')).toMatchObject({ value: '2015-10-10' });
+    for (const text of ['userName eq and', 'userName eq or', 'userName eq pr', 'userName eq eq', 'userName eq 1abc', 'userName eq .value', 'userName eq', 'meta.created gt 2015-10-1O'])
+      expect(() => parseFilter(text)).toThrow(ScimError);
   });
 
   it('never throws anything but a 400 invalidFilter, for near-valid and arbitrary text', () => {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SCIM_BASE_PATH } from '../../../contract';
 import { type ChangeInput, type ChangeType, MEMBERS_PER_CHANGE } from '../feed/types';
 import { ScimError, badRequest, conflict, forbidden, notFound, preconditionFailed } from '../scim/errors';
+import { keepImmutable } from '../scim/extensions';
 import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
 import type { ListRequest } from '../scim/query';
 import { type ScimDoc, normalizeInput, validateDoc } from '../scim/resource';
@@ -22,7 +23,7 @@ import {
   type UserRecord,
 } from '../store/types';
 import { etagOf, renderGroup, renderUser } from './render';
-import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
+import { type ProvisioningRules, checkActiveKept, checkSuspendedEmail, checkUserDoc, withActiveOf } from './rules';
 
 export interface RequestContext {
   /** Who is asking: the identity provider's User-Agent (or a connector's name). */
@@ -158,10 +159,9 @@ export class Directory {
   async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
     return this.recorded(ctx, 'user.replace', 'User', async () => {
       const doc = normalizeInput('User', body);
-      if (doc.active === undefined) doc.active = true;
       validateDoc('User', doc);
       checkUserDoc(doc, this.rules);
-      return this.updateUser(id, ifMatch, ctx, 'user.replace', () => doc);
+      return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(keepImmutable('User', current.doc, doc, true), current.active));
     }, id);
   }
 
@@ -170,6 +170,8 @@ export class Directory {
       const operations = parsePatchRequest(body);
       return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
         const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
+        checkActiveKept(doc);
+        keepImmutable('User', current.doc, doc, false);
         validateDoc('User', doc);
         checkUserDoc(doc, this.rules);
         return doc;
@@ -191,7 +193,7 @@ export class Directory {
         checkIfMatch(ifMatch, current.version);
         const doc = change(current);
         const fields = userFields(doc);
-        checkSuspendedEmail(current.doc, current.active, doc, fields.active);
+        checkSuspendedEmail(current.doc, current.active, doc, fields.active, this.rules.usernameFormat);
         if (fields.userName.toLowerCase() !== current.userName.toLowerCase()) {
           const holder = await tx.findUserByUserName(fields.userName);
           if (holder && holder.id !== id) throw conflict(`A user with userName "${fields.userName}" already exists`);
@@ -283,7 +285,7 @@ export class Directory {
   async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
     return this.recorded(ctx, 'group.replace', 'Group', async () => {
       const { doc, members } = this.groupInput(body);
-      return this.updateGroup(id, ifMatch, ctx, 'group.replace', () => ({ doc, changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
+      return this.updateGroup(id, ifMatch, ctx, 'group.replace', (current) => ({ doc: keepImmutable('Group', current.doc, doc, true), changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
     }, id);
   }
 
@@ -293,6 +295,7 @@ export class Directory {
       const operations = parsePatchRequest(body);
       return this.updateGroup(id, ifMatch, ctx, 'group.patch', (current) => {
         const { doc, memberChanges } = applyPatch('Group', current.doc, operations);
+        keepImmutable('Group', current.doc, doc, false);
         validateDoc('Group', doc);
         return { doc, changes: memberChanges };
       }, false);

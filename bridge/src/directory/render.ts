@@ -1,13 +1,16 @@
 /** Renders stored records as SCIM resources (RFC 7643 §3.1 common attributes and meta). */
-import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../scim/schemas';
+import { GROUP_SCHEMA, USER_SCHEMA } from '../scim/schemas';
 import type { GroupRecord, GroupRef, MemberRef, UserRecord } from '../store/types';
 
 export const etagOf = (version: number) => `W/"${version}"`;
 
+/** The core schema and every extension the document holds (extensions are stored under their URN). */
+const schemasOf = (core: string, doc: Record<string, unknown>) => [core, ...Object.keys(doc).filter((key) => key.startsWith('urn:'))];
+
 export function renderUser(user: UserRecord, groups: readonly GroupRef[] | undefined, baseUrl: string): Record<string, unknown> {
   const { userName, externalId, ...rest } = user.doc;
   return {
-    schemas: user.doc[ENTERPRISE_USER_SCHEMA] ? [USER_SCHEMA, ENTERPRISE_USER_SCHEMA] : [USER_SCHEMA],
+    schemas: schemasOf(USER_SCHEMA, user.doc),
     id: user.id,
     ...(externalId !== undefined ? { externalId } : {}),
     userName,
@@ -27,7 +30,7 @@ export function renderUser(user: UserRecord, groups: readonly GroupRef[] | undef
 export function renderGroup(group: GroupRecord, members: readonly MemberRef[] | undefined, baseUrl: string): Record<string, unknown> {
   const { displayName, externalId, ...rest } = group.doc;
   return {
-    schemas: [GROUP_SCHEMA],
+    schemas: schemasOf(GROUP_SCHEMA, group.doc),
     id: group.id,
     ...(externalId !== undefined ? { externalId } : {}),
     displayName,

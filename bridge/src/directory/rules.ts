@@ -60,12 +60,32 @@ function primaryEmail(doc: ScimDoc): string | undefined {
 
 /**
  * A suspended person's email may not change: a later reactivation would otherwise hand the account to
- * whoever owns the new address. Changing it in the same request that reactivates is allowed.
+ * whoever owns the new address. Changing it in the same request that reactivates is allowed. The userName is
+ * that address only with the `email` format; with `any` it is a login name and only the emails are guarded.
  */
-export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean): void {
+export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean, usernameFormat: UsernameFormat = 'email'): void {
   if (beforeActive || afterActive) return;
-  const userNameChanged = String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
+  const userNameChanged = usernameFormat === 'email' && String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
   if (userNameChanged || primaryEmail(before) !== primaryEmail(after)) {
     throw badRequest('mutability', 'The user is suspended: its email address cannot change until it is reactivated (set active to true first)');
   }
+}
+
+/**
+ * `active` is the one User attribute with a default (true, on create). Unassigning it must never turn a suspended
+ * user back on: a PATCH that removes it (`remove active`, or `active: null`) is refused, since the RFC's "unassigned"
+ * (RFC 7644 §3.5.2.2) would read as the default. Suspend and reactivate by replacing it with false or true.
+ */
+export function checkActiveKept(after: ScimDoc): void {
+  if (after.active === undefined) {
+    throw badRequest('mutability', '"active" cannot be removed: replace it with false to suspend the user or true to reactivate');
+  }
+}
+
+/**
+ * A PUT that leaves out `active` keeps the user's state: RFC 7644 §3.5.1 lets a service provider read an omitted
+ * readWrite attribute as not asserted, and reading it as the default would reactivate a suspended user.
+ */
+export function withActiveOf(doc: ScimDoc, currentActive: boolean): ScimDoc {
+  return doc.active === undefined ? { ...doc, active: currentActive } : doc;
 }

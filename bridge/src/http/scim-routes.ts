@@ -11,9 +11,11 @@ import { ScimError, notFound } from '../scim/errors';
 import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
-import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
+import { type ResourceKind, resourceTypes, schemaRepresentation, servedSchemas, serviceProviderConfig } from '../scim/schemas';
+import { searchParams } from '../scim/search';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { sendScim } from './reply';
+import { rootSearch } from './root-search';
 
 interface RouteOptions {
   readonly directory: Directory;
@@ -51,6 +53,8 @@ function ifMatch(request: FastifyRequest): string | undefined {
 
 const NO_PROJECTION: Projection = {};
 
+const asksForAttributes = (query: ListParams) => Boolean(query.attributes || query.excludedAttributes);
+
 /** What differs between /Users and /Groups; the routes are the same. */
 interface ResourceEndpoints<View> {
   readonly kind: ResourceKind;
@@ -72,32 +76,47 @@ interface ResourceEndpoints<View> {
   readonly patchAnswersBody: boolean;
 }
 
-function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, body: Record<string, unknown>): FastifyReply {
+function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, resource: Record<string, unknown>, projection: Projection): FastifyReply {
   reply.header('etag', etagOf(version));
-  if (status === 201) reply.header('location', (body.meta as { location: string }).location);
-  return sendScim(request, reply, status, body);
+  // From the whole resource: a projection may leave meta out of the body, never the Location header.
+  if (status === 201) reply.header('location', (resource.meta as { location: string }).location);
+  return sendScim(request, reply, status, applyProjection(resource, projection));
 }
 
 function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>): void {
   const show = (req: FastifyRequest, reply: FastifyReply, status: number, view: View, projection = NO_PROJECTION) =>
-    sendResource(req, reply, status, r.versionOf(view), applyProjection(r.render(view, baseUrlOf(req)), projection));
+    sendResource(req, reply, status, r.versionOf(view), r.render(view, baseUrlOf(req)), projection);
 
-  app.get(r.path, READABLE, async (req: ListRequestOf, reply) => {
-    const { query, projection } = parseListRequest(r.kind, req.query);
+  const listPage = async (req: FastifyRequest, reply: FastifyReply, params: ListParams) => {
+    const { query, projection } = parseListRequest(r.kind, params);
     const page = await r.list(query, { related: wants(projection, r.related) });
     const base = baseUrlOf(req);
     const resources = page.items.map((view) => applyProjection(r.render(view, base), projection));
     return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
+  };
+  app.get(r.path, READABLE, async (req: ListRequestOf, reply) => listPage(req, reply, req.query));
+  // RFC 7644 §3.4.3: the same query in a body, for filters too long or too private for a URL.
+  app.post(`${r.path}/.search`, READABLE, async (req, reply) => listPage(req, reply, searchParams(req.body)));
+  // `attributes`/`excludedAttributes` apply to every answer carrying a resource (§3.9), writes included.
+  app.post(r.path, PROTECTED, async (req: ListRequestOf, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
+    return show(req, reply, 201, await r.create(req.body, context(req)), projection);
   });
-  app.post(r.path, PROTECTED, async (req, reply) => show(req, reply, 201, await r.create(req.body, context(req))));
   app.get(`${r.path}/:id`, READABLE, async (req: IdRequest, reply) => {
     const projection = parseResourceProjection(r.kind, req.query);
     return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
   });
-  app.put(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => show(req, reply, 200, await r.replace(req.params.id, req.body, ifMatch(req), context(req))));
+  app.put(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
+    return show(req, reply, 200, await r.replace(req.params.id, req.body, ifMatch(req), context(req)), projection);
+  });
   app.patch(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+    const projection = parseResourceProjection(r.kind, req.query);
     const view = await r.patch(req.params.id, req.body, ifMatch(req), context(req));
-    if (r.patchAnswersBody) return show(req, reply, 200, view);
+    if (r.patchAnswersBody) return show(req, reply, 200, view, projection);
+    // §3.5.2: a PATCH that names attributes to return MUST answer 200 with them; the group is read again (with its
+    // members only when they are asked for), since the write itself does not load them.
+    if (asksForAttributes(req.query)) return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
     return reply.code(204).header('etag', etagOf(r.versionOf(view))).send();
   });
   app.delete(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
@@ -139,6 +158,9 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
     patchAnswersBody: false,
   });
 
+  // The root search across users and groups (RFC 7644 §3.4.3).
+  app.post('/.search', READABLE, async (req, reply) => sendScim(req, reply, 200, await rootSearch(directory, searchParams(req.body), baseUrlOf(req))));
+
   // /Me (RFC 7644 §3.11): the bearer token names no user here, so the alias is not implemented, which the RFC
   // answers with 501 (after authentication, as for any resource endpoint).
   app.all('/Me', PROTECTED, async () => {
@@ -158,9 +180,9 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
     if (!found) throw notFound(`Resource type ${req.params.id.slice(0, 100)} not found`);
     return sendScim(req, reply, 200, found);
   });
-  app.get('/Schemas', async (req, reply) => sendScim(req, reply, 200, discoveryList(SCHEMAS.map((s) => schemaRepresentation(s, baseUrlOf(req))))));
+  app.get('/Schemas', async (req, reply) => sendScim(req, reply, 200, discoveryList(servedSchemas().map((s) => schemaRepresentation(s, baseUrlOf(req))))));
   app.get('/Schemas/:id', async (req: IdRequest, reply) => {
-    const found = SCHEMAS.find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
+    const found = servedSchemas().find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
     if (!found) throw notFound(`Schema ${req.params.id.slice(0, 100)} not found`);
     return sendScim(req, reply, 200, schemaRepresentation(found, baseUrlOf(req)));
   });

@@ -95,6 +95,21 @@ export function parseAttrRef(text: string, fail: (msg: string) => Error): AttrRe
   return parts.length === 2 ? { uri, attr: parts[0], sub: parts[1] } : { uri, attr: parts[0] };
 }
 
+/** Words the grammar gives a meaning to: never read as an unquoted value. */
+const RESERVED_WORDS = new Set(['and', 'or', 'not', 'pr', 'true', 'false', 'null', ...COMPARE_OPS]);
+
+/**
+ * An unquoted value (`userName eq loginUser1`, as WSO2's clients send) is read as the string it spells when it can
+ * be nothing else: not a number, not a keyword, and not starting like a number or a sub-attribute. A filter the
+ * RFC's grammar accepts never reaches here, so none changes meaning.
+ */
+function isBareWord(word: string): boolean {
+  return (/^[A-Za-z_][\w@.+-]*$/.test(word) && !RESERVED_WORDS.has(word.toLowerCase())) || BARE_DATE_TIME.test(word);
+}
+
+/** An unquoted date or date-time (`meta.created gt 2015-10-10T14:38:21.86-07:00`, as Microsoft's test collection sends). */
+const BARE_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
 class Parser {
   private pos = 0;
   private depth = 0;
@@ -202,6 +217,7 @@ class Parser {
       if (word === 'false') return false;
       if (word === 'null') return null;
       if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(token.v)) return Number(token.v);
+      if (isBareWord(token.v)) return token.v;
     }
     throw this.fail(`expected a value (a quoted string, number, true, false or null) at position ${token.at + 1}`);
   }

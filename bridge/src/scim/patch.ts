@@ -8,6 +8,7 @@
  * member to a 50,000-member group is one row insert, not a rewrite of the list.
  */
 import { badRequest } from './errors';
+import { undeclaredExtension } from './extensions';
 import { type FilterNode, type PatchPath, parsePatchPath } from './filter';
 import { equalityTemplate, matchesElement } from './match';
 import { coerceAttribute, type ScimDoc, valueKey } from './resource';
@@ -180,13 +181,21 @@ class Patcher {
       ? schemasFor(this.kind).extensions.find((e) => e.id.toLowerCase() === `${path.ref.uri}:${path.ref.attr}`.toLowerCase())
       : undefined;
     if (bareUrn) path = { ref: { uri: bareUrn.id, attr: '' } };
+    if (path.ref.uri && path.ref.attr && !this.servesSchema(path.ref.uri)) {
+      this.applyUndeclared(op, path, value, text);
+      return;
+    }
     if (!path.ref.attr && path.ref.uri) {
       if (op === 'remove') {
         delete this.doc[this.extensionId(path.ref.uri, text)];
         return;
       }
       if (!isObject(value)) throw badRequest('invalidValue', `"${text}" needs an object value`);
-      for (const [attr, v] of Object.entries(value)) this.applyAt(op, parsePatchPath(`${path.ref.uri}:${attr}`), v, `${path.ref.uri}:${attr}`);
+      for (const [attr, v] of Object.entries(value)) {
+        // Clients that serialize the extension as a model put its `schemas` beside its attributes (python-scim).
+        if (attr === 'schemas') continue;
+        this.applyAt(op, parsePatchPath(`${path.ref.uri}:${attr}`), v, `${path.ref.uri}:${attr}`);
+      }
       return;
     }
     const resolved = this.resolve(path, text);
@@ -377,6 +386,44 @@ class Patcher {
     }
     const ids = value === null ? [] : memberIds(value);
     this.changes.push(op === 'add' ? { kind: 'add', ids } : { kind: 'replace', ids });
+  }
+
+  private servesSchema(uri: string): boolean {
+    const { core, extensions } = schemasFor(this.kind);
+    const lower = uri.toLowerCase();
+    return lower === core.id.toLowerCase() || extensions.some((e) => e.id.toLowerCase() === lower);
+  }
+
+  /**
+   * A path into an extension the bridge does not declare: refused with a 400 naming it, or, when undeclared
+   * extensions are kept, applied to the stored values as sent (`urn:…:User` whole, or `urn:…:User:attr[.sub]`).
+   */
+  private applyUndeclared(op: PatchOpName, path: PatchPath, value: unknown, text: string): void {
+    const uri = path.ref.uri!;
+    const whole = !path.ref.sub && !path.filter && path.ref.attr.toLowerCase() === this.kind.toLowerCase();
+    const urn = whole ? `${uri}:${path.ref.attr}` : uri;
+    if (path.filter) throw badRequest('invalidPath', `"${text}": value filters need a declared extension`);
+    const key = Object.keys(this.doc).find((k) => k.toLowerCase() === urn.toLowerCase()) ?? urn;
+    if (whole) {
+      if (op === 'remove') delete this.doc[key];
+      else {
+        const given = undeclaredExtension(urn, value, 'invalidPath');
+        const current = op === 'add' && isObject(this.doc[key]) ? (this.doc[key] as object) : {};
+        this.doc[key] = { ...current, ...structuredClone(given) };
+      }
+      return;
+    }
+    if (op !== 'remove') undeclaredExtension(urn, {}, 'invalidPath'); // refused unless undeclared extensions are kept
+    else if (!isObject(this.doc[key])) return;
+    const container = isObject(this.doc[key]) ? (this.doc[key] as Record<string, unknown>) : (this.doc[key] = {});
+    const { attr, sub } = path.ref;
+    if (!sub) {
+      setOrDelete(container, attr, op === 'remove' ? undefined : structuredClone(value));
+    } else {
+      const inner = isObject(container[attr]) ? { ...(container[attr] as object) } as Record<string, unknown> : {};
+      setOrDelete(inner, sub, op === 'remove' ? undefined : structuredClone(value));
+      setOrDelete(container, attr, Object.keys(inner).length ? inner : undefined);
+    }
   }
 
   private extensionId(uri: string, text: string): string {

@@ -1,7 +1,7 @@
 /** `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) applied to a rendered resource. */
 import { badRequest } from './errors';
 import { parseAttrRef } from './filter';
-import { type ResourceKind, SCHEMAS, resolveAttribute, schemasFor } from './schemas';
+import { type ResourceKind, resolveAttribute, schemasFor, servedSchemas } from './schemas';
 
 export interface Projection {
   /** Canonical paths to return ('userName', 'name.givenName', '<urn>:department'); undefined means the defaults. */
@@ -17,6 +17,15 @@ function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] 
   const paths: string[] = [];
   const { core, extensions } = schemasFor(kind);
   for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    // `emails[type eq "work"]` names no attribute (§3.4.2.5 takes names only), but clients send it (Microsoft's test
+    // collection): a multi-valued attribute is returned whole, which holds what was asked for.
+    const filtered = /^([^[\]]+)\[[^\]]*\]$/.exec(item);
+    if (filtered) {
+      const resolved = resolveAttribute(kind, parseAttrRef(filtered[1], fail));
+      if (!resolved?.def.multiValued || resolved.parent) throw fail(`"${item}": a value filter needs a multi-valued attribute`);
+      paths.push(resolved.path);
+      continue;
+    }
     const ref = parseAttrRef(item, fail);
     if (!ref.attr) {
       // A bare schema URN (`urn:…:User` or, with a trailing colon, `urn:…:User:`): all of that schema's attributes.
@@ -52,8 +61,7 @@ export function wants(projection: Projection, attribute: string): boolean {
   return true;
 }
 
-const SCHEMA_IDS = new Set(SCHEMAS.map((s) => s.id));
-const isSchemaId = (path: string) => SCHEMA_IDS.has(path);
+const isSchemaId = (path: string) => servedSchemas().some((s) => s.id === path);
 
 /** A canonical path as container (an extension URN, for its attributes), attribute and sub-attribute. */
 function splitPath(path: string): { container?: string; name: string; sub?: string } {

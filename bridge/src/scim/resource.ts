@@ -4,6 +4,7 @@
  * read-only and unknown attributes dropped, passwords never kept.
  */
 import { badRequest } from './errors';
+import { isUrnKey, undeclaredExtension, validateExtensions } from './extensions';
 import { preview, textProblem } from './text';
 import {
   type AttributeDef,
@@ -40,7 +41,8 @@ function coerceScalar(def: AttributeDef, value: unknown, path: string): unknown 
     }
     case 'dateTime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return invalid(path, 'a date-time', value);
-      return value;
+      // Stored in UTC with milliseconds, as meta's are, so filters and sorts compare them as text in time order.
+      return new Date(value).toISOString();
     default:
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -154,6 +156,11 @@ export function normalizeInput(kind: ResourceKind, rawBody: unknown): ScimDoc {
       Object.assign(doc, normalizeAttributes(kind, value, undefined));
       continue;
     }
+    if (isUrnKey(key)) {
+      // An extension this bridge does not declare: refused, or kept as sent (scim/extensions.ts), never dropped.
+      doc[key] = undeclaredExtension(key, value);
+      continue;
+    }
     Object.assign(doc, normalizeAttributes(kind, { [key]: value }, undefined));
   }
   return doc;
@@ -202,6 +209,7 @@ function checkStoredValues(value: unknown, path: string, depth = 0): void {
 /** Validates what every stored resource of a kind must have; throws a 400 naming the attribute. */
 export function validateDoc(kind: ResourceKind, doc: ScimDoc): void {
   checkStoredValues(doc, '');
+  validateExtensions(kind, doc);
   if (kind === 'User') {
     if (typeof doc.userName !== 'string' || !doc.userName.trim()) {
       throw badRequest('invalidValue', '"userName" is required and must be a non-empty string');

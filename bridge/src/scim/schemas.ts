@@ -238,10 +238,11 @@ export const COMMON_ATTRIBUTES: readonly AttributeDef[] = deepFreeze([
 
 export const SCHEMAS: readonly SchemaDef[] = deepFreeze([USER, GROUP, ENTERPRISE_USER]);
 
-const KINDS: Record<ResourceKind, { core: SchemaDef; extensions: readonly SchemaDef[] }> = {
+const BUILT_IN_KINDS: Record<ResourceKind, { core: SchemaDef; extensions: readonly SchemaDef[] }> = {
   User: Object.freeze({ core: USER, extensions: Object.freeze([ENTERPRISE_USER]) }),
   Group: Object.freeze({ core: GROUP, extensions: Object.freeze([] as SchemaDef[]) }),
 };
+let KINDS = BUILT_IN_KINDS;
 
 export function schemasFor(kind: ResourceKind): { core: SchemaDef; extensions: readonly SchemaDef[] } {
   return KINDS[kind];
@@ -249,7 +250,41 @@ export function schemasFor(kind: ResourceKind): { core: SchemaDef; extensions: r
 
 const byLowerName = (defs: readonly AttributeDef[]) => new Map(defs.map((d) => [d.name.toLowerCase(), d]));
 const COMMON_BY_NAME = byLowerName(COMMON_ATTRIBUTES);
-const ATTRS_BY_SCHEMA = new Map(SCHEMAS.map((s) => [s.id.toLowerCase(), byLowerName(s.attributes)]));
+const builtInAttributes = () => new Map(SCHEMAS.map((s) => [s.id.toLowerCase(), byLowerName(s.attributes)]));
+let ATTRS_BY_SCHEMA = builtInAttributes();
+let SERVED: readonly SchemaDef[] = SCHEMAS;
+
+/** An operator-declared extension schema (scim/extensions.ts reads and checks the declarations). */
+export interface DeclaredExtension {
+  readonly kind: ResourceKind;
+  readonly schema: SchemaDef;
+  /** Every resource of the kind must carry it (ResourceType `schemaExtensions[].required`). */
+  readonly required: boolean;
+}
+
+let DECLARED: readonly DeclaredExtension[] = [];
+
+/**
+ * Serves the built-in schemas plus these declared extensions, in place of any declared before. The schemas are the
+ * process's: one bridge serves one set (tests starting several bridges in one process declare the same set or none).
+ */
+export function declareExtensions(declared: readonly DeclaredExtension[]): void {
+  DECLARED = deepFreeze([...declared]);
+  const extensionsOf = (kind: ResourceKind) => Object.freeze([...BUILT_IN_KINDS[kind].extensions, ...DECLARED.filter((d) => d.kind === kind).map((d) => d.schema)]);
+  KINDS = { User: Object.freeze({ core: USER, extensions: extensionsOf('User') }), Group: Object.freeze({ core: GROUP, extensions: extensionsOf('Group') }) };
+  SERVED = Object.freeze([...SCHEMAS, ...DECLARED.map((d) => d.schema)]);
+  ATTRS_BY_SCHEMA = builtInAttributes();
+  for (const d of DECLARED) ATTRS_BY_SCHEMA.set(d.schema.id.toLowerCase(), byLowerName(d.schema.attributes));
+}
+
+export function declaredExtensions(): readonly DeclaredExtension[] {
+  return DECLARED;
+}
+
+/** Every schema served at /Schemas: the built-in ones and the declared extensions. */
+export function servedSchemas(): readonly SchemaDef[] {
+  return SERVED;
+}
 
 /**
  * Case-insensitive attribute lookup. `uri` is an optional schema URN prefix as written in a filter or PATCH
@@ -314,6 +349,8 @@ export function schemaRepresentation(def: SchemaDef, baseUrl: string): Record<st
   };
 }
 
+const declaredOf = (kind: ResourceKind) => DECLARED.filter((d) => d.kind === kind).map((d) => ({ schema: d.schema.id, required: d.required }));
+
 /** /ResourceTypes entries (RFC 7643 §6). */
 export function resourceTypes(baseUrl: string): Record<string, unknown>[] {
   const base = trimBase(baseUrl);
@@ -325,7 +362,7 @@ export function resourceTypes(baseUrl: string): Record<string, unknown>[] {
       endpoint: '/Users',
       description: 'User Account',
       schema: USER_SCHEMA,
-      schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
+      schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }, ...declaredOf('User')],
       meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/User` },
     },
     {
@@ -335,6 +372,7 @@ export function resourceTypes(baseUrl: string): Record<string, unknown>[] {
       endpoint: '/Groups',
       description: 'Group',
       schema: GROUP_SCHEMA,
+      ...(declaredOf('Group').length ? { schemaExtensions: declaredOf('Group') } : {}),
       meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/Group` },
     },
   ];

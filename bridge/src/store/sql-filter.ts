@@ -320,6 +320,8 @@ class Compiler {
       throw badRequest('invalidValue', `sortBy "${sortBy}" is not a single-valued attribute of ${this.kind}`);
     }
     const operand = this.operand(resolved.schemaId, resolved.path, resolved.def, resolved.parent);
+    // A number read from the document sorts as a number on both stores (PostgreSQL's ->> gives text: "8" > "43").
+    if (operand.isJson && (operand.type === 'integer' || operand.type === 'decimal')) return this.dialect.numeric(operand.expr);
     return operand.caseExact || operand.type !== 'string' ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
   }
 }
