@@ -15,6 +15,7 @@
  *   (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes#provisioning-a-custom-extension-attribute-to-a-scim-compliant-application).
  */
 import { readConfig } from '../../bridge/src/config';
+import { openStore } from '../../bridge/src/store/open';
 import { USER_SCHEMA, GROUP_SCHEMA } from '../../bridge/src/scim/schemas';
 import { STORE_KINDS, type TestBridge, startBridge } from '../support/bridge';
 
@@ -143,6 +144,23 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
     expect(sorted.body.Resources.map((u: { [ACME]: { badgeNumber: number } }) => u[ACME].badgeNumber)).toEqual([43, 8]);
     const searched = await bridge.request('POST', '/Users/.search', { filter: `${attr('costCenter')} sw "CC-3"`, attributes: [attr('badgeNumber')] });
     expect(searched.body.Resources).toEqual([{ schemas: [USER_SCHEMA, ACME], id, [ACME]: { badgeNumber: 8 } }]);
+  });
+
+  it('carries the custom attributes into the change feed, as the application receives them', async () => {
+    const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, ACME], userName: 'feed.user@example.com', [ACME]: { costCenter: 'CC-9' } }, okta);
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await bridge.request('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: attr('badgeNumber'), value: 12 }] }, entra);
+    const store = await openStore(bridge.databaseUrl);
+    try {
+      const changes = (await store.readChanges(0, 1000)).filter((c) => c.resource.id === id);
+      expect(changes.map((c) => [c.type, c.changed, (c.state as Record<string, unknown>)[ACME]])).toEqual([
+        ['user.created', undefined, { costCenter: 'CC-9' }],
+        ['user.updated', [ACME], { costCenter: 'CC-9', badgeNumber: 12 }],
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses values of the wrong type, outside the canonical values, or changing an immutable attribute', async () => {

@@ -161,7 +161,7 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
     const appUrl = url('scim_bridge_app_rds', 'app-secret', 'scim_rds');
     const result = await bootstrap(url('rdsmaster', 'rds-pw', 'postgres'), appUrl);
     expect(result.code).toBe(0);
-    expect(result.output).toMatch(/handed the bridge's 7 existing tables in "public" \(owned by "rdsmaster"\)/);
+    expect(result.output).toMatch(/handed the bridge's \d+ existing tables in "public" \(owned by "rdsmaster"\)/);
     expect((await bootstrap(url('rdsmaster', 'rds-pw', 'postgres'), appUrl)).code).toBe(0);
     expect(await privileges('scim_bridge_app_rds')).toEqual({ attributes: LEAST, memberOf: [], members: [] });
     // The directory written as the master is the one the app role now serves and writes.

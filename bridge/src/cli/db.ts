@@ -20,12 +20,15 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { BRIDGE_ENV } from '../../../contract';
 import { ConfigError } from '../config';
-import { connectionSettings } from '../store/postgres';
+import { POSTGRES_MIGRATIONS, connectionSettings } from '../store/postgres';
 
 type Out = (line: string) => void;
 
-/** The bridge's tables: what bootstrap hands to the app role when the bridge made them as someone else. */
-const BRIDGE_TABLES = ['schema_migrations', 'users', 'groups', 'group_members', 'events', 'leases', 'state'];
+/**
+ * The bridge's tables: what bootstrap hands to the app role when the bridge made them as someone else. Read from the
+ * migrations themselves, so a table a later release adds is handed over too.
+ */
+const BRIDGE_TABLES = ['schema_migrations', ...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1])))];
 /** Roles whose membership is administrative on the managed services (besides any role with admin attributes). */
 const ADMIN_ROLES = ['rds_superuser', 'azure_pg_admin', 'cloudsqlsuperuser', 'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program'];
 const ADMIN_ATTRIBUTES = [
