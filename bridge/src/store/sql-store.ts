@@ -11,6 +11,7 @@
 import { badRequest } from '../scim/errors';
 import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
+import { type GuardStorage, SqlGuardStorage } from './guard-sql';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
   DirectoryCounts,
@@ -192,10 +193,14 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
 // ---- the transaction-scoped operations ----
 
 export class SqlStoreTx implements StoreTx {
+  readonly guard: GuardStorage;
+
   constructor(
     protected readonly db: SqlExecutor,
     protected readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.guard = new SqlGuardStorage(db);
+  }
 
   protected toUserRow(row: readonly unknown[]): UserRecord {
     return toUser(row, false);
