@@ -32,6 +32,8 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
+import { registerHoldsApi } from './holds-api';
+import { registerHoldsPage } from './holds-page';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
 import { registerStatusPage } from './status-page';
@@ -214,6 +216,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }),
       syncStatus: options.syncStatus,
     });
+    registerHoldsApi(routes, { store: options.store });
+    registerHoldsPage(routes);
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
       routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });
