@@ -28,6 +28,7 @@ Usage:
   scim-bridge groups grant-access [ID [--off]]      mark a group whose removals count as deprovisioning
   scim-bridge holds list [--json] | show ID | release ID | discard ID
                                                     deprovisioning bursts the feed holds for an operator
+  scim-bridge sync google [--dry-run]               run one Google Workspace sync now, or print its plan
   scim-bridge migrate --from sqlite:PATH --to postgres://...
                                                     copy an embedded store into PostgreSQL
   scim-bridge doctor URL --token T [--ca FILE] [--write-check]
@@ -185,6 +186,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return (await import('./doctor')).doctorCommand(rest, out);
     case 'holds':
       return (await import('./holds')).holdsCommand(rest, out);
+    case 'sync':
+      return (await import('./sync')).syncCommand(rest, out);
     case 'db':
       return (await import('./db')).dbCommand(rest, out);
     case 'migrate': {
