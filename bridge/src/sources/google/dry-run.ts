@@ -43,12 +43,12 @@ export async function planSync(client: DirectoryClient, store: Store, groupKeys:
       nameOf.set(op.google.primaryEmail, op.google.primaryEmail);
       counts.usersCreate++;
       lines.push(`create user ${op.google.primaryEmail}`);
-    } else if (op.kind === 'update' || op.kind === 'reactivate') {
-      counts[op.kind === 'update' ? 'usersUpdate' : 'usersReactivate']++;
-      lines.push(`${op.kind} user ${op.user.userName}`);
-    } else {
+    } else if (op.kind === 'suspend') {
       counts.usersSuspend++;
       suspensions.push(`suspend user ${op.user.userName} (${op.why})`);
+    } else {
+      counts[op.kind === 'update' ? 'usersUpdate' : 'usersReactivate']++;
+      lines.push(`${op.kind} user ${op.user.userName}`);
     }
   }
   const groups = await allGroups(store);
