@@ -132,6 +132,16 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
     expect((await promote(T0 + 1000)).started).toEqual([expect.objectContaining({ people: 6, changes: 1 })]);
   });
 
+  it('counts a person suspended and removed from a group that grants access once', async () => {
+    await setUp();
+    await store.setState(GRANT_ACCESS_KEY, JSON.stringify(['app-users']));
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    await append([removed('app-users', ids, 2), ...ids.map((id) => suspended(id))]);
+    expect((await promote(T0 + 1000)).started).toEqual([]);
+    await append([suspended('f')], T0 + 2000);
+    expect((await promote(T0 + 3000)).started).toEqual([expect.objectContaining({ people: 6, changes: 7 })]);
+  });
+
   it('releases the net effect in order: a suspension undone before release delivers nothing for that person', async () => {
     await setUp();
     const ids = ['a', 'b', 'c', 'd', 'e', 'f'];

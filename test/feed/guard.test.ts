@@ -5,7 +5,7 @@ import {
   GUARD_DEFAULTS,
   type GuardSettings,
   PERCENT_MIN_PEOPLE,
-  deprovisionedPeople,
+  deprovisionedSubjects,
   guardEnabled,
   netEffect,
   netEffectInOrder,
@@ -58,17 +58,18 @@ describe('settings', () => {
 
 describe('what deprovisions', () => {
   const grants = new Set(['g1']);
-  it('counts a suspension and a deletion as one person each', () => {
-    expect(deprovisionedPeople(user('user.suspended', 2), grants)).toBe(1);
-    expect(deprovisionedPeople({ ...user('user.deleted', 3), state: undefined }, grants)).toBe(1);
-    expect(deprovisionedPeople(user('user.updated', 2), grants)).toBe(0);
-    expect(deprovisionedPeople(user('user.reactivated', 2), grants)).toBe(0);
+  it('names the user a suspension or a deletion deprovisions', () => {
+    expect(deprovisionedSubjects(user('user.suspended', 2), grants)).toEqual(['u1']);
+    expect(deprovisionedSubjects({ ...user('user.deleted', 3), state: undefined }, grants)).toEqual(['u1']);
+    expect(deprovisionedSubjects(user('user.updated', 2), grants)).toEqual([]);
+    expect(deprovisionedSubjects(user('user.reactivated', 2), grants)).toEqual([]);
   });
 
-  it('counts removals from a group that grants access, member by member, and no other group', () => {
-    expect(deprovisionedPeople(members('group.members.removed', 2, ['a', 'b', 'c']), grants)).toBe(3);
-    expect(deprovisionedPeople(members('group.members.removed', 2, ['a', 'b', 'c'], 'g2'), grants)).toBe(0);
-    expect(deprovisionedPeople(members('group.members.added', 2, ['a']), grants)).toBe(0);
+  it('names the members removed from a group that grants access, and nobody for other groups', () => {
+    expect(deprovisionedSubjects(members('group.members.removed', 2, ['a', 'b', 'c']), grants)).toEqual(['a', 'b', 'c']);
+    expect(deprovisionedSubjects(members('group.members.removed', 2, ['a', 'b', 'c'], 'g2'), grants)).toEqual([]);
+    expect(deprovisionedSubjects(members('group.members.added', 2, ['a']), grants)).toEqual([]);
+    expect(deprovisionedSubjects({ type: 'group.deleted', resource: { type: 'Group', id: 'g1', version: 3 }, actor: 'okta' }, grants)).toEqual(['Group:g1']);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import type { Store, StoreTx } from '../store/types';
 import type { NewPendingRow } from '../store/guard-sql';
-import { type GuardSettings, deprovisionedPeople, guardEnabled, resourceKey } from './guard';
+import { type GuardSettings, deprovisionedSubjects, guardEnabled, resourceKey } from './guard';
 import type { ChangeInput } from './types';
 
 /** The append the change log offers inside a transaction. */
@@ -38,8 +38,9 @@ export async function gateChanges(tx: StoreTx & ChangeAppender, changes: readonl
   const pending: NewPendingRow[] = [];
   for (const change of changes) {
     const key = resourceKey(change);
-    const people = deprovisionedPeople(change, grantAccess);
-    const row = { at, actor: change.actor, resourceKey: key, people, change };
+    const subjects = deprovisionedSubjects(change, grantAccess);
+    const people = subjects.length;
+    const row = { at, actor: change.actor, resourceKey: key, subjects, change };
     if (waiting.has(key)) {
       // Behind what already waits for this resource, in the same hold if it is held.
       pending.push({ ...row, holdId: waiting.get(key) ?? undefined, state: 'pending' });

@@ -54,20 +54,21 @@ export function resourceKey(change: Pick<ChangeInput, 'resource'>): string {
 }
 
 /**
- * How many people a change deprovisions: a suspension or deletion is one; a removal from (or the deletion of) a
- * group the operator marked as granting access is as many as it removes (at least one); anything else is 0.
+ * Whom a change deprovisions, by user id: the user suspended or deleted; the members removed from (or the group
+ * deleted, when the change names no members: the group itself stands for them) a group the operator marked as
+ * granting access; nobody for any other change. A person suspended and removed in one burst counts once.
  */
-export function deprovisionedPeople(change: ChangeInput, grantAccessGroups: ReadonlySet<string>): number {
+export function deprovisionedSubjects(change: ChangeInput, grantAccessGroups: ReadonlySet<string>): string[] {
   switch (change.type) {
     case 'user.suspended':
     case 'user.deleted':
-      return 1;
+      return [change.resource.id];
     case 'group.members.removed':
-      return grantAccessGroups.has(change.resource.id) ? Math.max(1, change.members?.length ?? 0) : 0;
     case 'group.deleted':
-      return grantAccessGroups.has(change.resource.id) ? Math.max(1, change.members?.length ?? 0) : 0;
+      if (!grantAccessGroups.has(change.resource.id)) return [];
+      return change.members?.length ? [...change.members] : [`Group:${change.resource.id}`];
     default:
-      return 0;
+      return [];
   }
 }
 

@@ -24,7 +24,7 @@ export interface HoldRecord {
   readonly decidedBy?: string;
   /** Changes waiting in the hold now (0 once decided). */
   readonly changes: number;
-  /** People those changes deprovision. */
+  /** Distinct people those changes deprovision. */
   readonly people: number;
 }
 
@@ -43,7 +43,8 @@ export interface NewPendingRow {
   readonly at: string;
   readonly actor: string;
   readonly resourceKey: string;
-  readonly people: number;
+  /** Whom the change deprovisions (user ids); empty for any other change. */
+  readonly subjects: readonly string[];
   readonly holdId?: number;
   /** `delivered`: appended to the feed already, kept only to count the source's deprovisioning. */
   readonly state: 'pending' | 'delivered';
@@ -57,7 +58,7 @@ export interface GuardStorage {
   /** The active hold of `actor`, if any. */
   activeHoldOf(actor: string): Promise<number | undefined>;
   insertPending(rows: readonly NewPendingRow[]): Promise<void>;
-  /** People deprovisioned per source at or after `since`, outside any hold, after each source's last decided hold. */
+  /** Distinct people deprovisioned per source at or after `since`, outside any hold, after each source's last decided hold. */
   tally(since: string): Promise<Map<string, number>>;
   /** Settling rows (no hold), oldest first. */
   settling(limit: number): Promise<PendingRow[]>;
@@ -107,11 +108,14 @@ function toRow(row: Record<string, unknown>): PendingRow {
 }
 
 const HOLD_SELECT = `SELECT h.id, h.directory, h.actor, h.started_at, h.reason, h.state, h.decided_at, h.decided_by,
-    (SELECT COUNT(*) FROM pending_changes p WHERE p.hold_id = h.id AND p.state = 'pending') AS changes,
-    (SELECT COALESCE(SUM(p.people), 0) FROM pending_changes p WHERE p.hold_id = h.id AND p.state = 'pending') AS people
+    (SELECT COUNT(*) FROM pending_changes p WHERE p.hold_id = h.id AND p.state = 'pending') AS changes
   FROM holds h`;
 
-function toHold(row: Record<string, unknown>): HoldRecord {
+function subjectsOf(value: unknown): string[] {
+  return typeof value === 'string' ? (JSON.parse(value) as string[]) : ((value as string[] | null) ?? []);
+}
+
+function toHold(row: Record<string, unknown>, people: number): HoldRecord {
   return {
     id: Number(row.id),
     directory: row.directory as string,
@@ -122,7 +126,7 @@ function toHold(row: Record<string, unknown>): HoldRecord {
     decidedAt: (row.decided_at as string | null) ?? undefined,
     decidedBy: (row.decided_by as string | null) ?? undefined,
     changes: Number(row.changes),
-    people: Number(row.people),
+    people,
   };
 }
 
@@ -152,22 +156,30 @@ export class SqlGuardStorage implements GuardStorage {
   async insertPending(rows: readonly NewPendingRow[]): Promise<void> {
     for (const row of rows) {
       await this.db.run(
-        `INSERT INTO pending_changes (directory, at, actor, resource_key, type, people, hold_id, state, change)
-         VALUES ('default', $1, $2, $3, $4, $5, $6, $7, $8)`,
-        [row.at, row.actor.slice(0, 200), row.resourceKey, row.change.type, row.people, row.holdId ?? null, row.state, JSON.stringify(row.change)],
+        `INSERT INTO pending_changes (directory, at, actor, resource_key, type, people, subjects, hold_id, state, change)
+         VALUES ('default', $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [row.at, row.actor.slice(0, 200), row.resourceKey, row.change.type, row.subjects.length, JSON.stringify(row.subjects), row.holdId ?? null, row.state,
+          JSON.stringify(row.change)],
       );
     }
   }
 
   async tally(since: string): Promise<Map<string, number>> {
     const rows = await this.db.all<Record<string, unknown>>(
-      `SELECT p.actor, SUM(p.people) AS people FROM pending_changes p
+      `SELECT p.actor, p.subjects FROM pending_changes p
        WHERE p.people > 0 AND p.hold_id IS NULL AND p.at >= $1
-         AND p.at > COALESCE((SELECT MAX(h.decided_at) FROM holds h WHERE h.actor = p.actor), '')
-       GROUP BY p.actor`,
+         AND p.at > COALESCE((SELECT MAX(h.decided_at) FROM holds h WHERE h.actor = p.actor), '')`,
       [since],
     );
-    return new Map(rows.map((row) => [row.actor as string, Number(row.people)]));
+    // Distinct people: one suspended and removed from a group that grants access is one person, not two.
+    const people = new Map<string, Set<string>>();
+    for (const row of rows) {
+      const actor = row.actor as string;
+      const seen = people.get(actor) ?? new Set<string>();
+      people.set(actor, seen);
+      for (const subject of subjectsOf(row.subjects)) seen.add(subject);
+    }
+    return new Map([...people].map(([actor, seen]) => [actor, seen.size]));
   }
 
   async settling(limit: number): Promise<PendingRow[]> {
@@ -237,16 +249,31 @@ export class SqlGuardStorage implements GuardStorage {
     return (await this.db.run("UPDATE holds SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND state = 'active'", [id, state, by.slice(0, 200), at])) === 1;
   }
 
+  /** Distinct people the waiting rows of each hold deprovision. */
+  private async peopleOf(holdIds: readonly number[]): Promise<Map<number, number>> {
+    const seen = new Map<number, Set<string>>(holdIds.map((id) => [id, new Set<string>()]));
+    for (let i = 0; i < holdIds.length; i += IN_CHUNK) {
+      const part = holdIds.slice(i, i + IN_CHUNK);
+      const rows = await this.db.all<Record<string, unknown>>(
+        `SELECT hold_id, subjects FROM pending_changes WHERE state = 'pending' AND people > 0 AND hold_id IN (${placeholders(1, part.length)})`,
+        part,
+      );
+      for (const row of rows) for (const subject of subjectsOf(row.subjects)) seen.get(Number(row.hold_id))?.add(subject);
+    }
+    return new Map([...seen].map(([id, subjects]) => [id, subjects.size]));
+  }
+
   async getHold(id: number): Promise<HoldRecord | undefined> {
     const [row] = await this.db.all<Record<string, unknown>>(`${HOLD_SELECT} WHERE h.id = $1`, [id]);
-    return row ? toHold(row) : undefined;
+    return row ? toHold(row, (await this.peopleOf([id])).get(id) ?? 0) : undefined;
   }
 
   async listHolds(state?: HoldState): Promise<HoldRecord[]> {
     const rows = state
       ? await this.db.all<Record<string, unknown>>(`${HOLD_SELECT} WHERE h.state = $1 ORDER BY h.id DESC LIMIT 200`, [state])
       : await this.db.all<Record<string, unknown>>(`${HOLD_SELECT} ORDER BY h.id DESC LIMIT 200`);
-    return rows.map(toHold);
+    const people = await this.peopleOf(rows.filter((row) => row.state === 'active').map((row) => Number(row.id)));
+    return rows.map((row) => toHold(row, people.get(Number(row.id)) ?? 0));
   }
 
   async grantAccessGroups(): Promise<Set<string>> {

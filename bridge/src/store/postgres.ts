@@ -146,6 +146,7 @@ const MIGRATIONS: readonly string[] = [
      resource_key text NOT NULL,
      type text NOT NULL,
      people integer NOT NULL,
+     subjects text NOT NULL,
      hold_id bigint,
      state text NOT NULL,
      change jsonb NOT NULL

@@ -135,6 +135,7 @@ const MIGRATIONS: readonly string[] = [
      resource_key TEXT NOT NULL,
      type TEXT NOT NULL,
      people INTEGER NOT NULL,
+     subjects TEXT NOT NULL,
      hold_id INTEGER,
      state TEXT NOT NULL,
      change TEXT NOT NULL
