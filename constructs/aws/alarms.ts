@@ -1,12 +1,14 @@
 /**
  * Alarms on what stops provisioning: 5xx answers, unhealthy or missing tasks, the service's and the database's CPU,
- * database storage and connections. They notify one SNS topic (given, or created, with an optional e-mail).
+ * database storage and connections; and a deprovisioning burst the change feed holds for an operator. They notify
+ * one SNS topic (given, or created, with an optional e-mail).
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -23,6 +25,8 @@ export interface BridgeAlarmsProps {
   readonly databaseMaxConnections?: number;
   readonly topic?: sns.ITopic;
   readonly email?: string;
+  /** The bridge's log group: a hold of the deprovisioning guard is a log line there. */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 export class BridgeAlarms extends Construct {
@@ -60,6 +64,17 @@ export class BridgeAlarms extends Construct {
     if (props.databaseMaxConnections !== undefined) {
       const usable = props.databaseMaxConnections - RDS_RESERVED_CONNECTIONS;
       this.add('DatabaseConnections', `Database connections above 80 % of the ~${usable} the app may open.`, props.database.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }), Math.floor(usable * 0.8), 5);
+    }
+    if (props.logGroup) {
+      // The bridge logs {"msg":"deprovisioning hold started"} once per hold (its /metrics gauge is not in CloudWatch).
+      const holds = new logs.MetricFilter(this, 'HoldsStarted', {
+        logGroup: props.logGroup,
+        filterPattern: logs.FilterPattern.stringValue('$.msg', '=', 'deprovisioning hold started'),
+        metricNamespace: 'ScimBridge',
+        metricName: 'DeprovisioningHoldsStarted',
+        metricValue: '1',
+      });
+      this.add('DeprovisioningHold', 'The change feed holds a deprovisioning burst for an operator: scim-bridge holds list, then release or discard.', holds.metric({ period: minute, statistic: 'Sum' }), 1, 1);
     }
   }
 

@@ -129,6 +129,7 @@ export class ScimBridge extends Construct {
       databaseMaxConnections: this.database.maxConnections,
       topic: props.alarmTopic,
       email: p.alarmEmail,
+      logGroup: this.service.logGroup,
     });
     for (const child of [this.network, this.secrets, this.database, this.service, this.frontDoor, this.alarms]) {
       child.node.addDependency(this.lifecycle.terminationGuard);

@@ -348,10 +348,11 @@ describe('ScimBridge with default props', () => {
   });
 
   describe('operations', () => {
-    it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, to one topic', () => {
+    it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, a deprovisioning hold, to one topic', () => {
       const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const metrics = alarms.map((a) => a.MetricName).sort();
-      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount']);
+      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'DeprovisioningHoldsStarted', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount']);
+      t.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.msg = "deprovisioning hold started" }' });
       const topic = only(t, 'AWS::SNS::Topic').id;
       for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
       t.resourceCountIs('AWS::SNS::Subscription', 0);
