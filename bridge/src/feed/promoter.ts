@@ -68,6 +68,8 @@ export async function promoteOnce(store: Store, settings: GuardSettings, nowMs: 
   const startedAt = new Date(nowMs).toISOString();
   // The percent threshold's base, read only when someone deprovisioned (counting users is not free).
   const counted = enabled ? await store.guard.tally(since) : new Map<string, number>();
+  // Nothing waits and nobody deprovisioned within the window: no transaction (every replica's second, saved).
+  if (counted.size === 0 && !(await store.guard.hasWaiting())) return { started: [], promoted: 0 };
   const activeUsers = settings.holdPercent > 0 && counted.size > 0 ? (await store.counts()).usersActive : 0;
   return store.transaction(async (tx) => {
     await tx.guard.sweepDecided();
@@ -125,6 +127,8 @@ export class Promoter {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  /** The last step failed (the store is away): said once, and once more when it is back, not every second. */
+  private failing = false;
 
   constructor(private readonly options: PromoterOptions) {}
 
@@ -162,9 +166,12 @@ export class Promoter {
         }
       }
       this.activeHolds = (await this.options.store.guard.listHolds('active')).length;
+      if (this.failing) this.options.log.info({}, 'deprovisioning guard steps succeed again');
+      this.failing = false;
       return result;
     } catch (error) {
-      this.options.log.warn({ reason: (error as Error).message }, 'deprovisioning guard step failed; retrying at the next tick');
+      if (!this.failing) this.options.log.warn({ reason: (error as Error).message }, 'deprovisioning guard step failed; retrying every tick');
+      this.failing = true;
       return undefined;
     }
   }

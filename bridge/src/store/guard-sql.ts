@@ -60,6 +60,8 @@ export interface GuardStorage {
   insertPending(rows: readonly NewPendingRow[]): Promise<void>;
   /** Distinct people deprovisioned per source at or after `since`, outside any hold, after each source's last decided hold. */
   tally(since: string): Promise<Map<string, number>>;
+  /** Whether any change waits (settling or held): when none does and nobody deprovisioned, the promoter rests. */
+  hasWaiting(): Promise<boolean>;
   /** Settling rows (no hold), oldest first. */
   settling(limit: number): Promise<PendingRow[]>;
   /** Rows of a hold, oldest first. */
@@ -180,6 +182,10 @@ export class SqlGuardStorage implements GuardStorage {
       for (const subject of subjectsOf(row.subjects)) seen.add(subject);
     }
     return new Map([...people].map(([actor, seen]) => [actor, seen.size]));
+  }
+
+  async hasWaiting(): Promise<boolean> {
+    return (await this.db.rows("SELECT 1 FROM pending_changes WHERE state = 'pending' LIMIT 1")).length > 0;
   }
 
   async settling(limit: number): Promise<PendingRow[]> {
