@@ -78,9 +78,12 @@ export function guardStore(store: Store, options: GateOptions): Store {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
+  const transaction = <T>(work: (tx: StoreTx) => Promise<T>) => store.transaction((tx) => work(gatedTx(tx)));
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === 'transaction') return <T>(work: (tx: StoreTx) => Promise<T>) => target.transaction((tx) => work(gatedTx(tx)));
+      if (property === 'transaction') return transaction;
+      // Appending outside a transaction opens one: through the gate too.
+      if (property === 'appendChanges') return (changes: readonly ChangeInput[]) => transaction((tx) => tx.appendChanges(changes));
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -2,6 +2,7 @@
  * The persistence port. The directory layer speaks only this; adapters (embedded SQLite, PostgreSQL) implement
  * it, and test/store/contract.ts holds the behaviour every adapter must show.
  */
+import type { ChangeInput, ChangeLog } from '../feed/types';
 import type { FilterNode } from '../scim/filter';
 import type { ScimDoc } from '../scim/resource';
 import type { GuardStorage } from './guard-sql';
@@ -137,19 +138,25 @@ export interface StoreTx {
   deleteGroup(id: string): Promise<boolean>;
   queryGroups(query: ListQuery): Promise<Page<GroupRecord>>;
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
-  /** Adds members that are not yet in the group; returns how many were added. */
-  addMembers(groupId: string, userIds: readonly string[]): Promise<number>;
-  removeMembers(groupId: string, userIds: readonly string[]): Promise<number>;
-  removeAllMembers(groupId: string): Promise<number>;
+  /** Adds members that are not yet in the group; returns the ids it added. */
+  addMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
+  /** Returns the ids it removed (those that were members). */
+  removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
+  removeAllMembers(groupId: string): Promise<string[]>;
   /** Of `ids`, those that are users. */
   existingUserIds(ids: readonly string[]): Promise<Set<string>>;
 
   recordEvent(event: ProvisioningEvent): Promise<void>;
+  /**
+   * Appends changes to the change log as part of this transaction: they commit with it or not at all, and take
+   * their positions just before the commit (see store/change-log.ts).
+   */
+  appendChanges(changes: readonly ChangeInput[]): Promise<void>;
   /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
   setState(key: string, value: string): Promise<void>;
 }
 
-export interface Store extends StoreTx {
+export interface Store extends StoreTx, ChangeLog {
   readonly kind: StoreKind;
   /** Creates or upgrades the schema; safe to run from several processes at once. */
   migrate(): Promise<void>;
@@ -176,6 +183,8 @@ export interface Store extends StoreTx {
   getState(key: string): Promise<string | undefined>;
   /** Every key and value kept (for `scim-bridge migrate`: a sync's record of what it manages must move with the users). */
   listState(): Promise<Map<string, string>>;
+  /** Calls `listener` after a transaction of this process that appended changes commits; returns an unsubscribe. */
+  onChangesCommitted(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
