@@ -11,6 +11,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import type { Change } from '../../bridge/src/feed/types';
 import { SqliteStore } from '../../bridge/src/store/sqlite';
 import { type TestBridge, startBridge } from '../support/bridge';
+import { feedOf } from './guard-support';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -49,7 +50,7 @@ describe('Entra ID unassigning a 300-member group, held by the deprovisioning gu
   const call = (method: string, path: string, body?: unknown) => bridge.request(method, path, body, ENTRA);
   const api = (method: string, path: string, token = bridge.token) => bridge.request(method, `${bridge.url}${path}`, undefined, { authorization: `Bearer ${token}` });
   const setActive = (id: string, value: boolean) => call('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value }] });
-  const feed = async (): Promise<Change[]> => (feedStore as unknown as { readChanges(after: number, limit: number): Promise<Change[]> }).readChanges(0, 100_000);
+  const feed = (): Promise<Change[]> => feedOf(feedStore);
   /** The bridge's promoter runs every second: wait (bounded) for what it must do. */
   async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
     for (let i = 0; i < 200; i++) {

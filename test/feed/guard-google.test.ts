@@ -14,6 +14,7 @@ import type { Change } from '../../bridge/src/feed/types';
 import { openStore } from '../../bridge/src/store/open';
 import type { Store } from '../../bridge/src/store/types';
 import { STORE_KINDS } from '../support/bridge';
+import { feedOf } from './guard-support';
 import { type FakeGoogle, startFakeGoogle } from '../support/fake-google';
 import { freshDatabase } from '../support/postgres';
 
@@ -54,7 +55,7 @@ describe.each(STORE_KINDS)('Google Workspace sync through the deprovisioning gua
     return lines;
   };
   const sync = (args: string[] = []) => run((a, out) => syncCommand(a, out, env), ['google', ...args]);
-  const feed = async (): Promise<Change[]> => (store as unknown as { readChanges(after: number, limit: number): Promise<Change[]> }).readChanges(0, 10_000);
+  const feed = (): Promise<Change[]> => feedOf(store);
   const activeUsers = async () => (await store.counts()).usersActive;
 
   it('prints the plan of an emptied group and changes nothing', async () => {

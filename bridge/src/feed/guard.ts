@@ -104,10 +104,21 @@ function activeBefore(change: ChangeInput): boolean {
   return change.state?.active !== false;
 }
 
-function withoutMeta(state: Record<string, unknown> | undefined): string {
+/** JSON with object keys sorted at every level: equal documents give equal text whatever order a store kept. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A user's attributes other than `active` and `meta` (which every change moves). */
+function attributesOf(state: Record<string, unknown> | undefined): string {
   if (!state) return '';
   const { meta: _meta, active: _active, ...rest } = state;
-  return JSON.stringify(rest, Object.keys(rest).sort());
+  return canonical(rest);
 }
 
 function unionChanged(changes: readonly ChangeInput[], drop?: string): readonly string[] | undefined {
@@ -118,12 +129,6 @@ function unionChanged(changes: readonly ChangeInput[], drop?: string): readonly 
   return [...all];
 }
 
-/** Only `active` moved (a suspension or reactivation that touched nothing else). */
-function onlyActive(change: ChangeInput): boolean {
-  if (change.type !== 'user.suspended' && change.type !== 'user.reactivated') return false;
-  return change.changed === undefined || change.changed.every((a) => a === 'active');
-}
-
 function userNet(changes: readonly ChangeInput[]): ChangeInput[] {
   const first = changes[0];
   const last = changes[changes.length - 1];
@@ -132,7 +137,9 @@ function userNet(changes: readonly ChangeInput[]): ChangeInput[] {
   if (first.type === 'user.created') return [{ ...last, type: 'user.created', changed: undefined }];
   const before = activeBefore(first);
   const after = activeAfter(last);
-  const attributesMoved = !changes.every(onlyActive) || withoutMeta(first.state) !== withoutMeta(last.state);
+  // Compared by state, not by each change's `changed` list: a rename undone before release is no change either.
+  // (What the first held change itself did besides `active` is not known: its state is already after it.)
+  const attributesMoved = attributesOf(first.state) !== attributesOf(last.state);
   if (!attributesMoved && before === after) return [];
   const type = before && !after ? 'user.suspended' : !before && after ? 'user.reactivated' : 'user.updated';
   return [{ ...last, type, changed: unionChanged(changes, before === after ? 'active' : undefined) }];
