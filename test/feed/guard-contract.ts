@@ -47,9 +47,9 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
     stores = [];
   });
 
-  /** One write's changes, through the gate, at `clock`. */
-  const append = (changes: ChangeInput[], at = clock) =>
-    guardStore(store, { settings, now: () => new Date(at) }).transaction((tx) => (tx as StoreTx & { appendChanges(c: ChangeInput[]): Promise<void> }).appendChanges(changes));
+  /** One write's changes, through the gate of `via` (a replica; the first by default), at `at`. */
+  const append = (changes: ChangeInput[], at = clock, via = store) =>
+    guardStore(via, { settings, now: () => new Date(at) }).transaction((tx: StoreTx) => tx.appendChanges(changes));
   const promote = (at = clock) => promoteOnce(store, settings, at);
   const feed = async () => (await feedOf(store)).map((c) => `${c.type} ${c.resource.id}@${c.resource.version}`);
 
@@ -210,9 +210,16 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
     await append([created('x')]);
     await Promise.all(promoters.map((p) => p.tick(T0 + 10_000)));
     expect(promoters.filter((p) => p.isLeader)).toHaveLength(1);
-    await append(['d', 'e', 'f', 'g', 'h', 'i'].map((id) => suspended(id)), T0 + 11_000);
+    // The burst arrives through both replicas: with the three delivered, five in the window are not a hold and six
+    // are, whichever replica's gate took them and whichever replica counts.
+    const other = withChangeLog(second, db.database);
+    await append([suspended('d')], T0 + 11_000);
+    await append([suspended('e')], T0 + 11_000, other);
+    expect((await Promise.all(promoters.map((p) => p.tick(T0 + 11_500)))).flatMap((r) => r?.started ?? [])).toEqual([]);
+    await append([suspended('f')], T0 + 11_600, other);
     const results = await Promise.all(promoters.map((p) => p.tick(T0 + 12_000)));
-    expect(results.flatMap((r) => r?.started ?? [])).toHaveLength(1);
+    expect(results.flatMap((r) => r?.started ?? [])).toEqual([expect.objectContaining({ people: 3, changes: 3, reason: expect.stringMatching(/^6 people/) })]);
+    await append(['g', 'h', 'i'].map((id) => suspended(id)), T0 + 12_500, other);
     await Promise.all(promoters.map((p) => p.tick(T0 + 30_000)));
     expect(promoters.map((p) => p.activeHolds)).toEqual([1, 1]);
     const changes = await feedOf(store);
