@@ -42,9 +42,16 @@ export function listHolds(store: Store): Promise<HoldRecord[]> {
   return store.guard.listHolds();
 }
 
+/** Names looked up in the store at most, per `show` (the rest are named by the held changes or by id). */
+const MAX_LOOKUPS = 200;
+
 async function affectedPeople(store: Store, rows: readonly PendingRow[]): Promise<{ people: AffectedPerson[]; truncated: boolean }> {
   const people: AffectedPerson[] = [];
   const seen = new Set<string>();
+  // The held user changes name their people: a group removal's members are mostly among them.
+  const names = new Map<string, string>();
+  for (const { change } of rows) if (change.resource.type === 'User' && typeof change.state?.userName === 'string') names.set(change.resource.id, change.state.userName);
+  let lookups = 0;
   let truncated = false;
   const add = async (id: string, change: string, userName?: string) => {
     const key = `${id}|${change}`;
@@ -54,7 +61,9 @@ async function affectedPeople(store: Store, rows: readonly PendingRow[]): Promis
       return;
     }
     seen.add(key);
-    people.push({ id, change, userName: userName ?? (await store.getUser(id))?.userName });
+    let name = userName ?? names.get(id);
+    if (name === undefined && lookups++ < MAX_LOOKUPS) name = (await store.getUser(id))?.userName;
+    people.push({ id, change, userName: name });
   };
   for (const { change } of rows) {
     if (change.type === 'user.suspended' || change.type === 'user.deleted') {

@@ -165,7 +165,7 @@ export class Promoter {
           this.options.onHoldStarted?.(hold);
         }
       }
-      this.activeHolds = (await this.options.store.guard.listHolds('active')).length;
+      this.activeHolds = await this.options.store.guard.countActiveHolds();
       if (this.failing) this.options.log.info({}, 'deprovisioning guard steps succeed again');
       this.failing = false;
       return result;

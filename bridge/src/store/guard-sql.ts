@@ -84,6 +84,8 @@ export interface GuardStorage {
   decideHold(id: number, state: 'released' | 'discarded', by: string, at: string): Promise<boolean>;
   getHold(id: number): Promise<HoldRecord | undefined>;
   listHolds(state?: HoldState): Promise<HoldRecord[]>;
+  /** How many holds wait for an operator (one cheap count, for the gauge every replica refreshes each second). */
+  countActiveHolds(): Promise<number>;
   /** The groups the operator marked as granting access (their removals deprovision). */
   grantAccessGroups(): Promise<Set<string>>;
 }
@@ -280,6 +282,11 @@ export class SqlGuardStorage implements GuardStorage {
       : await this.db.all<Record<string, unknown>>(`${HOLD_SELECT} ORDER BY h.id DESC LIMIT 200`);
     const people = await this.peopleOf(rows.filter((row) => row.state === 'active').map((row) => Number(row.id)));
     return rows.map((row) => toHold(row, people.get(Number(row.id)) ?? 0));
+  }
+
+  async countActiveHolds(): Promise<number> {
+    const [row] = await this.db.rows("SELECT COUNT(*) FROM holds WHERE state = 'active'");
+    return Number(row[0]);
   }
 
   async grantAccessGroups(): Promise<Set<string>> {
