@@ -33,6 +33,7 @@ const CONTEXT_KEY_OF_PROP: Record<string, string> = {
   hostedZone: 'hostedZoneId',
   sessionSecret: 'sessionSecretArn',
   googleCredentials: 'googleCredentialsSecretArn',
+  webhookSecrets: 'webhookSecretsArn',
   logRetention: 'logRetentionDays',
 };
 
@@ -128,6 +129,17 @@ class Settings {
     return (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0);
   }
 
+  /** JSON: a value of cdk.json as it is, or a JSON string (`-c key='[...]'`). */
+  json(key: string): unknown {
+    const value = this.raw(key);
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch (error) {
+      this.fail(key, `must be JSON: ${(error as Error).message}`);
+    }
+  }
+
   /** An object of strings (cdk.json) or `k=v,k2=v2` (`-c tags=team=identity,env=prod`). */
   map(key: string): Record<string, string> | undefined {
     const value = this.raw(key);
@@ -155,13 +167,15 @@ const IMAGE_REF = /^[a-z0-9.-]+(?::\d+)?\/[a-z0-9._/-]+(?::[\w.-]+|@sha256:[0-9a
 
 /** What the app reads from context besides the construct's own props. */
 export interface StackSettings {
-  readonly bridge: Omit<ScimBridgeProps, 'hostedZone' | 'certificate' | 'sessionSecret' | 'googleCredentials' | 'image'>;
+  readonly bridge: Omit<ScimBridgeProps, 'hostedZone' | 'certificate' | 'sessionSecret' | 'googleCredentials' | 'webhookSecrets' | 'image'>;
   readonly hostedZone?: { hostedZoneId: string; zoneName: string };
   readonly certificateArn?: string;
   readonly sessionSecretArn?: string;
   readonly sessionSecretKmsKeyArn?: string;
   readonly googleCredentialsSecretArn?: string;
   readonly googleCredentialsKmsKeyArn?: string;
+  readonly webhookSecretsArn?: string;
+  readonly webhookSecretsKmsKeyArn?: string;
   readonly imageUri?: string;
 }
 
@@ -182,6 +196,7 @@ export class ScimBridgeStack extends Stack {
       certificate: s.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', s.certificateArn) : undefined,
       sessionSecret: this.secret('SessionSecret', s.sessionSecretArn, s.sessionSecretKmsKeyArn),
       googleCredentials: this.secret('GoogleCredentials', s.googleCredentialsSecretArn, s.googleCredentialsKmsKeyArn),
+      webhookSecrets: this.secret('WebhookSecrets', s.webhookSecretsArn, s.webhookSecretsKmsKeyArn),
       image: this.image(s.imageUri),
     });
     // The stack's own helpers carry the same tags as the bridge. CDK's custom resource provider (the one that empties
@@ -281,6 +296,16 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
   const googleCredentialsKmsKeyArn = s.string('googleCredentialsKmsKeyArn', KMS_KEY_ARN, 'a KMS key ARN');
   if (googleCredentialsKmsKeyArn && !googleCredentialsSecretArn) s.fail('googleCredentialsKmsKeyArn', 'only applies together with googleCredentialsSecretArn');
 
+  const webhookSecretsArn = s.string('webhookSecretsArn', SECRET_ARN, 'the complete ARN of a Secrets Manager secret (ending in -XXXXXX)');
+  if (webhookSecretsArn) inRegion('webhookSecretsArn', SECRET_ARN.exec(webhookSecretsArn)![1]);
+  const webhookSecretsKmsKeyArn = s.string('webhookSecretsKmsKeyArn', KMS_KEY_ARN, 'a KMS key ARN');
+  if (webhookSecretsKmsKeyArn && !webhookSecretsArn) s.fail('webhookSecretsKmsKeyArn', 'only applies together with webhookSecretsArn');
+  const webhooks = s.json('webhooks');
+  if (webhooks !== undefined && !(Array.isArray(webhooks) && webhooks.every((w) => typeof w === 'object' && w !== null && !Array.isArray(w)))) {
+    s.fail('webhooks', 'must be a JSON array of endpoints such as [{"name":"app","url":"https://app.example.com/scim-events","events":["user.*"]}]');
+  }
+  const schemaExtensions = s.json('schemaExtensions');
+
   const cpuArchitecture = s.string('cpuArchitecture', /^(x86_64|arm64)$/, 'x86_64 or arm64');
   const logRetentionDays = s.integer('logRetentionDays');
   if (logRetentionDays !== undefined && !Object.values(logs.RetentionDays).includes(logRetentionDays)) {
@@ -304,6 +329,12 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
       alarmEmail: s.string('alarmEmail'),
       exposeMetrics: s.boolean('exposeMetrics'),
       baseImage: s.string('baseImage'),
+      webhooks: webhooks as ScimBridgeProps['webhooks'],
+      deprovisionHoldCount: s.integer('deprovisionHoldCount'),
+      deprovisionHoldPercent: s.number('deprovisionHoldPercent'),
+      deprovisionHoldWindowSeconds: s.integer('deprovisionHoldWindowSeconds'),
+      deprovisionSettleSeconds: s.integer('deprovisionSettleSeconds'),
+      schemaExtensions: schemaExtensions === undefined ? undefined : JSON.stringify(schemaExtensions),
     },
     hostedZone: hostedZoneId ? { hostedZoneId, zoneName: hostedZoneName! } : undefined,
     certificateArn,
@@ -311,6 +342,8 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
     sessionSecretKmsKeyArn,
     googleCredentialsSecretArn,
     googleCredentialsKmsKeyArn,
+    webhookSecretsArn,
+    webhookSecretsKmsKeyArn,
     imageUri,
   };
   const stackName = s.string('stackName', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name') ?? 'ScimBridge';

@@ -1,7 +1,7 @@
 /** The bridge's configuration, read from the environment names of the deployment contract. */
 import { BRIDGE_DEFAULTS, BRIDGE_ENV, BRIDGE_PORT } from '../../contract';
 import { USERNAME_FORMATS, type UsernameFormat, parseAllowedDomains } from './directory/rules';
-import { type TrustProxy, TrustProxyError, parseTrustProxy } from './http/client-address';
+import { type TrustProxy, TrustProxyError, parseTrustProxy } from './trust-proxy';
 
 /** A configuration mistake: printed as one line, exit code 1. */
 export class ConfigError extends Error {

@@ -10,7 +10,7 @@ import { Promoter } from './feed/promoter';
 import { buildApp } from './http/app';
 import { tlsFromEnv } from './http/tls';
 import { BridgeMetrics, instrumentStore, registerHoldMetrics } from './ops/metrics';
-import { startEventRetention } from './ops/retention';
+import { startChangeRetention, startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
 import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } from './session/source';
@@ -158,7 +158,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
   tls?.watch(app.log);
-  const stopRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  const stopEventRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
+  // Until a subscriber keeps an older position, everything past the retention period goes.
+  const stopChangeRetention = startChangeRetention(store, ops.changeRetentionDays, async () => (await store.headPosition()) + 1, app.log);
+  const stopRetention = () => Promise.all([stopEventRetention(), stopChangeRetention()]);
   const promoter = new Promoter({ store, settings: guard, log: app.log });
   registerHoldMetrics(metrics.registry, () => promoter.activeHolds);
   promoter.start();

@@ -1,9 +1,9 @@
 /**
  * Alarms on what stops provisioning: 5xx answers, unhealthy or missing tasks, the service's and the database's CPU,
- * database storage and connections; and a deprovisioning burst the change feed holds for an operator. They notify
- * one SNS topic (given, or created, with an optional e-mail).
+ * database storage and connections; and on what waits for an operator: a deprovisioning hold. They notify one SNS
+ * topic (given, or created, with an optional e-mail).
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -15,6 +15,15 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { RDS_RESERVED_CONNECTIONS } from './instance-classes';
 
+/**
+ * The bridge's log line when the deprovisioning guard starts a hold (its `msg`; JSON lines on stdout, in the service's
+ * log group). The guard's own gauge, `scim_bridge_feed_holds_active`, is a Prometheus metric: nothing carries
+ * /metrics into CloudWatch, so the alarm counts this line instead.
+ */
+export const HOLD_STARTED_MESSAGE = 'deprovisioning hold started';
+/** The CloudWatch metric the log line becomes: holds started per minute. */
+export const HOLDS_STARTED_METRIC = 'scim_bridge_feed_holds_started';
+
 export interface BridgeAlarmsProps {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -25,7 +34,7 @@ export interface BridgeAlarmsProps {
   readonly databaseMaxConnections?: number;
   readonly topic?: sns.ITopic;
   readonly email?: string;
-  /** The bridge's log group: a hold of the deprovisioning guard is a log line there. */
+  /** The bridge's log group (JSON lines): the deprovisioning guard's hold is read from it. */
   readonly logGroup?: logs.ILogGroup;
 }
 
@@ -61,20 +70,28 @@ export class BridgeAlarms extends Construct {
     // Storage grows by itself up to 5× the initial size; alarm before the growth runs out or cannot keep up.
     const freeBytes = Math.max(1, props.databaseStorageGiB * 0.05) * 1024 ** 3;
     this.add('DatabaseStorage', 'The database is running out of storage.', props.database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }), freeBytes, 3, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    if (props.logGroup) {
+      // A metric filter turns each "hold started" line into 1; the alarm fires the minute a hold starts and returns to OK
+      // when no hold started for a minute, not when the hold is released (that needs an operator: /api/holds).
+      const filter = props.logGroup.addMetricFilter('FeedHoldStarted', {
+        filterPattern: logs.FilterPattern.stringValue('$.msg', '=', HOLD_STARTED_MESSAGE),
+        // One namespace per stack, so two bridges in one account do not share the count.
+        metricNamespace: `ScimBridge/${Stack.of(this).stackName}`,
+        metricName: HOLDS_STARTED_METRIC,
+        metricValue: '1',
+      });
+      this.add(
+        'FeedHoldStarted',
+        'The deprovisioning guard started a hold (its scim_bridge_feed_holds_active gauge rose above 0): ' +
+          'deliveries of deprovisioning changes wait for an operator (GET /api/holds, then release or discard).',
+        filter.metric({ period: minute, statistic: 'Sum' }),
+        1,
+        1,
+      );
+    }
     if (props.databaseMaxConnections !== undefined) {
       const usable = props.databaseMaxConnections - RDS_RESERVED_CONNECTIONS;
       this.add('DatabaseConnections', `Database connections above 80 % of the ~${usable} the app may open.`, props.database.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }), Math.floor(usable * 0.8), 5);
-    }
-    if (props.logGroup) {
-      // The bridge logs {"msg":"deprovisioning hold started"} once per hold (its /metrics gauge is not in CloudWatch).
-      const holds = new logs.MetricFilter(this, 'HoldsStarted', {
-        logGroup: props.logGroup,
-        filterPattern: logs.FilterPattern.stringValue('$.msg', '=', 'deprovisioning hold started'),
-        metricNamespace: 'ScimBridge',
-        metricName: 'DeprovisioningHoldsStarted',
-        metricValue: '1',
-      });
-      this.add('DeprovisioningHold', 'The change feed holds a deprovisioning burst for an operator: scim-bridge holds list, then release or discard.', holds.metric({ period: minute, statistic: 'Sum' }), 1, 1);
     }
   }
 

@@ -80,14 +80,16 @@ export class BridgeDatabase extends Construct {
       removalPolicy: secretRemoval,
     });
 
-    // Exported logs go to log groups this stack owns (RDS would otherwise create them with no retention).
+    // Exported logs go to log groups this stack owns (RDS would otherwise create them with no retention). RDS fixes
+    // their names, so they always go with the stack: a kept one would make a redeploy under the same stack name fail
+    // with AlreadyExists. The final snapshot keeps the data, not these logs.
     const exportedLogs = ['postgresql', 'upgrade'];
     const logGroups = exportedLogs.map(
       (name) =>
         new logs.LogGroup(this, `Logs-${name}`, {
           logGroupName: `/aws/rds/instance/${this.instanceIdentifier}/${name}`,
           retention: props.logRetention,
-          removalPolicy: secretRemoval,
+          removalPolicy: RemovalPolicy.DESTROY,
         }),
     );
 
@@ -112,6 +114,9 @@ export class BridgeDatabase extends Construct {
       removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       publiclyAccessible: false,
       autoMinorVersionUpgrade: true,
+      // database.version may go up (15 -> 16 -> 17): CloudFormation refuses a major upgrade without this. A step down is
+      // refused by the lifecycle's DatabaseChange step before RDS is asked.
+      allowMajorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       cloudwatchLogsExports: exportedLogs,

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_SIZING } from '../../contract';
 import { type DnsRecord, probePlan } from '../common';
 import type { BridgeLifecycle } from './lifecycle';
+import { keepLogicalId } from './logical-ids';
 
 export interface BridgeFrontDoorProps {
   readonly vpc: ec2.IVpc;
@@ -92,12 +93,19 @@ export class BridgeFrontDoor extends Construct {
       });
     }
 
-    this.certificate =
-      props.certificate ??
-      new acm.Certificate(this, 'Certificate', {
+    // What held state or a name in the earlier layout keeps its logical id there (constructs/aws/logical-ids.ts): a
+    // new id for the alias record would be created beside the old one and fail with "already exists".
+    const root = this.node.scope as Construct;
+    if (props.certificate) {
+      this.certificate = props.certificate;
+    } else {
+      const certificate = new acm.Certificate(this, 'Certificate', {
         domainName: props.domain,
         validation: acm.CertificateValidation.fromDns(props.hostedZone),
       });
+      keepLogicalId(certificate, root, ['Certificate', 'Resource']);
+      this.certificate = certificate;
+    }
     this.httpsListener = this.loadBalancer.addListener('Https', {
       protocol: elbv2.ApplicationProtocol.HTTPS,
       port: 443,
@@ -129,6 +137,7 @@ export class BridgeFrontDoor extends Construct {
         recordName: props.domain,
         target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
       });
+      keepLogicalId(this.aliasRecord, root, ['AliasRecord', 'Resource']);
       this.dnsRecords = [];
     } else {
       this.dnsRecords = [
@@ -172,6 +181,7 @@ export class BridgeFrontDoor extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: props.dataRemovalPolicy,
     });
+    keepLogicalId(bucket, this.node.scope as Construct, ['AccessLogs', 'Resource']);
     Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket holds the load balancer access logs; logging access to the log bucket itself would need yet another bucket.',

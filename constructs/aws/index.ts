@@ -8,6 +8,7 @@ export * from './database';
 export * from './front-door';
 export * from './instance-classes';
 export * from './lifecycle';
+export * from './logical-ids';
 export * from './nag';
 export * from './network';
 export * from './props';

@@ -1,7 +1,8 @@
 /**
  * Lifecycle steps around CloudFormation's own (see lifecycle-handler/index.js): a failed first deploy rolls back
  * without leaving the stack termination-protected or a database deletion-protected, the access-log bucket is emptied
- * when it must go, and the database's deletion protection is switched on only once the service is stable.
+ * when it must go (and stays empty), the database's deletion protection is switched on only once the service is stable,
+ * and what RDS cannot do in place (a major version down, less storage) is refused before RDS is asked.
  */
 import * as path from 'node:path';
 import { ArnFormat, Aws, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -13,6 +14,15 @@ import { Construct, type IDependable } from 'constructs';
 
 export const LIFECYCLE_RESOURCE_TYPE = 'Custom::ScimBridgeLifecycle';
 
+/** The handler's own limit: its longest wait (10 minutes) and 20 seconds to answer fit in it. */
+export const LIFECYCLE_FUNCTION_TIMEOUT = Duration.minutes(14);
+/**
+ * How long CloudFormation waits for an answer. Without it, a handler that crashed before answering holds the stack
+ * for the default of one hour, and again on the rollback (AWS::CloudFormation::CustomResource ServiceTimeout, 1 to
+ * 3600 seconds): a minute beyond the function's own limit.
+ */
+export const LIFECYCLE_SERVICE_TIMEOUT = LIFECYCLE_FUNCTION_TIMEOUT.plus(Duration.minutes(1));
+
 export interface BridgeLifecycleProps {
   readonly logRetention: logs.RetentionDays;
 }
@@ -22,6 +32,7 @@ export class BridgeLifecycle extends Construct {
   /** Everything else in the bridge depends on it: created first, deleted last (see the handler). */
   public readonly terminationGuard: CustomResource;
   private readonly role: iam.Role;
+  private databasePolicy?: iam.Policy;
 
   constructor(scope: Construct, id: string, props: BridgeLifecycleProps) {
     super(scope, id);
@@ -45,7 +56,7 @@ export class BridgeLifecycle extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, 'lifecycle-handler')),
-      timeout: Duration.minutes(14),
+      timeout: LIFECYCLE_FUNCTION_TIMEOUT,
       memorySize: 256,
       role: this.role,
       logGroup,
@@ -77,8 +88,31 @@ export class BridgeLifecycle extends Construct {
    * when a creation rollback deletes this step.
    */
   protectDatabase(instanceIdentifier: string, protect: boolean, after: IDependable[]): CustomResource {
+    const step = this.step('DatabaseProtection', { Action: 'DatabaseProtection', DBInstanceIdentifier: instanceIdentifier, Protect: String(protect) });
+    step.node.addDependency(this.policyForDatabase(instanceIdentifier), ...after);
+    return step;
+  }
+
+  /**
+   * Refuses, before the instance is changed (`instance` depends on this step), what RDS cannot do in place: a PostgreSQL
+   * major version below the running one (RDS upgrades majors, never downgrades) and less storage than the instance has.
+   */
+  checkDatabaseChange(instanceIdentifier: string, change: { version: string; storageGiB: number }, instance: IDependable & Construct): CustomResource {
+    const step = this.step('DatabaseChange', {
+      Action: 'DatabaseChange',
+      DBInstanceIdentifier: instanceIdentifier,
+      Version: change.version,
+      StorageGiB: String(change.storageGiB),
+    });
+    step.node.addDependency(this.policyForDatabase(instanceIdentifier));
+    instance.node.addDependency(step);
+    return step;
+  }
+
+  private policyForDatabase(instanceIdentifier: string): iam.Policy {
+    if (this.databasePolicy) return this.databasePolicy;
     const stack = Stack.of(this);
-    const policy = new iam.Policy(this, 'DatabasePolicy', {
+    this.databasePolicy = new iam.Policy(this, 'DatabasePolicy', {
       statements: [
         new iam.PolicyStatement({
           actions: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'],
@@ -87,9 +121,7 @@ export class BridgeLifecycle extends Construct {
       ],
       roles: [this.role],
     });
-    const step = this.step('DatabaseProtection', { Action: 'DatabaseProtection', DBInstanceIdentifier: instanceIdentifier, Protect: String(protect) });
-    step.node.addDependency(policy, ...after);
-    return step;
+    return this.databasePolicy;
   }
 
   private step(id: string, properties: Record<string, string>): CustomResource {
@@ -98,6 +130,7 @@ export class BridgeLifecycle extends Construct {
       resourceType: LIFECYCLE_RESOURCE_TYPE,
       properties,
       removalPolicy: RemovalPolicy.DESTROY,
+      serviceTimeout: LIFECYCLE_SERVICE_TIMEOUT,
     });
     return step;
   }

@@ -13,12 +13,21 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BRIDGE_SIZING } from '../../contract';
-import { ArgError, inZone, type ResolvedBridgeArgs, resolveBridgeArgs, type ScimBridgeBaseArgs } from '../common';
+import {
+  ArgError,
+  type ChangeFeedArgs,
+  feedEnvironment,
+  inZone,
+  type ResolvedBridgeArgs,
+  resolveBridgeArgs,
+  type ScimBridgeBaseArgs,
+  webhookPorts,
+} from '../common';
 import { rdsInstanceClass } from './instance-classes';
 
 export const COMPONENT = 'ScimBridge';
 
-export interface ScimBridgeProps extends ScimBridgeBaseArgs {
+export interface ScimBridgeProps extends ScimBridgeBaseArgs, ChangeFeedArgs {
   /**
    * The Route 53 public hosted zone of `domain`: the certificate is validated and the alias record written there.
    * Leave it out when the domain's DNS is elsewhere (another provider, or a zone in another AWS account): then give
@@ -47,6 +56,15 @@ export interface ScimBridgeProps extends ScimBridgeBaseArgs {
    * @default - none
    */
   readonly googleCredentials?: secretsmanager.ISecret;
+
+  /**
+   * The signing secrets of the declared `webhooks`: a secret whose value is a JSON map from endpoint name to secret
+   * (`{"app":"whsec_..."}`), delivered to the bridge as `SCIM_WEBHOOK_SECRETS` by ECS (never a plain value). An
+   * imported secret with a customer managed key must carry its `encryptionKey` (`kms:Decrypt` through Secrets Manager).
+   * Needed when `webhooks` is set.
+   * @default - none
+   */
+  readonly webhookSecrets?: secretsmanager.ISecret;
 
   /**
    * The bridge's container image.
@@ -177,6 +195,10 @@ export interface ResolvedProps {
   /** RDS instance class with its `db.` prefix. */
   readonly databaseClass: string;
   readonly databaseStorageGiB: number;
+  /** The change feed's and the guard's plain environment (SCIM_WEBHOOKS, SCIM_DEPROVISION_*, SCIM_SCHEMA_EXTENSIONS). */
+  readonly feedEnvironment: Readonly<Record<string, string>>;
+  /** Ports webhook deliveries need besides 443. */
+  readonly webhookPorts: readonly number[];
 }
 
 export const DEFAULTS = {
@@ -188,16 +210,33 @@ export const DEFAULTS = {
   sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
 } as const;
 
-/** Fargate's CPU and memory table (MiB): for each vCPU size, the allowed range and step. */
-const FARGATE: Record<string, { min: number; max: number; step: number; extra?: number[] }> = {
-  '0.25': { min: 512, max: 2048, step: 1024, extra: [512] },
-  '0.5': { min: 1024, max: 4096, step: 1024 },
-  '1': { min: 2048, max: 8192, step: 1024 },
+/**
+ * Fargate's CPU and memory combinations (MiB) for Linux tasks, as the ECS developer guide lists them
+ * (docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html; TaskDefinition `memory`): a list
+ * for the three smallest sizes, a range with its step for the others.
+ */
+export const FARGATE_MEMORY: Record<string, { readonly values?: readonly number[]; readonly min?: number; readonly max?: number; readonly step?: number }> = {
+  '0.25': { values: [512, 1024, 2048] },
+  '0.5': { values: [1024, 2048, 3072, 4096] },
+  '1': { values: [2048, 3072, 4096, 5120, 6144, 7168, 8192] },
   '2': { min: 4096, max: 16384, step: 1024 },
   '4': { min: 8192, max: 30720, step: 1024 },
   '8': { min: 16384, max: 61440, step: 4096 },
   '16': { min: 32768, max: 122880, step: 8192 },
 };
+
+/** One row of the table in words, e.g. "512, 1024 or 2048 MiB" or "4096 to 16384 MiB in steps of 1024". */
+export function fargateMemoryText(cpu: string): string {
+  const row = FARGATE_MEMORY[cpu];
+  if (row.values) return `${row.values.slice(0, -1).join(', ')} or ${row.values[row.values.length - 1]} MiB`;
+  return `${row.min} to ${row.max} MiB in steps of ${row.step}`;
+}
+
+function fitsFargate(cpu: string, memoryMiB: number): boolean {
+  const row = FARGATE_MEMORY[cpu];
+  if (row.values) return row.values.includes(memoryMiB);
+  return memoryMiB >= row.min! && memoryMiB <= row.max! && (memoryMiB - row.min!) % row.step! === 0;
+}
 
 const CIDR_V4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -216,12 +255,10 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   // Fargate sizes.
   const cpuKey = String(base.cpu);
-  if (known(base.cpu) && !FARGATE[cpuKey]) fail('cpu', `must be a Fargate size: ${Object.keys(FARGATE).map(Number).sort((a, b) => a - b).join(', ')} vCPU, got ${base.cpu}`);
-  const table = FARGATE[cpuKey];
-  if (table && known(base.memoryMiB)) {
-    const m = base.memoryMiB;
-    const fits = (m >= table.min && m <= table.max && (m - table.min) % table.step === 0) || (table.extra ?? []).includes(m);
-    if (!fits) fail('memoryMiB', `must fit Fargate's table for ${base.cpu} vCPU: ${table.min} to ${table.max} MiB in steps of ${table.step}, got ${m}`);
+  const sizes = Object.keys(FARGATE_MEMORY).map(Number).sort((a, b) => a - b);
+  if (known(base.cpu) && !FARGATE_MEMORY[cpuKey]) fail('cpu', `must be a Fargate size: ${sizes.join(', ')} vCPU, got ${base.cpu}`);
+  if (FARGATE_MEMORY[cpuKey] && known(base.memoryMiB) && !fitsFargate(cpuKey, base.memoryMiB)) {
+    fail('memoryMiB', `must be one Fargate allows with ${base.cpu} vCPU: ${fargateMemoryText(cpuKey)}, got ${base.memoryMiB}`);
   }
 
   // Hosting and DNS.
@@ -261,6 +298,10 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     fail('baseImage', `must be an image pinned by digest, such as node:24-alpine@sha256:<64 hex digits>, got '${props.baseImage}'`);
   }
   if (props.baseImage !== undefined && props.image) fail('baseImage', 'only applies when the image is built from bridge/Dockerfile (no image given)');
+  const feed = feedEnvironment(props, COMPONENT, isUnresolved);
+  if ((props.webhooks ?? []).length > 0 && !props.webhookSecrets) {
+    fail('webhookSecrets', 'is required with webhooks: a Secrets Manager secret holding {"<endpoint name>":"<signing secret>"}');
+  }
   if (base.googleWorkspace && !props.googleCredentials) fail('googleCredentials', 'is required with googleWorkspace: a secret holding the service-account key JSON');
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   if (known(logRetention) && logRetention === logs.RetentionDays.INFINITE) fail('logRetention', 'must be a number of days (the logs hold client addresses)');
@@ -288,5 +329,7 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     outputPrefix: props.outputPrefix ?? '',
     databaseClass: known(size) ? rdsInstanceClass(size) : size,
     databaseStorageGiB,
+    feedEnvironment: feed,
+    webhookPorts: webhookPorts(props.webhooks).filter((port) => port !== 443),
   };
 }

@@ -3,6 +3,7 @@
  * private encrypted PostgreSQL the bridge reaches as its own role over verified TLS, DNS in Route 53 or elsewhere,
  * autoscaling, alarms, and a lifecycle that lets a failed first deploy roll back cleanly.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnOutput, IgnoreMode, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -38,6 +39,27 @@ export const UNTAGGED_TYPES = [
   'AWS::ElasticLoadBalancingV2::ListenerRule',
   'AWS::ApplicationAutoScaling::ScalableTarget',
 ] as const;
+
+/**
+ * The image asset's exclude list: the contract's build context, then what the context's `.gitignore` ignores, as
+ * Docker ignore patterns (the last match wins, so these come after the context's `!bridge/`). The asset hash is taken
+ * over what is left: a file git ignores can neither change it nor reach the build.
+ */
+export function imageExcludes(context: string): string[] {
+  const file = path.join(context, '.gitignore');
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(/\r?\n/) : [];
+  const ignored: string[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    let pattern = (negated ? line.slice(1) : line).replace(/\/+$/, '');
+    // git: a pattern with a slash (other than at its end) is relative to the .gitignore; one without matches at any depth.
+    pattern = pattern.includes('/') ? pattern.replace(/^\//, '') : `**/${pattern}`;
+    ignored.push(`${negated ? '!' : ''}${pattern}`);
+  }
+  return [...BRIDGE_IMAGE.contextPatterns, ...ignored];
+}
 
 export class ScimBridge extends Construct {
   /** `https://<domain>/scim/v2`: what the identity provider is given. */
@@ -80,6 +102,7 @@ export class ScimBridge extends Construct {
       domain: p.base.domain,
       sessionSecret: props.sessionSecret,
       googleCredentials: props.googleCredentials,
+      webhookSecrets: props.webhookSecrets,
       removalPolicy: keep,
     });
     this.database = new BridgeDatabase(this, 'Database', {
@@ -101,6 +124,8 @@ export class ScimBridge extends Construct {
       secrets: this.secrets,
       logRetention: p.logRetention,
       logRemovalPolicy: keep,
+      feedEnvironment: p.feedEnvironment,
+      webhookPorts: p.webhookPorts,
     });
     this.frontDoor = new BridgeFrontDoor(this, 'FrontDoor', {
       vpc: this.network.vpc,
@@ -137,6 +162,8 @@ export class ScimBridge extends Construct {
     // Deletion protection goes on once the service is stable (CloudFormation waits for that): a first deploy that
     // fails before can still delete the instance. Turned off again by the same step when deletionProtection is off.
     this.lifecycle.protectDatabase(this.database.instanceIdentifier, protect, [this.service.service, this.database.instance]);
+    const change = { version: p.base.database.version, storageGiB: p.databaseStorageGiB };
+    this.lifecycle.checkDatabaseChange(this.database.instanceIdentifier, change, this.database.instance);
 
     for (const [key, value] of Object.entries(p.base.tags)) Tags.of(this).add(key, value, { excludeResourceTypes: [...UNTAGGED_TYPES] });
 
@@ -174,9 +201,10 @@ export class ScimBridge extends Construct {
       file: base.dockerfile ?? BRIDGE_IMAGE.dockerfile,
       platform: cpuArchitecture === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER,
-      // Only what bridge/Dockerfile copies, so an edit to docs or IaC code does not rebuild and roll the image.
-      // (A context of your own keeps its own .dockerignore.)
-      exclude: base.buildContext === undefined ? [...BRIDGE_IMAGE.contextPatterns] : undefined,
+      // Only what bridge/Dockerfile copies, so an edit to docs or IaC code does not rebuild and roll the image; and
+      // nothing git ignores (a local bridge/data/bridge.db, a build's dist/), so a deploy from a laptop builds the
+      // image a clean clone builds. (A context of your own keeps its own .dockerignore.)
+      exclude: base.buildContext === undefined ? imageExcludes(REPO_ROOT) : undefined,
       // A new base digest is a new asset hash: the image is rebuilt and the service rolls to it.
       buildArgs: baseImage ? { NODE_IMAGE: baseImage } : undefined,
     });

@@ -1,11 +1,12 @@
 /**
- * The bridge's own secrets: the scimsession (created empty, or imported) and, for Google Workspace, the service
- * account key; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
+ * The bridge's own secrets: the scimsession (created empty, or imported), for Google Workspace the service account
+ * key, and the webhooks' signing secrets; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
  */
 import { CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { keepLogicalId } from './logical-ids';
 
 /**
  * Lets `grantee` read `secret`, including `kms:Decrypt` on the secret's customer managed key when it has one.
@@ -32,6 +33,8 @@ export interface BridgeSecretsProps {
   /** An existing scimsession secret. @default a new, empty one */
   readonly sessionSecret?: secretsmanager.ISecret;
   readonly googleCredentials?: secretsmanager.ISecret;
+  /** The webhooks' signing secrets (a JSON map from endpoint name to secret). */
+  readonly webhookSecrets?: secretsmanager.ISecret;
   /** What happens to a created secret when it leaves the stack. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -42,10 +45,12 @@ export class BridgeSecrets extends Construct {
   /** True when this construct created the session secret (it then starts empty). */
   public readonly sessionCreated: boolean;
   public readonly googleCredentials?: secretsmanager.ISecret;
+  public readonly webhookSecrets?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: BridgeSecretsProps) {
     super(scope, id);
     this.googleCredentials = props.googleCredentials;
+    this.webhookSecrets = props.webhookSecrets;
     if (props.sessionSecret) {
       this.session = props.sessionSecret;
       this.sessionCreated = false;
@@ -64,6 +69,8 @@ export class BridgeSecrets extends Construct {
       reason:
         'The scimsession is rotated by an administrator (scim-bridge session rotate + push-aws), because the new bearer token must be pasted into the identity provider; a rotation Lambda cannot do that.',
     });
+    // The earlier layout's id: an upgrade keeps the secret and the scimsession in it (a new id is a new, empty secret).
+    keepLogicalId(secret, this.node.scope as Construct, ['SessionSecret', 'Resource']);
     this.session = secret;
     this.sessionCreated = true;
   }

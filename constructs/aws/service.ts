@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT, BRIDGE_PROBES, BRIDGE_SIZING } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV, bridgeEnvironment, probePlan, type ResolvedBridgeArgs } from '../common';
 import type { BridgeDatabase } from './database';
+import { keepLogicalId } from './logical-ids';
 import { type BridgeSecrets, grantSecretRead } from './secrets';
 
 /**
@@ -33,6 +34,10 @@ export interface BridgeServiceProps {
   readonly secrets: BridgeSecrets;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The change feed's and the guard's plain environment. */
+  readonly feedEnvironment: Readonly<Record<string, string>>;
+  /** Ports webhook deliveries need besides 443. */
+  readonly webhookPorts: readonly number[];
 }
 
 export class BridgeService extends Construct {
@@ -52,6 +57,7 @@ export class BridgeService extends Construct {
     const { base, database, secrets } = props;
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    keepLogicalId(this.logGroup, this.node.scope as Construct, ['Logs', 'Resource']);
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: Math.round(base.cpu * 1024),
       memoryLimitMiB: base.memoryMiB,
@@ -86,6 +92,7 @@ export class BridgeService extends Construct {
 
     const environment: Record<string, string> = {
       ...bridgeEnvironment(base, { trustProxy: ALB_PROXY_HOPS }),
+      ...props.feedEnvironment,
       ...database_,
       // The ARN is not secret: the bridge reads the secret through it and re-reads it to follow a token rotation.
       // No SCIM_SESSION: the document never sits in a task's environment.
@@ -95,6 +102,8 @@ export class BridgeService extends Construct {
     };
     const secretEnv: Record<string, ecs.Secret> = { ...appPassword };
     if (secrets.googleCredentials) secretEnv[BRIDGE_ENV.googleCredentials] = ecs.Secret.fromSecretsManager(secrets.googleCredentials);
+    // The signing secrets come from Secrets Manager through ECS, never as a plain value in the task definition.
+    if (secrets.webhookSecrets) secretEnv[BRIDGE_ENV.webhookSecrets] = ecs.Secret.fromSecretsManager(secrets.webhookSecrets);
 
     // ECS ignores the image's HEALTHCHECK; this one replaces a wedged task. Shallow (/ping), so a database
     // outage never turns into task churn.
@@ -127,13 +136,16 @@ export class BridgeService extends Construct {
     // ECS reads the injected secrets with the execution role; a customer managed key needs kms:Decrypt there too.
     const executionRole = this.taskDefinition.obtainExecutionRole();
     if (secrets.googleCredentials) grantSecretRead(secrets.googleCredentials, executionRole);
+    if (secrets.webhookSecrets) grantSecretRead(secrets.webhookSecrets, executionRole);
     Validations.of(executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken (pulling the image) supports no resource scope; every other permission of the execution role names its repository, log group or secret.',
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops); passwords and the admin URL are injected as ECS secrets.',
+      reason:
+        'The plain environment holds only non-secret settings (port, database URL without password, secret ARN, log level, proxy hops, ' +
+        'webhook endpoints, guard thresholds, schema extensions); passwords, the admin URL and the webhook signing secrets are ECS secrets.',
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -145,13 +157,21 @@ export class BridgeService extends Construct {
     // task's own interface, all over HTTPS; Google's APIs are HTTPS too. DNS to the VPC resolver is not filtered by
     // security groups (docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html), nor is the task metadata
     // endpoint that serves the task role's credentials.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs');
+    const https = 'HTTPS: ECR and S3 (image), Secrets Manager, CloudWatch Logs, Google APIs, webhooks';
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), https);
+    // A webhook URL with a port of its own (https://host:8443/...) needs that port too.
+    for (const port of props.webhookPorts) {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `HTTPS to a webhook endpoint on port ${port}`);
+    }
     database.instance.connections.allowDefaultPortFrom(this.securityGroup, 'PostgreSQL from the SCIM bridge tasks');
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: base.minReplicas,
+      // No DesiredCount: autoscaling owns the count. With one in the template, every deploy that touches the service
+      // sets the count back to it, under load too (aws/containers-roadmap#493, aws/aws-cdk#3919). A new service starts
+      // with 1 task (AWS::ECS::Service DesiredCount) and the scalable target raises it to minReplicas at once.
+      desiredCount: undefined,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },

@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lifecycle = require('../../constructs/aws/lifecycle-handler/index.js') as {
   handler: (event: unknown, context?: unknown) => Promise<string>;
-  timing: { retryMs: number; waitMs: number };
+  timing: { retryMs: number; waitMs: number; settleMs: number };
 };
 
 const cfn = mockClient(CloudFormationClient);
@@ -47,6 +47,7 @@ beforeEach(() => {
   s3.reset();
   lifecycle.timing.retryMs = 1;
   lifecycle.timing.waitMs = 5_000;
+  lifecycle.timing.settleMs = 0;
 });
 
 function event(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, string>, physical = true) {
@@ -123,6 +124,69 @@ describe('EmptyBucket', () => {
     expect(s3.calls()).toHaveLength(0);
     await lifecycle.handler(event('Delete', { ...bucket, OnDelete: 'always' }));
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
+  });
+
+  it('keeps looking until the bucket stayed empty for the settle time: a log file the load balancer delivers after its deletion is removed too', async () => {
+    // ALB publishes a log file per node every 5 minutes and may deliver the last one after the load balancer is gone
+    // (aws/aws-cdk#21776: the bucket's deletion then fails with BucketNotEmpty).
+    stackIs('DELETE_IN_PROGRESS');
+    lifecycle.timing.settleMs = 200;
+    lifecycle.timing.retryMs = 20;
+    s3.on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'first.log.gz' }] })
+      .resolvesOnce({ Contents: [] })
+      .resolvesOnce({ Contents: [{ Key: 'late.log.gz' }] })
+      .resolves({ Contents: [] });
+    await lifecycle.handler(event('Delete', { ...bucket, OnDelete: 'always' }));
+    const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key));
+    expect(deleted).toEqual(['first.log.gz', 'late.log.gz']);
+    expect(answers[0].body.Status).toBe('SUCCESS');
+  });
+
+  it('answers FAILED when objects keep arriving until the time runs out, instead of claiming an empty bucket', async () => {
+    stackIs('DELETE_IN_PROGRESS');
+    lifecycle.timing.waitMs = 100;
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'again.log.gz' }] });
+    await lifecycle.handler(event('Delete', { ...bucket, OnDelete: 'always' }));
+    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('bucket scim-logs still received objects when the time ran out') });
+  });
+});
+
+describe('DatabaseChange', () => {
+  // RDS upgrades a major version (with AllowMajorVersionUpgrade) and never downgrades one (USER_UpgradeDBInstance.PostgreSQL).
+  const step = { Action: 'DatabaseChange', DBInstanceIdentifier: 'scimbridge-db-2b6161d1', Version: '16', StorageGiB: '20' };
+
+  it('refuses a major version below the running one before RDS is asked, naming both', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ EngineVersion: '17.2' }] });
+    await lifecycle.handler(event('Update', step));
+    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('RDS cannot downgrade PostgreSQL 17.2 to 16: set database.version back to 17') });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it.each([['15.8'], ['16.4']])('allows the same or a higher major version (running %s)', async (running) => {
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ EngineVersion: running }] });
+    await lifecycle.handler(event('Update', step));
+    expect(answers[0].body.Status).toBe('SUCCESS');
+  });
+
+  it('refuses less storage than the instance has (RDS storage only grows), only when database.storageGiB changed', async () => {
+    // RDS: "you can't reduce the amount of storage for a DB instance after storage has been allocated" (USER_PIOPS.ModifyingExisting).
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ EngineVersion: '16.4', AllocatedStorage: 40 }] });
+    await lifecycle.handler({ ...event('Update', { ...step, StorageGiB: '30' }), OldResourceProperties: { ...step, StorageGiB: '50' } });
+    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('RDS cannot shrink storage: the instance has 40 GiB, database.storageGiB asks for 30') });
+    // Storage autoscaling grew it past the template's 20: an update that leaves storageGiB alone still goes through.
+    answers = [];
+    await lifecycle.handler({ ...event('Update', step), OldResourceProperties: { ...step, Version: '15' } });
+    expect(answers[0].body.Status).toBe('SUCCESS');
+  });
+
+  it('allows any version before the instance exists (the first deploy), waiting out a policy not yet propagated', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
+      .rejects(Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' }));
+    await lifecycle.handler(event('Create', step));
+    expect(answers[0].body.Status).toBe('SUCCESS');
   });
 });
 

@@ -329,7 +329,6 @@ describe('ScimBridge with default props', () => {
 
     it('rolls a failed deployment back, keeps full capacity while deploying and checks /ping at the target group', () => {
       t.hasResourceProperties('AWS::ECS::Service', {
-        DesiredCount: BRIDGE_SIZING.minReplicas,
         DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100 }),
         NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
       });
@@ -348,11 +347,10 @@ describe('ScimBridge with default props', () => {
   });
 
   describe('operations', () => {
-    it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, a deprovisioning hold, to one topic', () => {
+    it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, to one topic', () => {
       const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const metrics = alarms.map((a) => a.MetricName).sort();
-      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'DeprovisioningHoldsStarted', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount']);
-      t.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.msg = "deprovisioning hold started" }' });
+      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount', 'scim_bridge_feed_holds_started']);
       const topic = only(t, 'AWS::SNS::Topic').id;
       for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
       t.resourceCountIs('AWS::SNS::Subscription', 0);
@@ -465,7 +463,7 @@ describe('ScimBridge options', () => {
   it('accessLogs: false has no bucket and no clean-up step (and synthesizes: ELB2 is acknowledged)', () => {
     const t = template(build({ accessLogs: false }));
     t.resourceCountIs('AWS::S3::Bucket', 0);
-    expect(Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE)).map((r) => r.Properties.Action).sort()).toEqual(['DatabaseProtection', 'TerminationGuard']);
+    expect(Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE)).map((r) => r.Properties.Action).sort()).toEqual(['DatabaseChange', 'DatabaseProtection', 'TerminationGuard']);
   });
 
   it('sizes, high availability, one NAT gateway, TLS policy, metrics exposed, tags and an e-mail', () => {
@@ -519,7 +517,7 @@ describe('ScimBridge prop validation (each error names the prop)', () => {
     ['minReplicas zero (ECS keeps no task)', { minReplicas: 0 }, /minReplicas must be a whole number from 1/],
     ['maxReplicas below minReplicas', { minReplicas: 4, maxReplicas: 3 }, /maxReplicas must be at least minReplicas \(4\), got 3/],
     ['cpu not a Fargate size', { cpu: 3 }, /cpu must be a Fargate size: 0.25, 0.5, 1, 2, 4, 8, 16 vCPU, got 3/],
-    ['memory outside the Fargate table', { cpu: 0.5, memoryMiB: 8192 }, /memoryMiB must fit Fargate's table for 0.5 vCPU: 1024 to 4096 MiB/],
+    ['memory outside the Fargate table', { cpu: 0.5, memoryMiB: 8192 }, /memoryMiB must be one Fargate allows with 0.5 vCPU: 1024, 2048, 3072 or 4096 MiB/],
     ['a bad CIDR', { allowedIngressCidrs: ['10.0.0.0/33'] }, /allowedIngressCidrs\[0\] must be an IPv4 CIDR/],
     ['no NAT gateway', { natGateways: 0 }, /natGateways must be 1 or 2/],
     ['too little storage for gp3', { database: { storageGiB: 10 } }, /database.storageGiB must be at least 20/],

@@ -35,7 +35,8 @@ export function documentedVariants(markdown: string): Variant[] {
       const words = command.split(/\s+/);
       for (let i = 0; i < words.length; i++) {
         if (words[i] !== '-c') continue;
-        const pair = words[++i];
+        // A JSON value is quoted for the shell: -c 'webhooks=[...]' (without spaces inside).
+        const pair = words[++i].replace(/^'(.*)'$/, '$1');
         const eq = pair.indexOf('=');
         if (eq <= 0) throw new Error(`variant "${title}": "-c ${pair}" is not key=value`);
         context[pair.slice(0, eq)] = pair.slice(eq + 1);

@@ -40,7 +40,7 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain(token);
-    expect(verifyToken(parseSession(text), token)).toBe(true);
+    expect(verifyToken(parseSession(text), token)).toBe('provision');
     expect((await bridge(['session', 'create', '--out', 'scimsession'])).code).toBe(2); // never overwrites silently
   });
 
@@ -54,13 +54,31 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
     const first = (await bridge(['session', 'create', '--out', 'rotating'])).stdout.trim().split('\n').pop()!;
     const second = (await bridge(['session', 'rotate', '--session-file', 'rotating'])).stdout.trim().split('\n').pop()!;
     let session = parseSession(readFileSync(join(dir, 'rotating'), 'utf8'));
-    expect([verifyToken(session, first), verifyToken(session, second)]).toEqual([true, true]);
+    expect([verifyToken(session, first), verifyToken(session, second)]).toEqual(['provision', 'provision']);
     const third = JSON.parse((await bridge(['session', 'rotate', '--session-file', 'rotating', '--retire-others', '--json'])).stdout).token;
     session = parseSession(readFileSync(join(dir, 'rotating'), 'utf8'));
-    expect([verifyToken(session, first), verifyToken(session, second), verifyToken(session, third)]).toEqual([false, false, true]);
+    expect([verifyToken(session, first), verifyToken(session, second), verifyToken(session, third)]).toEqual([undefined, undefined, 'provision']);
+  });
+
+  it('session rotate --scope read|operate adds a token of that scope (last line); retire --scope keeps the others', async () => {
+    const provision = (await bridge(['session', 'create', '--out', 'scoped'])).stdout.trim().split('\n').pop()!;
+    const readOut = await bridge(['session', 'rotate', '--session-file', 'scoped', '--scope', 'read']);
+    expect(readOut.code).toBe(0);
+    const read = readOut.stdout.trim().split('\n').pop()!;
+    expect(readOut.stdout).toContain('now version 2');
+    const operate = JSON.parse((await bridge(['session', 'rotate', '--session-file', 'scoped', '--scope', 'operate', '--json'])).stdout);
+    expect(operate).toEqual({ token: expect.stringMatching(/^scimb_/), sessionFile: 'scoped', scope: 'operate' });
+    const read2 = (await bridge(['session', 'rotate', '--session-file', 'scoped', '--scope', 'read'])).stdout.trim().split('\n').pop()!;
+    let session = parseSession(readFileSync(join(dir, 'scoped'), 'utf8'));
+    expect([provision, read, operate.token, read2].map((t) => verifyToken(session, t))).toEqual(['provision', 'read', 'operate', 'read']);
+    expect((await bridge(['session', 'retire', '--session-file', 'scoped', '--scope', 'read'])).code).toBe(0);
+    session = parseSession(readFileSync(join(dir, 'scoped'), 'utf8'));
+    expect([provision, read, operate.token, read2].map((t) => verifyToken(session, t))).toEqual(['provision', undefined, 'operate', 'read']);
   });
 
   it.each([
+    [['session', 'rotate', '--session-file', 'scimsession', '--scope', 'admin'], {}, /--scope must be one of provision, read, operate \(got "admin"\)/],
+    [['session', 'retire', '--session-file', 'scimsession', '--scope', 'operate'], {}, /scimsession holds no operate token/],
     [['serve'], {}, /no scimsession configured/],
     [['serve'], { SCIM_SESSION: '{"not":"a session"}' }, /not a scimsession/],
     [['serve'], { SCIM_SESSION_FILE: '/nonexistent/scimsession' }, /does not exist/],
@@ -137,7 +155,7 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
       expect(out).toMatch(/Bearer token|bearer token/);
       expect(out).toMatch(/SCIM base URL: +http:\/\/127\.0\.0\.1:\d+\/scim\/v2/);
       const token = out.split('\n').find((line) => line.trim().startsWith('scimb_'))!.trim();
-      expect(verifyToken(parseSession(readFileSync(join(local, 'data', 'scimsession'), 'utf8')), token)).toBe(true);
+      expect(verifyToken(parseSession(readFileSync(join(local, 'data', 'scimsession'), 'utf8')), token)).toBe('provision');
     } finally {
       rmSync(local, { recursive: true, force: true });
     }
@@ -166,7 +184,7 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
 });
 
 describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
-  it('copies users, groups, memberships, events and the kept state (not leases), and refuses a target that holds users', async () => {
+  it('copies users, groups, memberships, events, the change log with its positions and the kept state (not leases), and refuses a target that holds users', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scim-migrate-'));
     try {
       const sessionFile = join(dir, 'scimsession');
@@ -191,9 +209,16 @@ describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
 
       const postgres = await freshDatabase();
       const migrated = await run(process.execPath, [BUNDLE, 'migrate', '--from', sqlite, '--to', postgres]);
-      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships, 4 events and 1 kept state values/);
+      expect(migrated.stdout).toMatch(/Copied 3 users, 5 groups, 3 memberships, 4 events, 5 changes of the feed \(positions kept\) and 1 kept state values/);
       const copied = await openStore(postgres);
       try {
+        // The feed goes on where it was: the same positions, and the next change takes the next one.
+        const before = await openStore(sqlite);
+        const log = await before.readChanges(0, 100);
+        await before.close();
+        expect((await copied.readChanges(0, 100)).map((c) => [c.position, c.type, c.resource.id])).toEqual(log.map((c) => [c.position, c.type, c.resource.id]));
+        await copied.transaction((tx) => tx.appendChanges([{ type: 'user.updated', resource: { type: 'User', id: ids[0], version: 2 }, actor: 'test' }]));
+        expect((await copied.readChanges(log[log.length - 1].position, 10)).map((c) => c.position)).toEqual([log[log.length - 1].position + 1]);
         expect(await copied.listState()).toEqual(new Map([[STATE_KEYS.managedUsers, JSON.stringify([ids[0]])]]));
         expect(await copied.tryAcquireLease('google-workspace-sync', 'replica-b', 60_000)).toBe(true);
       } finally {

@@ -1,11 +1,12 @@
 /**
- * The change log on PostgreSQL: the contract, and the gap problem. Positions from a sequence are taken in one order
+ * The change log on PostgreSQL: the contract, and the gap problem. Numbers from a sequence are taken in one order
  * and committed in another across connections; a reader that moved its cursor past a position that commits a
- * moment later would skip that change for good. These tests hold one transaction between taking its position and
- * committing, and show the later one waits, and that a reader tailing the log under concurrent writers from two
- * "replicas" (two pools) sees every change exactly once, in position order.
+ * moment later would skip that change for good. These tests hold one transaction open just before its COMMIT while
+ * a later one commits first, tail the log under concurrent writers from two "replicas" (two pools), and write one
+ * resource from both replicas at once: every change is read once, and each resource's versions grow along the feed.
  */
-import { Client } from 'pg';
+import { Directory } from '../../bridge/src/directory/directory';
+import { PATCH_OP_SCHEMA } from '../../bridge/src/scim/schemas';
 import { PostgresStore } from '../../bridge/src/store/postgres';
 import { describePostgres, freshDatabase } from '../support/postgres';
 import { change, describeChangeLogContract, readAll } from './contract';
@@ -28,48 +29,53 @@ describePostgres('PostgreSQL change log', () => {
       await second.close();
     });
 
-    /** Resolves once some session waits for an advisory lock (the change log's), read from pg_locks. */
-    async function someoneWaitsForTheLog(): Promise<void> {
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      try {
-        for (let i = 0; i < 500; i++) {
-          const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-          if (rows[0].n > 0) return;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        throw new Error('no transaction ever waited for the change log');
-      } finally {
-        await client.end();
-      }
-    }
-
-    it('a transaction that takes a position after another cannot commit before it, so a reader never skips one', async () => {
+    it('a transaction that commits after a later one still reaches a reader that already read the later one', async () => {
       let releaseEarlier!: () => void;
       const held = new Promise<void>((resolve) => (releaseEarlier = resolve));
       let heldAtCommit!: () => void;
       const atCommit = new Promise<void>((resolve) => (heldAtCommit = resolve));
-      // The earlier transaction has its position and stops just before COMMIT.
+      // The earlier transaction has written its change and stops just before COMMIT.
       const earlier = first.transaction((tx) => tx.appendChanges([change('earlier')]), undefined, async () => {
         heldAtCommit();
         await held;
       });
       await atCommit;
-      // The later one, on another replica, would take the next position and commit first: it must wait instead.
-      const later = second.transaction((tx) => tx.appendChanges([change('later')]));
       try {
-        const outcome = await Promise.race([someoneWaitsForTheLog().then(() => 'waits'), later.then(() => 'committed first')]);
-        expect(outcome).toBe('waits');
-        // A reader now sees neither: nothing it could move past.
-        expect(await second.readChanges(0, 10)).toEqual([]);
-        expect(await second.headPosition()).toBe(0);
+        // The later one, on another replica, commits first; a reader reads it and moves its cursor past it.
+        await second.transaction((tx) => tx.appendChanges([change('later')]));
+        const seen = await second.readChanges(0, 10);
+        expect(seen.map((c) => c.resource.id)).toEqual(['later']);
+        const cursor = seen[0].position;
+        releaseEarlier();
+        await earlier;
+        // The earlier change is numbered after the cursor, not below it: the reader gets it.
+        expect((await first.readChanges(cursor, 10)).map((c) => c.resource.id)).toEqual(['earlier']);
+        expect((await readAll(second)).map((c) => c.resource.id)).toEqual(['later', 'earlier']);
       } finally {
         releaseEarlier();
       }
-      await Promise.all([earlier, later]);
-      const log = await readAll(second);
-      expect(log.map((c) => c.resource.id)).toEqual(['earlier', 'later']);
-      expect(log[1].position).toBeGreaterThan(log[0].position);
+    });
+
+    it('two replicas writing the same users at once: each user\'s versions grow along the feed', async () => {
+      const directories = [new Directory(first, { allowedDomains: [] }), new Directory(second, { allowedDomains: [] })];
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await directories[0].createUser({ userName: `u${i}@example.com` }, { actor: 't', requestId: 'c' })).user.id);
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 12; i++) {
+            const id = ids[(w + i) % ids.length];
+            const op = { op: 'replace', path: 'title', value: `w${w}-${i}` };
+            await directories[w % 2].patchUser(id, { schemas: [PATCH_OP_SCHEMA], Operations: [op] }, undefined, { actor: 't', requestId: `w${w}` });
+          }
+        }),
+      );
+      const log = await readAll(first, 25);
+      expect(log).toHaveLength(4 + 8 * 12);
+      for (const id of ids) {
+        const versions = log.filter((c) => c.resource.id === id).map((c) => c.resource.version);
+        expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+        expect(versions[versions.length - 1]).toBe((await first.getUser(id))?.version);
+      }
     });
 
     it('a reader tailing the log while two replicas write concurrently sees every change once, in position order', async () => {

@@ -2,7 +2,7 @@
  * SCIM_TRUST_PROXY: whose X-Forwarded-For the bridge believes. Unset, nobody's: a client that sends a different
  * X-Forwarded-For with every wrong token is still one client and is stopped by the failed-authentication limit.
  */
-import { parseTrustProxy, trustFunction } from '../../bridge/src/http/client-address';
+import { parseTrustProxy, trustFunction } from '../../bridge/src/trust-proxy';
 import { readConfig } from '../../bridge/src/config';
 import { type TestBridge, startBridge } from '../support/bridge';
 

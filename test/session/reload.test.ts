@@ -39,14 +39,14 @@ describe('SessionHolder following a file', () => {
     const first = createSession();
     writeFileSync(file, serializeSession(first.session));
     const holder = await follow(file);
-    expect(holder.verify(first.token)).toBe(true);
+    expect(holder.verify(first.token)).toBe('provision');
 
     const second = createSession();
     const reloaded = once(holder, 'reload');
     writeFileSync(file, serializeSession(second.session));
     expect(await reloaded).toEqual([1]);
-    expect(holder.verify(second.token)).toBe(true);
-    expect(holder.verify(first.token)).toBe(false);
+    expect(holder.verify(second.token)).toBe('provision');
+    expect(holder.verify(first.token)).toBeUndefined();
   });
 
   it('follows a Kubernetes-style secret mount, where the ..data symlink is swapped', async () => {
@@ -57,7 +57,7 @@ describe('SessionHolder following a file', () => {
     symlinkSync('..2026_01', join(mount, '..data'));
     symlinkSync(join('..data', 'scimsession'), join(mount, 'scimsession'));
     const holder = await follow(join(mount, 'scimsession'));
-    expect(holder.verify(first.token)).toBe(true);
+    expect(holder.verify(first.token)).toBe('provision');
 
     // What the kubelet does: a new timestamped directory, a new ..data link beside it, renamed over the old one.
     const second = createSession();
@@ -67,7 +67,7 @@ describe('SessionHolder following a file', () => {
     const reloaded = once(holder, 'reload');
     renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
     await reloaded;
-    expect(holder.verify(second.token)).toBe(true);
+    expect(holder.verify(second.token)).toBe('provision');
   });
 
   it('still picks a change up by polling where no watcher is available', async () => {
@@ -78,7 +78,7 @@ describe('SessionHolder following a file', () => {
     const reloaded = once(holder, 'reload');
     writeFileSync(file, serializeSession(next.session));
     await reloaded;
-    expect(holder.verify(next.token)).toBe(true);
+    expect(holder.verify(next.token)).toBe('provision');
   });
 
   it('keeps the last good scimsession when the file turns to garbage, and reports it once, without the contents', async () => {
@@ -99,7 +99,7 @@ describe('SessionHolder following a file', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toBe('the scimsession is not valid JSON');
     expect(errors[0].message).not.toContain('SECRET');
-    expect(holder.verify(good.token)).toBe(true);
+    expect(holder.verify(good.token)).toBe('provision');
     expect(holder.loaded).toBe(true);
 
     // A good file afterwards is taken, and garbage after that is reported again.
@@ -107,12 +107,12 @@ describe('SessionHolder following a file', () => {
     const reloaded = once(holder, 'reload');
     writeFileSync(file, serializeSession(next.session));
     await reloaded;
-    expect(holder.verify(next.token)).toBe(true);
+    expect(holder.verify(next.token)).toBe('provision');
     const failedAgain = once(holder, 'reloadError');
     writeFileSync(file, 'garbage');
     await failedAgain;
     expect(errors).toHaveLength(2);
-    expect(holder.verify(next.token)).toBe(true);
+    expect(holder.verify(next.token)).toBe('provision');
   });
 });
 

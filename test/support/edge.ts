@@ -12,7 +12,8 @@ import { Directory } from '../../bridge/src/directory/directory';
 import type { ProvisioningRules } from '../../bridge/src/directory/rules';
 import { type AppOptions, buildApp } from '../../bridge/src/http/app';
 import { BridgeMetrics, instrumentStore } from '../../bridge/src/ops/metrics';
-import { createSession, serializeSession } from '../../bridge/src/session/scimsession';
+import type { Scope } from '../../bridge/src/feed/types';
+import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { SessionHolder, inlineSource } from '../../bridge/src/session/source';
 import { openStore } from '../../bridge/src/store/open';
 import type { Store } from '../../bridge/src/store/types';
@@ -22,9 +23,13 @@ import type { StoreKind } from './bridge';
 export interface TestEdge {
   readonly url: string;
   readonly scim: string;
+  /** A provision token (what identity providers hold). */
   readonly token: string;
+  /** A token of each scope, when started with `scopedTokens` (else only `provision`). */
+  readonly tokens: Partial<Record<Scope, string>>;
   readonly app: FastifyInstance;
   readonly store: Store;
+  readonly databaseUrl: string;
   readonly metrics: BridgeMetrics;
   /** Every JSON log line written so far. */
   readonly logs: Record<string, unknown>[];
@@ -34,15 +39,27 @@ export interface TestEdge {
 export interface EdgeOptions extends Partial<Omit<AppOptions, 'directory' | 'store' | 'session' | 'version'>> {
   readonly store?: StoreKind;
   readonly rules?: ProvisioningRules;
+  /** Also accept a read and an operate token (`tokens`). */
+  readonly scopedTokens?: boolean;
+  /** Use this database (a second replica of another edge's) instead of a fresh one. */
+  readonly databaseUrl?: string;
 }
 
 export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-edge-'));
-  const databaseUrl = options.store === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`;
+  const databaseUrl = options.databaseUrl ?? (options.store === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`);
   const metrics = new BridgeMetrics();
   const store = instrumentStore(await openStore(databaseUrl), metrics);
   await store.migrate();
-  const { session, token } = createSession();
+  const created = createSession();
+  let session = created.session;
+  const token = created.token;
+  const tokens: Partial<Record<Scope, string>> = { provision: token };
+  for (const scope of options.scopedTokens ? (['read', 'operate'] as const) : []) {
+    const added = addToken(session, { scope });
+    session = added.session;
+    tokens[scope] = added.token;
+  }
   const holder = new SessionHolder(inlineSource(serializeSession(session)));
   await holder.start();
   const logs: Record<string, unknown>[] = [];
@@ -69,8 +86,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<TestEdge> {
     url,
     scim: `${url}/scim/v2`,
     token,
+    tokens,
     app,
     store,
+    databaseUrl,
     metrics,
     logs,
     async stop() {

@@ -5,7 +5,18 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../config';
-import { type ScimSession, SessionError, addToken, createSession, parseSession, retireAllButNewest, serializeSession } from '../session/scimsession';
+import { SCOPES, type Scope } from '../feed/types';
+import {
+  SCOPED_SESSION_VERSION,
+  type ScimSession,
+  SessionError,
+  addToken,
+  createSession,
+  parseSession,
+  retireAllButNewest,
+  serializeSession,
+  tokensByScope,
+} from '../session/scimsession';
 import { VERSION, serve } from '../server';
 import { openStore } from '../store/open';
 import { StoreMisconfigured } from '../store/types';
@@ -18,9 +29,13 @@ Usage:
   scim-bridge serve [--local]                       serve (configuration from the environment)
   scim-bridge session create --out FILE [--json] [--force]
                                                     new scimsession file; prints the bearer token last
-  scim-bridge session rotate --session-file FILE [--retire-others] [--json]
-                                                    add a token (old ones keep working unless retired)
-  scim-bridge session retire --session-file FILE    keep only the newest token
+  scim-bridge session rotate --session-file FILE [--scope S] [--retire-others] [--json]
+                                                    add a token of scope S (old ones keep working unless
+                                                    retired): provision (default; identity providers),
+                                                    read (applications: SCIM reads and the change feed),
+                                                    operate (operators: replay, redrive, holds)
+  scim-bridge session retire --session-file FILE [--scope S]
+                                                    keep only the newest token of scope S (default provision)
   scim-bridge session push-aws --secret-id ID --session-file FILE [--create] [--region R]
                                                     put the scimsession into AWS Secrets Manager
   scim-bridge groups list                           groups with their managed/protected state
@@ -59,14 +74,27 @@ function readSessionFile(path: string | undefined): ScimSession {
   return parseSession(readFileSync(path, 'utf8'));
 }
 
-function printToken(out: Out, token: string, sessionFile: string, json: boolean, intro: string): void {
+/** Who a token of each scope is for, as the CLI tells the person holding it. */
+const HOLDER: Record<Scope, string> = {
+  provision: 'paste it into your identity provider',
+  read: 'give it to your application: it reads SCIM and the change feed, and cannot write',
+  operate: 'keep it for operators: replay, redrive, pause and holds',
+};
+
+function printToken(out: Out, token: string, sessionFile: string, json: boolean, intro: string, scope: Scope = 'provision'): void {
   if (json) {
-    out(JSON.stringify({ token, sessionFile }));
+    out(JSON.stringify({ token, sessionFile, ...(scope !== 'provision' ? { scope } : {}) }));
     return;
   }
   out(intro);
-  out('Bearer token (shown only now; paste it into your identity provider):');
+  out(`Bearer token (shown only now; ${HOLDER[scope]}):`);
   out(token);
+}
+
+function scopeOption(value: string | undefined): Scope {
+  if (value === undefined) return 'provision';
+  if (!(SCOPES as readonly string[]).includes(value)) throw new UsageError(`--scope must be one of ${SCOPES.join(', ')} (got "${value}")`);
+  return value as Scope;
 }
 
 async function sessionCommand(args: string[], out: Out): Promise<void> {
@@ -82,9 +110,11 @@ async function sessionCommand(args: string[], out: Out): Promise<void> {
       'secret-id': { type: 'string' },
       create: { type: 'boolean', default: false },
       region: { type: 'string' },
+      scope: { type: 'string' },
     },
     strict: true,
   });
+  const scope = scopeOption(values.scope);
   switch (action) {
     case 'create': {
       if (!values.out) throw new UsageError('session create needs --out FILE');
@@ -95,24 +125,34 @@ async function sessionCommand(args: string[], out: Out): Promise<void> {
     }
     case 'rotate': {
       const path = values['session-file']!;
-      const { session, token } = addToken(readSessionFile(path), { retireOthers: values['retire-others'] });
+      const before = readSessionFile(path);
+      const { session, token } = addToken(before, { retireOthers: values['retire-others'], scope });
       writeNewFile(path, serializeSession(session), true);
+      const flag = scope === 'provision' ? '' : ` --scope ${scope}`;
+      const upgraded =
+        session.version === SCOPED_SESSION_VERSION && before.version !== SCOPED_SESSION_VERSION
+          ? ` The scimsession is now version ${SCOPED_SESSION_VERSION}: bridges older than this one refuse it rather than take a ${scope} token for a provision token.`
+          : '';
       printToken(
         out,
         token,
         path,
         values.json,
-        values['retire-others']
-          ? `Replaced every token in ${path}: only the new one works once the bridge reads it.`
-          : `Added a token to ${path} (${session.verifiers.length} accepted). Retire the old ones with "scim-bridge session retire --session-file ${path}" once your identity provider uses the new one.`,
+        (values['retire-others']
+          ? `Replaced every ${scope} token in ${path}: only the new one works once the bridge reads it (tokens of other scopes are untouched).`
+          : `Added a ${scope} token to ${path} (${tokensByScope(session)[scope]} ${scope} tokens accepted). Retire the old ones with "scim-bridge session retire --session-file ${path}${flag}" once every client uses the new one.`) + upgraded,
+        scope,
       );
       return;
     }
     case 'retire': {
       const path = values['session-file']!;
-      const session = retireAllButNewest(readSessionFile(path));
+      const before = readSessionFile(path);
+      if (tokensByScope(before)[scope] === 0) throw new UsageError(`${path} holds no ${scope} token`);
+      const session = retireAllButNewest(before, scope);
       writeNewFile(path, serializeSession(session), true);
-      out(`${path} now accepts only its newest token.`);
+      const others = session.verifiers.length - tokensByScope(session)[scope];
+      out(`${path} now accepts only its newest ${scope === 'provision' && others === 0 ? '' : `${scope} `}token${others ? ` (and its ${others} tokens of other scopes)` : ''}.`);
       return;
     }
     case 'push-aws': {
@@ -195,7 +235,7 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
       const { migrateStore } = await import('../store/migrate');
       const summary = await migrateStore(values.from, values.to, out);
-      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events and ${summary.state} kept state values.`);
+      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events, ${summary.changes} changes of the feed (positions kept) and ${summary.state} kept state values.`);
       return;
     }
     case '--version':

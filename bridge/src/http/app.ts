@@ -2,18 +2,20 @@
  * The HTTP edge: Fastify set up with the bridge's timeouts and client-address rule, then small plugins with one
  * job each, in the order a request meets them (plugins/): security headers, input guard, bearer authentication and
  * the concurrency bound (both per route, at onRequest), SCIM errors, the lingering close of early answers, and
- * request logging with metrics. Then the routes: probes, metrics, the status page and its API, and SCIM.
+ * request logging with metrics. Then the routes: probes, metrics, the status page and its API, the change feed's
+ * pull API, and SCIM.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
+import { ChangeWaiters } from '../feed/waiters';
 import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
 import type { Store } from '../store/types';
-import { type TrustProxy, trustFunction } from './client-address';
+import { type TrustProxy, trustFunction } from '../trust-proxy';
 import {
   DEFAULT_LINGER,
   InFlight,
@@ -32,6 +34,8 @@ import {
   scimErrors,
   securityHeaders,
 } from './plugins';
+import { DEFAULT_MAX_WAITING, feedRoutes } from './feed-routes';
+import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { registerHoldsApi } from './holds-api';
 import { registerHoldsPage } from './holds-page';
 import { registerScimRoutes } from './scim-routes';
@@ -95,6 +99,10 @@ export interface AppOptions {
   readonly httpsServerFactory?: FastifyServerFactory;
   /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
   readonly syncStatus?: () => SyncStatus | undefined;
+  /** Long-polls of the change feed waiting at once; beyond it 429. @default 32, at most a quarter of maxConcurrentRequests */
+  readonly maxFeedWaiters?: number;
+  /** How often a waiting long-poll reads the change log for other replicas' commits, in ms. @default 1000 */
+  readonly feedPollMs?: number;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -117,6 +125,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const log = { metrics, idInLine: loggers.idInLine, lines: loggers.lines };
   const errors = { log, linger };
   const counts = new InFlight();
+  // Waiting long-polls hold authenticated slots: by default at most a quarter of them, so SCIM always has the rest.
+  const feedWaiters = new ChangeWaiters(options.maxFeedWaiters ?? Math.max(1, Math.min(DEFAULT_MAX_WAITING, Math.floor(maxAuthenticated / 4))));
 
   const app = Fastify({
     logger:
@@ -195,7 +205,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       });
     });
 
-    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true } }, async (_request, reply) =>
+    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true && ROUTE_SCOPES.any } }, async (_request, reply) =>
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
 
@@ -213,11 +223,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
         maxUnauthenticatedRequests: maxUnauthenticated,
         unauthenticatedInFlight: counts.unauthenticated,
         authFailuresPerMinute: failuresPerMinute,
+        maxFeedWaiters: feedWaiters.max,
+        feedWaiting: feedWaiters.count,
       }),
       syncStatus: options.syncStatus,
     });
     registerHoldsApi(routes, { store: options.store });
     registerHoldsPage(routes);
+
+    routes.register(feedRoutes, { store: options.store, waiters: feedWaiters, pollMs: options.feedPollMs });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
       routes.register(async (scope) => registerScimRoutes(scope, { directory: options.directory }), { prefix });

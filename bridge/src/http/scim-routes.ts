@@ -12,6 +12,7 @@ import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
 import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
+import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { sendScim } from './reply';
 
 interface RouteOptions {
@@ -21,8 +22,10 @@ interface RouteOptions {
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: ListParams }>;
 type ListRequestOf = FastifyRequest<{ Querystring: ListParams }>;
 
-/** Resource endpoints need the bearer token (checked at onRequest, before the body is read). */
-const PROTECTED = { config: { bearer: true } } as const;
+/** Resource endpoints need the bearer token (checked at onRequest, before the body is read): writes a provision token. */
+const PROTECTED = { config: { bearer: ROUTE_SCOPES.write } } as const;
+/** Reads accept an application's read token too. */
+const READABLE = { config: { bearer: ROUTE_SCOPES.read } } as const;
 
 export function baseUrlOf(request: FastifyRequest): string {
   // An HTTP/1.0 request may come without Host: name the address it reached instead of leaving the host empty.
@@ -79,7 +82,7 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
   const show = (req: FastifyRequest, reply: FastifyReply, status: number, view: View, projection = NO_PROJECTION) =>
     sendResource(req, reply, status, r.versionOf(view), applyProjection(r.render(view, baseUrlOf(req)), projection));
 
-  app.get(r.path, PROTECTED, async (req: ListRequestOf, reply) => {
+  app.get(r.path, READABLE, async (req: ListRequestOf, reply) => {
     const { query, projection } = parseListRequest(r.kind, req.query);
     const page = await r.list(query, { related: wants(projection, r.related) });
     const base = baseUrlOf(req);
@@ -87,7 +90,7 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
     return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
   });
   app.post(r.path, PROTECTED, async (req, reply) => show(req, reply, 201, await r.create(req.body, context(req))));
-  app.get(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
+  app.get(`${r.path}/:id`, READABLE, async (req: IdRequest, reply) => {
     const projection = parseResourceProjection(r.kind, req.query);
     return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
   });

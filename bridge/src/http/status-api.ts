@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BridgeMetrics, SyncStatus } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
+import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import { type EventOutcome, type Store, StoreUnavailable, type StoreUnavailableReason } from '../store/types';
 
 export const STATUS_API_PATHS = { status: '/api/status', events: '/api/events' } as const;
@@ -52,8 +53,8 @@ function positiveInteger(name: string, raw: string | undefined): number | undefi
 }
 
 export function registerStatusApi(app: FastifyInstance, options: StatusApiOptions): void {
-  // The bearer token, checked at onRequest (plugins/bearer-auth.ts).
-  const guarded = { config: { bearer: true } };
+  // A bearer token of any scope, checked at onRequest (plugins/bearer-auth.ts).
+  const guarded = { config: { bearer: ROUTE_SCOPES.any } };
 
   app.get(STATUS_API_PATHS.status, guarded, async () => {
     const store = await checkStore(options.store);
@@ -67,7 +68,7 @@ export function registerStatusApi(app: FastifyInstance, options: StatusApiOption
       uptimeSeconds: Math.round((Date.now() - options.startedAt.getTime()) / 1000),
       replica: hostname(),
       store: { kind: options.store.kind, ...store },
-      session: { loaded: options.session.loaded, tokens: options.session.verifierCount },
+      session: { loaded: options.session.loaded, tokens: options.session.verifierCount, scopes: options.session.tokensByScope },
       counts,
       clients: options.metrics.clients.list(),
       rates: options.metrics.rates.summary(),

@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 
 export const OPS_ENV = {
   eventRetentionDays: BRIDGE_ENV.eventRetentionDays,
+  changeRetentionDays: BRIDGE_ENV.changeRetentionDays,
   metricsRequireToken: BRIDGE_ENV.metricsRequireToken,
   maxConcurrentRequests: BRIDGE_ENV.maxConcurrentRequests,
   sessionWaitSeconds: BRIDGE_ENV.sessionWaitSeconds,
@@ -14,6 +15,8 @@ export const OPS_ENV = {
 
 export const OPS_DEFAULTS = {
   eventRetentionDays: 90,
+  /** A month: an application offline longer resyncs from a snapshot (the pull API answers 410 past the oldest change). */
+  changeRetentionDays: 30,
   metricsRequireToken: false,
   maxConcurrentRequests: 256,
   /** Half an hour: longer than a first deploy takes to put a scimsession into a new secret. */
@@ -26,6 +29,7 @@ export const OPS_DEFAULTS = {
 
 export interface OpsSettings {
   readonly eventRetentionDays: number;
+  readonly changeRetentionDays: number;
   readonly metricsRequireToken: boolean;
   readonly maxConcurrentRequests: number;
   readonly sessionWaitSeconds: number;
@@ -50,6 +54,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 export function readOpsSettings(env: NodeJS.ProcessEnv): OpsSettings {
   return {
     eventRetentionDays: wholeNumber(env, OPS_ENV.eventRetentionDays, OPS_DEFAULTS.eventRetentionDays, 0),
+    changeRetentionDays: wholeNumber(env, OPS_ENV.changeRetentionDays, OPS_DEFAULTS.changeRetentionDays, 0),
     metricsRequireToken: flag(env, OPS_ENV.metricsRequireToken, OPS_DEFAULTS.metricsRequireToken),
     maxConcurrentRequests: wholeNumber(env, OPS_ENV.maxConcurrentRequests, OPS_DEFAULTS.maxConcurrentRequests, 1),
     sessionWaitSeconds: wholeNumber(env, OPS_ENV.sessionWaitSeconds, OPS_DEFAULTS.sessionWaitSeconds, 0),

@@ -5,14 +5,25 @@
  * a slow KDF would add nothing against guessing and cost every request. Every verifier is checked on every
  * request with a constant-time comparison, so timing tells nothing about which (or whether one) matched.
  * More than one verifier lets a token be rotated without downtime.
+ *
+ * Each verifier has a scope (feed/types.ts: `provision` for identity providers, `read` for applications, `operate`
+ * for operators); a verifier without one is `provision`, so every scimsession written before scopes keeps working.
+ * Rotation and retirement work per scope: rotating an application's read token never touches the identity
+ * provider's. A document holding `read` or `operate` verifiers is written as version 2, which bridges that predate
+ * scopes refuse: they would take those tokens for provision tokens.
  */
 import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SCOPES, type Scope } from '../feed/types';
 
 export const SESSION_FORMAT = 'scim-bridge/scimsession';
+/** The version of a scimsession with provision tokens only (readable by every bridge). */
 export const SESSION_VERSION = 1;
+/** The version of a scimsession that holds `read` or `operate` tokens. */
+export const SCOPED_SESSION_VERSION = 2;
 /** A recognizable prefix lets secret scanners find leaked tokens. */
 export const TOKEN_PREFIX = 'scimb_';
-const MAX_VERIFIERS = 10;
+/** Verifiers kept per scope: a rotation beyond this drops the oldest of that scope. */
+export const MAX_VERIFIERS = 10;
 
 export interface TokenVerifier {
   readonly id: string;
@@ -20,12 +31,22 @@ export interface TokenVerifier {
   readonly salt: string;
   readonly hash: string;
   readonly createdAt: string;
+  /** What the token may do; absent means `provision` (and is how a provision verifier is written). */
+  readonly scope?: Scope;
 }
 
 export interface ScimSession {
   readonly format: typeof SESSION_FORMAT;
-  readonly version: typeof SESSION_VERSION;
+  readonly version: typeof SESSION_VERSION | typeof SCOPED_SESSION_VERSION;
   readonly verifiers: readonly TokenVerifier[];
+}
+
+export const scopeOf = (verifier: TokenVerifier): Scope => verifier.scope ?? 'provision';
+
+/** The document for `verifiers`: version 2 as soon as one is not a provision token, so older bridges refuse it. */
+function sessionOf(verifiers: readonly TokenVerifier[]): ScimSession {
+  const scoped = verifiers.some((v) => scopeOf(v) !== 'provision');
+  return { format: SESSION_FORMAT, version: scoped ? SCOPED_SESSION_VERSION : SESSION_VERSION, verifiers };
 }
 
 /** A scimsession that cannot be used; the message never holds the document's contents. */
@@ -42,9 +63,10 @@ function hashToken(token: string, salt: string): Buffer {
   return createHmac('sha256', Buffer.from(salt, 'base64url')).update(token, 'utf8').digest();
 }
 
-function newVerifier(token: string, now: Date): TokenVerifier {
+function newVerifier(token: string, now: Date, scope: Scope): TokenVerifier {
   const salt = b64url(randomBytes(16));
-  return { id: b64url(randomBytes(6)), algorithm: 'hmac-sha256', salt, hash: b64url(hashToken(token, salt)), createdAt: now.toISOString() };
+  const verifier: TokenVerifier = { id: b64url(randomBytes(6)), algorithm: 'hmac-sha256', salt, hash: b64url(hashToken(token, salt)), createdAt: now.toISOString() };
+  return scope === 'provision' ? verifier : { ...verifier, scope };
 }
 
 export function newToken(): string {
@@ -54,20 +76,40 @@ export function newToken(): string {
 /** A new scimsession and the one bearer token it accepts. */
 export function createSession(now = new Date()): { session: ScimSession; token: string } {
   const token = newToken();
-  return { session: { format: SESSION_FORMAT, version: SESSION_VERSION, verifiers: [newVerifier(token, now)] }, token };
+  return { session: sessionOf([newVerifier(token, now, 'provision')]), token };
 }
 
-/** Adds a token (rotation); with `retireOthers`, the new token becomes the only one accepted. */
-export function addToken(session: ScimSession, options: { retireOthers?: boolean; now?: Date } = {}): { session: ScimSession; token: string } {
+/**
+ * Adds a token of `scope` (default `provision`): a rotation. With `retireOthers`, the new token becomes the only one
+ * of its scope. Tokens of other scopes are never touched; each scope keeps at most MAX_VERIFIERS.
+ */
+export function addToken(
+  session: ScimSession,
+  options: { retireOthers?: boolean; now?: Date; scope?: Scope } = {},
+): { session: ScimSession; token: string } {
+  const scope = options.scope ?? 'provision';
   const token = newToken();
-  const verifier = newVerifier(token, options.now ?? new Date());
-  const kept = options.retireOthers ? [] : session.verifiers.slice(-(MAX_VERIFIERS - 1));
-  return { session: { ...session, verifiers: [...kept, verifier] }, token };
+  const verifier = newVerifier(token, options.now ?? new Date(), scope);
+  const same = session.verifiers.filter((v) => scopeOf(v) === scope);
+  const kept = new Set(options.retireOthers ? [] : same.slice(-(MAX_VERIFIERS - 1)));
+  const others = session.verifiers.filter((v) => scopeOf(v) !== scope || kept.has(v));
+  return { session: sessionOf([...others, verifier]), token };
 }
 
-/** Keeps only the newest verifier: ends the overlap after every identity provider uses the new token. */
-export function retireAllButNewest(session: ScimSession): ScimSession {
-  return { ...session, verifiers: session.verifiers.slice(-1) };
+/**
+ * Keeps only the newest verifier of `scope` (default `provision`): ends the overlap once every client of that scope
+ * uses the new token. Other scopes are untouched; a scope without tokens stays without.
+ */
+export function retireAllButNewest(session: ScimSession, scope: Scope = 'provision'): ScimSession {
+  const newest = session.verifiers.filter((v) => scopeOf(v) === scope).at(-1);
+  return sessionOf(session.verifiers.filter((v) => scopeOf(v) !== scope || v === newest));
+}
+
+/** How many tokens of each scope the scimsession accepts. */
+export function tokensByScope(session: ScimSession): Record<Scope, number> {
+  const counts = { provision: 0, read: 0, operate: 0 };
+  for (const verifier of session.verifiers) counts[scopeOf(verifier)]++;
+  return counts;
 }
 
 export function serializeSession(session: ScimSession): string {
@@ -91,15 +133,24 @@ export function parseSession(text: string): ScimSession {
   }
   const doc = value as Partial<ScimSession>;
   if (doc?.format !== SESSION_FORMAT) throw new SessionError(`the document is not a scimsession (expected format "${SESSION_FORMAT}")`);
-  if (doc.version !== SESSION_VERSION) throw new SessionError(`scimsession version ${String(doc.version)} is not supported (expected ${SESSION_VERSION})`);
+  if (doc.version !== SESSION_VERSION && doc.version !== SCOPED_SESSION_VERSION) {
+    throw new SessionError(`scimsession version ${String(doc.version)} is not supported (expected ${SESSION_VERSION} or ${SCOPED_SESSION_VERSION})`);
+  }
   if (!Array.isArray(doc.verifiers) || doc.verifiers.length === 0) throw new SessionError('the scimsession holds no token verifiers');
   for (const [i, v] of doc.verifiers.entries()) {
     const ok =
       v && v.algorithm === 'hmac-sha256' && typeof v.id === 'string' && typeof v.salt === 'string' &&
       typeof v.hash === 'string' && Buffer.from(v.hash, 'base64url').length === 32 && Buffer.from(v.salt, 'base64url').length >= 16;
     if (!ok) throw new SessionError(`verifier ${i + 1} of the scimsession is malformed`);
+    if (v.scope !== undefined && !SCOPES.includes(v.scope)) {
+      throw new SessionError(`verifier ${i + 1} of the scimsession has an unknown scope (expected one of ${SCOPES.join(', ')})`);
+    }
+    // A version 1 document is read by bridges that know no scopes: a scoped token there would provision.
+    if (doc.version === SESSION_VERSION && scopeOf(v) !== 'provision') {
+      throw new SessionError(`verifier ${i + 1} of the scimsession has scope "${v.scope}", which needs scimsession version ${SCOPED_SESSION_VERSION}`);
+    }
   }
-  return { format: SESSION_FORMAT, version: SESSION_VERSION, verifiers: doc.verifiers };
+  return { format: SESSION_FORMAT, version: doc.version, verifiers: doc.verifiers };
 }
 
 /** Importing the salt as a key object once makes each check ~5 µs instead of ~25 µs. */
@@ -114,14 +165,17 @@ function prepare(verifier: TokenVerifier): { key: KeyObject; expected: Buffer } 
   return entry;
 }
 
-/** Checks a bearer token against every verifier, in constant time for a given session. */
-export function verifyToken(session: ScimSession, token: string): boolean {
-  let matched = false;
+/**
+ * Checks a bearer token against every verifier, in constant time for a given session: the scope of the verifier it
+ * matched, or undefined when none did.
+ */
+export function verifyToken(session: ScimSession, token: string): Scope | undefined {
+  let matched: Scope | undefined;
   for (const verifier of session.verifiers) {
     const { key, expected } = prepare(verifier);
     const actual = createHmac('sha256', key).update(token, 'utf8').digest();
     // No early exit: every verifier costs the same whether or not an earlier one matched.
-    matched = timingSafeEqual(expected, actual) || matched;
+    if (timingSafeEqual(expected, actual)) matched = scopeOf(verifier);
   }
   return matched;
 }

@@ -11,7 +11,8 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { BRIDGE_ENV } from '../../../contract';
-import { type ScimSession, SessionError, parseSession, verifyToken } from './scimsession';
+import type { Scope } from '../feed/types';
+import { type ScimSession, SessionError, parseSession, tokensByScope, verifyToken } from './scimsession';
 
 export interface SessionSource {
   /** Human description for logs: never the contents. */
@@ -113,7 +114,8 @@ export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number
   private session?: ScimSession;
   private lastText?: string;
   private lastBadDigest?: string;
-  private readonly accepted = new Set<string>();
+  /** Digests of tokens that passed, with their scope. */
+  private readonly accepted = new Map<string, Scope>();
   private timer?: NodeJS.Timeout;
   private unwatch?: () => void;
   private checking?: Promise<void>;
@@ -242,17 +244,25 @@ export class SessionHolder extends EventEmitter<{ reload: [verifierCount: number
     return this.session?.verifiers.length ?? 0;
   }
 
-  verify(token: string): boolean {
-    if (this.session === undefined) return false;
+  /** Tokens accepted per scope (the status page and /health show them; never a token). */
+  get tokensByScope(): Record<Scope, number> {
+    return this.session ? tokensByScope(this.session) : { provision: 0, read: 0, operate: 0 };
+  }
+
+  /** The scope of a valid token; undefined when the token is not valid (or no scimsession is loaded). */
+  verify(token: string): Scope | undefined {
+    if (this.session === undefined) return undefined;
     // Identity providers send the same token on every request: remember the digests of tokens that passed,
     // so the keyed check runs once per token and session version. A SHA-256 digest is the key, so the map
     // lookup's timing tells nothing about the token's characters.
     const digest = createHash('sha256').update(token).digest('base64');
-    if (this.accepted.has(digest)) return true;
-    if (!verifyToken(this.session, token)) return false;
+    const known = this.accepted.get(digest);
+    if (known !== undefined) return known;
+    const scope = verifyToken(this.session, token);
+    if (scope === undefined) return undefined;
     if (this.accepted.size >= 16) this.accepted.clear();
-    this.accepted.add(digest);
-    return true;
+    this.accepted.set(digest, scope);
+    return scope;
   }
 
   stop(): void {

@@ -5,9 +5,11 @@
  * after the move would stay active); leases do not (they belong to running processes).
  */
 import { openStore } from './open';
+import type { Change } from '../feed/types';
 import type { GroupRecord, ProvisioningEvent, Store, UserRecord } from './types';
 
 export interface MigrationSummary {
+  changes: number;
   users: number;
   groups: number;
   memberships: number;
@@ -50,6 +52,14 @@ export async function migrateStore(fromUrl: string, toUrl: string, log: (line: s
       before = page[page.length - 1].id;
     }
     const state = await source.listState();
+    // The change log keeps its positions, so an application's feed cursor goes on across the move.
+    const changes: Change[] = [];
+    for (let after = (await source.oldestPosition()) - 1; after >= 0; ) {
+      const page = await source.readChanges(after, PAGE);
+      changes.push(...page);
+      if (page.length < PAGE) break;
+      after = page[page.length - 1].position;
+    }
     log(`Copying ${users.length} users and ${groups.length} groups...`);
     let memberships = 0;
     await target.transaction(async (tx) => {
@@ -64,8 +74,9 @@ export async function migrateStore(fromUrl: string, toUrl: string, log: (line: s
       // Oldest first, so the copy's ids keep the original order.
       for (const event of events.reverse()) await tx.recordEvent(event);
       for (const [key, value] of state) await tx.setState(key, value);
+      await tx.importChanges(changes);
     });
-    return { users: users.length, groups: groups.length, memberships, events: events.length, state: state.size };
+    return { changes: changes.length, users: users.length, groups: groups.length, memberships, events: events.length, state: state.size };
   } finally {
     await source.close();
     await target?.close();

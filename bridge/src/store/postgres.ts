@@ -18,7 +18,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
-import { CHANGE_LOG_LOCK, writeChanges } from './change-log';
+import { CHANGE_LOG_LOCK, SEQUENCE_CHANGES, writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import {
@@ -122,9 +122,11 @@ const MIGRATIONS: readonly string[] = [
      value text NOT NULL,
      updated_at text NOT NULL
    );`,
-  // 3: the change log (bridge/src/store/change-log.ts): every accepted change, in the write's own transaction.
+  // 3: the change log (bridge/src/store/change-log.ts): every accepted change, in the write's own transaction. A
+  // change gets its position only once it has committed (sequenceChanges), so positions commit in order.
   `CREATE TABLE changes (
-     position bigserial PRIMARY KEY,
+     seq bigserial PRIMARY KEY,
+     position bigint UNIQUE,
      directory text NOT NULL,
      at text NOT NULL,
      type text NOT NULL,
@@ -138,6 +140,7 @@ const MIGRATIONS: readonly string[] = [
      members jsonb
    );
    CREATE INDEX changes_directory ON changes (directory, position);
+   CREATE INDEX changes_unsequenced ON changes (seq) WHERE position IS NULL;
    CREATE INDEX changes_at ON changes (at);`,
   // 4 to 6: taken by other branches (what builds on the change log); they land in their own order.
   'SELECT 1',
@@ -292,6 +295,7 @@ class PgExecutor implements SqlExecutor {
 
 /** Rows read inside a transaction are locked until it ends: concurrent writers queue instead of racing. */
 class PgTx extends SqlStoreTx {
+
   override async getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined> {
     if (options?.withGroups) {
       const [row] = await this.db.rows('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);
@@ -479,12 +483,9 @@ export class PostgresStore extends SqlStore implements Store {
         if (setup) await setup(client, executor);
         const tx = new PgTx(executor, postgresDialect);
         const result = await work(tx);
+        // Written without positions: sequenceChanges numbers them once committed (see change-log.ts).
         const changes = tx.changeBuffer.take();
-        if (changes.length) {
-          // Serializes taking positions with committing them: positions commit in order (see change-log.ts).
-          await executor.run('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOG_LOCK]);
-          await writeChanges(executor, changes);
-        }
+        if (changes.length) await writeChanges(executor, changes);
         if (beforeCommit) await beforeCommit();
         await client.query('COMMIT');
         if (changes.length) this.changesCommitted.emit();
@@ -507,6 +508,18 @@ export class PostgresStore extends SqlStore implements Store {
   async ping(): Promise<void> {
     await this.executor.rows('SELECT 1');
     if (this.full) await this.probeWrite();
+  }
+
+  /**
+   * Numbers the committed changes that have no position yet, in the order they were written, in one transaction
+   * under an advisory lock: each batch of positions commits whole and after every lower one. A reader that finds
+   * the lock taken reads what is numbered; the holder's batch will come after it.
+   */
+  protected override async sequenceChanges(): Promise<void> {
+    await this.transaction(async () => undefined, async (client) => {
+      const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [CHANGE_LOG_LOCK]);
+      if (rows[0].mine) await client.query(SEQUENCE_CHANGES);
+    });
   }
 
   /** After a disk-full error: a write that needs fresh pages, rolled back, tells whether there is room again. */

@@ -10,7 +10,7 @@
  */
 import type { Change, ChangeInput } from '../feed/types';
 import { badRequest } from '../scim/errors';
-import { ChangeBuffer, CommitSignal, SqlChangeLog } from './change-log';
+import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './change-log';
 import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
 import { type GuardStorage, SqlGuardStorage } from './guard-sql';
@@ -369,6 +369,10 @@ export class SqlStoreTx implements StoreTx {
     this.changeBuffer.append(changes);
   }
 
+  importChanges(changes: readonly Change[]): Promise<void> {
+    return importChanges(this.db, changes);
+  }
+
   private async query<T>(kind: ResourceKind, query: ListQuery, relations: boolean, map: (row: unknown[]) => T): Promise<Page<T>> {
     const { plan, values } = listPlan(kind, query, this.dialect, relations);
     const params = plan.bind(values);
@@ -407,11 +411,16 @@ export abstract class SqlStore extends SqlStoreTx {
     return this.transaction((tx) => tx.appendChanges(changes));
   }
 
-  readChanges(after: number, limit: number, directory?: string): Promise<Change[]> {
+  /** Gives committed changes their positions where the adapter does that after the commit (PostgreSQL). */
+  protected async sequenceChanges(): Promise<void> {}
+
+  async readChanges(after: number, limit: number, directory?: string): Promise<Change[]> {
+    await this.sequenceChanges();
     return this.changeLog.readChanges(after, limit, directory);
   }
 
-  headPosition(directory?: string): Promise<number> {
+  async headPosition(directory?: string): Promise<number> {
+    await this.sequenceChanges();
     return this.changeLog.headPosition(directory);
   }
 

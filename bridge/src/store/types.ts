@@ -2,7 +2,7 @@
  * The persistence port. The directory layer speaks only this; adapters (embedded SQLite, PostgreSQL) implement
  * it, and test/store/contract.ts holds the behaviour every adapter must show.
  */
-import type { ChangeInput, ChangeLog } from '../feed/types';
+import type { Change, ChangeInput, ChangeLog } from '../feed/types';
 import type { FilterNode } from '../scim/filter';
 import type { ScimDoc } from '../scim/resource';
 import type { GuardStorage } from './guard-sql';
@@ -152,6 +152,8 @@ export interface StoreTx {
    * their positions just before the commit (see store/change-log.ts).
    */
   appendChanges(changes: readonly ChangeInput[]): Promise<void>;
+  /** Copies changes keeping their positions (only `scim-bridge migrate`, into an empty log). */
+  importChanges(changes: readonly Change[]): Promise<void>;
   /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
   setState(key: string, value: string): Promise<void>;
 }

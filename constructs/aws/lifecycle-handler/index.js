@@ -10,8 +10,13 @@
  *   object as soon as logging is on) or, with OnDelete=always (deletion protection off), on every delete.
  * - DatabaseProtection: created after the service is stable; sets the instance's deletion protection to Protect.
  *   When a creation rollback deletes it, it turns deletion protection off, so CloudFormation can delete the instance.
+ * - DatabaseChange: runs before every change of the instance; refuses what RDS cannot do in place, so the deploy
+ *   stops before RDS is asked: a PostgreSQL major version below the running one (RDS upgrades, it never downgrades),
+ *   and a storage size below the instance's (storage only grows; storage autoscaling may have grown it already).
  *
- * A Delete always answers SUCCESS (a failed clean-up step must not wedge a rollback for an hour); the error is logged.
+ * A Delete answers SUCCESS even when its step failed (a failed clean-up must not wedge a rollback); the error is
+ * logged. The exception is a bucket that still holds objects when time runs out: the bucket's own deletion would fail
+ * next, so the step says so (FAILED) instead of claiming the bucket is empty.
  * Runs on Lambda's Node.js runtime, whose AWS SDK v3 it uses.
  */
 const https = require('node:https');
@@ -22,8 +27,21 @@ const { S3Client, DeleteObjectsCommand, ListObjectsV2Command } = require('@aws-s
 
 const CREATE_ROLLBACK = 'ROLLBACK_IN_PROGRESS';
 
-/** Seconds between retries and the longest a step waits, overridable for tests. */
-const timing = { retryMs: 5000, waitMs: 10 * 60 * 1000 };
+/**
+ * Milliseconds between retries, the longest a step waits, and how long an emptied access-log bucket must stay empty:
+ * the load balancer publishes a log file per node every 5 minutes and may deliver the last one after it is deleted
+ * (docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html; aws/aws-cdk#21776).
+ * Overridable for tests.
+ */
+const timing = { retryMs: 5000, waitMs: 10 * 60 * 1000, settleMs: 5.5 * 60 * 1000 };
+
+/** An error that fails a Delete too. */
+class DeleteFailure extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'DeleteFailure';
+  }
+}
 
 function log(message, fields) {
   console.log(JSON.stringify({ message, ...fields }));
@@ -64,16 +82,63 @@ async function setDeletionProtection(rds, id, protect, deadline, wait) {
   }
 }
 
+/**
+ * Deletes every object, then keeps looking until the bucket has stayed empty for `timing.settleMs` from the start, so
+ * a log file the load balancer delivers after its deletion is removed too. Out of time with objects left: fails.
+ */
 async function emptyBucket(s3, bucket, deadline) {
+  const quietFrom = Date.now() + timing.settleMs;
   let deleted = 0;
-  while (Date.now() < deadline) {
+  for (;;) {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
     const keys = (page.Contents || []).map((o) => ({ Key: o.Key }));
-    if (keys.length === 0) break;
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-    deleted += keys.length;
+    if (keys.length > 0) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+      deleted += keys.length;
+      if (Date.now() >= deadline) {
+        throw new DeleteFailure(`bucket ${bucket} still received objects when the time ran out (${deleted} deleted): empty it and retry the delete`);
+      }
+      continue;
+    }
+    if (Date.now() >= quietFrom || Date.now() + timing.retryMs > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, timing.retryMs));
   }
   log('bucket emptied', { bucket, deleted });
+}
+
+/** The major version of an engine version such as 16.4. */
+function majorOf(version) {
+  return Number.parseInt(String(version).split('.')[0], 10);
+}
+
+async function checkDatabaseChange(rds, id, props, oldProps, deadline) {
+  let db;
+  try {
+    // On the first deploy the role's policy may not have propagated yet.
+    const describe = () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    const out = await retrying(describe, ['AccessDenied', 'AccessDeniedException'], deadline);
+    db = out.DBInstances && out.DBInstances[0];
+  } catch (error) {
+    if (error && error.name === 'DBInstanceNotFoundFault') return; // not created yet
+    throw error;
+  }
+  if (!db) return;
+  const storageChanged = oldProps !== undefined && props.StorageGiB !== oldProps.StorageGiB;
+  if (storageChanged && Number(props.StorageGiB) < db.AllocatedStorage) {
+    throw new Error(
+      `RDS cannot shrink storage: the instance has ${db.AllocatedStorage} GiB, database.storageGiB asks for ${props.StorageGiB}. ` +
+        `Keep database.storageGiB at ${db.AllocatedStorage} or more (storage autoscaling may have grown it).`,
+    );
+  }
+  const current = db.EngineVersion;
+  const version = props.Version;
+  if (current !== undefined && version !== undefined && majorOf(current) > majorOf(version)) {
+    throw new Error(
+      `RDS cannot downgrade PostgreSQL ${current} to ${version}: set database.version back to ${majorOf(current)} (or higher). ` +
+        'Going down means a new instance and a pg_dump/pg_restore of the directory.',
+    );
+  }
+  log('database change allowed', { instance: id, version: current, requested: version, storage: db.AllocatedStorage, requestedStorage: props.StorageGiB });
 }
 
 /** What one event does; returns the data to answer with. */
@@ -91,6 +156,9 @@ async function act(event, clients, deadline) {
       return;
     case 'EmptyBucket':
       if (isDelete && (inCreateRollback || props.OnDelete === 'always')) await emptyBucket(clients.s3, props.Bucket, deadline);
+      return;
+    case 'DatabaseChange':
+      if (!isDelete) await checkDatabaseChange(clients.rds, props.DBInstanceIdentifier, props, event.OldResourceProperties, deadline);
       return;
     case 'DatabaseProtection':
       if (!isDelete) await setDeletionProtection(clients.rds, props.DBInstanceIdentifier, props.Protect === 'true', deadline, false);
@@ -133,7 +201,7 @@ function makeHandler(clients) {
       const message = `${(error && error.name) || 'Error'}: ${(error && error.message) || String(error)}`;
       log('step failed', { requestType: event.RequestType, action: event.ResourceProperties && event.ResourceProperties.Action, error: message });
       reason = message.slice(0, 500);
-      if (event.RequestType !== 'Delete') status = 'FAILED';
+      if (event.RequestType !== 'Delete' || (error && error.name === 'DeleteFailure')) status = 'FAILED';
     }
     await respond(event, {
       Status: status,

@@ -6,8 +6,14 @@
  * address per 10 s so a flood cannot fill the store. A valid token always passes, even from an address over its
  * limit: behind a proxy that hides addresses everyone shares one, and the identity provider must not be locked
  * out by someone else's failures.
+ *
+ * Tokens have scopes (feed/types.ts). A route names the scopes it accepts: `config: { bearer: ['provision', 'read'] }`;
+ * `bearer: true` means `['provision']`, what identity providers do, so a route that forgets to say accepts only the
+ * most trusted token rather than every one. A valid token of another scope gets 403 `insufficient_scope` (RFC 6750
+ * §3.1) naming the scope needed: it authenticated, so it is not a failed attempt and counts toward no limit.
  */
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { SCOPES, type Scope } from '../../feed/types';
 import { EventThrottle, FailureLimiter } from '../../ops/limits';
 import { ScimError } from '../../scim/errors';
 import type { SessionHolder } from '../../session/source';
@@ -20,10 +26,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Whether this request presented a valid bearer token, an invalid one, or was not asked for one. */
     bridgeAuth: 'none' | 'ok' | 'rejected';
+    /** The scope of the valid token this request presented; undefined when it presented none. */
+    bridgeScope: Scope | undefined;
   }
   interface FastifyContextConfig {
-    /** The route needs the bearer token. */
-    bearer?: boolean;
+    /** The route needs a bearer token of one of these scopes; `true` is `['provision']`. */
+    bearer?: boolean | readonly Scope[];
   }
 }
 
@@ -49,7 +57,35 @@ const agentOf = (request: FastifyRequest) => {
   return typeof agent === 'string' && agent ? agent.slice(0, 200) : 'unknown client';
 };
 
-export function createAuthenticator(options: BearerAuthOptions): onRequestHookHandler {
+/** What each kind of route accepts (feed/types.ts says what each scope is for). */
+export const ROUTE_SCOPES = {
+  /** SCIM writes: identity providers only. */
+  write: ['provision'],
+  /** SCIM reads: identity providers and applications. */
+  read: ['provision', 'read'],
+  /** The change feed and the snapshot: applications. */
+  feed: ['read'],
+  /** Replay, redrive, pause, resume, holds: operators. */
+  operate: ['operate'],
+  /** The status page, its read APIs and /metrics: any valid token (they show nothing a read token cannot see). */
+  any: SCOPES,
+} as const satisfies Record<string, readonly Scope[]>;
+
+/** The scopes a route accepts, from its `bearer` setting; undefined when it needs no token. */
+export function acceptedScopes(bearer: boolean | readonly Scope[] | undefined): readonly Scope[] | undefined {
+  if (bearer === true) return ['provision'];
+  return Array.isArray(bearer) && bearer.length > 0 ? bearer : undefined;
+}
+
+/** The 403 for a valid token of the wrong scope: says which scope the route needs, in RFC 6750's header too. */
+function refuseScope(request: FastifyRequest, reply: FastifyReply, scope: Scope, accepted: readonly Scope[]): FastifyReply {
+  const needed = accepted.length === 1 ? `a ${accepted[0]} token` : `a token of scope ${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}`;
+  reply.header('www-authenticate', `Bearer realm="scim-bridge", error="insufficient_scope", scope="${accepted.join(' ')}"`);
+  return sendScimError(request, reply, new ScimError(403, `This ${scope} token may not ${request.method} ${request.routeOptions.url ?? 'here'}: it needs ${needed}`));
+}
+
+/** Makes the check for routes that accept `accepted` scopes; every check shares one failure limit and event throttle. */
+export function createAuthenticator(options: BearerAuthOptions): (accepted: readonly Scope[]) => onRequestHookHandler {
   const failures = new FailureLimiter(options.failuresPerMinute);
   const throttle = new EventThrottle(10_000, 30);
 
@@ -83,10 +119,16 @@ export function createAuthenticator(options: BearerAuthOptions): onRequestHookHa
     );
   };
 
-  return function authenticate(request, reply, done) {
+  return (accepted) => function authenticate(request, reply, done) {
     const token = bearerToken(request.headers.authorization);
-    if (token !== undefined && options.session.verify(token)) {
+    const scope = token === undefined ? undefined : options.session.verify(token);
+    if (scope !== undefined) {
       request.bridgeAuth = 'ok';
+      request.bridgeScope = scope;
+      if (!accepted.includes(scope)) {
+        refuseScope(request, reply, scope, accepted);
+        return;
+      }
       done();
       return;
     }
@@ -97,9 +139,11 @@ export function createAuthenticator(options: BearerAuthOptions): onRequestHookHa
 
 export const bearerAuth = rootPlugin<BearerAuthOptions>('scim-bridge-bearer-auth', (app, options) => {
   app.decorateRequest('bridgeAuth', 'none');
-  const authenticate = createAuthenticator(options);
+  app.decorateRequest('bridgeScope', undefined);
+  const authenticatorFor = createAuthenticator(options);
   app.addHook('onRoute', (route) => {
-    if (route.config?.bearer) route.onRequest = [authenticate, ...asArray(route.onRequest)];
+    const accepted = acceptedScopes(route.config?.bearer);
+    if (accepted) route.onRequest = [authenticatorFor(accepted), ...asArray(route.onRequest)];
   });
 });
 
