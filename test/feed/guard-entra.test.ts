@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import type { Change } from '../../bridge/src/feed/types';
+import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { openStore } from '../../bridge/src/store/open';
 import type { Store } from '../../bridge/src/store/types';
 import { STORE_KINDS, type TestBridge, startBridge } from '../support/bridge';
@@ -26,10 +27,17 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
   let bridge: TestBridge;
   let feedStore: Store;
   const ids: string[] = [];
+  // Entra's provisioning token, and an operator's and an application's beside it in one scimsession.
+  const tokens = (() => {
+    const provision = createSession();
+    const operate = addToken(provision.session, { scope: 'operate' });
+    const read = addToken(operate.session, { scope: 'read' });
+    return { session: serializeSession(read.session), provision: provision.token, operate: operate.token, read: read.token };
+  })();
 
   beforeAll(async () => {
     // The defaults: more than 50 people, or 10 %, within 15 minutes; a minute's settle time.
-    bridge = await startBridge({ store: kind, env: { SCIM_ALLOWED_DOMAINS: 'contoso.com' } });
+    bridge = await startBridge({ store: kind, env: { SCIM_ALLOWED_DOMAINS: 'contoso.com', SCIM_SESSION: tokens.session } });
     // The application's side: it reads the feed from the same database.
     feedStore = await openStore(bridge.databaseUrl);
     for (let i = 0; i < MEMBERS; i++) {
@@ -49,8 +57,8 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     await bridge?.stop();
   });
 
-  const call = (method: string, path: string, body?: unknown) => bridge.request(method, path, body, ENTRA);
-  const api = (method: string, path: string, token = bridge.token) => bridge.request(method, `${bridge.url}${path}`, undefined, { authorization: `Bearer ${token}` });
+  const call = (method: string, path: string, body?: unknown) => bridge.request(method, path, body, { ...ENTRA, authorization: `Bearer ${tokens.provision}` });
+  const api = (method: string, path: string, token = tokens.operate) => bridge.request(method, `${bridge.url}${path}`, undefined, { authorization: `Bearer ${token}` });
   const setActive = (id: string, value: boolean) => call('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value }] });
   const feed = (): Promise<Change[]> => feedOf(feedStore);
   /** The bridge's promoter runs every second: wait (bounded) for what it must do. */
@@ -87,8 +95,18 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     expect((await call('GET', `/Users/${ids[0]}`)).body.active).toBe(false);
   });
 
-  it('answers the holds API only with the token, and explains a bad id', async () => {
+  it('lets only an operator token decide, any token look, and explains a bad id', async () => {
     expect((await api('GET', '/api/holds', 'scimb_not-the-token')).status).toBe(401);
+    // Entra's own token and an application's read the holds (the status page's banner), but neither decides.
+    expect((await api('GET', `/api/holds/${holdId}`, tokens.read)).status).toBe(200);
+    for (const token of [tokens.provision, tokens.read]) {
+      for (const action of ['release', 'discard']) {
+        const refused = await api('POST', `/api/holds/${holdId}/${action}`, token);
+        expect(refused.status).toBe(403);
+        expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope", scope="operate"');
+      }
+    }
+    expect((await api('GET', `/api/holds/${holdId}`)).body.hold.state).toBe('active');
     expect((await bridge.request('GET', `${bridge.url}/api/holds`, undefined, { authorization: '' })).status).toBe(401);
     expect(await api('POST', '/api/holds/abc/release')).toMatchObject({ status: 400, body: { scimType: 'invalidValue' } });
     expect((await api('POST', '/api/holds/999999/release')).status).toBe(404);
@@ -118,7 +136,7 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
         if (message.type() === 'error' || /content security policy/i.test(message.text())) problems.push(message.text());
       });
       await page.goto(`${bridge.url}/`);
-      await page.getByLabel('Bearer token').fill(bridge.token);
+      await page.getByLabel('Bearer token').fill(tokens.operate);
       await page.getByRole('button', { name: 'Sign in' }).click();
       const banner = page.locator('#holds-banner');
       await banner.waitFor({ state: 'visible' });

@@ -1,10 +1,12 @@
 /**
- * The deprovisioning guard's holds over HTTP (an operator's token): `GET /api/holds`, `GET /api/holds/:id`,
- * `POST /api/holds/:id/release`, `POST /api/holds/:id/discard`. The status page uses the same routes.
+ * The deprovisioning guard's holds over HTTP: `GET /api/holds` and `GET /api/holds/:id` for any valid token (the
+ * status page shows its banner whoever signed in: it shows nothing a read token cannot read over SCIM), and
+ * `POST /api/holds/:id/release` and `/discard` for an operator (`operate`) token only. The status page uses them.
  */
 import type { FastifyInstance } from 'fastify';
 import { BRIDGE_PATHS } from '../../../contract';
 import { discardHold, listHolds, parseHoldId, releaseHold, showHold } from '../feed/holds';
+import { ROUTE_SCOPES } from './plugins/bearer-auth';
 import type { Store } from '../store/types';
 
 export interface HoldsApiOptions {
@@ -20,14 +22,15 @@ interface ById {
 const OPERATOR = 'operator (api)';
 
 export function registerHoldsApi(app: FastifyInstance, options: HoldsApiOptions): void {
-  const guarded = { config: { bearer: true } };
+  const reading = { config: { bearer: ROUTE_SCOPES.any } };
+  const deciding = { config: { bearer: ROUTE_SCOPES.operate } };
   const base = BRIDGE_PATHS.holds;
 
-  app.get(base, guarded, async () => ({ holds: await listHolds(options.store) }));
+  app.get(base, reading, async () => ({ holds: await listHolds(options.store) }));
 
-  app.get<ById>(`${base}/:id`, guarded, async (request) => showHold(options.store, parseHoldId(request.params.id)));
+  app.get<ById>(`${base}/:id`, reading, async (request) => showHold(options.store, parseHoldId(request.params.id)));
 
-  app.post<ById>(`${base}/:id/release`, guarded, async (request) => releaseHold(options.store, parseHoldId(request.params.id), OPERATOR));
+  app.post<ById>(`${base}/:id/release`, deciding, async (request) => releaseHold(options.store, parseHoldId(request.params.id), OPERATOR));
 
-  app.post<ById>(`${base}/:id/discard`, guarded, async (request) => discardHold(options.store, parseHoldId(request.params.id), OPERATOR));
+  app.post<ById>(`${base}/:id/discard`, deciding, async (request) => discardHold(options.store, parseHoldId(request.params.id), OPERATOR));
 }

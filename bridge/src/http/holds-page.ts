@@ -91,7 +91,7 @@ const JS = String.raw`(function () {
     var title = el('h2', 'Deprovisioning held: ' + people + ' people are waiting for your decision');
     title.id = 'holds-title';
     node.appendChild(title);
-    node.appendChild(el('p', 'The identity provider already removed them from the directory; the application has not heard of it. Release to deliver the changes, or discard them if the burst was a mistake (then fix it at the identity provider).'));
+    node.appendChild(el('p', 'The identity provider already removed them from the directory; the application has not heard of it. Release to deliver the changes, or discard them if the burst was a mistake (then fix it at the identity provider). Deciding needs an operator token (scim-bridge session rotate --scope operate).'));
     details.forEach(function (d) {
       var h = d.hold;
       var part = el('div', undefined, 'hold');
