@@ -13,6 +13,7 @@ import { addToken, createSession, serializeSession } from '../../bridge/src/sess
 import { openStore } from '../../bridge/src/store/open';
 import type { Store } from '../../bridge/src/store/types';
 import { STORE_KINDS, type TestBridge, startBridge } from '../support/bridge';
+import { FeedConsumer } from '../support/feed-consumer';
 import { feedOf } from './guard-support';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -75,6 +76,19 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
 
   let holdId: number;
   let before: number;
+  // The application: follows /api/changes with its read token and applies what it gets (test/support/feed-consumer.ts).
+  const app = new FeedConsumer();
+  let cursor: string | undefined;
+  async function follow(): Promise<void> {
+    for (let page = 0; page < 100; page++) {
+      const response = await api('GET', `/api/changes?limit=1000${cursor ? `&after=${cursor}` : ''}`, tokens.read);
+      expect(response.status).toBe(200);
+      for (const change of response.body.changes) app.applyChange(change);
+      cursor = response.body.next;
+      if (response.body.changes.length < 1000) return;
+    }
+  }
+  const suspendedInApp = () => [...app.held.entries()].filter(([key, held]) => key.startsWith('User/') && held.state.active === false).map(([key]) => key.slice(5));
 
   it('holds the disables while a new hire flows, and the directory still mirrors Entra', async () => {
     before = (await feed()).length;
@@ -92,6 +106,11 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     const after = (await feed()).slice(before);
     expect(after.map((c) => c.type)).toEqual(expect.arrayContaining(['user.created', 'hold.started']));
     expect(after.filter((c) => c.type === 'user.suspended')).toEqual([]);
+    // Over the pull API too: the application hears of the hold and the new hire, and of no suspension.
+    await follow();
+    expect(suspendedInApp()).toEqual([]);
+    expect(app.held.get(`User/${hire.body.id}`)?.state.userName).toBe('new.hire@contoso.com');
+    expect(app.held.get(`Hold/${holdId}`)?.state).toMatchObject({ source: 'Azure AD SCIM Client', state: 'active' });
     // Entra reads back what it wrote: the directory answers as the provider expects.
     expect((await call('GET', `/Users/${ids[0]}`)).body.active).toBe(false);
   });
@@ -167,6 +186,8 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     // The ten who were meant to go reach the feed, in the order Entra disabled them; the 290 do not appear.
     const delivered = (await feed()).slice(before).filter((c) => c.type === 'user.suspended' || c.type === 'user.reactivated');
     expect(delivered.map((c) => [c.type, c.resource.id])).toEqual(ids.slice(0, 10).map((id) => ['user.suspended', id]));
+    await follow();
+    expect(suspendedInApp().sort()).toEqual(ids.slice(0, 10).sort());
     expect((await api('POST', `/api/holds/${holdId}/release`)).status).toBe(409);
     const events = await feedStore.listEvents({ limit: 20, search: 'hold.release' });
     expect(events[0]).toMatchObject({ action: 'hold.release', actor: 'operator (api)' });
@@ -182,5 +203,7 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     const released = await api('POST', `/api/holds/${hold.id}/release`);
     expect(released.body).toMatchObject({ held: rest.length * 2, delivered: 0 });
     expect((await feed()).slice(mark).map((c) => c.type)).toEqual(['hold.started']);
+    await follow();
+    expect(suspendedInApp().sort()).toEqual(ids.slice(0, 10).sort());
   });
 });
