@@ -38,17 +38,43 @@ describe('scim-bridge holds (bundled)', () => {
   it('lists, shows and discards a hold, the id in the first column', async () => {
     const store = SqliteStore.open(join(dir, 'bridge.db'));
     await store.migrate();
-    const id = await store.guard.createHold({ directory: 'default', actor: 'Okta SCIM Client 1.0.0', startedAt: '2026-12-06T10:00:00.000Z', reason: '51 people deprovisioned within 900 s: more than 50' });
-    await store.guard.insertPending([{ at: '2026-12-06T10:00:00.000Z', actor: 'Okta SCIM Client 1.0.0', resourceKey: 'User:u1', subjects: ['u1'], holdId: id, state: 'pending', change: suspended('u1') }]);
+    const id = await store.guard.createHold({
+      directory: 'default',
+      actor: 'Okta SCIM Client 1.0.0',
+      startedAt: '2026-12-06T10:00:00.000Z',
+      reason: '51 people deprovisioned within 900 s: more than 50',
+    });
+    await store.guard.insertPending([
+      {
+        at: '2026-12-06T10:00:00.000Z',
+        actor: 'Okta SCIM Client 1.0.0',
+        resourceKey: 'User:u1',
+        subjects: ['u1'],
+        holdId: id,
+        state: 'pending',
+        change: suspended('u1'),
+      },
+    ]);
     await store.close();
 
     const listed = await cli('holds', 'list');
     expect(listed.lines[0].split('\t')).toEqual(['id', 'state', 'started', 'source', 'people', 'changes', 'reason']);
-    expect(listed.lines[1].split('\t')).toEqual([String(id), 'active', '2026-12-06T10:00:00.000Z', 'Okta SCIM Client 1.0.0', '1', '1', '51 people deprovisioned within 900 s: more than 50']);
+    expect(listed.lines[1].split('\t')).toEqual([
+      String(id),
+      'active',
+      '2026-12-06T10:00:00.000Z',
+      'Okta SCIM Client 1.0.0',
+      '1',
+      '1',
+      '51 people deprovisioned within 900 s: more than 50',
+    ]);
     expect(JSON.parse((await cli('holds', 'list', '--json')).lines[0])).toEqual([expect.objectContaining({ id, state: 'active', people: 1 })]);
     expect((await cli('holds', 'show', String(id))).lines).toContain('  u1@example.com\tsuspended');
 
-    expect(await cli('holds', 'discard', String(id))).toMatchObject({ code: 0, lines: [`Discarded hold ${id}: 1 held changes will never reach the feed (the directory still has them).`] });
+    expect(await cli('holds', 'discard', String(id))).toMatchObject({
+      code: 0,
+      lines: [`Discarded hold ${id}: 1 held changes will never reach the feed (the directory still has them).`],
+    });
     const again = await cli('holds', 'discard', String(id));
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(new RegExp(`hold ${id} was already discarded by cli`));

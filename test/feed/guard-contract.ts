@@ -91,10 +91,16 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
   });
 
   it('counts within the window, its first millisecond included and the one before it not', async () => {
-    for (const [gap, holds] of [[60_000, 1], [60_001, 0]] as const) {
+    for (const [gap, holds] of [
+      [60_000, 1],
+      [60_001, 0],
+    ] as const) {
       await setUp({ settleSeconds: 0 });
       await append(['a', 'b', 'c'].map((id) => suspended(id)));
-      await append(['d', 'e', 'f'].map((id) => suspended(id)), T0 + gap);
+      await append(
+        ['d', 'e', 'f'].map((id) => suspended(id)),
+        T0 + gap,
+      );
       const { started } = await promote(T0 + gap);
       expect({ gap, holds: started.length }).toEqual({ gap, holds });
     }
@@ -109,7 +115,10 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
   });
 
   it('holds at more than the percent of active users, not at it', async () => {
-    for (const [people, holds] of [[5, 0], [6, 1]] as const) {
+    for (const [people, holds] of [
+      [5, 0],
+      [6, 1],
+    ] as const) {
       await setUp({ holdCount: 0, holdPercent: 10 });
       // 50 active users; the directory has already suspended those the changes name (it mirrors the provider).
       await store.transaction(async (tx) => {
@@ -148,7 +157,10 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
     await append(ids.map((id) => suspended(id)));
     const [hold] = (await promote(T0 + 1000)).started;
     // The administrator reassigns three of them: the provider reactivates them, behind the hold.
-    await append(['a', 'b', 'c'].map((id) => reactivated(id)), T0 + 2000);
+    await append(
+      ['a', 'b', 'c'].map((id) => reactivated(id)),
+      T0 + 2000,
+    );
     await append([updated('d', 3)], T0 + 3000);
     await promote(T0 + 4000);
     const details = await showHold(store, hold.id);
@@ -219,7 +231,11 @@ export function describeGuardContract(fresh: () => Promise<OpenedDatabase>): voi
     await append([suspended('f')], T0 + 11_600, other);
     const results = await Promise.all(promoters.map((p) => p.tick(T0 + 12_000)));
     expect(results.flatMap((r) => r?.started ?? [])).toEqual([expect.objectContaining({ people: 3, changes: 3, reason: expect.stringMatching(/^6 people/) })]);
-    await append(['g', 'h', 'i'].map((id) => suspended(id)), T0 + 12_500, other);
+    await append(
+      ['g', 'h', 'i'].map((id) => suspended(id)),
+      T0 + 12_500,
+      other,
+    );
     await Promise.all(promoters.map((p) => p.tick(T0 + 30_000)));
     expect(promoters.map((p) => p.activeHolds)).toEqual([1, 1]);
     const changes = await feedOf(store);

@@ -39,7 +39,10 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
   beforeAll(async () => {
     // The defaults: more than 50 people, or 10 %, within 15 minutes; a minute's settle time (the harness turns the
     // guard off for other suites; the window's default turns it back on).
-    bridge = await startBridge({ store: kind, env: { SCIM_ALLOWED_DOMAINS: 'contoso.com', SCIM_SESSION: tokens.session, SCIM_DEPROVISION_HOLD_WINDOW_SECONDS: '900' } });
+    bridge = await startBridge({
+      store: kind,
+      env: { SCIM_ALLOWED_DOMAINS: 'contoso.com', SCIM_SESSION: tokens.session, SCIM_DEPROVISION_HOLD_WINDOW_SECONDS: '900' },
+    });
     // The application's side: it reads the feed from the same database.
     feedStore = await openStore(bridge.databaseUrl);
     for (let i = 0; i < MEMBERS; i++) {
@@ -47,8 +50,12 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
       // Entra looks the user up by its matching attribute first, then creates it.
       await call('GET', `/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
       const created = await call('POST', '/Users', {
-        schemas: [USER, ENTERPRISE], externalId: `ext-${i}`, userName: name, active: true,
-        emails: [{ primary: true, type: 'work', value: name }], name: { givenName: 'Member', familyName: String(i) },
+        schemas: [USER, ENTERPRISE],
+        externalId: `ext-${i}`,
+        userName: name,
+        active: true,
+        emails: [{ primary: true, type: 'work', value: name }],
+        name: { givenName: 'Member', familyName: String(i) },
         [ENTERPRISE]: { department: 'Sales' },
       });
       ids.push(created.body.id);
@@ -60,7 +67,8 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
   });
 
   const call = (method: string, path: string, body?: unknown) => bridge.request(method, path, body, { ...ENTRA, authorization: `Bearer ${tokens.provision}` });
-  const api = (method: string, path: string, token = tokens.operate) => bridge.request(method, `${bridge.url}${path}`, undefined, { authorization: `Bearer ${token}` });
+  const api = (method: string, path: string, token = tokens.operate) =>
+    bridge.request(method, `${bridge.url}${path}`, undefined, { authorization: `Bearer ${token}` });
   const setActive = (id: string, value: boolean) => call('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value }] });
   const feed = (): Promise<Change[]> => feedOf(feedStore);
   /** The bridge's promoter runs every second: wait (bounded) for what it must do. */
@@ -72,7 +80,8 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     }
     throw new Error(`timed out waiting for ${what}`);
   }
-  const activeHold = () => until('an active hold', async () => (await api('GET', '/api/holds')).body.holds.find((h: { state: string }) => h.state === 'active'));
+  const activeHold = () =>
+    until('an active hold', async () => (await api('GET', '/api/holds')).body.holds.find((h: { state: string }) => h.state === 'active'));
 
   let holdId: number;
   let before: number;
@@ -88,7 +97,8 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
       if (response.body.changes.length < 1000) return;
     }
   }
-  const suspendedInApp = () => [...app.held.entries()].filter(([key, held]) => key.startsWith('User/') && held.state.active === false).map(([key]) => key.slice(5));
+  const suspendedInApp = () =>
+    [...app.held.entries()].filter(([key, held]) => key.startsWith('User/') && held.state.active === false).map(([key]) => key.slice(5));
 
   it('holds the disables while a new hire flows, and the directory still mirrors Entra', async () => {
     before = (await feed()).length;
@@ -197,9 +207,13 @@ describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the
     const rest = ids.slice(10);
     const mark = (await feed()).length;
     for (const id of rest) await setActive(id, false);
-    const hold = await until('a second hold', async () => (await api('GET', '/api/holds')).body.holds.find((h: { state: string; id: number }) => h.state === 'active' && h.id !== holdId));
+    const hold = await until('a second hold', async () =>
+      (await api('GET', '/api/holds')).body.holds.find((h: { state: string; id: number }) => h.state === 'active' && h.id !== holdId),
+    );
     for (const id of rest) await setActive(id, true);
-    await until('the reactivations in the hold', async () => ((await api('GET', `/api/holds/${hold.id}`)).body.hold.changes === rest.length * 2 ? true : undefined));
+    await until('the reactivations in the hold', async () =>
+      (await api('GET', `/api/holds/${hold.id}`)).body.hold.changes === rest.length * 2 ? true : undefined,
+    );
     const released = await api('POST', `/api/holds/${hold.id}/release`);
     expect(released.body).toMatchObject({ held: rest.length * 2, delivered: 0 });
     expect((await feed()).slice(mark).map((c) => c.type)).toEqual(['hold.started']);

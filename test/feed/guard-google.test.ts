@@ -104,7 +104,9 @@ describe.each(STORE_KINDS)('Google Workspace sync through the deprovisioning gua
     expect(await activeUsers()).toBe(PEOPLE + 1);
     await promoteOnce(store, settings, Date.now() + 120_000);
     const released = await run(holdsCommand, ['release', String(started[0].id)]);
-    expect(released).toEqual([expect.stringMatching(new RegExp(`^Released hold ${started[0].id}: \\d+ held changes reached the feed as 0 \\(their net effect\\)\\.$`))]);
+    expect(released).toEqual([
+      expect.stringMatching(new RegExp(`^Released hold ${started[0].id}: \\d+ held changes reached the feed as 0 \\(their net effect\\)\\.$`)),
+    ]);
     expect((await feed()).slice(before).filter((c) => c.type !== 'user.created' && c.type !== 'hold.started' && c.type !== 'group.members.added')).toEqual([]);
   });
 });

@@ -21,13 +21,15 @@ export function withChangeLog(store: Store, database: string): Store {
         return async <T>(work: (tx: StoreTx) => Promise<T>) => {
           const appended: ChangeInput[] = [];
           const result = await target.transaction((tx) =>
-            work(new Proxy(tx, {
-              get(t, p, r) {
-                if (p === 'appendChanges') return async (changes: readonly ChangeInput[]) => void appended.push(...changes);
-                const value = Reflect.get(t, p, r);
-                return typeof value === 'function' ? value.bind(t) : value;
-              },
-            })),
+            work(
+              new Proxy(tx, {
+                get(t, p, r) {
+                  if (p === 'appendChanges') return async (changes: readonly ChangeInput[]) => void appended.push(...changes);
+                  const value = Reflect.get(t, p, r);
+                  return typeof value === 'function' ? value.bind(t) : value;
+                },
+              }),
+            ),
           );
           for (const change of appended) log.push({ ...change, position: log.length + 1, directory: 'default', at: new Date().toISOString() });
           return result;
@@ -53,11 +55,23 @@ export async function feedOf(store: Store): Promise<Change[]> {
 export const IDP = 'Microsoft Azure AD Scim Client';
 
 export function suspended(id: string, version = 2, actor = IDP): ChangeInput {
-  return { type: 'user.suspended', resource: { type: 'User', id, version }, actor, state: { userName: `${id}@example.com`, active: false }, changed: ['active'] };
+  return {
+    type: 'user.suspended',
+    resource: { type: 'User', id, version },
+    actor,
+    state: { userName: `${id}@example.com`, active: false },
+    changed: ['active'],
+  };
 }
 
 export function reactivated(id: string, version = 3, actor = IDP): ChangeInput {
-  return { type: 'user.reactivated', resource: { type: 'User', id, version }, actor, state: { userName: `${id}@example.com`, active: true }, changed: ['active'] };
+  return {
+    type: 'user.reactivated',
+    resource: { type: 'User', id, version },
+    actor,
+    state: { userName: `${id}@example.com`, active: true },
+    changed: ['active'],
+  };
 }
 
 export function created(id: string, actor = IDP): ChangeInput {
@@ -65,7 +79,13 @@ export function created(id: string, actor = IDP): ChangeInput {
 }
 
 export function updated(id: string, version: number, actor = IDP): ChangeInput {
-  return { type: 'user.updated', resource: { type: 'User', id, version }, actor, state: { userName: `${id}@example.com`, active: true, title: `v${version}` }, changed: ['title'] };
+  return {
+    type: 'user.updated',
+    resource: { type: 'User', id, version },
+    actor,
+    state: { userName: `${id}@example.com`, active: true, title: `v${version}` },
+    changed: ['title'],
+  };
 }
 
 export function removed(groupId: string, members: string[], version: number, actor = IDP): ChangeInput {

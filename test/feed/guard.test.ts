@@ -115,7 +115,12 @@ describe('net effect', () => {
       user('user.reactivated', 4, { userName: 'ada.l@example.com' }, ['active']),
     ]);
     expect(net).toHaveLength(1);
-    expect(net[0]).toMatchObject({ type: 'user.updated', resource: { version: 4 }, changed: ['userName'], state: { userName: 'ada.l@example.com', active: true } });
+    expect(net[0]).toMatchObject({
+      type: 'user.updated',
+      resource: { version: 4 },
+      changed: ['userName'],
+      state: { userName: 'ada.l@example.com', active: true },
+    });
   });
 
   it('keeps a deletion a deletion', () => {
@@ -130,9 +135,18 @@ describe('net effect', () => {
   });
 
   it('keeps versions growing when a group was renamed and emptied', () => {
-    const renamed: ChangeInput = { type: 'group.updated', resource: { type: 'Group', id: 'g1', version: 2 }, actor: 'okta', state: { displayName: 'All' }, changed: ['displayName'] };
+    const renamed: ChangeInput = {
+      type: 'group.updated',
+      resource: { type: 'Group', id: 'g1', version: 2 },
+      actor: 'okta',
+      state: { displayName: 'All' },
+      changed: ['displayName'],
+    };
     const net = netEffect([renamed, members('group.members.removed', 3, ['a']), members('group.members.removed', 4, ['b'])]);
-    expect(net.map((c) => [c.type, c.resource.version])).toEqual([['group.updated', 3], ['group.members.removed', 4]]);
+    expect(net.map((c) => [c.type, c.resource.version])).toEqual([
+      ['group.updated', 3],
+      ['group.members.removed', 4],
+    ]);
   });
 
   it('orders many resources as they were held, each at its last places', () => {

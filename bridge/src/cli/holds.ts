@@ -104,12 +104,20 @@ export async function grantAccessCommand(args: string[], out: Out): Promise<void
     await store.transaction(async (tx) => {
       await tx.setState(GRANT_ACCESS_KEY, JSON.stringify([...marked].sort()));
       await tx.recordEvent({
-        at: new Date().toISOString(), actor: 'cli', action: values.off ? 'group.grant-access.off' : 'group.grant-access', resourceType: 'Group',
-        resourceId: id, resourceName: name, outcome: 'success', status: 200,
+        at: new Date().toISOString(),
+        actor: 'cli',
+        action: values.off ? 'group.grant-access.off' : 'group.grant-access',
+        resourceType: 'Group',
+        resourceId: id,
+        resourceName: name,
+        outcome: 'success',
+        status: 200,
       });
     });
-    out(values.off
-      ? `"${name}" no longer counts as granting access: removals from it reach the feed like any change.`
-      : `"${name}" grants access: removals from it count as deprovisioning for the guard.`);
+    out(
+      values.off
+        ? `"${name}" no longer counts as granting access: removals from it reach the feed like any change.`
+        : `"${name}" grants access: removals from it count as deprovisioning for the guard.`,
+    );
   });
 }

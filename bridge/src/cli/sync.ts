@@ -39,11 +39,15 @@ export async function syncCommand(args: string[], out: Out, env: NodeJS.ProcessE
       out(
         `Dry run, nothing changed: would create ${c.usersCreate}, update ${c.usersUpdate}, reactivate ${c.usersReactivate} and suspend ${c.usersSuspend} users; ` +
           `create ${c.groupsCreate} and update ${c.groupsUpdate} groups, adding ${c.membersAdd} and removing ${c.membersRemove} members` +
-          (c.groupsSkipped ? `; ${c.groupsSkipped} groups skipped` : '') + '.',
+          (c.groupsSkipped ? `; ${c.groupsSkipped} groups skipped` : '') +
+          '.',
       );
       return;
     }
-    const directory = new Directory(guardStore(store, { settings: readGuardSettings(env) }), { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
+    const directory = new Directory(guardStore(store, { settings: readGuardSettings(env) }), {
+      allowedDomains: config.allowedDomains,
+      usernameFormat: config.usernameFormat,
+    });
     const run = await runSync({ client, directory, store, groups: google.groups, replica: 'cli' });
     for (const line of run.errors) out(`error: ${line}`);
     const c = run.counts;

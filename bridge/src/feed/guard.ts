@@ -109,7 +109,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`).join(',')}}`;
+    return `{${Object.keys(object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -215,7 +218,7 @@ export function netEffectInOrder<T extends { readonly seq: number; readonly chan
   for (const list of byResource.values()) {
     const net = netEffect(list.map((r) => r.change));
     const seats = list.slice(-net.length);
-    net.forEach((change, i) => placed.push({ seq: seats[i].seq, change }));
+    for (const [i, change] of net.entries()) placed.push({ seq: seats[i].seq, change });
   }
   return placed.sort((a, b) => a.seq - b.seq).map((p) => p.change);
 }

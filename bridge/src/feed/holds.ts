@@ -34,7 +34,8 @@ export const MAX_LISTED_PEOPLE = 1000;
 /** A hold id as the CLI and the API take it: a positive whole number. */
 export function parseHoldId(raw: string | undefined): number {
   const id = Number(raw);
-  if (!raw || !/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id < 1) throw badRequest('invalidValue', `a hold id is a positive whole number (got "${raw ?? ''}")`);
+  if (!raw || !/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id < 1)
+    throw badRequest('invalidValue', `a hold id is a positive whole number (got "${raw ?? ''}")`);
   return id;
 }
 
@@ -50,7 +51,8 @@ async function affectedPeople(store: Store, rows: readonly PendingRow[]): Promis
   const seen = new Set<string>();
   // The held user changes name their people: a group removal's members are mostly among them.
   const names = new Map<string, string>();
-  for (const { change } of rows) if (change.resource.type === 'User' && typeof change.state?.userName === 'string') names.set(change.resource.id, change.state.userName);
+  for (const { change } of rows)
+    if (change.resource.type === 'User' && typeof change.state?.userName === 'string') names.set(change.resource.id, change.state.userName);
   let lookups = 0;
   let truncated = false;
   const add = async (id: string, change: string, userName?: string) => {
@@ -108,16 +110,23 @@ async function decide(store: Store, id: number, state: 'released' | 'discarded',
   return store.transaction(async (tx: StoreTx) => {
     const hold = await tx.guard.getHold(id);
     if (!hold) throw notFound(`no hold with id ${id} (see "scim-bridge holds list")`);
-    if (!(await tx.guard.decideHold(id, state, by, at))) throw new ScimError(409, `hold ${id} was already ${hold.state} by ${hold.decidedBy ?? 'someone'} at ${hold.decidedAt ?? 'an earlier time'}`);
+    if (!(await tx.guard.decideHold(id, state, by, at)))
+      throw new ScimError(409, `hold ${id} was already ${hold.state} by ${hold.decidedBy ?? 'someone'} at ${hold.decidedAt ?? 'an earlier time'}`);
     const rows = await tx.guard.holdRows(id);
     const net = state === 'released' ? netEffectInOrder(rows) : [];
     if (net.length > 0) await (tx as StoreTx & ChangeAppender).appendChanges(net);
     await tx.guard.deleteHoldRows(id);
     await tx.recordEvent({
-      at, actor: by, action: state === 'released' ? 'hold.release' : 'hold.discard', resourceName: `hold ${id}`, outcome: 'success', status: 200,
-      detail: state === 'released'
-        ? `released hold ${id} of ${hold.actor}: ${rows.length} held changes, ${net.length} delivered as their net effect`
-        : `discarded hold ${id} of ${hold.actor}: ${rows.length} held changes dropped from the feed`,
+      at,
+      actor: by,
+      action: state === 'released' ? 'hold.release' : 'hold.discard',
+      resourceName: `hold ${id}`,
+      outcome: 'success',
+      status: 200,
+      detail:
+        state === 'released'
+          ? `released hold ${id} of ${hold.actor}: ${rows.length} held changes, ${net.length} delivered as their net effect`
+          : `discarded hold ${id} of ${hold.actor}: ${rows.length} held changes dropped from the feed`,
     });
     return { hold: { ...hold, state, decidedAt: at, decidedBy: by, changes: 0, people: 0 }, held: rows.length, delivered: net.length };
   });

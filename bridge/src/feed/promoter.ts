@@ -55,7 +55,15 @@ export function holdStartedChange(hold: { id: number; actor: string; reason: str
     type: 'hold.started',
     resource: { type: 'Hold', id: String(hold.id), version: 1 },
     actor: hold.actor,
-    state: { id: String(hold.id), source: hold.actor, reason: hold.reason, startedAt: hold.startedAt, people: hold.people, changes: hold.changes, state: 'active' },
+    state: {
+      id: String(hold.id),
+      source: hold.actor,
+      reason: hold.reason,
+      startedAt: hold.startedAt,
+      people: hold.people,
+      changes: hold.changes,
+      state: 'active',
+    },
   };
 }
 
@@ -85,10 +93,16 @@ export async function promoteOnce(store: Store, settings: GuardSettings, nowMs: 
         if (!reason) continue;
         const id = await tx.guard.createHold({ directory: DEFAULT_DIRECTORY, actor, startedAt, reason });
         await tx.guard.joinHold(id, actor);
-        const hold = (await tx.guard.getHold(id))!;
-        await appender(tx).appendChanges([holdStartedChange({ ...hold, people: hold.people, changes: hold.changes })]);
+        const hold = await tx.guard.getHold(id);
+        if (!hold) throw new Error(`hold ${id} vanished inside the transaction that created it`);
+        await appender(tx).appendChanges([holdStartedChange(hold)]);
         await tx.recordEvent({
-          at: startedAt, actor: 'scim-bridge', action: 'hold.start', resourceName: `hold ${id}`, outcome: 'success', status: 200,
+          at: startedAt,
+          actor: 'scim-bridge',
+          action: 'hold.start',
+          resourceName: `hold ${id}`,
+          outcome: 'success',
+          status: 200,
           detail: `held ${hold.changes} changes of ${actor}: ${reason}`,
         });
         started.push({ id, actor, reason, people: hold.people, changes: hold.changes });
@@ -156,12 +170,16 @@ export class Promoter {
     try {
       const wasLeader = this.leader;
       this.leader = await this.options.store.tryAcquireLease(GUARD_LEASE, this.holder, this.leaseMs);
-      if (this.leader !== wasLeader) this.options.log.info({ holder: this.holder }, this.leader ? 'took the deprovisioning guard lease' : 'lost the deprovisioning guard lease');
+      if (this.leader !== wasLeader)
+        this.options.log.info({ holder: this.holder }, this.leader ? 'took the deprovisioning guard lease' : 'lost the deprovisioning guard lease');
       let result: TickResult | undefined;
       if (this.leader && !this.stopped) {
         result = await promoteOnce(this.options.store, this.options.settings, nowMs ?? Date.now());
         for (const hold of result.started) {
-          this.options.log.warn({ hold: hold.id, source: hold.actor, people: hold.people, changes: hold.changes, reason: hold.reason }, 'deprovisioning hold started');
+          this.options.log.warn(
+            { hold: hold.id, source: hold.actor, people: hold.people, changes: hold.changes, reason: hold.reason },
+            'deprovisioning hold started',
+          );
           this.options.onHoldStarted?.(hold);
         }
       }

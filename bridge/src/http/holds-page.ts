@@ -19,7 +19,7 @@ const CSS = `.holds-banner{border:4px solid var(--bad,#a4161a);background:#fde7e
 `;
 
 // Plain ES2020 for the browser, like the page's own script.
-const JS = String.raw`(function () {
+const JS = `(function () {
   'use strict';
   var KEY = 'scim-bridge-token';
   var timer = 0;
@@ -137,7 +137,6 @@ const JS = String.raw`(function () {
 `;
 
 export function registerHoldsPage(app: FastifyInstance): void {
-  app.get(HOLDS_PAGE_PATHS.script, async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(JS));
+  app.get(HOLDS_PAGE_PATHS.script, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(JS));
   app.get(HOLDS_PAGE_PATHS.style, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(CSS));
 }

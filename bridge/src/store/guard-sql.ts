@@ -162,8 +162,17 @@ export class SqlGuardStorage implements GuardStorage {
       await this.db.run(
         `INSERT INTO pending_changes (directory, at, actor, resource_key, type, people, subjects, hold_id, state, change)
          VALUES ('default', $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [row.at, row.actor.slice(0, 200), row.resourceKey, row.change.type, row.subjects.length, JSON.stringify(row.subjects), row.holdId ?? null, row.state,
-          JSON.stringify(row.change)],
+        [
+          row.at,
+          row.actor.slice(0, 200),
+          row.resourceKey,
+          row.change.type,
+          row.subjects.length,
+          JSON.stringify(row.subjects),
+          row.holdId ?? null,
+          row.state,
+          JSON.stringify(row.change),
+        ],
       );
     }
   }
@@ -224,10 +233,12 @@ export class SqlGuardStorage implements GuardStorage {
   }
 
   async createHold(hold: { directory: string; actor: string; startedAt: string; reason: string }): Promise<number> {
-    const [row] = await this.db.rows(
-      "INSERT INTO holds (directory, actor, started_at, reason, state) VALUES ($1, $2, $3, $4, 'active') RETURNING id",
-      [hold.directory, hold.actor.slice(0, 200), hold.startedAt, hold.reason],
-    );
+    const [row] = await this.db.rows("INSERT INTO holds (directory, actor, started_at, reason, state) VALUES ($1, $2, $3, $4, 'active') RETURNING id", [
+      hold.directory,
+      hold.actor.slice(0, 200),
+      hold.startedAt,
+      hold.reason,
+    ]);
     return Number(row[0]);
   }
 
@@ -254,7 +265,14 @@ export class SqlGuardStorage implements GuardStorage {
   }
 
   async decideHold(id: number, state: 'released' | 'discarded', by: string, at: string): Promise<boolean> {
-    return (await this.db.run("UPDATE holds SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND state = 'active'", [id, state, by.slice(0, 200), at])) === 1;
+    return (
+      (await this.db.run("UPDATE holds SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND state = 'active'", [
+        id,
+        state,
+        by.slice(0, 200),
+        at,
+      ])) === 1
+    );
   }
 
   /** Distinct people the waiting rows of each hold deprovision. */

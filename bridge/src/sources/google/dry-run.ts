@@ -31,7 +31,17 @@ export async function planSync(client: DirectoryClient, store: Store, groupKeys:
   const managed = new Set<string>(JSON.parse((await store.getState(STATE_KEYS.managedUsers)) ?? '[]') as string[]);
   const users = await allUsers(store);
   const plan = planUsers(snapshot, users, managed);
-  const counts: SyncPlanCounts = { usersCreate: 0, usersUpdate: 0, usersReactivate: 0, usersSuspend: 0, groupsCreate: 0, groupsUpdate: 0, membersAdd: 0, membersRemove: 0, groupsSkipped: 0 };
+  const counts: SyncPlanCounts = {
+    usersCreate: 0,
+    usersUpdate: 0,
+    usersReactivate: 0,
+    usersSuspend: 0,
+    groupsCreate: 0,
+    groupsUpdate: 0,
+    membersAdd: 0,
+    membersRemove: 0,
+    groupsSkipped: 0,
+  };
   const lines: string[] = [];
   const nameOf = new Map(users.map((u) => [u.id, u.userName]));
   // Users the sync would create have no bridge id yet: their e-mail stands in for it.
