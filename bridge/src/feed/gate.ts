@@ -9,11 +9,6 @@ import type { NewPendingRow } from '../store/guard-sql';
 import { type GuardSettings, deprovisionedSubjects, guardEnabled, resourceKey } from './guard';
 import type { ChangeInput } from './types';
 
-/** The append the change log offers inside a transaction. */
-export interface ChangeAppender {
-  appendChanges(changes: readonly ChangeInput[]): Promise<void>;
-}
-
 export interface GateOptions {
   readonly settings: GuardSettings;
   /** @default the wall clock */
@@ -23,7 +18,7 @@ export interface GateOptions {
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
 /** Appends `changes` (one write's, in order) through the guard: the feed gets what need not wait. */
-export async function gateChanges(tx: StoreTx & ChangeAppender, changes: readonly ChangeInput[], options: GateOptions): Promise<void> {
+export async function gateChanges(tx: StoreTx, changes: readonly ChangeInput[], options: GateOptions): Promise<void> {
   if (changes.length === 0) return;
   if (!guardEnabled(options.settings)) return tx.appendChanges(changes);
   const waiting = await tx.guard.waitingResources(changes.map(resourceKey));
@@ -73,7 +68,7 @@ export function guardStore(store: Store, options: GateOptions): Store {
   const gatedTx = (tx: StoreTx) =>
     new Proxy(tx, {
       get(target, property, receiver) {
-        if (property === 'appendChanges') return (changes: readonly ChangeInput[]) => gateChanges(target as StoreTx & ChangeAppender, changes, options);
+        if (property === 'appendChanges') return (changes: readonly ChangeInput[]) => gateChanges(target, changes, options);
         const value = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },

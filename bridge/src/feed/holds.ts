@@ -6,7 +6,6 @@
 import { ScimError, badRequest, notFound } from '../scim/errors';
 import type { HoldRecord, PendingRow } from '../store/guard-sql';
 import type { Store, StoreTx } from '../store/types';
-import type { ChangeAppender } from './gate';
 import { netEffectInOrder } from './guard';
 
 export type { HoldRecord };
@@ -114,7 +113,7 @@ async function decide(store: Store, id: number, state: 'released' | 'discarded',
       throw new ScimError(409, `hold ${id} was already ${hold.state} by ${hold.decidedBy ?? 'someone'} at ${hold.decidedAt ?? 'an earlier time'}`);
     const rows = await tx.guard.holdRows(id);
     const net = state === 'released' ? netEffectInOrder(rows) : [];
-    if (net.length > 0) await (tx as StoreTx & ChangeAppender).appendChanges(net);
+    if (net.length > 0) await tx.appendChanges(net);
     await tx.guard.deleteHoldRows(id);
     await tx.recordEvent({
       at,

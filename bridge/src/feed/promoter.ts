@@ -5,8 +5,7 @@
  * them; then changes whose settle time is over (and what waits behind them) go into the feed, in order.
  */
 import { hostname } from 'node:os';
-import type { Store, StoreTx } from '../store/types';
-import type { ChangeAppender } from './gate';
+import type { Store } from '../store/types';
 import { type GuardSettings, guardEnabled, resourceKey, thresholdCrossed } from './guard';
 import { type ChangeInput, DEFAULT_DIRECTORY } from './types';
 
@@ -67,8 +66,6 @@ export function holdStartedChange(hold: { id: number; actor: string; reason: str
   };
 }
 
-const appender = (tx: StoreTx) => tx as StoreTx & ChangeAppender;
-
 /** One step of the promoter (the caller holds the lease). `nowMs` is the wall clock, given for tests. */
 export async function promoteOnce(store: Store, settings: GuardSettings, nowMs: number = Date.now()): Promise<TickResult> {
   const enabled = guardEnabled(settings);
@@ -95,7 +92,7 @@ export async function promoteOnce(store: Store, settings: GuardSettings, nowMs: 
         await tx.guard.joinHold(id, actor);
         const hold = await tx.guard.getHold(id);
         if (!hold) throw new Error(`hold ${id} vanished inside the transaction that created it`);
-        await appender(tx).appendChanges([holdStartedChange(hold)]);
+        await tx.appendChanges([holdStartedChange(hold)]);
         await tx.recordEvent({
           at: startedAt,
           actor: 'scim-bridge',
@@ -111,7 +108,7 @@ export async function promoteOnce(store: Store, settings: GuardSettings, nowMs: 
     await tx.guard.attachToHolds();
     const ready = promotable(await tx.guard.settling(PROMOTE_BATCH), nowMs, enabled ? settings.settleSeconds : 0);
     if (ready.length > 0) {
-      await appender(tx).appendChanges(ready.map((row) => row.change));
+      await tx.appendChanges(ready.map((row) => row.change));
       await tx.guard.markDelivered(ready.map((row) => row.seq));
     }
     // Delivered rows only count within the window (and a settle time before it).
