@@ -4,10 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { BRIDGE_ENV, BRIDGE_SIZING, SCIM_BASE_PATH } from '../../contract';
 import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
+import { guardStore } from './feed/gate';
+import { readGuardSettings } from './feed/guard';
+import { Promoter } from './feed/promoter';
 import { buildApp } from './http/app';
 import { installExtensions } from './scim/extensions';
 import { tlsFromEnv } from './http/tls';
-import { BridgeMetrics, instrumentStore } from './ops/metrics';
+import { BridgeMetrics, instrumentStore, registerHoldMetrics } from './ops/metrics';
 import { startChangeRetention, startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
@@ -72,6 +75,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const config = readConfig(loopbackDefault ? { ...env, [BRIDGE_ENV.host]: '127.0.0.1' } : env);
   installExtensions(config.extensions);
   const ops = readOpsSettings(env);
+  const guard = readGuardSettings(env);
   // HTTPS in the bridge itself (SCIM_TLS_CERT_FILE + SCIM_TLS_KEY_FILE): a bad pair stops here, before the store opens.
   const tls = tlsFromEnv(env);
   // Google Workspace (sources/google): read with the rest of the configuration, so a mistake stops the start at once.
@@ -128,7 +132,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     throw error;
   }
 
-  const directory = new Directory(store, { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
+  // The directory appends changes through the deprovisioning guard's gate; operator actions use the store itself.
+  const directory = new Directory(guardStore(store, { settings: guard }), { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
   let sync: GoogleSyncRunner | undefined;
   app = buildApp({
     directory,
@@ -159,6 +164,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // Until a subscriber keeps an older position, everything past the retention period goes.
   const stopChangeRetention = startChangeRetention(store, ops.changeRetentionDays, async () => (await store.headPosition()) + 1, app.log);
   const stopRetention = () => Promise.all([stopEventRetention(), stopChangeRetention()]);
+  const promoter = new Promoter({ store, settings: guard, log: app.log });
+  registerHoldMetrics(metrics.registry, () => promoter.activeHolds);
+  promoter.start();
   // ---- Google Workspace sync: starts once the bridge serves, stops before the store closes ----
   if (googleConfig) {
     sync = new GoogleSyncRunner({ config: googleConfig, directory, store, log: app.log, version: VERSION });
@@ -201,6 +209,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
         await closed.catch(() => undefined);
       }
       await sync?.stop();
+      await promoter.stop();
       await stopRetention();
       await store.close();
     })());

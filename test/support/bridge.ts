@@ -42,6 +42,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<TestBrid
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
+      // The deprovisioning guard delays every suspension by its settle time: off unless a suite turns it on.
+      SCIM_DEPROVISION_HOLD_WINDOW_SECONDS: '0',
       ...options.env,
     },
     print: () => undefined,

@@ -40,6 +40,10 @@ Usage:
                                                     put the scimsession into AWS Secrets Manager
   scim-bridge groups list                           groups with their managed/protected state
   scim-bridge groups manage ID | unmanage ID        allow or stop changes to a group over SCIM
+  scim-bridge groups grant-access [ID [--off]]      mark a group whose removals count as deprovisioning
+  scim-bridge holds list [--json] | show ID | release ID | discard ID
+                                                    deprovisioning bursts the feed holds for an operator
+  scim-bridge sync google [--dry-run]               run one Google Workspace sync now, or print its plan
   scim-bridge migrate --from sqlite:PATH --to postgres://...
                                                     copy an embedded store into PostgreSQL
   scim-bridge doctor URL --token T [--ca FILE] [--write-check]
@@ -166,6 +170,7 @@ async function sessionCommand(args: string[], out: Out): Promise<void> {
 
 async function groupsCommand(args: string[], out: Out): Promise<void> {
   const [action, id] = args;
+  if (action === 'grant-access') return (await import('./holds')).grantAccessCommand(args.slice(1), out);
   const store = await openStore(readConfig(process.env).databaseUrl);
   try {
     await store.migrate();
@@ -177,7 +182,7 @@ async function groupsCommand(args: string[], out: Out): Promise<void> {
       }
       return;
     }
-    if (action !== 'manage' && action !== 'unmanage') throw new UsageError(`unknown groups command "${action ?? ''}"; expected list, manage or unmanage`);
+    if (action !== 'manage' && action !== 'unmanage') throw new UsageError(`unknown groups command "${action ?? ''}"; expected list, manage, unmanage or grant-access`);
     if (!id) throw new UsageError(`groups ${action} needs a group id (see "scim-bridge groups list")`);
     await store.transaction(async (tx) => {
       const group = await tx.getGroup(id);
@@ -219,6 +224,10 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return groupsCommand(rest, out);
     case 'doctor':
       return (await import('./doctor')).doctorCommand(rest, out);
+    case 'holds':
+      return (await import('./holds')).holdsCommand(rest, out);
+    case 'sync':
+      return (await import('./sync')).syncCommand(rest, out);
     case 'db':
       return (await import('./db')).dbCommand(rest, out);
     case 'migrate': {
@@ -246,7 +255,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
 
 /** Exit code and message for a failure, safe to print: never a scimsession or a token. */
 export function describeFailure(error: unknown): { code: number; message: string } {
-  if (error instanceof UsageError) return { code: 2, message: error.message };
+  // Commands in their own modules mark their usage errors (`usage: true`) rather than import this one.
+  if (error instanceof UsageError || (error as { usage?: unknown })?.usage === true) return { code: 2, message: (error as Error).message };
   if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
   if (error instanceof StoreMisconfigured) return { code: 1, message: error.operatorMessage };
   const err = error as NodeJS.ErrnoException;

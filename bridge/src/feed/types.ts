@@ -18,6 +18,8 @@ export const CHANGE_TYPES = [
   'group.deleted',
   'group.members.added',
   'group.members.removed',
+  // The deprovisioning guard held a burst for an operator (resource type `Hold`): see feed/guard.ts.
+  'hold.started',
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
@@ -28,7 +30,7 @@ export const DEFAULT_DIRECTORY = 'default';
 export const MEMBERS_PER_CHANGE = 1000;
 
 export interface ChangeResource {
-  readonly type: 'User' | 'Group';
+  readonly type: 'User' | 'Group' | 'Hold';
   readonly id: string;
   /** The resource's version after the change (its ETag's number): per resource, versions only grow along the feed. */
   readonly version: number;

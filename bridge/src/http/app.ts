@@ -36,6 +36,8 @@ import {
 } from './plugins';
 import { DEFAULT_MAX_WAITING, feedRoutes } from './feed-routes';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
+import { registerHoldsApi } from './holds-api';
+import { registerHoldsPage } from './holds-page';
 import { registerScimRoutes } from './scim-routes';
 import { checkStore, registerStatusApi } from './status-api';
 import { registerStatusPage } from './status-page';
@@ -226,6 +228,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }),
       syncStatus: options.syncStatus,
     });
+    registerHoldsApi(routes, { store: options.store });
+    registerHoldsPage(routes);
 
     routes.register(feedRoutes, { store: options.store, waiters: feedWaiters, pollMs: options.feedPollMs });
 

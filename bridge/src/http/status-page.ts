@@ -22,6 +22,8 @@ const HTML = `<!doctype html>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${STATUS_PAGE_PATHS.style}">
 <script src="${STATUS_PAGE_PATHS.script}" defer></script>
+<link rel="stylesheet" href="/app/holds.css">
+<script src="/app/holds.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to main content</a>

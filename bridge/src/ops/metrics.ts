@@ -3,7 +3,7 @@
  * live in one process, as in tests), plus the small in-memory views the status page shows. Everything here
  * is per replica: a deployment with three replicas has three of each.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { type ProvisioningEvent, type Store, type StoreTx, StoreUnavailable } from '../store/types';
 
 const PREFIX = 'scim_bridge_';
@@ -260,4 +260,19 @@ export interface SyncStatus {
   } | null;
   readonly lastSuccessAt: string | null;
   readonly nextRunAt: string | null;
+}
+
+/**
+ * The deprovisioning guard's holds waiting for an operator (`scim_bridge_feed_holds_active`): above 0 means people
+ * were deprovisioned in the directory and the application has not heard of it. The AWS alarms watch it.
+ */
+export function registerHoldMetrics(registry: Registry, activeHolds: () => number): Gauge {
+  return new Gauge({
+    name: `${PREFIX}feed_holds_active`,
+    help: 'Deprovisioning holds waiting for an operator to release or discard them (scim-bridge holds list)',
+    registers: [registry],
+    collect() {
+      this.set(activeHolds());
+    },
+  });
 }

@@ -13,6 +13,7 @@ import { badRequest } from '../scim/errors';
 import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './change-log';
 import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
+import { type GuardStorage, SqlGuardStorage } from './guard-sql';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
   DirectoryCounts,
@@ -196,11 +197,14 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
 export class SqlStoreTx implements StoreTx {
   /** The changes this transaction's work appended; the adapter writes them just before COMMIT. */
   readonly changeBuffer = new ChangeBuffer();
+  readonly guard: GuardStorage;
 
   constructor(
     protected readonly db: SqlExecutor,
     protected readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.guard = new SqlGuardStorage(db);
+  }
 
   protected toUserRow(row: readonly unknown[]): UserRecord {
     return toUser(row, false);

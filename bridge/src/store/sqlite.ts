@@ -128,6 +128,38 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX changes_directory ON changes (directory, position);
    CREATE INDEX changes_at ON changes (at);`,
+  // 4 to 6: taken by other branches (what builds on the change log); they land in their own order.
+  'SELECT 1',
+  'SELECT 1',
+  'SELECT 1',
+  // 7: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
+  `CREATE TABLE holds (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     directory TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     state TEXT NOT NULL,
+     decided_at TEXT,
+     decided_by TEXT
+   );
+   CREATE INDEX holds_actor ON holds (actor, state);
+   CREATE TABLE pending_changes (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     directory TEXT NOT NULL,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     resource_key TEXT NOT NULL,
+     type TEXT NOT NULL,
+     people INTEGER NOT NULL,
+     subjects TEXT NOT NULL,
+     hold_id INTEGER,
+     state TEXT NOT NULL,
+     change TEXT NOT NULL
+   );
+   CREATE INDEX pending_changes_resource ON pending_changes (resource_key, state);
+   CREATE INDEX pending_changes_hold ON pending_changes (hold_id, seq);
+   CREATE INDEX pending_changes_actor ON pending_changes (actor, at);`,
 ];
 
 /** The schema version this code migrates to (tests of the upgrade path read it). */

@@ -5,6 +5,7 @@
 import type { Change, ChangeInput, ChangeLog } from '../feed/types';
 import type { FilterNode } from '../scim/filter';
 import type { ScimDoc } from '../scim/resource';
+import type { GuardStorage } from './guard-sql';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -118,6 +119,8 @@ export interface DirectoryCounts {
  * (NUL, an unpaired UTF-16 surrogate) is refused with a 400 before it reaches the database.
  */
 export interface StoreTx {
+  /** The deprovisioning guard's rows (pending changes, holds): storage only, the rules are in feed/guard.ts. */
+  readonly guard: GuardStorage;
   getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined>;
   findUserByUserName(userName: string): Promise<UserRecord | undefined>;
   /** Throws UniqueViolation when the userName (case-insensitive) is taken. */

@@ -109,7 +109,7 @@ export async function readSnapshot(client: DirectoryClient, groupKeys: readonly 
   return { users, groups, outsideMembers: outside.size };
 }
 
-async function allUsers(store: Store): Promise<UserRecord[]> {
+export async function allUsers(store: Store): Promise<UserRecord[]> {
   const out: UserRecord[] = [];
   for (let startIndex = 1; ; startIndex += PAGE) {
     const { items } = await store.queryUsers({ startIndex, count: PAGE });
@@ -118,7 +118,7 @@ async function allUsers(store: Store): Promise<UserRecord[]> {
   }
 }
 
-async function allGroups(store: Store): Promise<GroupRecord[]> {
+export async function allGroups(store: Store): Promise<GroupRecord[]> {
   const out: GroupRecord[] = [];
   for (let startIndex = 1; ; startIndex += PAGE) {
     const { items } = await store.queryGroups({ startIndex, count: PAGE });
