@@ -164,7 +164,8 @@ describeHistory('a rollback on one machine (SQLite)', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'scim-rollback-'));
-    const previous = SCHEMA_BASELINES[POSTGRES_SCHEMA_VERSION - 1];
+    // The previous release: the last baseline before this release's schema versions.
+    const previous = SCHEMA_BASELINES[FIRST_UNRELEASED_SCHEMA - 1];
     try {
       const env = { SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}` };
       const current = await spawnBridge(env, 15_000, BUNDLE);
