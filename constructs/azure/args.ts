@@ -16,7 +16,7 @@ import {
   resolveBridgeArgs,
   inZone,
 } from '../common';
-import { CUSTOM_DOMAIN_PHASES, type CustomDomainPhase, defaultPhase } from './domain';
+import { CUSTOM_DOMAIN_PHASES, type CustomDomainPhase, defaultPhase } from './front-door';
 
 export const COMPONENT = 'ScimBridgeAzure';
 

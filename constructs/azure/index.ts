@@ -5,13 +5,13 @@
  */
 export * from './args';
 export * from './actions';
-export * from './acrLogin';
+export * from './acr-login';
 export * from './bootstrap';
 export * from './database';
-export * from './domain';
+export * from './front-door';
 export * from './environment';
 export * from './network';
 export * from './registry';
-export * from './scimBridgeAzure';
+export * from './scim-bridge';
 export * from './service';
-export * from './vault';
+export * from './secrets';

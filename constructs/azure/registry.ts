@@ -7,8 +7,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type * as dockerBuild from '@pulumi/docker-build';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as containerregistry from '@pulumi/azure-native/containerregistry';
-import { buildBridgeImage } from '../bridge-image';
-import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acrLogin';
+import { buildBridgeImage } from '../pulumi';
+import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acr-login';
 import { AZURE_ROLES, type AzureContext } from './args';
 
 export interface BridgeRegistryArgs extends AzureContext {

@@ -2,9 +2,10 @@
  * The DigitalOcean component's args: the shared vocabulary (ScimBridgeBaseArgs) plus what only App Platform and
  * DigitalOcean have, resolved once. Every problem names the arg; a Pulumi output or promise is passed unchecked.
  */
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
+import { isUnresolved } from '../pulumi';
 import { ArgError, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
-import { type AppImageSource, parseImageReference } from './imageReference';
+import { type AppImageSource, parseImageReference } from './image-reference';
 import {
   BACKUP_RETENTION_DAYS,
   MAX_INSTANCES,
@@ -119,7 +120,6 @@ export interface ResolvedDigitalOceanArgs extends ResolvedBridgeArgs {
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[a-z]{2,}$/i;
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): ResolvedDigitalOceanArgs {
   const fail = (arg: string, problem: string): never => {

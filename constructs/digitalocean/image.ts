@@ -5,9 +5,9 @@
 import * as digitalocean from '@pulumi/digitalocean';
 import type * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import { buildBridgeImage } from '../bridge-image';
+import { buildBridgeImage, componentType, formerTypes } from '../pulumi';
 import type { RegistryTier } from './args';
-import { type AppImageSource, DOCR_HOST, dockerLogin } from './imageReference';
+import { type AppImageSource, DOCR_HOST, dockerLogin } from './image-reference';
 
 export const DOCR_REPOSITORY = 'scim-bridge';
 const DEFAULT_PUSH_CREDENTIALS_SECONDS = 30 * 24 * 3600;
@@ -31,7 +31,8 @@ export class BridgeImage extends pulumi.ComponentResource {
   public readonly image?: dockerBuild.Image;
 
   constructor(name: string, args: BridgeImageArgs, opts: pulumi.ComponentResourceOptions & { parent: pulumi.Resource }) {
-    super('scim-bridge:digitalocean:BridgeImage', name, {}, opts);
+    // Named BridgeImage until 2026-12: the alias keeps the registry in place.
+    super(componentType('digitalocean', 'Image'), name, {}, formerTypes(opts, 'scim-bridge:digitalocean:BridgeImage'));
     // Until 2026-12 these were children of ScimBridgeDigitalOcean itself: the aliases keep them (no replacement).
     const parent = { parent: this, aliases: [{ parent: opts.parent }] };
     if (args.given) {

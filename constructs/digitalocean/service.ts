@@ -9,7 +9,7 @@ import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT, BRIDGE_PROBES, BRIDGE_SIZING } f
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV, bridgeEnvironment, probePlan } from '../common';
 import type { ResolvedDigitalOceanArgs } from './args';
 import { bindVariable } from './database';
-import type { AppImageSource } from './imageReference';
+import type { AppImageSource } from './image-reference';
 import { JOB_INSTANCE_SIZE } from './platform';
 import { type PlacedSecret, type SealedSecrets, envSecret, imageCredentialsSecret, secretValue } from './secrets';
 

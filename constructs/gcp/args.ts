@@ -3,6 +3,7 @@
  * checked once. Every problem names the arg; a value not known yet (a Pulumi output) is passed through unchecked.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { isUnresolved } from '../pulumi';
 import { ArgError, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
 import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections } from './platform';
 
@@ -53,7 +54,6 @@ export interface ResolvedGcpArgs extends ResolvedBridgeArgs {
 }
 
 const COMPONENT = 'ScimBridgeGcp';
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export const GCP_RULES: PlatformRules = {
   component: COMPONENT,
@@ -151,4 +151,13 @@ export function connectionWarning(args: Pick<ResolvedGcpArgs, 'maxReplicas' | 'd
   const budget = connectionBudget(args.maxReplicas, limit, CLOUD_SQL_RESERVED_CONNECTIONS);
   if (budget.fits) return undefined;
   return `${COMPONENT}: maxReplicas ${args.maxReplicas} can open ${budget.peak} database connections during a deploy, more than the ${budget.available} that ${args.databaseTier} allows (max_connections ${limit}); choose a larger database.size or a lower maxReplicas`;
+}
+
+/** Where every child puts its resources: the project and region, the prefix of Google-side names, the labels. */
+export interface GcpScope {
+  readonly project: string;
+  readonly region: string;
+  /** Prefix of Google-side resource names, unique in the project (e.g. scim-bridge-q7w2e9). */
+  readonly resourceName: pulumi.Input<string>;
+  readonly labels: Record<string, string>;
 }

@@ -14,12 +14,13 @@ import type * as gcpInputs from '@pulumi/gcp/types/input';
 import * as serviceaccount from '@pulumi/gcp/serviceaccount';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT } from '../../contract';
 import { type Probe, probePlan } from '../common';
-import type { ScimBridgeGcpDatabase } from './database';
-import type { ScimBridgeGcpNetwork } from './network';
-import { type GcpScope, childOptions } from './options';
-import { BridgeSecret, grantSecretAccess } from './secret';
+import type { BridgeDatabase } from './database';
+import type { BridgeNetwork } from './network';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
+import { BridgeSecret, grantSecretAccess } from './secrets';
 
-export interface ScimBridgeGcpServiceArgs extends GcpScope {
+export interface BridgeServiceArgs extends GcpScope {
   readonly accountId: pulumi.Input<string>;
   readonly image: pulumi.Input<string>;
   readonly ingress: string;
@@ -28,8 +29,8 @@ export interface ScimBridgeGcpServiceArgs extends GcpScope {
   readonly scimSession?: pulumi.Input<string>;
   readonly scimSessionSecretId?: string;
   readonly googleCredentials?: pulumi.Input<string>;
-  readonly database: ScimBridgeGcpDatabase;
-  readonly network: ScimBridgeGcpNetwork;
+  readonly database: BridgeDatabase;
+  readonly network: BridgeNetwork;
   readonly minReplicas: number;
   readonly maxReplicas: number;
   readonly concurrency: number;
@@ -49,7 +50,7 @@ function runProbe(probe: Probe) {
   };
 }
 
-export class ScimBridgeGcpService extends pulumi.ComponentResource {
+export class BridgeService extends pulumi.ComponentResource {
   public readonly serviceAccount: serviceaccount.Account;
   public readonly service: cloudrunv2.Service;
   /** The secret the bridge reads the scimsession from (created here, or the given one). */
@@ -57,7 +58,7 @@ export class ScimBridgeGcpService extends pulumi.ComponentResource {
   public readonly sessionSecret?: BridgeSecret;
   public readonly googleCredentialsSecret?: BridgeSecret;
 
-  constructor(name: string, args: ScimBridgeGcpServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Service', name, {}, opts);
     const { project, database: db } = args;
     const child = childOptions(this, opts);

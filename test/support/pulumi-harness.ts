@@ -25,7 +25,7 @@ export interface RecordedOptions {
   /** Provider reference ('' for the default provider). */
   provider: string;
   /** Former identities the engine maps onto this resource (so a move does not replace it): URNs or parent/name specs. */
-  aliases: { urn?: string; name?: string; parentUrn?: string; noParent?: boolean }[];
+  aliases: { urn?: string; name?: string; type?: string; parentUrn?: string; noParent?: boolean }[];
 }
 
 export interface Recorded {
@@ -116,7 +116,7 @@ function optionsOf(req: any): RecordedOptions {
     aliases: (req.getAliasesList?.() ?? []).map((a: any) => {
       const spec = a.getSpec?.();
       if (!spec) return { urn: a.getUrn() };
-      return { name: spec.getName() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+      return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
     }),
   };
 }

@@ -8,7 +8,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { type DnsRecord, OUTPUT_NAMES, nextSteps, scimBaseUrl } from '../common';
 import { type ResolvedDigitalOceanArgs, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from './args';
 import { BridgeDatabase, DATABASE_COMPONENT } from './database';
-import { appAlerts, defaultHost, domainNames, recordsToCreate, zoneFileLine } from './frontDoor';
+import { appAlerts, defaultHost, domainNames, recordsToCreate, zoneFileLine } from './front-door';
 import { BridgeImage } from './image';
 import { type AppSpecLike, type SealedSecrets, sealedSecrets } from './secrets';
 import { AppComponents, SERVICE_NAME } from './service';

@@ -15,16 +15,17 @@ import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as resources from '@pulumi/azure-native/resources';
 import type * as keyvault from '@pulumi/azure-native/keyvault';
 import { type DnsRecord, nextSteps, scimBaseUrl } from '../common';
+import { isUnresolved } from '../pulumi';
 import { Pause } from './actions';
 import { type ResolvedAzureArgs, type ScimBridgeAzureArgs, resolveAzureArgs } from './args';
-import { Bootstrap } from './bootstrap';
+import { BridgeBootstrap } from './bootstrap';
 import { BridgeDatabase } from './database';
-import { CustomDomain, nextPhaseHint, servesCustomDomain } from './domain';
+import { BridgeFrontDoor, nextPhaseHint, servesCustomDomain } from './front-door';
 import { BridgeEnvironment } from './environment';
 import { BridgeNetwork } from './network';
 import { BridgeRegistry } from './registry';
 import { BridgeService } from './service';
-import { BridgeVault, principalTypeOfToken } from './vault';
+import { BridgeSecrets, principalTypeOfToken } from './secrets';
 
 /** Resource Manager endpoints of the clouds azure-native knows (its `environment` setting). */
 const ARM_ENDPOINTS: Record<string, string> = {
@@ -32,8 +33,6 @@ const ARM_ENDPOINTS: Record<string, string> = {
   usgovernment: 'https://management.usgovcloudapi.net',
   china: 'https://management.chinacloudapi.cn',
 };
-
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export class ScimBridgeAzure extends pulumi.ComponentResource {
   /** The SCIM base URL for the identity provider: the custom domain once its certificate serves it, the app's host before. */
@@ -46,7 +45,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
   public readonly resourceGroupName: pulumi.Output<string>;
   public readonly resolved: ResolvedAzureArgs;
   public readonly network: BridgeNetwork;
-  public readonly vault: BridgeVault;
+  public readonly vault: BridgeSecrets;
   public readonly sessionSecret: keyvault.Secret;
   public readonly databasePasswordSecret: keyvault.Secret;
   public readonly adminUrlSecret: keyvault.Secret;
@@ -60,9 +59,9 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
   public readonly bootstrapIdentity: managedidentity.UserAssignedIdentity;
   /** Waits once for the role assignments to propagate. */
   public readonly rolesReady: Pause;
-  public readonly bootstrap: Bootstrap;
+  public readonly bootstrap: BridgeBootstrap;
   public readonly service: BridgeService;
-  public readonly customDomain: CustomDomain;
+  public readonly customDomain: BridgeFrontDoor;
 
   constructor(name: string, args: ScimBridgeAzureArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:azure:ScimBridgeAzure', name, {}, opts);
@@ -93,7 +92,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       { ...common, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
       parent,
     );
-    this.vault = new BridgeVault(
+    this.vault = new BridgeSecrets(
       name,
       {
         ...common,
@@ -135,7 +134,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       registryServer: this.registry.registry.loginServer,
       imageRef: this.registry.imageRef,
     });
-    this.bootstrap = new Bootstrap(
+    this.bootstrap = new BridgeBootstrap(
       name,
       {
         ...runOn(this.bootstrapIdentity),
@@ -152,7 +151,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
 
     this.appFqdn = pulumi.interpolate`${r.appName}.${environment.defaultDomain}`;
     const zone = args.dnsZone && r.recordName ? { name: args.dnsZone, resourceGroupName: args.dnsZoneResourceGroup!, recordName: r.recordName } : undefined;
-    this.customDomain = new CustomDomain(
+    this.customDomain = new BridgeFrontDoor(
       name,
       {
         domain: r.domain,

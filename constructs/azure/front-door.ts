@@ -12,6 +12,7 @@ import * as app from '@pulumi/azure-native/app';
 import * as dns from '@pulumi/azure-native/dns';
 import type * as azureInputs from '@pulumi/azure-native/types/input';
 import type { DnsRecord } from '../common';
+import { componentType, formerTypes } from '../pulumi';
 
 export const CUSTOM_DOMAIN_PHASES = ['records', 'hostname', 'bind', 'auto'] as const;
 export type CustomDomainPhase = (typeof CUSTOM_DOMAIN_PHASES)[number];
@@ -42,7 +43,7 @@ export function domainRecords(domain: string, appFqdn: pulumi.Input<string>, ver
   ]);
 }
 
-export interface CustomDomainArgs {
+export interface BridgeFrontDoorArgs {
   readonly domain: string;
   readonly phase: CustomDomainPhase;
   readonly appFqdn: pulumi.Input<string>;
@@ -54,7 +55,7 @@ export interface CustomDomainArgs {
 }
 
 /** The records (in a zone, when given), the app's `customDomains` for the phase, and the certificate. */
-export class CustomDomain extends pulumi.ComponentResource {
+export class BridgeFrontDoor extends pulumi.ComponentResource {
   public readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** The Azure DNS record sets, when a zone was given. */
   public readonly recordSets: dns.RecordSet[] = [];
@@ -64,10 +65,11 @@ export class CustomDomain extends pulumi.ComponentResource {
   public readonly customDomains?: azureInputs.app.CustomDomainArgs[];
   constructor(
     private readonly name: string,
-    private readonly args: CustomDomainArgs,
+    private readonly args: BridgeFrontDoorArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super('scim-bridge:azure:CustomDomain', name, {}, opts);
+    // Named CustomDomain until 2026-12: the alias moves existing certificates and records in place (no replacement).
+    super(componentType('azure', 'FrontDoor'), name, {}, formerTypes(opts, 'scim-bridge:azure:CustomDomain'));
     this.dnsRecords = domainRecords(args.domain, args.appFqdn, args.verificationId);
     if (args.zone) {
       const zone = { resourceGroupName: args.zone.resourceGroupName, zoneName: args.zone.name, ttl: 300 };
