@@ -5,7 +5,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
 import { ArgError, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
-import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections } from './platform';
+import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections, subnetInstanceCapacity } from './platform';
 
 export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs {
   /** Google Cloud project id. */
@@ -138,19 +138,26 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
     httpRedirect: args.httpRedirect ?? true,
     enableApis: args.enableApis ?? true,
   };
-  const warning = connectionWarning(resolved);
-  if (warning) pulumi.log.warn(warning);
+  const prefix = Number(ipCidrRange.split('/')[1]);
+  if (known(base.maxReplicas) && base.maxReplicas > subnetInstanceCapacity(prefix)) {
+    fail('maxReplicas', `${base.maxReplicas} instances need about ${2 * base.maxReplicas} addresses of the Direct VPC egress subnet, and ${ipCidrRange} holds ${subnetInstanceCapacity(prefix)} instances: lower maxReplicas or give network.ipCidrRange a larger range (a /${Math.max(8, 31 - Math.ceil(Math.log2(2 * base.maxReplicas + 5)) + 1)} holds them)`);
+  }
+  const problem = connectionProblem(resolved);
+  if (problem) fail('maxReplicas', problem);
   return resolved;
 }
 
-/** A warning when the worst-case connection count (a rolling deploy at maxReplicas) does not fit the tier's limit. */
-export function connectionWarning(args: Pick<ResolvedGcpArgs, 'maxReplicas' | 'databaseTier'>): string | undefined {
+/**
+ * Why the worst-case connection count (a rolling deploy at maxReplicas) does not fit the tier's limit, or undefined. A
+ * refusal, as on DigitalOcean and Azure: a deploy past it fails with "too many clients" at the worst moment.
+ */
+export function connectionProblem(args: Pick<ResolvedGcpArgs, 'maxReplicas' | 'databaseTier'>): string | undefined {
   if (isUnresolved(args.maxReplicas) || isUnresolved(args.databaseTier)) return undefined;
   const limit = cloudSqlMaxConnections(args.databaseTier);
   if (limit === undefined) return undefined;
   const budget = connectionBudget(args.maxReplicas, limit, CLOUD_SQL_RESERVED_CONNECTIONS);
   if (budget.fits) return undefined;
-  return `${COMPONENT}: maxReplicas ${args.maxReplicas} can open ${budget.peak} database connections during a deploy, more than the ${budget.available} that ${args.databaseTier} allows (max_connections ${limit}); choose a larger database.size or a lower maxReplicas`;
+  return `${args.maxReplicas} can open ${budget.peak} database connections during a deploy, more than the ${budget.available} that ${args.databaseTier} allows (max_connections ${limit}); choose a larger database.size or a lower maxReplicas`;
 }
 
 /** Where every child puts its resources: the project and region, the prefix of Google-side names, the labels. */

@@ -163,7 +163,9 @@ export class BridgeDatabase extends pulumi.ComponentResource {
       { project, managedZone: zone.name, name: zone.dnsName, type: 'A', ttl: 300, rrdatas: [address.address] },
       child,
     );
-    this.caBundle = this.instance.serverCaCerts.apply(caBundle);
+    // Every CA the instance trusts now and next, read on each run: a rotation prepared by Google (or by
+    // `gcloud sql ssl server-ca-certs add`) reaches the bridge at the next `pulumi up`, without a refresh.
+    this.caBundle = sql.getCaCertsOutput({ project, instance: this.instance.name }, { parent: this }).certs.apply(caBundle);
 
     this.appUrl = this.host.apply((host) => postgresUrl(DATABASE_NAMES.user, host, DATABASE_NAMES.database));
     this.adminUrl = new BridgeSecret(

@@ -14,6 +14,7 @@ import type * as gcpInputs from '@pulumi/gcp/types/input';
 import * as serviceaccount from '@pulumi/gcp/serviceaccount';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT } from '../../contract';
 import { type Probe, probePlan } from '../common';
+import { CLOUD_RUN } from './platform';
 import type { BridgeDatabase } from './database';
 import type { BridgeNetwork } from './network';
 import { childOptions } from '../pulumi';
@@ -103,7 +104,8 @@ export class BridgeService extends pulumi.ComponentResource {
       envs.push(secretEnv(BRIDGE_ENV.googleCredentials, this.googleCredentialsSecret));
     }
 
-    const probes = probePlan({ startupPeriodSeconds: 5 });
+    // Direct VPC egress may take a minute or more to connect at instance start (see CLOUD_RUN.startupGraceSeconds).
+    const probes = probePlan({ startupPeriodSeconds: 10, startupGraceSeconds: CLOUD_RUN.startupGraceSeconds });
     const sessionVolume = 'scimsession';
     this.service = new cloudrunv2.Service(
       name,
