@@ -71,6 +71,21 @@ export interface GoogleWorkspaceArgs {
   readonly directoryUrl?: string;
 }
 
+/**
+ * What the last deploy of this stack chose, read back from its own outputs (the Pulumi stacks read it through a
+ * reference to themselves): a second run keeps what the first one chose, unless the user asks for a change the provider
+ * allows. Output names: PREVIOUS_DEPLOYMENT_OUTPUTS.
+ */
+export interface PreviousDeployment {
+  /** The PostgreSQL major version the database runs. */
+  readonly databaseVersion?: string;
+  /** The platform's size name the database runs on (where the kit picks one when `database.size` is unset). */
+  readonly databaseSize?: string;
+}
+
+/** The stack outputs a PreviousDeployment is read from, the same on every Pulumi cloud. */
+export const PREVIOUS_DEPLOYMENT_OUTPUTS = { databaseVersion: 'databaseVersion', databaseSize: 'databaseSize' } as const;
+
 export interface ScimBridgeBaseArgs {
   /** Public host name identity providers call, e.g. `scim.example.com` (no scheme, no trailing dot). */
   readonly domain: string;
@@ -159,6 +174,14 @@ export interface ScimBridgeBaseArgs {
    * @default BRIDGE_IMAGE.dockerfile ('bridge/Dockerfile')
    */
   readonly dockerfile?: string;
+
+  /**
+   * What the last deploy of this stack chose (a Pulumi stack reads its own outputs). With it an unset
+   * `database.version` keeps the running version instead of following the kit's default, and a version below the
+   * running one is refused: no managed PostgreSQL downgrades in place.
+   * @default none (a first deploy)
+   */
+  readonly previousDeployment?: PreviousDeployment;
 
   /**
    * Tags (labels) added to every resource that takes them, besides `app: scim-bridge`.

@@ -3,7 +3,7 @@
  * (`ScimBridgeGcp: maxReplicas must be ...`); a value not known yet (a CDK token such as a CfnParameter, a Pulumi
  * output) is passed through unchecked rather than refused, as CDK's own constructs do.
  */
-import { type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type ScimBridgeBaseArgs, type UsernameFormat, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, USERNAME_FORMATS } from './args';
+import { type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type PreviousDeployment, type ScimBridgeBaseArgs, type UsernameFormat, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, USERNAME_FORMATS } from './args';
 
 /** A shared arg with a value no cloud accepts. The message names the component and the arg. */
 export class ArgError extends Error {
@@ -109,7 +109,7 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
     logLevel,
     usernameFormat,
     eventRetentionDays,
-    database: resolveDatabase(check, args.database ?? {}),
+    database: resolveDatabase(check, args.database ?? {}, args.previousDeployment),
     deletionProtection,
     googleWorkspace: args.googleWorkspace ? resolveGoogle(check, args.googleWorkspace) : undefined,
     buildContext: args.buildContext,
@@ -118,9 +118,23 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
   };
 }
 
-function resolveDatabase(check: Checker, db: BridgeDatabaseArgs): ResolvedDatabaseArgs {
+/**
+ * The version to run: the given one, else the one the database already runs (so a new default of the kit never
+ * upgrades a database nobody asked to upgrade), else the default. A version below the running one is refused: RDS,
+ * Cloud SQL, DigitalOcean and Azure upgrade a major version in place but none downgrades one.
+ */
+function databaseVersion(check: Checker, given: PostgresVersion | undefined, previous: string | undefined): PostgresVersion {
+  const running = previous !== undefined && (POSTGRES_VERSIONS as readonly string[]).includes(previous) ? (previous as PostgresVersion) : undefined;
+  const version = check.oneOf('database.version', given ?? running ?? BASE_DEFAULTS.database.version, POSTGRES_VERSIONS);
+  if (running !== undefined && !check.unresolved(version) && Number(version) < Number(running)) {
+    check.fail('database.version', `is ${version}, but the database runs PostgreSQL ${running}: no managed PostgreSQL downgrades a major version in place; keep ${running}, or restore a dump into a new stack`);
+  }
+  return version;
+}
+
+function resolveDatabase(check: Checker, db: BridgeDatabaseArgs, previous: PreviousDeployment | undefined): ResolvedDatabaseArgs {
   return {
-    version: check.oneOf('database.version', db.version ?? BASE_DEFAULTS.database.version, POSTGRES_VERSIONS),
+    version: databaseVersion(check, db.version, previous?.databaseVersion),
     size: db.size === undefined ? undefined : check.string('database.size', db.size, (v) => v.trim() !== '', 'must not be empty'),
     storageGiB: db.storageGiB === undefined ? undefined : check.integer('database.storageGiB', db.storageGiB, 10, 65_536),
     backupRetentionDays: check.integer('database.backupRetentionDays', db.backupRetentionDays ?? BASE_DEFAULTS.database.backupRetentionDays, 1, 35),

@@ -12,6 +12,7 @@ import {
   SMALLEST_DATABASE_SIZE,
   appRegionOf,
   databaseSizeProblem,
+  isSmallerDatabaseSize,
   instanceSize,
   instanceSizeProblem,
   pickDatabaseSize,
@@ -67,8 +68,6 @@ export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs {
   /** Tier of a registry this component creates. @default 'starter' */
   readonly registryTier?: RegistryTier;
 
-  /** Seconds the registry push credentials live; `pulumi up --refresh` renews expired ones. @default 30 days */
-  readonly pushCredentialsSeconds?: number;
 
   /** The Google service-account key (JSON) for `googleWorkspace`, kept secret. @default none */
   readonly googleCredentials?: pulumi.Input<string>;
@@ -147,7 +146,15 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   }
 
   const standby = base.database.highAvailability;
-  const databaseSize = base.database.size ?? pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  const picked = pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  // DigitalOcean cannot shrink a cluster ("Database nodes cannot be resized to smaller sizes due to the risk of data
+  // loss", doctl databases resize): the size the cluster runs is kept when the pick would be smaller (scaling down).
+  const running = args.previousDeployment?.databaseSize;
+  const given = base.database.size;
+  if (given !== undefined && running !== undefined && isSmallerDatabaseSize(given, running)) {
+    fail('database.size', `is ${given}, smaller than ${running} the cluster runs: DigitalOcean cannot resize a database to a smaller size; keep ${running} (or remove database.size)`);
+  }
+  const databaseSize = given ?? (running !== undefined && databaseSizeProblem(running, base.maxReplicas) === undefined && !isSmallerDatabaseSize(running, picked) ? running : picked);
   const dbProblem = databaseSizeProblem(databaseSize, base.maxReplicas);
   if (dbProblem) fail('database.size', dbProblem);
   if (standby && databaseSize === SMALLEST_DATABASE_SIZE) {

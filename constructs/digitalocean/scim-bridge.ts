@@ -9,7 +9,7 @@ import { type DnsRecord, OUTPUT_NAMES, nextSteps, scimBaseUrl } from '../common'
 import { type ResolvedDigitalOceanArgs, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from './args';
 import { BridgeDatabase, DATABASE_COMPONENT } from './database';
 import { appAlerts, defaultHost, domainNames, recordsToCreate, zoneFileLine } from './front-door';
-import { BridgeImage } from './image';
+import { BridgeImage, deployerToken } from './image';
 import { type AppSpecLike, type SealedSecrets, sealedSecrets } from './secrets';
 import { AppComponents, SERVICE_NAME } from './service';
 
@@ -58,7 +58,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
         given: a.givenImage,
         registryName: args.registryName,
         registryTier: a.registryTier,
-        pushCredentialsSeconds: args.pushCredentialsSeconds,
+        pushToken: a.givenImage ? undefined : deployerToken(),
         buildContext: a.buildContext,
         dockerfile: a.dockerfile,
       },

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { type CustomDomainPhase, ScimBridgeAzure, type ScimBridgeAzureArgs } from '../../constructs/azure';
 import { OUTPUT_NAMES } from '../../constructs/common';
+import { deploymentOutputs, previousRun } from './previous';
 import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials } from './config';
 
 export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureArgs {
@@ -35,10 +36,12 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
   };
 }
 
-export function deploy(): Record<string, unknown> {
+export async function deploy(): Promise<Record<string, unknown>> {
   let bridge: ScimBridgeAzure;
   try {
-    bridge = new ScimBridgeAzure('scim-bridge', readAzureConfig());
+    const read = readAzureConfig();
+    const previous = await previousRun();
+    bridge = new ScimBridgeAzure('scim-bridge', { ...read, previousDeployment: previous.deployment });
   } catch (error) {
     throw asConfigError(error);
   }
@@ -55,5 +58,6 @@ export function deploy(): Record<string, unknown> {
     registryLoginServer: bridge.registry.registry.loginServer,
     imageRef: bridge.registry.imageRef,
     postgresHost: bridge.database.server.fullyQualifiedDomainName,
+    ...deploymentOutputs({ databaseVersion: bridge.resolved.database.version, databaseSize: bridge.resolved.db.sku.name }),
   };
 }

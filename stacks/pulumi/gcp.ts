@@ -5,6 +5,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ArgError, OUTPUT_NAMES } from '../../constructs/common';
 import { FRONT_DOORS, SSL_POLICY_PROFILES, ScimBridgeGcp, type ScimBridgeGcpArgs } from '../../constructs/gcp';
+import { deploymentOutputs, previousRun } from './previous';
 import { ConfigError, boolean, config, givenImage, googleCredentials, oneOf, optionalString, readBaseArgs, scimSession } from './config';
 
 /** The `scim-bridge:` keys only this cloud reads (beside SHARED_CONFIG_KEYS). */
@@ -59,11 +60,12 @@ export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Co
 /** Shared-layer argument names that are stack keys under another name here. */
 const KEY_FOR_ARG: Record<string, string> = { 'network.ipCidrRange': 'networkCidr', 'dnsZone.name': 'dnsZone' };
 
-export function deploy(): Record<string, unknown> {
-  const args = readGcpConfig();
+export async function deploy(): Promise<Record<string, unknown>> {
+  const read = readGcpConfig();
   let bridge: ScimBridgeGcp;
   try {
-    bridge = new ScimBridgeGcp('scim-bridge', args);
+    const previous = await previousRun();
+    bridge = new ScimBridgeGcp('scim-bridge', { ...read, previousDeployment: previous.deployment });
   } catch (error) {
     // A shared-layer error names the arg; name the stack key instead (the same name, except where the key is flat).
     if (error instanceof ArgError) {
@@ -89,5 +91,6 @@ export function deploy(): Record<string, unknown> {
     serviceAccountEmail: bridge.service.serviceAccount.email,
     artifactRegistry: bridge.repository.registryUri,
     imageRef: bridge.imageRef,
+    ...deploymentOutputs({ databaseVersion: bridge.resolved.database.version, databaseSize: bridge.resolved.databaseTier }),
   };
 }

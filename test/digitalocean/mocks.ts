@@ -72,6 +72,8 @@ export interface DigitalOceanRunOptions {
 export function digitalOceanMocks(previousOutputs: Record<string, any> = {}): CloudMocks {
   return {
     cloud: 'digitalocean',
+    // The deployer's API token, as `pulumi config set --secret digitalocean:token` keeps it.
+    providerConfig: { 'digitalocean:token': PUSH_TOKEN },
     computed(type, name, inputs) {
       const id = `${name}-id`;
       switch (type) {

@@ -87,7 +87,14 @@ export interface StackSettings {
   readonly secretKeys?: readonly string[];
   /** Provider keys with their namespace (e.g. `gcp:region`); '' removes a default. */
   readonly provider?: Record<string, string>;
+  /**
+   * The stack's outputs from its last update, as its reference to itself reads them (the previous run of a day-two
+   * test). @default none: a new stack, or what the cloud's mocks answer for `pulumi:pulumi:StackReference`
+   */
+  readonly previousOutputs?: Record<string, any>;
 }
+
+const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
 
 function resolveOutput(pulumi: any, value: any): Promise<any> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value);
@@ -130,14 +137,14 @@ const NO_OPTIONS: RecordedOptions = {
  * Sets the stack configuration, loads a fresh copy of the program's modules and runs `program` (it must `require`
  * what it uses, so it gets this run's modules). Throws what the program throws (configuration errors).
  */
-export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown>): Promise<Run> {
+export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<Run> {
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions; wire: Record<string, any> }>();
   const configRead: string[] = [];
   let pulumi: any;
   let runtimeSettings: any;
-  let outputs: Record<string, any> = {};
+  let outputs: Record<string, any> | Promise<Record<string, any>> = {};
   const key = (type: string, name: string) => `${type}::${name}`;
 
   jest.isolateModules(() => {
@@ -155,7 +162,15 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       {
         newResource(args: any) {
           const inputs = reveal(args.inputs);
-          const { id, outputs: extra } = args.custom ? mocks.computed(args.type, args.name, inputs) : { id: '', outputs: {} };
+          const previous = settings.previousOutputs;
+          const { id, outputs: extra } =
+            args.type === STACK_REFERENCE && previous !== undefined
+              ? { id: args.name, outputs: { outputs: previous, secretOutputNames: Object.keys(previous) } }
+              : args.custom
+                ? mocks.computed(args.type, args.name, inputs)
+                : { id: '', outputs: {} };
+          // A stack reference the cloud's mocks do not answer reads a new stack: no outputs yet.
+          if (args.type === STACK_REFERENCE && extra.outputs === undefined) Object.assign(extra, { outputs: {}, secretOutputNames: [] });
           const state = { ...args.inputs, ...extra };
           resources.push({ type: args.type, name: args.name, custom: Boolean(args.custom), id, urn: '', raw: args.inputs, inputs, wire: args.inputs, state, dependsOn: [], options: NO_OPTIONS });
           return { id: args.custom ? id : undefined, state };
@@ -196,9 +211,10 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
     outputs = program();
   });
 
+  const exported = await outputs;
   const resolved: Record<string, any> = {};
   const secretOutputs: string[] = [];
-  for (const [name, value] of Object.entries(outputs ?? {})) {
+  for (const [name, value] of Object.entries(exported ?? {})) {
     resolved[name] = await resolveOutput(pulumi, value);
     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(name);
   }
