@@ -51,6 +51,8 @@ export interface BridgeFrontDoorArgs {
   /** The Azure DNS zone and the record name in it, when the records are created here. */
   readonly zone?: { name: string; resourceGroupName: string; recordName: string };
   readonly environment: { resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; name: pulumi.Input<string> };
+  /** The environment the certificate belongs to, and is deleted with. */
+  readonly environmentResource?: pulumi.Resource;
   readonly tags: Record<string, string>;
 }
 
@@ -105,7 +107,10 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
         properties: { subjectName: this.args.domain, domainControlValidation: 'CNAME' },
         tags: this.args.tags,
       },
-      { parent: this, dependsOn },
+      // Deleted with its environment, never on its own before the app: with `auto` it waits for the app, so a destroy
+      // would delete it first, while the app still binds it, and Azure refuses (CertificateInUse). A certificate is a
+      // child of its environment (managedEnvironments/managedCertificates) and goes with it.
+      { parent: this, dependsOn, deletedWith: this.args.environmentResource },
     );
   }
 }

@@ -42,7 +42,10 @@ export class BridgeRegistry extends pulumi.ComponentResource {
       this.imageRef = pulumi.output(args.image);
     } else {
       const password = pulumi.secret(
-        pulumi.all([this.registry.loginServer, args.tenantId, args.deployerToken]).apply(([server, tenant, token]) => exchangeAcrRefreshToken(server, tenant, token)),
+        // A preview builds nothing (buildOnPreview is off), so it needs no push token: a read-only identity previews.
+        pulumi
+          .all([this.registry.loginServer, args.tenantId, args.deployerToken])
+          .apply(([server, tenant, token]) => (pulumi.runtime.isDryRun() ? '' : exchangeAcrRefreshToken(server, tenant, token))),
       );
       this.build = buildBridgeImage(
         `${name}-image`,

@@ -50,6 +50,8 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
   public readonly databasePasswordSecret: keyvault.Secret;
   public readonly adminUrlSecret: keyvault.Secret;
   public readonly googleSecret?: keyvault.Secret;
+  /** The change feed's signing secrets, when webhooks are declared. */
+  public readonly webhookSecret?: keyvault.Secret;
   public readonly registry: BridgeRegistry;
   public readonly database: BridgeDatabase;
   public readonly environment: BridgeEnvironment;
@@ -109,6 +111,10 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       this.googleSecret = this.vault.secret('google', 'google-credentials', args.googleCredentials, 'application/json', true);
     }
 
+    if (args.webhookSecrets !== undefined) {
+      this.webhookSecret = this.vault.secret('webhooks', 'webhook-secrets', args.webhookSecrets, 'application/json', true);
+    }
+
     // Two identities, each granted only what it reads: the app never holds the administrator's URL.
     this.identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
     this.bootstrapIdentity = new managedidentity.UserAssignedIdentity(`${name}-bootstrap-identity`, { resourceGroupName, location, tags }, parent);
@@ -122,6 +128,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       this.vault.allowRead('bootstrap-reads-pg-password', this.databasePasswordSecret, job, "SCIM bridge bootstrap sets the app role's password"),
       this.registry.allowPull('bootstrap-pull', job),
       ...(this.googleSecret ? [this.vault.allowRead('app-reads-google', this.googleSecret, app, 'SCIM bridge reads its Google service-account key')] : []),
+      ...(this.webhookSecret ? [this.vault.allowRead('app-reads-webhook-secrets', this.webhookSecret, app, 'SCIM bridge reads its webhook signing secrets')] : []),
     ];
     this.rolesReady = new Pause(`${name}-rbac-propagation`, { seconds: r.rolePropagationSeconds, triggers: roles.map((role) => role.id) }, parent);
 
@@ -160,6 +167,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         verificationId: environment.customDomainConfiguration.apply((c) => c?.customDomainVerificationId ?? ''),
         zone,
         environment: { resourceGroupName, location, name: environment.name },
+        environmentResource: environment,
         tags,
       },
       parent,
@@ -174,6 +182,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         session: this.sessionSecret,
         databasePassword: this.databasePasswordSecret,
         google: this.googleSecret,
+        webhookSecrets: this.webhookSecret,
         databaseUrl: this.database.appUrl,
         customDomains: this.customDomain.customDomains,
         // Adding a host name checks the asuid TXT and the CNAME, so the records come first.

@@ -71,6 +71,40 @@ export interface GoogleWorkspaceArgs {
   readonly directoryUrl?: string;
 }
 
+/** One endpoint the change feed delivers signed webhooks to (declared in the stack: GitOps). */
+export interface WebhookEndpointArgs {
+  /** Its name, the key of its signing secret in `webhookSecrets` (letters, digits, `-` and `_`). */
+  readonly name: string;
+  /** An https:// URL. */
+  readonly url: string;
+  /** Event types or patterns it receives, e.g. `user.*`. @default every event */
+  readonly events?: readonly string[];
+}
+
+/** The deprovisioning guard: a burst of deprovisioning is held for an operator. Unset fields keep the bridge's defaults. */
+export interface DeprovisionGuardArgs {
+  /** People deprovisioned within the window that start a hold (0: off). @default 50 (the bridge's) */
+  readonly count?: number;
+  /** Percent of active users deprovisioned within the window that start a hold (0: off). @default 10 */
+  readonly percent?: number;
+  /** The window, in seconds. @default 900 */
+  readonly windowSeconds?: number;
+  /** Seconds a deprovisioning change waits before delivery, so a burst is held whole (0: none). @default 60 */
+  readonly settleSeconds?: number;
+}
+
+export const UNDECLARED_EXTENSIONS = ['refuse', 'keep'] as const;
+export type UndeclaredExtensions = (typeof UNDECLARED_EXTENSIONS)[number];
+
+/**
+ * The endpoints' signing secrets, as JSON `{"<endpoint name>":"whsec_…"}`. A secret: each platform declares it with its
+ * own secret type (a Pulumi secret, a CDK secret) under this one key, and keeps it in its secret store like the
+ * scimsession, never as a plain value.
+ */
+export interface WebhookSecretsArg<Secret> {
+  readonly webhookSecrets?: Secret;
+}
+
 /**
  * What the last deploy of this stack chose, read back from its own outputs (the Pulumi stacks read it through a
  * reference to themselves): a second run keeps what the first one chose, unless the user asks for a change the provider
@@ -159,6 +193,18 @@ export interface ScimBridgeBaseArgs {
    * @default true
    */
   readonly deletionProtection?: boolean;
+
+  /** The change feed's webhook endpoints (SCIM_WEBHOOKS); their signing secrets are `webhookSecrets`. @default none */
+  readonly webhooks?: readonly WebhookEndpointArgs[];
+
+  /** The deprovisioning guard (SCIM_DEPROVISION_*). @default the bridge's defaults */
+  readonly deprovisionGuard?: DeprovisionGuardArgs;
+
+  /** SCIM schema extensions the operator declares (RFC 7643 §7 schema definitions, as JSON; SCIM_SCHEMA_EXTENSIONS). @default none */
+  readonly schemaExtensions?: string;
+
+  /** What to do with an extension that is not declared (SCIM_UNDECLARED_EXTENSIONS). @default 'refuse' (the bridge's) */
+  readonly undeclaredExtensions?: UndeclaredExtensions;
 
   /** Pull people and groups from Google Workspace as well as (or instead of) receiving SCIM. @default none */
   readonly googleWorkspace?: GoogleWorkspaceArgs;

@@ -4,7 +4,7 @@
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
-import { ArgError, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
+import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
 import { type AppImageSource, parseImageReference } from './image-reference';
 import {
   BACKUP_RETENTION_DAYS,
@@ -25,7 +25,7 @@ export const COMPONENT = 'ScimBridgeDigitalOcean';
 export type RegistryTier = 'starter' | 'basic' | 'professional';
 export const REGISTRY_TIERS: readonly RegistryTier[] = ['starter', 'basic', 'professional'];
 
-export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs {
+export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** The scimsession document (JSON). Kept a Pulumi secret and sent to App Platform as an encrypted (SECRET) value. */
   readonly scimSession: pulumi.Input<string>;
 
@@ -188,6 +188,7 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   const registryTier = args.registryTier ?? 'starter';
   if (!REGISTRY_TIERS.includes(registryTier)) fail('registryTier', `must be one of starter, basic, professional (got "${registryTier}")`);
 
+  checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
   if (args.googleCredentials !== undefined && !base.googleWorkspace) fail('googleCredentials', 'is the key of the googleWorkspace connector: set googleWorkspace too, or remove it');
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleWorkspace', 'needs googleCredentials (the service-account key, as a secret)');
 

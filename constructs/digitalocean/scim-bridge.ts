@@ -73,6 +73,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
       imageCredentials: args.imageCredentials,
       scimSession: args.scimSession,
       googleCredentials: args.googleCredentials,
+      webhookSecrets: args.webhookSecrets,
       appUrl: this.database.appUrl,
       adminUrl: this.database.adminUrl,
       previousSecrets: args.previousSecrets,

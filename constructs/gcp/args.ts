@@ -4,10 +4,10 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
-import { ArgError, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
+import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
 import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections, subnetInstanceCapacity } from './platform';
 
-export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs {
+export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** Google Cloud project id. */
   readonly project: string;
   /** Region of the service, database, network and registry, e.g. europe-west1. */
@@ -105,6 +105,7 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
   if (args.scimSessionSecretId !== undefined && !SECRET_ID.test(args.scimSessionSecretId)) {
     fail('scimSessionSecretId', `must be a secret name or projects/PROJECT/secrets/NAME (got "${args.scimSessionSecretId}")`);
   }
+  checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key the Directory API connector signs in with');
   if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleCredentials', 'is set but googleWorkspace is not: set googleWorkspace (adminEmail, groups) too, or leave the key out');
 

@@ -112,6 +112,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         scimSession: args.scimSession,
         scimSessionSecretId: args.scimSessionSecretId,
         googleCredentials: args.googleCredentials,
+        webhookSecrets: args.webhookSecrets,
         database: this.database,
         network: this.network,
         minReplicas: r.minReplicas,

@@ -30,6 +30,8 @@ export interface BridgeServiceArgs extends GcpScope {
   readonly scimSession?: pulumi.Input<string>;
   readonly scimSessionSecretId?: string;
   readonly googleCredentials?: pulumi.Input<string>;
+  /** The change feed's signing secrets (JSON), kept in Secret Manager. */
+  readonly webhookSecrets?: pulumi.Input<string>;
   readonly database: BridgeDatabase;
   readonly network: BridgeNetwork;
   readonly minReplicas: number;
@@ -58,6 +60,7 @@ export class BridgeService extends pulumi.ComponentResource {
   public readonly sessionSecretId: pulumi.Output<string>;
   public readonly sessionSecret?: BridgeSecret;
   public readonly googleCredentialsSecret?: BridgeSecret;
+  public readonly webhookSecretsSecret?: BridgeSecret;
 
   constructor(name: string, args: BridgeServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Service', name, {}, opts);
@@ -105,6 +108,17 @@ export class BridgeService extends pulumi.ComponentResource {
     }
 
     // Direct VPC egress may take a minute or more to connect at instance start (see CLOUD_RUN.startupGraceSeconds).
+    if (args.webhookSecrets !== undefined) {
+      // Like the scimsession: in Secret Manager, read by this service's account only, never a plain value.
+      this.webhookSecretsSecret = new BridgeSecret(
+        `${name}-webhook-secrets`,
+        { project, secretId: pulumi.interpolate`${args.resourceName}-webhook-secrets`, data: args.webhookSecrets, labels: args.labels },
+        child,
+      );
+      ready.push(grantSecretAccess(`${name}-webhook-secrets`, project, this.webhookSecretsSecret.secretId, member, child), this.webhookSecretsSecret.version);
+      envs.push(secretEnv(BRIDGE_ENV.webhookSecrets, this.webhookSecretsSecret));
+    }
+
     const probes = probePlan({ startupPeriodSeconds: 10, startupGraceSeconds: CLOUD_RUN.startupGraceSeconds });
     const sessionVolume = 'scimsession';
     this.service = new cloudrunv2.Service(

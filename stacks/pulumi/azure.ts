@@ -7,7 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { type CustomDomainPhase, ScimBridgeAzure, type ScimBridgeAzureArgs } from '../../constructs/azure';
 import { OUTPUT_NAMES } from '../../constructs/common';
 import { deploymentOutputs, previousRun } from './previous';
-import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials } from './config';
+import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials, webhookSecrets } from './config';
 
 export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureArgs {
   const base = readBaseArgs(cfg);
@@ -20,6 +20,7 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
     database: base.database && { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' },
     scimSession: session,
     googleCredentials: googleCredentials(cfg),
+    webhookSecrets: webhookSecrets(cfg),
     location: optionalString(cfg, 'location'),
     resourceGroupName: optionalString(cfg, 'resourceGroupName'),
     image: givenImage(cfg),

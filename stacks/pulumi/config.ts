@@ -33,12 +33,18 @@ export const SHARED_CONFIG_KEYS = [
   'tags',
   'scimSession',
   'image',
+  'webhooks',
+  'webhookSecrets',
+  'deprovisionGuard',
+  'schemaExtensions',
+  'undeclaredExtensions',
 ] as const;
 
 /** A configuration mistake: the message names the key and says what is expected. */
 export class ConfigError extends Error {
-  constructor(key: string, problem: string) {
-    super(`${CONFIG_NAMESPACE}:${key} ${problem}`);
+  /** `namespace` is the provider's for its own settings (`gcp:project`). */
+  constructor(key: string, problem: string, namespace: string = CONFIG_NAMESPACE) {
+    super(`${namespace}:${key} ${problem}`);
     this.name = 'ConfigError';
   }
 }
@@ -135,6 +141,28 @@ export function googleCredentials(cfg: pulumi.Config): pulumi.Output<string> | u
   return secretValue(cfg, 'googleCredentials', 'pulumi config set --secret googleCredentials "$(cat service-account-key.json)"');
 }
 
+/**
+ * The change feed's signing secrets, JSON `{"<endpoint name>":"whsec_…"}`, as a secret. Every cloud keeps it in its
+ * secret store (Secret Manager, an encrypted app secret, Key Vault) and gives it to the bridge as SCIM_WEBHOOK_SECRETS.
+ */
+export function webhookSecrets(cfg: pulumi.Config): pulumi.Output<string> | undefined {
+  return secretValue(cfg, 'webhookSecrets', `pulumi config set --secret webhookSecrets '{"app":"whsec_..."}'`);
+}
+
+/** A list of objects (`webhooks:` as a YAML list in the stack file, or JSON). */
+export function arrayKey(cfg: pulumi.Config, key: string): Record<string, unknown>[] | undefined {
+  const raw = optionalString(cfg, key);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(key, 'must be a list (a YAML list in the stack file, or a JSON array)');
+  }
+  if (!Array.isArray(parsed) || parsed.some((v) => !v || typeof v !== 'object' || Array.isArray(v))) throw new ConfigError(key, 'must be a list of objects');
+  return parsed as Record<string, unknown>[];
+}
+
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   // Tests mark keys secret with pulumi.runtime.setAllConfig(values, secretKeys), as the engine does.
   // isConfigSecret is exported at run time but missing from the published type definitions.
@@ -220,6 +248,7 @@ export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
   const database = objectKey(cfg, 'database');
   const google = objectKey(cfg, 'googleWorkspace');
   const tags = objectKey(cfg, 'tags');
+  const guard = objectKey(cfg, 'deprovisionGuard');
   const groups = google?.groups;
   return {
     domain: requireString(cfg, 'domain', 'the host name identity providers will call, e.g. scim.example.com').toLowerCase(),
@@ -248,10 +277,32 @@ export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
       directoryUrl: fieldString('googleWorkspace.directoryUrl', google.directoryUrl),
     },
     tags: tags && Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+    webhooks: arrayKey(cfg, 'webhooks')?.map((w, i) => ({
+      name: fieldString(`webhooks[${i}].name`, w.name) ?? '',
+      url: fieldString(`webhooks[${i}].url`, w.url) ?? '',
+      events: Array.isArray(w.events) ? w.events.map(String) : typeof w.events === 'string' ? w.events.split(',').map((e) => e.trim()).filter(Boolean) : undefined,
+    })),
+    deprovisionGuard: guard && {
+      count: fieldNumber('deprovisionGuard.count', guard.count),
+      percent: fieldNumber('deprovisionGuard.percent', guard.percent),
+      windowSeconds: fieldNumber('deprovisionGuard.windowSeconds', guard.windowSeconds),
+      settleSeconds: fieldNumber('deprovisionGuard.settleSeconds', guard.settleSeconds),
+    },
+    // Structured in the stack file (the config value is then JSON already) or a JSON string; checked by the shared layer.
+    schemaExtensions: optionalString(cfg, 'schemaExtensions'),
+    undeclaredExtensions: optionalString(cfg, 'undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
   };
 }
 
-/** Shared-layer errors name the arg; in a stack, name the config key the user sets instead. */
-export function asConfigError(error: unknown): unknown {
-  return error instanceof ArgError ? new ConfigError(error.arg, error.message.slice(error.component.length + 2 + error.arg.length + 1)) : error;
+/** Where a component's arg is set in a stack, when that is not the `scim-bridge:` key of the same name. */
+export type ConfigKeyOf = Readonly<Record<string, { readonly key: string; readonly namespace?: string }>>;
+
+/**
+ * The one way an ArgError (a component's arg is wrong) becomes a ConfigError (the stack key the user sets is wrong),
+ * for every Pulumi cloud: the same name, except where `keys` says the arg is set elsewhere (a flat key, a provider's).
+ */
+export function asConfigError(error: unknown, keys: ConfigKeyOf = {}): unknown {
+  if (!(error instanceof ArgError)) return error;
+  const where = keys[error.arg];
+  return new ConfigError(where?.key ?? error.arg, error.problem, where?.namespace);
 }

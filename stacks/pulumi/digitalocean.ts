@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { OUTPUT_NAMES, type TrustProxy } from '../../constructs/common';
 import { type RegistryTier, REGISTRY_TIERS, ScimBridgeDigitalOcean, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from '../../constructs/digitalocean';
 import { deploymentOutputs, previousRun } from './previous';
-import { ConfigError, asConfigError, config, integer, list, oneOf, googleCredentials, optionalString, readBaseArgs, requireString, scimSession, secretValue } from './config';
+import { ConfigError, asConfigError, config, integer, list, oneOf, googleCredentials, optionalString, readBaseArgs, requireString, scimSession, secretValue, webhookSecrets } from './config';
 
 /** The stack output that carries App Platform's encrypted secrets from one run to the next. */
 export const SEALED_SECRETS_OUTPUT = 'sealedSecrets';
@@ -51,6 +51,7 @@ export function readDigitalOceanConfig(cfg: pulumi.Config = config()): Omit<Scim
     registryName: optionalString(cfg, 'registryName'),
     registryTier: optionalString(cfg, 'registryTier') === undefined ? undefined : oneOf<RegistryTier>(cfg, 'registryTier', REGISTRY_TIERS),
     googleCredentials: googleCredentials(cfg),
+    webhookSecrets: webhookSecrets(cfg),
     appName: optionalString(cfg, 'appName'),
     projectId: optionalString(cfg, 'projectId'),
     vpcId: optionalString(cfg, 'vpcId'),
