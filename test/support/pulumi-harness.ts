@@ -211,7 +211,15 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
     outputs = program();
   });
 
-  const exported = await outputs;
+  let exported: Record<string, any>;
+  try {
+    exported = await outputs;
+  } catch (error) {
+    // A program that fails after registering something (a stack reference, a component) still has requests in
+    // flight: let them finish against this run's mocks, so they do not reach the next run's.
+    await runtimeSettings.waitForRPCs().catch(() => undefined);
+    throw error;
+  }
   const resolved: Record<string, any> = {};
   const secretOutputs: string[] = [];
   for (const [name, value] of Object.entries(exported ?? {})) {
