@@ -4,7 +4,7 @@
  * connection limits, DNS names and CA bundle; the APIs the component calls.
  */
 import { createHash } from 'node:crypto';
-import { type DnsRecord, type TrustProxy, absoluteName, inZone, relativeName } from '../common';
+import { type DnsRecord, type TrustProxy, absoluteName, inZone, postgresUrl as sharedPostgresUrl, relativeName } from '../common';
 
 /**
  * - `loadBalancer`: a global external Application Load Balancer (serverless NEG, Google-managed certificate, static
@@ -142,10 +142,9 @@ export function caBundle(caCerts: readonly { cert?: string }[] | undefined): str
   return `${[...new Set(pems)].join('\n')}\n`;
 }
 
-/** A `postgres://` URL with verified TLS; the password, when given, is URL-encoded. */
+/** A `postgres://` URL with verified TLS (the shared form; the CAs come as SCIM_DATABASE_CA_CERT). */
 export function postgresUrl(user: string, host: string, database: string, password?: string): string {
-  const auth = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
-  return `postgres://${auth}@${host}:5432/${encodeURIComponent(database)}?sslmode=verify-full`;
+  return sharedPostgresUrl({ user, host, database, password });
 }
 
 /**

@@ -10,6 +10,8 @@
  * - A connection budget that does not fit refuses, as DigitalOcean and Azure do; a Direct VPC egress subnet takes about
  *   two addresses per instance (vpc-direct-vpc, IP address allocation), so maxReplicas must fit the subnet.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BRIDGE_ENV, BRIDGE_PATHS } from '../../contract';
 import { BASE, CA_BUNDLE, T, UPCOMING_CA, container, envOf, runGcpStack } from './mocks';
 
@@ -54,4 +56,17 @@ test('a maxReplicas the Direct VPC egress subnet cannot hold is refused, naming 
   expect(await failure({ ...big, networkCidr: '10.8.0.0/26', maxReplicas: '40' })).toMatch(/^scim-bridge:maxReplicas 40 instances need about 80 addresses .* 10\.8\.0\.0\/26 holds 29 instances/);
   expect(await failure({ ...big, maxReplicas: '1000' })).toMatch(/^scim-bridge:maxReplicas 1000 instances .* 10\.8\.0\.0\/24 holds 125 instances/);
   await expect(runGcpStack({ config: { ...big, networkCidr: '10.8.0.0/26', maxReplicas: '29' } })).resolves.toBeDefined();
+});
+
+test('the program makes no project-level IAM binding, and docs/pipelines.md does not ask for projectIamAdmin (it lets a pipeline make itself Owner)', async () => {
+  const run = await runGcpStack({ config: BASE });
+  expect(run.resources.filter((r) => /^gcp:projects\/iAM/.test(r.type))).toEqual([]);
+  const doc = readFileSync(join(__dirname, '../../docs/pipelines.md'), 'utf8');
+  for (const line of doc.split(/(?<=\.)\s/).filter((l) => l.includes('projectIamAdmin'))) expect(line).toMatch(/^Do not grant/);
+});
+
+test('docs/gcp.md removes this stack’s network after a destroy, never every scim-bridge-* network of the project', () => {
+  const doc = readFileSync(join(__dirname, '../../docs/gcp.md'), 'utf8');
+  expect(doc).not.toMatch(/networks list --filter/);
+  expect(doc).toMatch(/NET=\$\(pulumi stack output networkName -s gcp\)[^\n]*\npulumi destroy -s gcp/);
 });
