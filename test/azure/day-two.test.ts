@@ -47,3 +47,12 @@ test('the environment logs through a diagnostic setting: no getSharedKeys (a POS
   expect(setting.inputs.workspaceId).toBe(run.one(T.workspace).id);
   expect(setting.inputs.logs.map((l: { category: string }) => l.category)).toEqual(['ContainerAppConsoleLogs', 'ContainerAppSystemLogs']);
 });
+
+test('a preview exchanges no registry token (it builds nothing), so a Reader can run it; `pulumi up` does', async () => {
+  const { azureAdapter } = await import('../clouds/adapters');
+  const adapter = azureAdapter();
+  const preview = (await adapter.run(BASE, { preview: true })) as unknown as { fetchCalls: string[] };
+  expect(preview.fetchCalls).toEqual([]);
+  const up = (await adapter.run(BASE)) as unknown as { fetchCalls: string[] };
+  expect(up.fetchCalls.some((u) => u.endsWith('/oauth2/exchange'))).toBe(true);
+});

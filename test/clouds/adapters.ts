@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly previousOutputs?: Record<string, any>;
   /** `scim-bridge:` keys stored as secrets. @default ['scimSession', 'webhookSecrets'] */
   readonly secretKeys?: readonly string[];
+  /** A `pulumi preview` (dry run) instead of a `pulumi up`. */
+  readonly preview?: boolean;
 }
 
 export interface CloudAdapter {
@@ -45,7 +47,7 @@ export interface CloudAdapter {
 const DEFAULT_SECRET_KEYS = ['scimSession', 'webhookSecrets'];
 
 function runWith(mocks: CloudMocks, config: Record<string, string>, options: RunOptions = {}): Promise<Run> {
-  return runStack(mocks, { config, secretKeys: options.secretKeys ?? DEFAULT_SECRET_KEYS, previousOutputs: options.previousOutputs });
+  return runStack(mocks, { config, secretKeys: options.secretKeys ?? DEFAULT_SECRET_KEYS, previousOutputs: options.previousOutputs, preview: options.preview });
 }
 
 const asSecretFlag = (secret: boolean, value: any): EnvValue => (secret ? { secret: true } : value);
@@ -108,10 +110,14 @@ export function azureAdapter(): CloudAdapter {
     suffix: m.SUFFIX,
     deployer: m.DEPLOYER,
     async run(config, options = {}) {
-      // The image build exchanges the deployer's Entra token for a registry token over fetch.
-      const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => Response.json({ refresh_token: m.ACR_REFRESH_TOKEN }));
+      // The image build exchanges the deployer's Entra token for a registry token over fetch (at `pulumi up` only).
+      const calls: string[] = [];
+      const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (url: any) => {
+        calls.push(String(url));
+        return Response.json({ refresh_token: m.ACR_REFRESH_TOKEN });
+      });
       try {
-        return await runWith(m.AZURE_MOCKS, config, options);
+        return Object.assign(await runWith(m.AZURE_MOCKS, config, options), { fetchCalls: calls });
       } finally {
         spy.mockRestore();
       }

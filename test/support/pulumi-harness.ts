@@ -92,6 +92,8 @@ export interface StackSettings {
    * test). @default none: a new stack, or what the cloud's mocks answer for `pulumi:pulumi:StackReference`
    */
   readonly previousOutputs?: Record<string, any>;
+  /** Run as `pulumi preview` does (a dry run) rather than `pulumi up`. @default false */
+  readonly preview?: boolean;
 }
 
 const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
@@ -182,7 +184,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       },
       'scim-bridge',
       mocks.cloud,
-      false,
+      settings.preview ?? false,
       // What the engine passes when the backend is a DIY one (a Pulumi Cloud stack gets its organization's name).
       'organization',
     );
