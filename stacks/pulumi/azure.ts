@@ -17,7 +17,7 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
   if (geo !== undefined && geo !== true && geo !== false && geo !== 'true' && geo !== 'false') throw new ConfigError('database.geoRedundantBackup', `must be true or false (got ${JSON.stringify(geo)})`);
   return {
     ...base,
-    database: base.database && { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' },
+    database: base.database || geo !== undefined ? { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' } : undefined,
     scimSession: session,
     googleCredentials: googleCredentials(cfg),
     webhookSecrets: webhookSecrets(cfg),

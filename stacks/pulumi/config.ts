@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { BRIDGE_SIZING } from '../../contract';
-import { ArgError, type ScimBridgeBaseArgs } from '../../constructs/common';
+import { ArgError, type ScimBridgeBaseArgs, SharedSettings, readSharedSettings } from '../../constructs/common';
 
 export const CONFIG_NAMESPACE = 'scim-bridge';
 
@@ -149,20 +149,6 @@ export function webhookSecrets(cfg: pulumi.Config): pulumi.Output<string> | unde
   return secretValue(cfg, 'webhookSecrets', `pulumi config set --secret webhookSecrets '{"app":"whsec_..."}'`);
 }
 
-/** A list of objects (`webhooks:` as a YAML list in the stack file, or JSON). */
-export function arrayKey(cfg: pulumi.Config, key: string): Record<string, unknown>[] | undefined {
-  const raw = optionalString(cfg, key);
-  if (raw === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(key, 'must be a list (a YAML list in the stack file, or a JSON array)');
-  }
-  if (!Array.isArray(parsed) || parsed.some((v) => !v || typeof v !== 'object' || Array.isArray(v))) throw new ConfigError(key, 'must be a list of objects');
-  return parsed as Record<string, unknown>[];
-}
-
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   // Tests mark keys secret with pulumi.runtime.setAllConfig(values, secretKeys), as the engine does.
   // isConfigSecret is exported at run time but missing from the published type definitions.
@@ -220,78 +206,17 @@ export function objectKey(cfg: pulumi.Config, key: string): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
-/** Structured config values arrive as JSON types or as strings (`--path` keeps what was typed): normalise both. */
-function fieldNumber(key: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new ConfigError(key, `must be a number (got ${JSON.stringify(value)})`);
-  return n;
-}
-
-function fieldBoolean(key: string, value: unknown): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new ConfigError(key, `must be true or false (got ${JSON.stringify(value)})`);
-}
-
-function fieldString(key: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(key, `must be a string (got ${JSON.stringify(value)})`);
-  return String(value);
-}
-
 /**
- * The shared args, read from the stack configuration under the same names on every Pulumi cloud (and the CDK app
- * reads the same names from context). Types are parsed here; ranges and rules are checked once by the shared layer.
+ * The shared args, read from the stack configuration under the same names on every Pulumi cloud, by the reader the CDK
+ * app can use for its context too (constructs/common/settings.ts). Every problem names the config key.
  */
 export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
-  const database = objectKey(cfg, 'database');
-  const google = objectKey(cfg, 'googleWorkspace');
-  const tags = objectKey(cfg, 'tags');
-  const guard = objectKey(cfg, 'deprovisionGuard');
-  const groups = google?.groups;
-  return {
-    domain: requireString(cfg, 'domain', 'the host name identity providers will call, e.g. scim.example.com').toLowerCase(),
-    minReplicas: numberKey(cfg, 'minReplicas'),
-    maxReplicas: numberKey(cfg, 'maxReplicas'),
-    cpu: numberKey(cfg, 'cpu'),
-    memoryMiB: numberKey(cfg, 'memoryMiB'),
-    targetCpuPercent: numberKey(cfg, 'targetCpuPercent'),
-    targetConcurrentRequests: numberKey(cfg, 'targetConcurrentRequests'),
-    allowedDomains: list(cfg, 'allowedDomains'),
-    logLevel: optionalString(cfg, 'logLevel') as ScimBridgeBaseArgs['logLevel'],
-    usernameFormat: optionalString(cfg, 'usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
-    eventRetentionDays: numberKey(cfg, 'eventRetentionDays'),
-    deletionProtection: booleanKey(cfg, 'deletionProtection'),
-    database: database && {
-      version: fieldString('database.version', database.version) as NonNullable<ScimBridgeBaseArgs['database']>['version'],
-      size: fieldString('database.size', database.size),
-      storageGiB: fieldNumber('database.storageGiB', database.storageGiB),
-      backupRetentionDays: fieldNumber('database.backupRetentionDays', database.backupRetentionDays),
-      highAvailability: fieldBoolean('database.highAvailability', database.highAvailability),
-    },
-    googleWorkspace: google && {
-      adminEmail: fieldString('googleWorkspace.adminEmail', google.adminEmail) ?? '',
-      groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
-      syncIntervalSeconds: fieldNumber('googleWorkspace.syncIntervalSeconds', google.syncIntervalSeconds),
-      directoryUrl: fieldString('googleWorkspace.directoryUrl', google.directoryUrl),
-    },
-    tags: tags && Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-    webhooks: arrayKey(cfg, 'webhooks')?.map((w, i) => ({
-      name: fieldString(`webhooks[${i}].name`, w.name) ?? '',
-      url: fieldString(`webhooks[${i}].url`, w.url) ?? '',
-      events: Array.isArray(w.events) ? w.events.map(String) : typeof w.events === 'string' ? w.events.split(',').map((e) => e.trim()).filter(Boolean) : undefined,
-    })),
-    deprovisionGuard: guard && {
-      count: fieldNumber('deprovisionGuard.count', guard.count),
-      percent: fieldNumber('deprovisionGuard.percent', guard.percent),
-      windowSeconds: fieldNumber('deprovisionGuard.windowSeconds', guard.windowSeconds),
-      settleSeconds: fieldNumber('deprovisionGuard.settleSeconds', guard.settleSeconds),
-    },
-    // Structured in the stack file (the config value is then JSON already) or a JSON string; checked by the shared layer.
-    schemaExtensions: optionalString(cfg, 'schemaExtensions'),
-    undeclaredExtensions: optionalString(cfg, 'undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
-  };
+  const source = { get: (key: string) => cfg.get(key) };
+  return readSharedSettings(
+    new SharedSettings(source, (key, problem) => {
+      throw new ConfigError(key, problem);
+    }),
+  );
 }
 
 /** Where a component's arg is set in a stack, when that is not the `scim-bridge:` key of the same name. */
