@@ -53,7 +53,7 @@ export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs, WebhookSecretsA
   readonly dnsZone?: string;
   /** Resource group of `dnsZone`. */
   readonly dnsZoneResourceGroup?: string;
-  /** Where the custom domain stands (see domain.ts). @default 'hostname' with `dnsZone`, 'records' without */
+  /** Where the custom domain stands (see front-door.ts). @default 'hostname' with `dnsZone`, 'records' without */
   readonly customDomainPhase?: CustomDomainPhase;
   readonly database?: AzureDatabaseArgs;
   /**

@@ -1,6 +1,6 @@
 /**
  * The stack's Azure Container Registry (admin user off) and the bridge image: built from bridge/Dockerfile and pushed
- * with a token exchanged from the deployer's own Entra token (acrLogin.ts), or a given image run as is.
+ * with a token exchanged from the deployer's own Entra token (acr-login.ts), or a given image run as is.
  * Identities pull with AcrPull on this registry only.
  */
 import * as pulumi from '@pulumi/pulumi';

@@ -1,10 +1,10 @@
 /**
  * ScimBridgeAzure: the SCIM bridge on Azure Container Apps, built from the shared layer.
  *
- * Children, one concern each: Network (VNet, delegated subnets, the database's private DNS zone), Vault (Key Vault and
+ * Children, one concern each: Network (VNet, delegated subnets, the database's private DNS zone), Secrets (Key Vault and
  * who reads which secret), Registry (ACR and the image), Database (Flexible Server, its logins and URLs), Environment
  * (Container Apps environment and logs), Bootstrap (`scim-bridge db bootstrap` as a job, run before the app), Service
- * (the container app) and CustomDomain (records, host name, managed certificate).
+ * (the container app) and FrontDoor (front-door.ts: records, host name, managed certificate).
  *
  * Order on a first deploy: role assignments, a pause while they propagate, the bootstrap job and its run, then the app.
  */

@@ -1,7 +1,7 @@
 /**
  * ScimBridgeGcp: the SCIM bridge on Google Cloud Run, built from the shared layer. Its children, one concern each:
  * the project's APIs, the image and its registry, the network (network.ts), the database (database.ts), the one-off
- * role bootstrap (bootstrap.ts), the service (service.ts) and the front door with DNS (frontDoor.ts).
+ * role bootstrap (bootstrap.ts), the service (service.ts) and the front door with DNS (front-door.ts).
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
