@@ -22,8 +22,9 @@ export const DOCR_REPOSITORY = 'scim-bridge';
  * The deployer's API token as the provider reads it: `digitalocean:token`, else DIGITALOCEAN_TOKEN, else
  * DIGITALOCEAN_ACCESS_TOKEN (the provider's own order). Undefined when none is set.
  */
-export function deployerToken(config: pulumi.Config = new pulumi.Config('digitalocean'), env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return config.get('token') || env.DIGITALOCEAN_TOKEN || env.DIGITALOCEAN_ACCESS_TOKEN || undefined;
+export function deployerToken(config: pulumi.Config = new pulumi.Config('digitalocean'), env: NodeJS.ProcessEnv = process.env): pulumi.Input<string> | undefined {
+  // Read as the secret it is (`pulumi config set --secret digitalocean:token`).
+  return config.getSecret('token') ?? (env.DIGITALOCEAN_TOKEN || env.DIGITALOCEAN_ACCESS_TOKEN || undefined);
 }
 
 export interface BridgeImageArgs {
@@ -32,7 +33,7 @@ export interface BridgeImageArgs {
   readonly registryName?: string;
   readonly registryTier: RegistryTier;
   /** The deployer's API token (deployerToken()); needed only to build. */
-  readonly pushToken?: string;
+  readonly pushToken?: pulumi.Input<string>;
   readonly buildContext?: string;
   readonly dockerfile?: string;
 }

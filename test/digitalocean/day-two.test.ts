@@ -45,3 +45,19 @@ test('an unset database.version keeps the running version; a lower one is refuse
     /^scim-bridge:database\.version is 15, but the database runs PostgreSQL 16: no managed PostgreSQL downgrades/,
   );
 });
+
+test('building without the deployer’s token fails with what to set, before anything is pushed', async () => {
+  const { runStack } = await import('../support/pulumi-harness');
+  const { digitalOceanMocks } = await import('./mocks');
+  const saved = { a: process.env.DIGITALOCEAN_TOKEN, b: process.env.DIGITALOCEAN_ACCESS_TOKEN };
+  delete process.env.DIGITALOCEAN_TOKEN;
+  delete process.env.DIGITALOCEAN_ACCESS_TOKEN;
+  try {
+    await expect(runStack(digitalOceanMocks(), { config: BASE_CONFIG, provider: { 'digitalocean:token': '' } })).rejects.toThrow(/needs the deployer's DigitalOcean API token to push \(digitalocean:token, or DIGITALOCEAN_TOKEN\), or give image/);
+    // A given image needs no token at all.
+    await expect(runStack(digitalOceanMocks(), { config: { ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1.0.0' }, provider: { 'digitalocean:token': '' } })).resolves.toBeDefined();
+  } finally {
+    if (saved.a !== undefined) process.env.DIGITALOCEAN_TOKEN = saved.a;
+    if (saved.b !== undefined) process.env.DIGITALOCEAN_ACCESS_TOKEN = saved.b;
+  }
+});
