@@ -196,6 +196,8 @@ export async function previewStack(root: string, stack: string, overrides: Recor
         findLeaks(args.inputs, secretValues, '', leaks);
         for (const leak of leaks) problems.push(`${args.type} "${args.name}": input ${leak} holds a secret of the stack in plain text (it would be stored unencrypted in the state)`);
         // The engine's view before a first deploy: the inputs are known, what the cloud computes is not (id '').
+        // The stack's reference to itself reads a stack that has no outputs yet.
+        if (args.type === 'pulumi:pulumi:StackReference') return { id: '', state: { ...args.inputs, outputs: {}, secretOutputNames: [] } };
         return { id: '', state: args.inputs };
       },
       call() {
@@ -251,8 +253,10 @@ export async function previewStack(root: string, stack: string, overrides: Recor
       return;
     }
     (async () => {
+      // A program may export a promise of its outputs (the Pulumi stacks first read their last outputs).
+      const awaited = (await exported) as Record<string, unknown> | undefined;
       const outputs: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(exported)) outputs[key] = await settle(pulumi, value);
+      for (const [key, value] of Object.entries(awaited && typeof awaited === 'object' ? awaited : {})) outputs[key] = await settle(pulumi, value);
       await settings.waitForRPCs();
       exported = outputs;
     })().then(

@@ -325,6 +325,16 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
     s.fail('webhooks', 'must be a JSON array of endpoints such as [{"name":"app","url":"https://app.example.com/scim-events","events":["user.*"]}]');
   }
 
+  // The same key and fields as the Pulumi stacks: -c deprovisionGuard='{"count":25,"settleSeconds":30}' (or an object in cdk.json).
+  const deprovisionGuard = s.json('deprovisionGuard');
+  if (deprovisionGuard !== undefined) {
+    const fields = ['count', 'percent', 'windowSeconds', 'settleSeconds'];
+    const ok = typeof deprovisionGuard === 'object' && deprovisionGuard !== null && !Array.isArray(deprovisionGuard);
+    if (!ok || Object.entries(deprovisionGuard).some(([k, v]) => !fields.includes(k) || typeof v !== 'number')) {
+      s.fail('deprovisionGuard', `must be an object of numbers with the fields ${fields.join(', ')}, e.g. {"count":25,"settleSeconds":30}`);
+    }
+  }
+
   const cpuArchitecture = s.string('cpuArchitecture', /^(x86_64|arm64)$/, 'x86_64 or arm64');
   const logRetentionDays = s.integer('logRetentionDays');
   if (logRetentionDays !== undefined && !Object.values(logs.RetentionDays).includes(logRetentionDays)) {
@@ -349,10 +359,7 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
       exposeMetrics: s.boolean('exposeMetrics'),
       baseImage: s.string('baseImage'),
       webhooks: webhooks as ScimBridgeProps['webhooks'],
-      deprovisionHoldCount: s.integer('deprovisionHoldCount'),
-      deprovisionHoldPercent: s.number('deprovisionHoldPercent'),
-      deprovisionHoldWindowSeconds: s.integer('deprovisionHoldWindowSeconds'),
-      deprovisionSettleSeconds: s.integer('deprovisionSettleSeconds'),
+      deprovisionGuard: deprovisionGuard as ScimBridgeProps['deprovisionGuard'],
     },
     hostedZone: hostedZoneId ? { hostedZoneId, zoneName: hostedZoneName! } : undefined,
     certificateArn,

@@ -15,8 +15,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BRIDGE_SIZING } from '../../contract';
 import {
   ArgError,
-  type ChangeFeedArgs,
-  feedEnvironment,
+  checkWebhookSecrets,
   inZone,
   type ResolvedBridgeArgs,
   resolveBridgeArgs,
@@ -27,7 +26,7 @@ import { rdsInstanceClass } from './instance-classes';
 
 export const COMPONENT = 'ScimBridge';
 
-export interface ScimBridgeProps extends ScimBridgeBaseArgs, ChangeFeedArgs {
+export interface ScimBridgeProps extends ScimBridgeBaseArgs {
   /**
    * The Route 53 public hosted zone of `domain`: the certificate is validated and the alias record written there.
    * Leave it out when the domain's DNS is elsewhere (another provider, or a zone in another AWS account): then give
@@ -195,8 +194,6 @@ export interface ResolvedProps {
   /** RDS instance class with its `db.` prefix. */
   readonly databaseClass: string;
   readonly databaseStorageGiB: number;
-  /** The change feed's and the guard's plain environment (SCIM_WEBHOOKS, SCIM_DEPROVISION_*, SCIM_SCHEMA_EXTENSIONS). */
-  readonly feedEnvironment: Readonly<Record<string, string>>;
   /** Ports webhook deliveries need besides 443. */
   readonly webhookPorts: readonly number[];
 }
@@ -298,10 +295,7 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     fail('baseImage', `must be an image pinned by digest, such as node:24-alpine@sha256:<64 hex digits>, got '${props.baseImage}'`);
   }
   if (props.baseImage !== undefined && props.image) fail('baseImage', 'only applies when the image is built from bridge/Dockerfile (no image given)');
-  const feed = feedEnvironment(props, COMPONENT, isUnresolved);
-  if ((props.webhooks ?? []).length > 0 && !props.webhookSecrets) {
-    fail('webhookSecrets', 'is required with webhooks: a Secrets Manager secret holding {"<endpoint name>":"<signing secret>"}');
-  }
+  checkWebhookSecrets(COMPONENT, base.webhooks, props.webhookSecrets !== undefined);
   if (base.googleWorkspace && !props.googleCredentials) fail('googleCredentials', 'is required with googleWorkspace: a secret holding the service-account key JSON');
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   if (known(logRetention) && logRetention === logs.RetentionDays.INFINITE) fail('logRetention', 'must be a number of days (the logs hold client addresses)');
@@ -329,7 +323,6 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
     outputPrefix: props.outputPrefix ?? '',
     databaseClass: known(size) ? rdsInstanceClass(size) : size,
     databaseStorageGiB,
-    feedEnvironment: feed,
-    webhookPorts: webhookPorts(props.webhooks).filter((port) => port !== 443),
+    webhookPorts: webhookPorts(base.webhooks).filter((port) => port !== 443),
   };
 }

@@ -124,7 +124,6 @@ export class ScimBridge extends Construct {
       secrets: this.secrets,
       logRetention: p.logRetention,
       logRemovalPolicy: keep,
-      feedEnvironment: p.feedEnvironment,
       webhookPorts: p.webhookPorts,
     });
     this.frontDoor = new BridgeFrontDoor(this, 'FrontDoor', {

@@ -34,8 +34,6 @@ export interface BridgeServiceProps {
   readonly secrets: BridgeSecrets;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
-  /** The change feed's and the guard's plain environment. */
-  readonly feedEnvironment: Readonly<Record<string, string>>;
   /** Ports webhook deliveries need besides 443. */
   readonly webhookPorts: readonly number[];
 }
@@ -92,7 +90,6 @@ export class BridgeService extends Construct {
 
     const environment: Record<string, string> = {
       ...bridgeEnvironment(base, { trustProxy: ALB_PROXY_HOPS }),
-      ...props.feedEnvironment,
       ...database_,
       // The ARN is not secret: the bridge reads the secret through it and re-reads it to follow a token rotation.
       // No SCIM_SESSION: the document never sits in a task's environment.

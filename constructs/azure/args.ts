@@ -8,6 +8,8 @@ import type * as managedidentity from '@pulumi/azure-native/managedidentity';
 import { BRIDGE_SIZING } from '../../contract';
 import {
   ArgError,
+  type WebhookSecretsArg,
+  checkWebhookSecrets,
   type BridgeDatabaseArgs,
   type ResolvedBridgeArgs,
   type ScimBridgeBaseArgs,
@@ -16,7 +18,7 @@ import {
   resolveBridgeArgs,
   inZone,
 } from '../common';
-import { CUSTOM_DOMAIN_PHASES, type CustomDomainPhase, defaultPhase } from './domain';
+import { CUSTOM_DOMAIN_PHASES, type CustomDomainPhase, defaultPhase } from './front-door';
 
 export const COMPONENT = 'ScimBridgeAzure';
 
@@ -34,7 +36,7 @@ export interface AzureNetworkArgs {
   readonly databaseSubnet?: string;
 }
 
-export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs {
+export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** The scimsession document; kept a Pulumi secret through to its Key Vault secret. */
   readonly scimSession: pulumi.Input<string>;
   /** The Google service-account key (JSON) when `googleWorkspace` is set; kept secret, mounted as a file. @default none */
@@ -51,7 +53,7 @@ export interface ScimBridgeAzureArgs extends ScimBridgeBaseArgs {
   readonly dnsZone?: string;
   /** Resource group of `dnsZone`. */
   readonly dnsZoneResourceGroup?: string;
-  /** Where the custom domain stands (see domain.ts). @default 'hostname' with `dnsZone`, 'records' without */
+  /** Where the custom domain stands (see front-door.ts). @default 'hostname' with `dnsZone`, 'records' without */
   readonly customDomainPhase?: CustomDomainPhase;
   readonly database?: AzureDatabaseArgs;
   /**
@@ -191,6 +193,7 @@ export function resolveAzureArgs(args: ScimBridgeAzureArgs, isUnresolved: (v: un
   if (args.deployerPrincipalType !== undefined && args.deployerPrincipalType !== 'User' && args.deployerPrincipalType !== 'ServicePrincipal') {
     fail('deployerPrincipalType', `must be User or ServicePrincipal, got "${args.deployerPrincipalType}"`);
   }
+  checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key, set as a secret');
   if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleWorkspace', 'is required with googleCredentials: the admin e-mail and the groups to sync');
 

@@ -18,7 +18,7 @@ import { runsOn } from './environment';
 export const BOOTSTRAP_CONTAINER = 'bootstrap';
 const SECRETS = { adminUrl: 'admin-url', appPassword: 'app-password' } as const;
 
-export interface BootstrapArgs extends AzureContext, ContainerPlacement {
+export interface BridgeBootstrapArgs extends AzureContext, ContainerPlacement {
   readonly jobName: string;
   readonly adminUrl: keyvault.Secret;
   readonly appPassword: keyvault.Secret;
@@ -30,12 +30,12 @@ export interface BootstrapArgs extends AzureContext, ContainerPlacement {
   readonly token: pulumi.Input<string>;
 }
 
-export class Bootstrap extends pulumi.ComponentResource {
+export class BridgeBootstrap extends pulumi.ComponentResource {
   public readonly job: app.Job;
   /** The finished execution; the app waits for it. */
   public readonly run: JobRun;
 
-  constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:azure:Bootstrap', name, {}, opts);
     const identity = args.identity.id;
     const { placement, registries } = runsOn(args);

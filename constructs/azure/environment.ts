@@ -1,11 +1,21 @@
 /**
  * The Container Apps environment: workload-profiles type (the one that takes a delegated subnet of a VNet we own),
  * its serverless Consumption profile, and the Log Analytics workspace its logs go to.
+ *
+ * Logs reach the workspace through a diagnostic setting (`azure-monitor` destination), not through the workspace's
+ * shared key (`log-analytics`): reading the key is `getSharedKeys`, a POST action
+ * (Microsoft.OperationalInsights/workspaces/sharedKeys/action) that Reader does not have, so a pull request's
+ * `pulumi preview` with the documented read-only role failed with AuthorizationFailed on every run. No key is kept in
+ * the state either. learn.microsoft.com/azure/container-apps/log-options.
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as app from '@pulumi/azure-native/app';
+import * as monitor from '@pulumi/azure-native/monitor';
 import * as operationalinsights from '@pulumi/azure-native/operationalinsights';
 import type { AzureContext, ContainerPlacement } from './args';
+
+/** The environment's log categories (Microsoft.App/managedEnvironments diagnostic settings). */
+export const ENVIRONMENT_LOG_CATEGORIES = ['ContainerAppConsoleLogs', 'ContainerAppSystemLogs'] as const;
 
 /** The serverless profile, billed per use like the legacy consumption-only plan. */
 export const CONSUMPTION_PROFILE = 'Consumption';
@@ -34,6 +44,8 @@ export interface BridgeEnvironmentArgs extends AzureContext {
 export class BridgeEnvironment extends pulumi.ComponentResource {
   public readonly workspace: operationalinsights.Workspace;
   public readonly environment: app.ManagedEnvironment;
+  /** Sends the apps' console and system logs to the workspace. */
+  public readonly logs: monitor.DiagnosticSetting;
 
   constructor(name: string, args: BridgeEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:azure:Environment', name, {}, opts);
@@ -43,18 +55,25 @@ export class BridgeEnvironment extends pulumi.ComponentResource {
       { resourceGroupName, location, tags, sku: { name: 'PerGB2018' }, retentionInDays: args.logRetentionDays },
       { parent: this },
     );
-    const sharedKey = operationalinsights
-      .getSharedKeysOutput({ resourceGroupName, workspaceName: this.workspace.name }, { parent: this })
-      .apply((keys) => keys.primarySharedKey ?? '');
     this.environment = new app.ManagedEnvironment(
       `${name}-env`,
       {
         resourceGroupName,
         location,
         tags,
-        appLogsConfiguration: { destination: 'log-analytics', logAnalyticsConfiguration: { customerId: this.workspace.customerId, sharedKey: pulumi.secret(sharedKey) } },
+        appLogsConfiguration: { destination: 'azure-monitor' },
         vnetConfiguration: { infrastructureSubnetId: args.subnetId, internal: false },
         workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
+      },
+      { parent: this },
+    );
+    this.logs = new monitor.DiagnosticSetting(
+      `${name}-logs`,
+      {
+        resourceUri: this.environment.id,
+        name: 'scim-bridge-logs',
+        workspaceId: this.workspace.id,
+        logs: ENVIRONMENT_LOG_CATEGORIES.map((category) => ({ category, enabled: true })),
       },
       { parent: this },
     );

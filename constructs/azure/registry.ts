@@ -1,14 +1,14 @@
 /**
  * The stack's Azure Container Registry (admin user off) and the bridge image: built from bridge/Dockerfile and pushed
- * with a token exchanged from the deployer's own Entra token (acrLogin.ts), or a given image run as is.
+ * with a token exchanged from the deployer's own Entra token (acr-login.ts), or a given image run as is.
  * Identities pull with AcrPull on this registry only.
  */
 import * as pulumi from '@pulumi/pulumi';
 import type * as dockerBuild from '@pulumi/docker-build';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as containerregistry from '@pulumi/azure-native/containerregistry';
-import { buildBridgeImage } from '../bridge-image';
-import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acrLogin';
+import { buildBridgeImage } from '../pulumi';
+import { ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from './acr-login';
 import { AZURE_ROLES, type AzureContext } from './args';
 
 export interface BridgeRegistryArgs extends AzureContext {
@@ -42,7 +42,10 @@ export class BridgeRegistry extends pulumi.ComponentResource {
       this.imageRef = pulumi.output(args.image);
     } else {
       const password = pulumi.secret(
-        pulumi.all([this.registry.loginServer, args.tenantId, args.deployerToken]).apply(([server, tenant, token]) => exchangeAcrRefreshToken(server, tenant, token)),
+        // A preview builds nothing (buildOnPreview is off), so it needs no push token: a read-only identity previews.
+        pulumi
+          .all([this.registry.loginServer, args.tenantId, args.deployerToken])
+          .apply(([server, tenant, token]) => (pulumi.runtime.isDryRun() ? '' : exchangeAcrRefreshToken(server, tenant, token))),
       );
       this.build = buildBridgeImage(
         `${name}-image`,

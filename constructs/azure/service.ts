@@ -26,7 +26,7 @@ export const CONTAINER_APPS_PROXY_HOPS = 1;
  */
 export const PROBE_LIMITS = { maxFailureThreshold: 10, startupPeriodSeconds: 5, timeoutBelowPeriod: true } as const;
 
-export const APP_SECRETS = { session: 'scimsession', databasePassword: 'postgres-password', google: 'google-credentials' } as const;
+export const APP_SECRETS = { session: 'scimsession', databasePassword: 'postgres-password', google: 'google-credentials', webhookSecrets: 'webhook-secrets' } as const;
 const FILES_VOLUME = 'secrets';
 
 export interface BridgeServiceArgs extends AzureContext, ContainerPlacement {
@@ -34,6 +34,7 @@ export interface BridgeServiceArgs extends AzureContext, ContainerPlacement {
   readonly session: keyvault.Secret;
   readonly databasePassword: keyvault.Secret;
   readonly google?: keyvault.Secret;
+  readonly webhookSecrets?: keyvault.Secret;
   readonly databaseUrl: pulumi.Input<string>;
   readonly customDomains?: azureInputs.app.CustomDomainArgs[];
   /** What the first revision needs: the bootstrap run, the pause after the role assignments, the DNS records. */
@@ -76,6 +77,11 @@ export class BridgeService extends pulumi.ComponentResource {
       secrets.push({ name: APP_SECRETS.google, keyVaultUrl: args.google.properties.secretUri, identity });
       files.push({ secretRef: APP_SECRETS.google, path: BRIDGE_IMAGE.googleCredentialsFileName });
       env.push({ name: BRIDGE_ENV.googleCredentialsFile, value: mounted(BRIDGE_IMAGE.googleCredentialsFileName) });
+    }
+    if (args.webhookSecrets) {
+      // Versionless, like the scimsession: a new secret arrives without a deploy.
+      secrets.push({ name: APP_SECRETS.webhookSecrets, keyVaultUrl: args.webhookSecrets.properties.secretUri, identity });
+      env.push({ name: BRIDGE_ENV.webhookSecrets, secretRef: APP_SECRETS.webhookSecrets });
     }
     const rules: azureInputs.app.ScaleRuleArgs[] = [{ name: 'http-concurrency', http: { metadata: { concurrentRequests: String(r.targetConcurrentRequests) } } }];
     // KEDA's CPU scaler cannot scale to zero, so it joins only when a replica always runs.

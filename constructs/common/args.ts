@@ -74,6 +74,52 @@ export interface GoogleWorkspaceArgs {
   readonly directoryUrl?: string;
 }
 
+/** One endpoint the change feed delivers signed webhooks to (declared in the stack: GitOps). */
+export interface WebhookEndpointArgs {
+  /** Its name, the key of its signing secret in `webhookSecrets` (letters, digits, `-` and `_`). */
+  readonly name: string;
+  /** An https:// URL. */
+  readonly url: string;
+  /** Event types or patterns it receives, e.g. `user.*`. @default every event */
+  readonly events?: readonly string[];
+}
+
+/** The deprovisioning guard: a burst of deprovisioning is held for an operator. Unset fields keep the bridge's defaults. */
+export interface DeprovisionGuardArgs {
+  /** People deprovisioned within the window that start a hold (0: off). @default 50 (the bridge's) */
+  readonly count?: number;
+  /** Percent of active users deprovisioned within the window that start a hold (0: off). @default 10 */
+  readonly percent?: number;
+  /** The window, in seconds. @default 900 */
+  readonly windowSeconds?: number;
+  /** Seconds a deprovisioning change waits before delivery, so a burst is held whole (0: none). @default 60 */
+  readonly settleSeconds?: number;
+}
+
+/**
+ * The endpoints' signing secrets, as JSON `{"<endpoint name>":"whsec_…"}`. A secret: each platform declares it with its
+ * own secret type (a Pulumi secret, a CDK secret) under this one key, and keeps it in its secret store like the
+ * scimsession, never as a plain value.
+ */
+export interface WebhookSecretsArg<Secret> {
+  readonly webhookSecrets?: Secret;
+}
+
+/**
+ * What the last deploy of this stack chose, read back from its own outputs (the Pulumi stacks read it through a
+ * reference to themselves): a second run keeps what the first one chose, unless the user asks for a change the provider
+ * allows. Output names: PREVIOUS_DEPLOYMENT_OUTPUTS.
+ */
+export interface PreviousDeployment {
+  /** The PostgreSQL major version the database runs. */
+  readonly databaseVersion?: string;
+  /** The platform's size name the database runs on (where the kit picks one when `database.size` is unset). */
+  readonly databaseSize?: string;
+}
+
+/** The stack outputs a PreviousDeployment is read from, the same on every Pulumi cloud. */
+export const PREVIOUS_DEPLOYMENT_OUTPUTS = { databaseVersion: 'databaseVersion', databaseSize: 'databaseSize' } as const;
+
 export interface ScimBridgeBaseArgs {
   /** Public host name identity providers call, e.g. `scim.example.com` (no scheme, no trailing dot). */
   readonly domain: string;
@@ -161,6 +207,12 @@ export interface ScimBridgeBaseArgs {
    */
   readonly deletionProtection?: boolean;
 
+  /** The change feed's webhook endpoints (SCIM_WEBHOOKS); their signing secrets are `webhookSecrets`. @default none */
+  readonly webhooks?: readonly WebhookEndpointArgs[];
+
+  /** The deprovisioning guard (SCIM_DEPROVISION_*). @default the bridge's defaults */
+  readonly deprovisionGuard?: DeprovisionGuardArgs;
+
   /** Pull people and groups from Google Workspace as well as (or instead of) receiving SCIM. @default none */
   readonly googleWorkspace?: GoogleWorkspaceArgs;
 
@@ -175,6 +227,14 @@ export interface ScimBridgeBaseArgs {
    * @default BRIDGE_IMAGE.dockerfile ('bridge/Dockerfile')
    */
   readonly dockerfile?: string;
+
+  /**
+   * What the last deploy of this stack chose (a Pulumi stack reads its own outputs). With it an unset
+   * `database.version` keeps the running version instead of following the kit's default, and a version below the
+   * running one is refused: no managed PostgreSQL downgrades in place.
+   * @default none (a first deploy)
+   */
+  readonly previousDeployment?: PreviousDeployment;
 
   /**
    * Tags (labels) added to every resource that takes them, besides `app: scim-bridge`.

@@ -55,13 +55,13 @@ export interface PostgresUrlParts {
   readonly user: string;
   /** Leave out for the app's URL: the platform injects PGPASSWORD from its secret store. */
   readonly password?: string;
-  /** A CA file path in the image, or PUBLIC_CA_ROOTS. */
-  readonly sslrootcert: string;
+  /** A CA file path in the image, or PUBLIC_CA_ROOTS. @default none: the CA comes as SCIM_DATABASE_CA_CERT */
+  readonly sslrootcert?: string;
 }
 
 /** A `postgres://` URL with verified TLS (`sslmode=verify-full`), in the form every cloud gives the bridge. */
 export function postgresUrl(p: PostgresUrlParts): string {
   const auth = p.password === undefined ? encodeURIComponent(p.user) : `${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}`;
-  const query = new URLSearchParams({ sslmode: DATABASE_SSLMODE, sslrootcert: p.sslrootcert });
+  const query = new URLSearchParams(p.sslrootcert === undefined ? { sslmode: DATABASE_SSLMODE } : { sslmode: DATABASE_SSLMODE, sslrootcert: p.sslrootcert });
   return `postgres://${auth}@${p.host}:${p.port ?? 5432}/${encodeURIComponent(p.database)}?${query.toString().replace(/%2F/g, '/')}`;
 }

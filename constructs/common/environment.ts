@@ -45,6 +45,14 @@ export function bridgeEnvironment(args: ResolvedBridgeArgs, platform: PlatformEn
   env[BRIDGE_ENV.trustProxy] = trustProxyValue(platform.trustProxy);
   env[BRIDGE_ENV.databasePoolSize] = String(platform.databasePoolSize ?? BRIDGE_SIZING.databasePoolSize);
   if (args.allowedDomains.length > 0) env[BRIDGE_ENV.allowedDomains] = args.allowedDomains.join(',');
+  // The change feed: the declared endpoints (their signing secrets come from the platform's secret store), the
+  // deprovisioning guard's thresholds where set (the bridge's defaults otherwise).
+  if (args.webhooks.length > 0) env[BRIDGE_ENV.webhooks] = JSON.stringify(args.webhooks);
+  const guard = args.deprovisionGuard;
+  if (guard.count !== undefined) env[BRIDGE_ENV.deprovisionHoldCount] = String(guard.count);
+  if (guard.percent !== undefined) env[BRIDGE_ENV.deprovisionHoldPercent] = String(guard.percent);
+  if (guard.windowSeconds !== undefined) env[BRIDGE_ENV.deprovisionHoldWindowSeconds] = String(guard.windowSeconds);
+  if (guard.settleSeconds !== undefined) env[BRIDGE_ENV.deprovisionSettleSeconds] = String(guard.settleSeconds);
   const google = args.googleWorkspace;
   if (google) {
     env[BRIDGE_ENV.googleAdminEmail] = google.adminEmail;

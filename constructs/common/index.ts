@@ -1,8 +1,9 @@
 /**
  * The cloud-neutral layer every cloud extends: the shared args and their defaults and checks (args, resolve), the
  * bridge's plain environment (environment), one probe plan (probes), one DNS-record shape (dns), the database
- * role, TLS and connection budget (database), the change feed's and guard's settings (feed), and the outputs every
- * cloud gives (outputs). No cloud SDK here.
+ * role, TLS and connection budget (database), the change feed's and guard's settings (feed), the outputs every
+ * cloud gives (outputs), and one reader of the shared settings for CDK context and Pulumi config (settings). No
+ * cloud SDK here.
  */
 export * from './args';
 export * from './database';
@@ -12,3 +13,4 @@ export * from './feed';
 export * from './outputs';
 export * from './probes';
 export * from './resolve';
+export * from './settings';

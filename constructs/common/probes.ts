@@ -30,6 +30,12 @@ export interface ProbeLimits {
   readonly startupPeriodSeconds?: number;
   /** The platform wants each timeout strictly below its period (Cloud Run, Container Apps). @default true */
   readonly timeoutBelowPeriod?: boolean;
+  /**
+   * Seconds a start may take before the startup probe gives up. Longer where the platform documents a slow start of
+   * its own, e.g. Cloud Run's Direct VPC egress (a minute or more before the first connection).
+   * @default BRIDGE_PROBES.startupGraceSeconds
+   */
+  readonly startupGraceSeconds?: number;
   /** The platform's ceiling for a startup failure threshold (Container Apps: 10). @default none */
   readonly maxFailureThreshold?: number;
 }
@@ -40,8 +46,9 @@ export function probePlan(limits: ProbeLimits = {}): ProbePlan {
   const timeout = (period: number) => (below ? Math.min(BRIDGE_PROBES.timeoutSeconds, period - 1) : Math.min(BRIDGE_PROBES.timeoutSeconds, period));
   const cap = (n: number) => (limits.maxFailureThreshold ? Math.min(n, limits.maxFailureThreshold) : n);
   // With a capped threshold the period grows instead, so the grace period is kept whole.
-  const startupFailures = cap(Math.ceil(BRIDGE_PROBES.startupGraceSeconds / startupPeriod));
-  const startupPeriodKept = Math.max(startupPeriod, Math.ceil(BRIDGE_PROBES.startupGraceSeconds / startupFailures));
+  const grace = limits.startupGraceSeconds ?? BRIDGE_PROBES.startupGraceSeconds;
+  const startupFailures = cap(Math.ceil(grace / startupPeriod));
+  const startupPeriodKept = Math.max(startupPeriod, Math.ceil(grace / startupFailures));
   const steady = (path: string): Probe => ({
     path,
     port: BRIDGE_PORT,

@@ -3,14 +3,15 @@
  * (`ScimBridgeGcp: maxReplicas must be ...`); a value not known yet (a CDK token such as a CfnParameter, a Pulumi
  * output) is passed through unchecked rather than refused, as CDK's own constructs do.
  */
-import { type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type ScimBridgeBaseArgs, type UndeclaredExtensions, type UsernameFormat, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, UNDECLARED_EXTENSIONS, USERNAME_FORMATS } from './args';
+import { type BridgeDatabaseArgs, type DeprovisionGuardArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type PreviousDeployment, type ScimBridgeBaseArgs, type UndeclaredExtensions, type UsernameFormat, type WebhookEndpointArgs, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, UNDECLARED_EXTENSIONS, USERNAME_FORMATS } from './args';
 
 /** A shared arg with a value no cloud accepts. The message names the component and the arg. */
 export class ArgError extends Error {
   constructor(
     readonly component: string,
     readonly arg: string,
-    problem: string,
+    /** What is wrong, without the component and the arg (a stack puts its config key in front instead). */
+    readonly problem: string,
   ) {
     super(`${component}: ${arg} ${problem}`);
     this.name = 'ArgError';
@@ -64,6 +65,8 @@ export interface ResolvedBridgeArgs {
   readonly database: ResolvedDatabaseArgs;
   readonly deletionProtection: boolean;
   readonly googleWorkspace?: ResolvedGoogleWorkspace;
+  readonly webhooks: readonly WebhookEndpointArgs[];
+  readonly deprovisionGuard: DeprovisionGuardArgs;
   readonly buildContext?: string;
   readonly dockerfile?: string;
   /** `app: scim-bridge` plus the given tags. */
@@ -128,18 +131,34 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
     schemaExtensions,
     undeclaredExtensions,
     eventRetentionDays,
-    database: resolveDatabase(check, args.database ?? {}),
+    database: resolveDatabase(check, args.database ?? {}, args.previousDeployment),
     deletionProtection,
     googleWorkspace: args.googleWorkspace ? resolveGoogle(check, args.googleWorkspace) : undefined,
+    webhooks: resolveWebhooks(check, args.webhooks ?? []),
+    deprovisionGuard: resolveGuard(check, args.deprovisionGuard ?? {}),
     buildContext: args.buildContext,
     dockerfile: args.dockerfile,
     tags,
   };
 }
 
-function resolveDatabase(check: Checker, db: BridgeDatabaseArgs): ResolvedDatabaseArgs {
+/**
+ * The version to run: the given one, else the one the database already runs (so a new default of the kit never
+ * upgrades a database nobody asked to upgrade), else the default. A version below the running one is refused: RDS,
+ * Cloud SQL, DigitalOcean and Azure upgrade a major version in place but none downgrades one.
+ */
+function databaseVersion(check: Checker, given: PostgresVersion | undefined, previous: string | undefined): PostgresVersion {
+  const running = previous !== undefined && (POSTGRES_VERSIONS as readonly string[]).includes(previous) ? (previous as PostgresVersion) : undefined;
+  const version = check.oneOf('database.version', given ?? running ?? BASE_DEFAULTS.database.version, POSTGRES_VERSIONS);
+  if (running !== undefined && !check.unresolved(version) && Number(version) < Number(running)) {
+    check.fail('database.version', `is ${version}, but the database runs PostgreSQL ${running}: no managed PostgreSQL downgrades a major version in place; keep ${running}, or restore a dump into a new stack`);
+  }
+  return version;
+}
+
+function resolveDatabase(check: Checker, db: BridgeDatabaseArgs, previous: PreviousDeployment | undefined): ResolvedDatabaseArgs {
   return {
-    version: check.oneOf('database.version', db.version ?? BASE_DEFAULTS.database.version, POSTGRES_VERSIONS),
+    version: databaseVersion(check, db.version, previous?.databaseVersion),
     size: db.size === undefined ? undefined : check.string('database.size', db.size, (v) => v.trim() !== '', 'must not be empty'),
     storageGiB: db.storageGiB === undefined ? undefined : check.integer('database.storageGiB', db.storageGiB, 10, 65_536),
     backupRetentionDays: check.integer('database.backupRetentionDays', db.backupRetentionDays ?? BASE_DEFAULTS.database.backupRetentionDays, 1, 35),
@@ -156,6 +175,38 @@ function resolveGoogle(check: Checker, google: GoogleWorkspaceArgs): ResolvedGoo
     syncIntervalSeconds: check.integer('googleWorkspace.syncIntervalSeconds', google.syncIntervalSeconds ?? BASE_DEFAULTS.googleSyncIntervalSeconds, 60, 86_400),
     directoryUrl: check.string('googleWorkspace.directoryUrl', google.directoryUrl ?? BASE_DEFAULTS.googleDirectoryUrl, (v) => /^https:\/\/[^\s/]+/.test(v), 'must be an https:// URL'),
   };
+}
+
+const ENDPOINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function resolveWebhooks(check: Checker, webhooks: readonly WebhookEndpointArgs[]): WebhookEndpointArgs[] {
+  const names = new Set<string>();
+  return webhooks.map((w, i) => {
+    const name = check.string(`webhooks[${i}].name`, w?.name, (v) => ENDPOINT_NAME.test(v), 'must be 1 to 64 letters, digits, - or _ (the key of its signing secret in webhookSecrets)');
+    if (names.has(name)) check.fail(`webhooks[${i}].name`, `repeats "${name}": each endpoint needs a name of its own`);
+    names.add(name);
+    const url = check.string(`webhooks[${i}].url`, w.url, (v) => /^https:\/\/[^\s/]+/.test(v), 'must be an https:// URL');
+    const events = (w.events ?? []).map((e, j) => check.string(`webhooks[${i}].events[${j}]`, e, (v) => /^[a-z*][a-z.*]*$/.test(v), 'must be an event type or pattern such as user.* or group.created'));
+    return w.events === undefined ? { name, url } : { name, url, events };
+  });
+}
+
+/**
+ * Declared endpoints and their signing secrets come together: an endpoint without a secret could not sign, a secret
+ * without endpoints signs nothing. Each platform calls it with whether its `webhookSecrets` is set.
+ */
+export function checkWebhookSecrets(component: string, webhooks: readonly WebhookEndpointArgs[], hasSecrets: boolean): void {
+  if (webhooks.length > 0 && !hasSecrets) throw new ArgError(component, 'webhookSecrets', `is required with webhooks: a JSON map of each endpoint's signing secret, {"${webhooks[0].name}":"whsec_..."}, kept a secret`);
+  if (webhooks.length === 0 && hasSecrets) throw new ArgError(component, 'webhooks', 'is required with webhookSecrets: the endpoints the secrets sign for');
+}
+
+function resolveGuard(check: Checker, guard: DeprovisionGuardArgs): DeprovisionGuardArgs {
+  const out: { -readonly [K in keyof DeprovisionGuardArgs]: number } = {};
+  if (guard.count !== undefined) out.count = check.integer('deprovisionGuard.count', guard.count, 0, 1_000_000);
+  if (guard.percent !== undefined) out.percent = check.number('deprovisionGuard.percent', guard.percent, 0, 100);
+  if (guard.windowSeconds !== undefined) out.windowSeconds = check.integer('deprovisionGuard.windowSeconds', guard.windowSeconds, 1, 7 * 86_400);
+  if (guard.settleSeconds !== undefined) out.settleSeconds = check.integer('deprovisionGuard.settleSeconds', guard.settleSeconds, 0, 86_400);
+  return out;
 }
 
 /** Tag keys and values every platform accepts (the strictest of the four: GCP labels), checked here once. */

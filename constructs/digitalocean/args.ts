@@ -2,15 +2,17 @@
  * The DigitalOcean component's args: the shared vocabulary (ScimBridgeBaseArgs) plus what only App Platform and
  * DigitalOcean have, resolved once. Every problem names the arg; a Pulumi output or promise is passed unchecked.
  */
-import * as pulumi from '@pulumi/pulumi';
-import { ArgError, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
-import { type AppImageSource, parseImageReference } from './imageReference';
+import type * as pulumi from '@pulumi/pulumi';
+import { isUnresolved } from '../pulumi';
+import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
+import { type AppImageSource, parseImageReference } from './image-reference';
 import {
   BACKUP_RETENTION_DAYS,
   MAX_INSTANCES,
   SMALLEST_DATABASE_SIZE,
   appRegionOf,
   databaseSizeProblem,
+  isSmallerDatabaseSize,
   instanceSize,
   instanceSizeProblem,
   pickDatabaseSize,
@@ -23,7 +25,7 @@ export const COMPONENT = 'ScimBridgeDigitalOcean';
 export type RegistryTier = 'starter' | 'basic' | 'professional';
 export const REGISTRY_TIERS: readonly RegistryTier[] = ['starter', 'basic', 'professional'];
 
-export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs {
+export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** The scimsession document (JSON). Kept a Pulumi secret and sent to App Platform as an encrypted (SECRET) value. */
   readonly scimSession: pulumi.Input<string>;
 
@@ -66,8 +68,6 @@ export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs {
   /** Tier of a registry this component creates. @default 'starter' */
   readonly registryTier?: RegistryTier;
 
-  /** Seconds the registry push credentials live; `pulumi up --refresh` renews expired ones. @default 30 days */
-  readonly pushCredentialsSeconds?: number;
 
   /** The Google service-account key (JSON) for `googleWorkspace`, kept secret. @default none */
   readonly googleCredentials?: pulumi.Input<string>;
@@ -119,7 +119,6 @@ export interface ResolvedDigitalOceanArgs extends ResolvedBridgeArgs {
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[a-z]{2,}$/i;
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): ResolvedDigitalOceanArgs {
   const fail = (arg: string, problem: string): never => {
@@ -147,7 +146,15 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   }
 
   const standby = base.database.highAvailability;
-  const databaseSize = base.database.size ?? pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  const picked = pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  // DigitalOcean cannot shrink a cluster ("Database nodes cannot be resized to smaller sizes due to the risk of data
+  // loss", doctl databases resize): the size the cluster runs is kept when the pick would be smaller (scaling down).
+  const running = args.previousDeployment?.databaseSize;
+  const given = base.database.size;
+  if (given !== undefined && running !== undefined && isSmallerDatabaseSize(given, running)) {
+    fail('database.size', `is ${given}, smaller than ${running} the cluster runs: DigitalOcean cannot resize a database to a smaller size; keep ${running} (or remove database.size)`);
+  }
+  const databaseSize = given ?? (running !== undefined && databaseSizeProblem(running, base.maxReplicas) === undefined && !isSmallerDatabaseSize(running, picked) ? running : picked);
   const dbProblem = databaseSizeProblem(databaseSize, base.maxReplicas);
   if (dbProblem) fail('database.size', dbProblem);
   if (standby && databaseSize === SMALLEST_DATABASE_SIZE) {
@@ -181,6 +188,7 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   const registryTier = args.registryTier ?? 'starter';
   if (!REGISTRY_TIERS.includes(registryTier)) fail('registryTier', `must be one of starter, basic, professional (got "${registryTier}")`);
 
+  checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
   if (args.googleCredentials !== undefined && !base.googleWorkspace) fail('googleCredentials', 'is the key of the googleWorkspace connector: set googleWorkspace too, or remove it');
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleWorkspace', 'needs googleCredentials (the service-account key, as a secret)');
 

@@ -7,6 +7,7 @@
 import * as digitalocean from '@pulumi/digitalocean';
 import * as pulumi from '@pulumi/pulumi';
 import { DATABASE_NAMES, DATABASE_SSLMODE } from '../common';
+import { componentType, formerTypes } from '../pulumi';
 import { tagList } from './platform';
 
 /** The app spec's database component; its bind variables are `${db.PASSWORD}`, `${db.CA_CERT}` and so on. */
@@ -54,7 +55,8 @@ export class BridgeDatabase extends pulumi.ComponentResource {
   private readonly formerParent: pulumi.Resource;
 
   constructor(name: string, args: BridgeDatabaseArgs, opts: pulumi.ComponentResourceOptions & { parent: pulumi.Resource }) {
-    super('scim-bridge:digitalocean:BridgeDatabase', name, {}, opts);
+    // Named BridgeDatabase until 2026-12: the alias keeps the cluster in place.
+    super(componentType('digitalocean', 'Database'), name, {}, formerTypes(opts, 'scim-bridge:digitalocean:BridgeDatabase'));
     this.name = name;
     this.formerParent = opts.parent;
     // Until 2026-12 these were children of ScimBridgeDigitalOcean itself: the aliases keep them (no replacement).

@@ -6,10 +6,10 @@
  */
 export * from './args';
 export * from './database';
-export * from './frontDoor';
+export * from './front-door';
 export * from './image';
-export * from './imageReference';
+export * from './image-reference';
 export * from './platform';
-export * from './scimBridgeDigitalOcean';
+export * from './scim-bridge';
 export * from './secrets';
 export * from './service';

@@ -150,6 +150,14 @@ export function databaseSizeProblem(slug: string, maxReplicas: number): string |
   );
 }
 
+/** True when size `a` has less memory (then fewer vCPUs) than `b`: a resize from `b` to `a` DigitalOcean refuses. */
+export function isSmallerDatabaseSize(a: string, b: string): boolean {
+  const rank = (slug: string) => [databaseMemoryGiB(slug) ?? 0, Number(/-(\d+)vcpu-/.exec(slug)?.[1] ?? 0)];
+  const [ma, ca] = rank(a);
+  const [mb, cb] = rank(b);
+  return ma < mb || (ma === mb && ca < cb);
+}
+
 /** DigitalOcean keeps 7 days of backups with point-in-time recovery, for every cluster; it cannot be changed. */
 export const BACKUP_RETENTION_DAYS = 7;
 

@@ -9,7 +9,7 @@ import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT, BRIDGE_PROBES, BRIDGE_SIZING } f
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV, bridgeEnvironment, probePlan } from '../common';
 import type { ResolvedDigitalOceanArgs } from './args';
 import { bindVariable } from './database';
-import type { AppImageSource } from './imageReference';
+import type { AppImageSource } from './image-reference';
 import { JOB_INSTANCE_SIZE } from './platform';
 import { type PlacedSecret, type SealedSecrets, envSecret, imageCredentialsSecret, secretValue } from './secrets';
 
@@ -27,6 +27,8 @@ export interface ComponentInputs {
   readonly imageCredentials?: pulumi.Input<string>;
   readonly scimSession: pulumi.Input<string>;
   readonly googleCredentials?: pulumi.Input<string>;
+  /** The change feed's signing secrets (JSON): an encrypted app secret, like the scimsession. */
+  readonly webhookSecrets?: pulumi.Input<string>;
   readonly appUrl: pulumi.Input<string>;
   readonly adminUrl: pulumi.Input<string>;
   readonly previousSecrets?: pulumi.Input<SealedSecrets | undefined>;
@@ -78,6 +80,10 @@ export class AppComponents {
     if (this.inputs.googleCredentials !== undefined) {
       const value = this.secret(envSecret('services', SERVICE_NAME, BRIDGE_ENV.googleCredentials, this.inputs.googleCredentials));
       envs.push({ key: BRIDGE_ENV.googleCredentials, value, scope: 'RUN_TIME', type: 'SECRET' });
+    }
+    if (this.inputs.webhookSecrets !== undefined) {
+      const value = this.secret(envSecret('services', SERVICE_NAME, BRIDGE_ENV.webhookSecrets, this.inputs.webhookSecrets));
+      envs.push({ key: BRIDGE_ENV.webhookSecrets, value, scope: 'RUN_TIME', type: 'SECRET' });
     }
     const alertTo = args.alertEmails.length ? { destinations: { emails: [...args.alertEmails] } } : {};
     return {

@@ -3,10 +3,11 @@
  * checked once. Every problem names the arg; a value not known yet (a Pulumi output) is passed through unchecked.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ArgError, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
-import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections } from './platform';
+import { isUnresolved } from '../pulumi';
+import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
+import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections, subnetInstanceCapacity } from './platform';
 
-export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs {
+export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** Google Cloud project id. */
   readonly project: string;
   /** Region of the service, database, network and registry, e.g. europe-west1. */
@@ -53,7 +54,6 @@ export interface ResolvedGcpArgs extends ResolvedBridgeArgs {
 }
 
 const COMPONENT = 'ScimBridgeGcp';
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export const GCP_RULES: PlatformRules = {
   component: COMPONENT,
@@ -105,6 +105,7 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
   if (args.scimSessionSecretId !== undefined && !SECRET_ID.test(args.scimSessionSecretId)) {
     fail('scimSessionSecretId', `must be a secret name or projects/PROJECT/secrets/NAME (got "${args.scimSessionSecretId}")`);
   }
+  checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key the Directory API connector signs in with');
   if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleCredentials', 'is set but googleWorkspace is not: set googleWorkspace (adminEmail, groups) too, or leave the key out');
 
@@ -138,17 +139,33 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
     httpRedirect: args.httpRedirect ?? true,
     enableApis: args.enableApis ?? true,
   };
-  const warning = connectionWarning(resolved);
-  if (warning) pulumi.log.warn(warning);
+  const prefix = Number(ipCidrRange.split('/')[1]);
+  if (known(base.maxReplicas) && base.maxReplicas > subnetInstanceCapacity(prefix)) {
+    fail('maxReplicas', `${base.maxReplicas} instances need about ${2 * base.maxReplicas} addresses of the Direct VPC egress subnet, and ${ipCidrRange} holds ${subnetInstanceCapacity(prefix)} instances: lower maxReplicas or give network.ipCidrRange a larger range (a /${Math.max(8, 31 - Math.ceil(Math.log2(2 * base.maxReplicas + 5)) + 1)} holds them)`);
+  }
+  const problem = connectionProblem(resolved);
+  if (problem) fail('maxReplicas', problem);
   return resolved;
 }
 
-/** A warning when the worst-case connection count (a rolling deploy at maxReplicas) does not fit the tier's limit. */
-export function connectionWarning(args: Pick<ResolvedGcpArgs, 'maxReplicas' | 'databaseTier'>): string | undefined {
+/**
+ * Why the worst-case connection count (a rolling deploy at maxReplicas) does not fit the tier's limit, or undefined. A
+ * refusal, as on DigitalOcean and Azure: a deploy past it fails with "too many clients" at the worst moment.
+ */
+export function connectionProblem(args: Pick<ResolvedGcpArgs, 'maxReplicas' | 'databaseTier'>): string | undefined {
   if (isUnresolved(args.maxReplicas) || isUnresolved(args.databaseTier)) return undefined;
   const limit = cloudSqlMaxConnections(args.databaseTier);
   if (limit === undefined) return undefined;
   const budget = connectionBudget(args.maxReplicas, limit, CLOUD_SQL_RESERVED_CONNECTIONS);
   if (budget.fits) return undefined;
-  return `${COMPONENT}: maxReplicas ${args.maxReplicas} can open ${budget.peak} database connections during a deploy, more than the ${budget.available} that ${args.databaseTier} allows (max_connections ${limit}); choose a larger database.size or a lower maxReplicas`;
+  return `${args.maxReplicas} can open ${budget.peak} database connections during a deploy, more than the ${budget.available} that ${args.databaseTier} allows (max_connections ${limit}); choose a larger database.size or a lower maxReplicas`;
+}
+
+/** Where every child puts its resources: the project and region, the prefix of Google-side names, the labels. */
+export interface GcpScope {
+  readonly project: string;
+  readonly region: string;
+  /** Prefix of Google-side resource names, unique in the project (e.g. scim-bridge-q7w2e9). */
+  readonly resourceName: pulumi.Input<string>;
+  readonly labels: Record<string, string>;
 }

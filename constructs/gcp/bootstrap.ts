@@ -20,26 +20,27 @@ import * as compute from '@pulumi/gcp/compute';
 import * as serviceaccount from '@pulumi/gcp/serviceaccount';
 import { BRIDGE_ENV } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV } from '../common';
-import type { ScimBridgeGcpDatabase } from './database';
+import type { BridgeDatabase } from './database';
 import { executionToken } from './platform';
-import { type GcpScope, childOptions } from './options';
-import { grantSecretAccess } from './secret';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
+import { grantSecretAccess } from './secrets';
 
-export interface ScimBridgeGcpBootstrapArgs extends GcpScope {
+export interface BridgeBootstrapArgs extends GcpScope {
   /** Service account id (6 to 30 characters). */
   readonly accountId: pulumi.Input<string>;
   readonly image: pulumi.Input<string>;
-  readonly database: ScimBridgeGcpDatabase;
+  readonly database: BridgeDatabase;
   readonly network: compute.Network;
   readonly subnetwork: compute.Subnetwork;
   readonly logLevel: string;
 }
 
-export class ScimBridgeGcpBootstrap extends pulumi.ComponentResource {
+export class BridgeBootstrap extends pulumi.ComponentResource {
   public readonly serviceAccount: serviceaccount.Account;
   public readonly job: cloudrunv2.Job;
 
-  constructor(name: string, args: ScimBridgeGcpBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Bootstrap', name, {}, opts);
     const { project, database: db } = args;
     const child = childOptions(this, opts);

@@ -27,13 +27,14 @@ import * as dns from '@pulumi/gcp/dns';
 import * as sql from '@pulumi/gcp/sql';
 import { DATABASE_NAMES, absoluteName } from '../common';
 import { caBundle, postgresUrl, pscDnsName } from './platform';
-import { type GcpScope, childOptions } from './options';
-import { BridgeSecret } from './secret';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
+import { BridgeSecret } from './secrets';
 
 /** The administrator the bootstrap job signs in as (a `cloudsqlsuperuser` member, as every API-made user is). */
 export const DATABASE_ADMIN_USER = 'scim_bridge_admin';
 
-export interface ScimBridgeGcpDatabaseArgs extends GcpScope {
+export interface BridgeDatabaseArgs extends GcpScope {
   readonly network: compute.Network;
   readonly subnetwork: compute.Subnetwork;
   readonly version: string;
@@ -44,7 +45,7 @@ export interface ScimBridgeGcpDatabaseArgs extends GcpScope {
   readonly deletionProtection: boolean;
 }
 
-export class ScimBridgeGcpDatabase extends pulumi.ComponentResource {
+export class BridgeDatabase extends pulumi.ComponentResource {
   public readonly instance: sql.DatabaseInstance;
   public readonly database: sql.Database;
   public readonly adminUser: sql.User;
@@ -61,7 +62,7 @@ export class ScimBridgeGcpDatabase extends pulumi.ComponentResource {
   /** The app's URL without its password (the password comes from `appPassword`, as PGPASSWORD). */
   public readonly appUrl: pulumi.Output<string>;
 
-  constructor(name: string, args: ScimBridgeGcpDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Database', name, {}, opts);
     const { project, region, deletionProtection: keep } = args;
     const child = childOptions(this, opts);
@@ -162,7 +163,9 @@ export class ScimBridgeGcpDatabase extends pulumi.ComponentResource {
       { project, managedZone: zone.name, name: zone.dnsName, type: 'A', ttl: 300, rrdatas: [address.address] },
       child,
     );
-    this.caBundle = this.instance.serverCaCerts.apply(caBundle);
+    // Every CA the instance trusts now and next, read on each run: a rotation prepared by Google (or by
+    // `gcloud sql ssl server-ca-certs add`) reaches the bridge at the next `pulumi up`, without a refresh.
+    this.caBundle = sql.getCaCertsOutput({ project, instance: this.instance.name }, { parent: this }).certs.apply(caBundle);
 
     this.appUrl = this.host.apply((host) => postgresUrl(DATABASE_NAMES.user, host, DATABASE_NAMES.database));
     this.adminUrl = new BridgeSecret(

@@ -11,18 +11,19 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as compute from '@pulumi/gcp/compute';
-import { type GcpScope, childOptions } from './options';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
 
-export interface ScimBridgeGcpNetworkArgs extends GcpScope {
+export interface BridgeNetworkArgs extends GcpScope {
   /** The subnet's primary range. */
   readonly ipCidrRange: string;
 }
 
-export class ScimBridgeGcpNetwork extends pulumi.ComponentResource {
+export class BridgeNetwork extends pulumi.ComponentResource {
   public readonly network: compute.Network;
   public readonly subnetwork: compute.Subnetwork;
 
-  constructor(name: string, args: ScimBridgeGcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Network', name, {}, opts);
     const kept: pulumi.CustomResourceOptions = { ...childOptions(this, opts), retainOnDelete: true };
     this.network = new compute.Network(

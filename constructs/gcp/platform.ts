@@ -4,7 +4,7 @@
  * connection limits, DNS names and CA bundle; the APIs the component calls.
  */
 import { createHash } from 'node:crypto';
-import { type DnsRecord, type TrustProxy, absoluteName, inZone, relativeName } from '../common';
+import { type DnsRecord, type TrustProxy, absoluteName, inZone, postgresUrl as sharedPostgresUrl, relativeName } from '../common';
 
 /**
  * - `loadBalancer`: a global external Application Load Balancer (serverless NEG, Google-managed certificate, static
@@ -73,7 +73,28 @@ export const CLOUD_RUN = {
   maxInstances: 1000,
   /** Direct VPC egress wants a subnet of at least /26 and takes about two addresses per instance. */
   largestSubnetPrefix: 26,
+  /**
+   * "You might experience connection establishment delays of a minute or more on instance startup when using Direct
+   * VPC egress. We recommend configuring a HTTP startup probe [...] with appropriate period and threshold
+   * configurations to act as a retry" (cloud.google.com/run/docs/configuring/vpc-direct-vpc, Limitations). The bridge's
+   * own grace (a cold pull, the first migration) plus that minute and more: Cloud Run's ceiling for a service's startup
+   * probe, failureThreshold × periodSeconds of 240 s (cloud.google.com/run/docs/configuring/healthchecks).
+   */
+  startupGraceSeconds: 240,
+  startupProbeCeilingSeconds: 240,
 } as const;
+
+/** Addresses Google keeps in every subnet's primary range (network, gateway, second-to-last and broadcast). */
+const SUBNET_RESERVED_ADDRESSES = 4;
+
+/**
+ * Cloud Run instances a Direct VPC egress subnet holds: about two addresses per instance
+ * (cloud.google.com/run/docs/configuring/vpc-direct-vpc, IP address allocation), after Google's four reserved addresses
+ * and the one the database's Private Service Connect endpoint takes in the same subnet. A /26 holds 29.
+ */
+export function subnetInstanceCapacity(prefix: number): number {
+  return Math.floor((2 ** (32 - prefix) - SUBNET_RESERVED_ADDRESSES - 1) / 2);
+}
 
 /** Load balancer TLS profiles allowed here: both refuse TLS below 1.2. */
 export const SSL_POLICY_PROFILES = ['MODERN', 'RESTRICTED'] as const;
@@ -110,17 +131,20 @@ export function pscDnsName(dnsNames: readonly { connectionType?: string; dnsScop
   return relativeName(name.toLowerCase());
 }
 
-/** The PEM bundle a client verifies the instance's server certificate with: every CA the instance lists (current and next). */
-export function caBundle(serverCaCerts: readonly { cert?: string }[] | undefined): string {
-  const pems = (serverCaCerts ?? []).map((c) => c.cert?.trim()).filter((c): c is string => Boolean(c));
+/**
+ * The PEM bundle a client verifies the instance's server certificate with: every CA `sql.getCaCerts` lists, the current
+ * one and the upcoming ones (the instance's `serverCaCerts` attribute holds the current one only, so after a rotation a
+ * bundle built from it fails verify-full until someone refreshes the state).
+ */
+export function caBundle(caCerts: readonly { cert?: string }[] | undefined): string {
+  const pems = (caCerts ?? []).map((c) => c.cert?.trim()).filter((c): c is string => Boolean(c));
   if (pems.length === 0) throw new Error('ScimBridgeGcp: the Cloud SQL instance lists no server CA certificate');
   return `${[...new Set(pems)].join('\n')}\n`;
 }
 
-/** A `postgres://` URL with verified TLS; the password, when given, is URL-encoded. */
+/** A `postgres://` URL with verified TLS (the shared form; the CAs come as SCIM_DATABASE_CA_CERT). */
 export function postgresUrl(user: string, host: string, database: string, password?: string): string {
-  const auth = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
-  return `postgres://${auth}@${host}:5432/${encodeURIComponent(database)}?sslmode=verify-full`;
+  return sharedPostgresUrl({ user, host, database, password });
 }
 
 /**

@@ -14,12 +14,14 @@ import type * as gcpInputs from '@pulumi/gcp/types/input';
 import * as serviceaccount from '@pulumi/gcp/serviceaccount';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PORT } from '../../contract';
 import { type Probe, probePlan } from '../common';
-import type { ScimBridgeGcpDatabase } from './database';
-import type { ScimBridgeGcpNetwork } from './network';
-import { type GcpScope, childOptions } from './options';
-import { BridgeSecret, grantSecretAccess } from './secret';
+import { CLOUD_RUN } from './platform';
+import type { BridgeDatabase } from './database';
+import type { BridgeNetwork } from './network';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
+import { BridgeSecret, grantSecretAccess } from './secrets';
 
-export interface ScimBridgeGcpServiceArgs extends GcpScope {
+export interface BridgeServiceArgs extends GcpScope {
   readonly accountId: pulumi.Input<string>;
   readonly image: pulumi.Input<string>;
   readonly ingress: string;
@@ -28,8 +30,10 @@ export interface ScimBridgeGcpServiceArgs extends GcpScope {
   readonly scimSession?: pulumi.Input<string>;
   readonly scimSessionSecretId?: string;
   readonly googleCredentials?: pulumi.Input<string>;
-  readonly database: ScimBridgeGcpDatabase;
-  readonly network: ScimBridgeGcpNetwork;
+  /** The change feed's signing secrets (JSON), kept in Secret Manager. */
+  readonly webhookSecrets?: pulumi.Input<string>;
+  readonly database: BridgeDatabase;
+  readonly network: BridgeNetwork;
   readonly minReplicas: number;
   readonly maxReplicas: number;
   readonly concurrency: number;
@@ -49,15 +53,16 @@ function runProbe(probe: Probe) {
   };
 }
 
-export class ScimBridgeGcpService extends pulumi.ComponentResource {
+export class BridgeService extends pulumi.ComponentResource {
   public readonly serviceAccount: serviceaccount.Account;
   public readonly service: cloudrunv2.Service;
   /** The secret the bridge reads the scimsession from (created here, or the given one). */
   public readonly sessionSecretId: pulumi.Output<string>;
   public readonly sessionSecret?: BridgeSecret;
   public readonly googleCredentialsSecret?: BridgeSecret;
+  public readonly webhookSecretsSecret?: BridgeSecret;
 
-  constructor(name: string, args: ScimBridgeGcpServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:Service', name, {}, opts);
     const { project, database: db } = args;
     const child = childOptions(this, opts);
@@ -102,7 +107,19 @@ export class ScimBridgeGcpService extends pulumi.ComponentResource {
       envs.push(secretEnv(BRIDGE_ENV.googleCredentials, this.googleCredentialsSecret));
     }
 
-    const probes = probePlan({ startupPeriodSeconds: 5 });
+    // Direct VPC egress may take a minute or more to connect at instance start (see CLOUD_RUN.startupGraceSeconds).
+    if (args.webhookSecrets !== undefined) {
+      // Like the scimsession: in Secret Manager, read by this service's account only, never a plain value.
+      this.webhookSecretsSecret = new BridgeSecret(
+        `${name}-webhook-secrets`,
+        { project, secretId: pulumi.interpolate`${args.resourceName}-webhook-secrets`, data: args.webhookSecrets, labels: args.labels },
+        child,
+      );
+      ready.push(grantSecretAccess(`${name}-webhook-secrets`, project, this.webhookSecretsSecret.secretId, member, child), this.webhookSecretsSecret.version);
+      envs.push(secretEnv(BRIDGE_ENV.webhookSecrets, this.webhookSecretsSecret));
+    }
+
+    const probes = probePlan({ startupPeriodSeconds: 10, startupGraceSeconds: CLOUD_RUN.startupGraceSeconds });
     const sessionVolume = 'scimsession';
     this.service = new cloudrunv2.Service(
       name,

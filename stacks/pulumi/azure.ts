@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { type CustomDomainPhase, ScimBridgeAzure, type ScimBridgeAzureArgs } from '../../constructs/azure';
 import { OUTPUT_NAMES } from '../../constructs/common';
-import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials } from './config';
+import { deploymentOutputs, previousRun } from './previous';
+import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials, webhookSecrets } from './config';
 
 export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureArgs {
   const base = readBaseArgs(cfg);
@@ -16,9 +17,10 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
   if (geo !== undefined && geo !== true && geo !== false && geo !== 'true' && geo !== 'false') throw new ConfigError('database.geoRedundantBackup', `must be true or false (got ${JSON.stringify(geo)})`);
   return {
     ...base,
-    database: base.database && { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' },
+    database: base.database || geo !== undefined ? { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' } : undefined,
     scimSession: session,
     googleCredentials: googleCredentials(cfg),
+    webhookSecrets: webhookSecrets(cfg),
     location: optionalString(cfg, 'location'),
     resourceGroupName: optionalString(cfg, 'resourceGroupName'),
     image: givenImage(cfg),
@@ -35,10 +37,12 @@ export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureA
   };
 }
 
-export function deploy(): Record<string, unknown> {
+export async function deploy(): Promise<Record<string, unknown>> {
   let bridge: ScimBridgeAzure;
   try {
-    bridge = new ScimBridgeAzure('scim-bridge', readAzureConfig());
+    const read = readAzureConfig();
+    const previous = await previousRun();
+    bridge = new ScimBridgeAzure('scim-bridge', { ...read, previousDeployment: previous.deployment });
   } catch (error) {
     throw asConfigError(error);
   }
@@ -55,5 +59,6 @@ export function deploy(): Record<string, unknown> {
     registryLoginServer: bridge.registry.registry.loginServer,
     imageRef: bridge.registry.imageRef,
     postgresHost: bridge.database.server.fullyQualifiedDomainName,
+    ...deploymentOutputs({ databaseVersion: bridge.resolved.database.version, databaseSize: bridge.resolved.db.sku.name }),
   };
 }

@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { BRIDGE_SIZING } from '../../contract';
-import { ArgError, type ScimBridgeBaseArgs } from '../../constructs/common';
+import { ArgError, type ScimBridgeBaseArgs, SharedSettings, readSharedSettings } from '../../constructs/common';
 
 export const CONFIG_NAMESPACE = 'scim-bridge';
 
@@ -35,12 +35,16 @@ export const SHARED_CONFIG_KEYS = [
   'tags',
   'scimSession',
   'image',
+  'webhooks',
+  'webhookSecrets',
+  'deprovisionGuard',
 ] as const;
 
 /** A configuration mistake: the message names the key and says what is expected. */
 export class ConfigError extends Error {
-  constructor(key: string, problem: string) {
-    super(`${CONFIG_NAMESPACE}:${key} ${problem}`);
+  /** `namespace` is the provider's for its own settings (`gcp:project`). */
+  constructor(key: string, problem: string, namespace: string = CONFIG_NAMESPACE) {
+    super(`${namespace}:${key} ${problem}`);
     this.name = 'ConfigError';
   }
 }
@@ -137,6 +141,14 @@ export function googleCredentials(cfg: pulumi.Config): pulumi.Output<string> | u
   return secretValue(cfg, 'googleCredentials', 'pulumi config set --secret googleCredentials "$(cat service-account-key.json)"');
 }
 
+/**
+ * The change feed's signing secrets, JSON `{"<endpoint name>":"whsec_…"}`, as a secret. Every cloud keeps it in its
+ * secret store (Secret Manager, an encrypted app secret, Key Vault) and gives it to the bridge as SCIM_WEBHOOK_SECRETS.
+ */
+export function webhookSecrets(cfg: pulumi.Config): pulumi.Output<string> | undefined {
+  return secretValue(cfg, 'webhookSecrets', `pulumi config set --secret webhookSecrets '{"app":"whsec_..."}'`);
+}
+
 function isSecretKey(cfg: pulumi.Config, key: string): boolean {
   // Tests mark keys secret with pulumi.runtime.setAllConfig(values, secretKeys), as the engine does.
   // isConfigSecret is exported at run time but missing from the published type definitions.
@@ -180,26 +192,6 @@ export function list(cfg: pulumi.Config, key: string): string[] | undefined {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/**
- * SCIM schema extensions (RFC 7643 §7 definitions): a YAML list in the stack file, or JSON (`pulumi config set
- * schemaExtensions "$(cat extensions.json)"`) as an array or `{"schemas": [...]}`. The bridge checks them whole.
- */
-export function schemaExtensions(cfg: pulumi.Config, key: string): Record<string, unknown>[] | undefined {
-  const raw = optionalString(cfg, key);
-  if (raw === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(key, 'must be a list of SCIM schema definitions (YAML in the stack file, or JSON)');
-  }
-  const list = Array.isArray(parsed) ? parsed : (parsed as { schemas?: unknown } | null)?.schemas;
-  if (!Array.isArray(list) || list.some((s) => !s || typeof s !== 'object' || Array.isArray(s))) {
-    throw new ConfigError(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
-  }
-  return list as Record<string, unknown>[];
-}
-
 /** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */
 export function objectKey(cfg: pulumi.Config, key: string): Record<string, unknown> | undefined {
   const raw = optionalString(cfg, key);
@@ -214,68 +206,28 @@ export function objectKey(cfg: pulumi.Config, key: string): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
-/** Structured config values arrive as JSON types or as strings (`--path` keeps what was typed): normalise both. */
-function fieldNumber(key: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new ConfigError(key, `must be a number (got ${JSON.stringify(value)})`);
-  return n;
-}
-
-function fieldBoolean(key: string, value: unknown): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new ConfigError(key, `must be true or false (got ${JSON.stringify(value)})`);
-}
-
-function fieldString(key: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(key, `must be a string (got ${JSON.stringify(value)})`);
-  return String(value);
-}
-
 /**
- * The shared args, read from the stack configuration under the same names on every Pulumi cloud (and the CDK app
- * reads the same names from context). Types are parsed here; ranges and rules are checked once by the shared layer.
+ * The shared args, read from the stack configuration under the same names on every Pulumi cloud, by the reader the CDK
+ * app can use for its context too (constructs/common/settings.ts). Every problem names the config key.
  */
 export function readBaseArgs(cfg: pulumi.Config): ScimBridgeBaseArgs {
-  const database = objectKey(cfg, 'database');
-  const google = objectKey(cfg, 'googleWorkspace');
-  const tags = objectKey(cfg, 'tags');
-  const groups = google?.groups;
-  return {
-    domain: requireString(cfg, 'domain', 'the host name identity providers will call, e.g. scim.example.com').toLowerCase(),
-    minReplicas: numberKey(cfg, 'minReplicas'),
-    maxReplicas: numberKey(cfg, 'maxReplicas'),
-    cpu: numberKey(cfg, 'cpu'),
-    memoryMiB: numberKey(cfg, 'memoryMiB'),
-    targetCpuPercent: numberKey(cfg, 'targetCpuPercent'),
-    targetConcurrentRequests: numberKey(cfg, 'targetConcurrentRequests'),
-    allowedDomains: list(cfg, 'allowedDomains'),
-    logLevel: optionalString(cfg, 'logLevel') as ScimBridgeBaseArgs['logLevel'],
-    usernameFormat: optionalString(cfg, 'usernameFormat') as ScimBridgeBaseArgs['usernameFormat'],
-    schemaExtensions: schemaExtensions(cfg, 'schemaExtensions'),
-    undeclaredExtensions: optionalString(cfg, 'undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
-    eventRetentionDays: numberKey(cfg, 'eventRetentionDays'),
-    deletionProtection: booleanKey(cfg, 'deletionProtection'),
-    database: database && {
-      version: fieldString('database.version', database.version) as NonNullable<ScimBridgeBaseArgs['database']>['version'],
-      size: fieldString('database.size', database.size),
-      storageGiB: fieldNumber('database.storageGiB', database.storageGiB),
-      backupRetentionDays: fieldNumber('database.backupRetentionDays', database.backupRetentionDays),
-      highAvailability: fieldBoolean('database.highAvailability', database.highAvailability),
-    },
-    googleWorkspace: google && {
-      adminEmail: fieldString('googleWorkspace.adminEmail', google.adminEmail) ?? '',
-      groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
-      syncIntervalSeconds: fieldNumber('googleWorkspace.syncIntervalSeconds', google.syncIntervalSeconds),
-      directoryUrl: fieldString('googleWorkspace.directoryUrl', google.directoryUrl),
-    },
-    tags: tags && Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-  };
+  const source = { get: (key: string) => cfg.get(key) };
+  return readSharedSettings(
+    new SharedSettings(source, (key, problem) => {
+      throw new ConfigError(key, problem);
+    }),
+  );
 }
 
-/** Shared-layer errors name the arg; in a stack, name the config key the user sets instead. */
-export function asConfigError(error: unknown): unknown {
-  return error instanceof ArgError ? new ConfigError(error.arg, error.message.slice(error.component.length + 2 + error.arg.length + 1)) : error;
+/** Where a component's arg is set in a stack, when that is not the `scim-bridge:` key of the same name. */
+export type ConfigKeyOf = Readonly<Record<string, { readonly key: string; readonly namespace?: string }>>;
+
+/**
+ * The one way an ArgError (a component's arg is wrong) becomes a ConfigError (the stack key the user sets is wrong),
+ * for every Pulumi cloud: the same name, except where `keys` says the arg is set elsewhere (a flat key, a provider's).
+ */
+export function asConfigError(error: unknown, keys: ConfigKeyOf = {}): unknown {
+  if (!(error instanceof ArgError)) return error;
+  const where = keys[error.arg];
+  return new ConfigError(where?.key ?? error.arg, error.problem, where?.namespace);
 }

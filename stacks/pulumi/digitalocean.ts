@@ -5,7 +5,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { OUTPUT_NAMES, type TrustProxy } from '../../constructs/common';
 import { type RegistryTier, REGISTRY_TIERS, ScimBridgeDigitalOcean, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from '../../constructs/digitalocean';
-import { ConfigError, asConfigError, config, integer, list, oneOf, googleCredentials, optionalString, readBaseArgs, requireString, scimSession, secretValue } from './config';
+import { deploymentOutputs, previousRun } from './previous';
+import { ConfigError, asConfigError, config, integer, list, oneOf, googleCredentials, optionalString, readBaseArgs, requireString, scimSession, secretValue, webhookSecrets } from './config';
 
 /** The stack output that carries App Platform's encrypted secrets from one run to the next. */
 export const SEALED_SECRETS_OUTPUT = 'sealedSecrets';
@@ -50,6 +51,7 @@ export function readDigitalOceanConfig(cfg: pulumi.Config = config()): Omit<Scim
     registryName: optionalString(cfg, 'registryName'),
     registryTier: optionalString(cfg, 'registryTier') === undefined ? undefined : oneOf<RegistryTier>(cfg, 'registryTier', REGISTRY_TIERS),
     googleCredentials: googleCredentials(cfg),
+    webhookSecrets: webhookSecrets(cfg),
     appName: optionalString(cfg, 'appName'),
     projectId: optionalString(cfg, 'projectId'),
     vpcId: optionalString(cfg, 'vpcId'),
@@ -57,15 +59,17 @@ export function readDigitalOceanConfig(cfg: pulumi.Config = config()): Omit<Scim
   };
 }
 
-export function deploy(): Record<string, unknown> {
+export async function deploy(): Promise<Record<string, unknown>> {
   let bridge: ScimBridgeDigitalOcean;
   try {
-    const args = readDigitalOceanConfig();
-    resolveDigitalOceanArgs(args); // every mistake fails here, before anything is registered
-    // This stack's own outputs from its last update: App Platform's encrypted form of each secret it was sent
-    // (a stack may read its own outputs: pulumi/pulumi#3722).
-    const previous = new pulumi.StackReference('scim-bridge-previous-run', { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    bridge = new ScimBridgeDigitalOcean('scim-bridge', { ...args, previousSecrets: previous.getOutput(SEALED_SECRETS_OUTPUT) });
+    const read = readDigitalOceanConfig();
+    resolveDigitalOceanArgs(read); // every mistake fails here, before anything is registered
+    // This stack's own outputs from its last update: the database size and version it chose, and App Platform's
+    // encrypted form of each secret it was sent.
+    const previous = await previousRun();
+    const args = { ...read, previousDeployment: previous.deployment };
+    resolveDigitalOceanArgs(args);
+    bridge = new ScimBridgeDigitalOcean('scim-bridge', { ...args, previousSecrets: previous.reference.getOutput(SEALED_SECRETS_OUTPUT) });
   } catch (err) {
     throw asConfigError(err);
   }
@@ -78,7 +82,7 @@ export function deploy(): Record<string, unknown> {
     defaultHost: bridge.defaultHost,
     databaseCluster: bridge.database.cluster.name,
     instanceSize: bridge.settings.instanceSize,
-    databaseSize: bridge.settings.databaseSize,
+    ...deploymentOutputs({ databaseVersion: bridge.settings.database.version, databaseSize: bridge.settings.databaseSize }),
     ...(bridge.image.registry ? { registryName: bridge.image.registry.name } : {}),
     ...(bridge.image.image ? { imageRef: bridge.image.image.ref } : {}),
     [SEALED_SECRETS_OUTPUT]: bridge.sealedSecrets,

@@ -3,27 +3,21 @@
  * Keys are documented in docs/gcp.md and shown in Pulumi.gcp.yaml; every error names its key.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ArgError, OUTPUT_NAMES } from '../../constructs/common';
+import { OUTPUT_NAMES } from '../../constructs/common';
 import { FRONT_DOORS, SSL_POLICY_PROFILES, ScimBridgeGcp, type ScimBridgeGcpArgs } from '../../constructs/gcp';
-import { ConfigError, boolean, config, givenImage, googleCredentials, oneOf, optionalString, readBaseArgs, scimSession } from './config';
+import { deploymentOutputs, previousRun } from './previous';
+import { type ConfigKeyOf, ConfigError, asConfigError, boolean, config, givenImage, googleCredentials, oneOf, optionalString, readBaseArgs, scimSession, webhookSecrets } from './config';
 
 /** The `scim-bridge:` keys only this cloud reads (beside SHARED_CONFIG_KEYS). */
 export const CONFIG_KEYS = ['frontDoor', 'dnsZone', 'dnsZoneProject', 'scimSessionSecretId', 'networkCidr', 'sslPolicyProfile', 'httpRedirect', 'enableApis'] as const;
 
-/** A missing provider setting (gcp:project, gcp:region): same shape as ConfigError, the provider's namespace. */
-export class GcpProviderConfigError extends Error {
-  constructor(key: string, problem: string) {
-    super(`gcp:${key} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Reads the stack configuration into ScimBridgeGcp's args; every error names its key. */
 export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Config = new pulumi.Config('gcp')): ScimBridgeGcpArgs {
   const project = provider.get('project')?.trim();
-  if (!project) throw new GcpProviderConfigError('project', 'is required: the Google Cloud project id (pulumi config set gcp:project my-project)');
+  if (!project) throw new ConfigError('project', 'is required: the Google Cloud project id (pulumi config set gcp:project my-project)', 'gcp');
   const region = provider.get('region')?.trim();
-  if (!region) throw new GcpProviderConfigError('region', 'is required: the region of the service and database (pulumi config set gcp:region europe-west1)');
+  if (!region) throw new ConfigError('region', 'is required: the region of the service and database (pulumi config set gcp:region europe-west1)', 'gcp');
 
   const session = scimSession(cfg);
   const sessionSecretId = optionalString(cfg, 'scimSessionSecretId');
@@ -48,6 +42,7 @@ export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Co
     scimSession: session,
     scimSessionSecretId: sessionSecretId,
     googleCredentials: googleCredentials(cfg),
+    webhookSecrets: webhookSecrets(cfg),
     image: givenImage(cfg),
     network: networkCidr ? { ipCidrRange: networkCidr } : undefined,
     sslPolicyProfile: oneOf(cfg, 'sslPolicyProfile', SSL_POLICY_PROFILES, 'MODERN'),
@@ -56,22 +51,22 @@ export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Co
   };
 }
 
-/** Shared-layer argument names that are stack keys under another name here. */
-const KEY_FOR_ARG: Record<string, string> = { 'network.ipCidrRange': 'networkCidr', 'dnsZone.name': 'dnsZone' };
+/** Args set under another key here: flat stack keys, and the provider's own settings. */
+const KEY_FOR_ARG: ConfigKeyOf = {
+  'network.ipCidrRange': { key: 'networkCidr' },
+  'dnsZone.name': { key: 'dnsZone' },
+  project: { key: 'project', namespace: 'gcp' },
+  region: { key: 'region', namespace: 'gcp' },
+};
 
-export function deploy(): Record<string, unknown> {
-  const args = readGcpConfig();
+export async function deploy(): Promise<Record<string, unknown>> {
+  const read = readGcpConfig();
   let bridge: ScimBridgeGcp;
   try {
-    bridge = new ScimBridgeGcp('scim-bridge', args);
+    const previous = await previousRun();
+    bridge = new ScimBridgeGcp('scim-bridge', { ...read, previousDeployment: previous.deployment });
   } catch (error) {
-    // A shared-layer error names the arg; name the stack key instead (the same name, except where the key is flat).
-    if (error instanceof ArgError) {
-      const problem = error.message.slice(`${error.component}: ${error.arg} `.length);
-      if (error.arg === 'project' || error.arg === 'region') throw new GcpProviderConfigError(error.arg, problem);
-      throw new ConfigError(KEY_FOR_ARG[error.arg] ?? error.arg, problem);
-    }
-    throw error;
+    throw asConfigError(error, KEY_FOR_ARG);
   }
   return {
     [OUTPUT_NAMES.scimBaseUrl]: bridge.scimBaseUrl,
@@ -89,5 +84,6 @@ export function deploy(): Record<string, unknown> {
     serviceAccountEmail: bridge.service.serviceAccount.email,
     artifactRegistry: bridge.repository.registryUri,
     imageRef: bridge.imageRef,
+    ...deploymentOutputs({ databaseVersion: bridge.resolved.database.version, databaseSize: bridge.resolved.databaseTier }),
   };
 }

@@ -7,7 +7,8 @@ import { CLOUDS, config, oneOf } from './config';
 const cloud = oneOf(config(), 'cloud', CLOUDS);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const program: { deploy(): Record<string, unknown> } = require(`./${cloud}`);
+const program: { deploy(): Promise<Record<string, unknown>> } = require(`./${cloud}`);
 
-// Stack outputs: scimBaseUrl, dnsRecords and nextSteps (OUTPUT_NAMES, the same on every cloud), plus the cloud's own.
+// Stack outputs: scimBaseUrl, dnsRecords and nextSteps (OUTPUT_NAMES, the same on every cloud), databaseVersion and
+// databaseSize (read back by the next run), plus the cloud's own. A promise: the program first reads its last outputs.
 module.exports = program.deploy();

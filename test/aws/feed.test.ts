@@ -28,10 +28,7 @@ describe('ScimBridge with webhooks, the guard and schema extensions', () => {
       build((stack) => ({
         webhooks: WEBHOOKS,
         webhookSecrets: secretsmanager.Secret.fromSecretAttributes(stack, 'Hooks', { secretCompleteArn: SECRETS_ARN, encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN) }),
-        deprovisionHoldCount: 25,
-        deprovisionHoldPercent: 5,
-        deprovisionHoldWindowSeconds: 600,
-        deprovisionSettleSeconds: 30,
+        deprovisionGuard: { count: 25, percent: 5, windowSeconds: 600, settleSeconds: 30 },
         schemaExtensions: EXTENSIONS,
       })),
     );
@@ -91,8 +88,8 @@ describe('refused feed settings (each names the prop)', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['webhooks without signing secrets', { webhooks: WEBHOOKS }, /ScimBridge: webhookSecrets is required with webhooks/],
     ['a plain-http endpoint', { webhooks: [{ name: 'app', url: 'http://app.example.com/' }] }, /webhooks\[0\].url must be an https:\/\/ URL/],
-    ['an endpoint declared twice', { webhooks: [WEBHOOKS[0], WEBHOOKS[0]] }, /webhooks\[1\].name 'app' is declared twice/],
-    ['a percent above 100', { deprovisionHoldPercent: 150 }, /deprovisionHoldPercent must be a whole number from 0 to 100, got 150/],
+    ['an endpoint declared twice', { webhooks: [WEBHOOKS[0], WEBHOOKS[0]] }, /webhooks\[1\].name repeats "app"/],
+    ['a percent above 100', { deprovisionGuard: { percent: 150 } }, /deprovisionGuard.percent must be/],
     ['an extension without a URN', { schemaExtensions: [{ id: 'badge', attributes: [{ name: 'badge' }] }] }, /schemaExtensions\[0\].id must be the extension's URN/],
   ])('refuses %s', (_name, props, message) => {
     expect(() => build(props as never, { nag: false })).toThrow(message);
@@ -104,7 +101,7 @@ describe('the CDK app reads the feed settings from context', () => {
 
   it('takes -c webhooks as JSON and the secret by ARN', () => {
     const arn = SECRETS_ARN.replace('eu-west-1', 'us-east-1');
-    const t = Template.fromStack(createScimBridgeStack(app({ webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)), webhookSecretsArn: arn, deprovisionHoldCount: '10', schemaExtensions: { schemas: EXTENSIONS } })));
+    const t = Template.fromStack(createScimBridgeStack(app({ webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)), webhookSecretsArn: arn, deprovisionGuard: '{"count":10}', schemaExtensions: { schemas: EXTENSIONS } })));
     const bridge = container(t, 'bridge');
     expect(JSON.parse(envOf(bridge)[BRIDGE_ENV.webhooks] as string)).toEqual(WEBHOOKS.slice(0, 1));
     expect(envOf(bridge)).toMatchObject({ [BRIDGE_ENV.deprovisionHoldCount]: '10', [BRIDGE_ENV.schemaExtensions]: JSON.stringify(EXTENSIONS) });

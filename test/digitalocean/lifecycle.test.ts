@@ -46,7 +46,7 @@ describe('children of small components, as before under their old parent', () =>
 
   test('the database resources belong to BridgeDatabase, the image resources to BridgeImage, the app to ScimBridgeDigitalOcean', () => {
     for (const type of [...DATA, T.firewall]) expect(componentOf(defaults, defaults.one(type))?.type).toBe(T.database);
-    for (const type of [T.registry, T.credentials, T.image]) expect(componentOf(defaults, defaults.one(type))?.type).toBe(T.bridgeImage);
+    for (const type of [T.registry, T.image]) expect(componentOf(defaults, defaults.one(type))?.type).toBe(T.bridgeImage);
     expect(componentOf(defaults, defaults.one(T.app))?.type).toBe(T.component);
   });
 
@@ -54,7 +54,7 @@ describe('children of small components, as before under their old parent', () =>
     const top = defaults.one(T.component);
     const expected: Record<string, string> = {
       [T.cluster]: 'scim-bridge-pg', [T.db]: 'scim-bridge-db', [T.user]: 'scim-bridge-db-user', [T.firewall]: 'scim-bridge-pg-firewall',
-      [T.registry]: 'scim-bridge-registry', [T.credentials]: 'scim-bridge-push', [T.image]: 'scim-bridge-image',
+      [T.registry]: 'scim-bridge-registry', [T.image]: 'scim-bridge-image',
     };
     for (const [type, name] of Object.entries(expected)) {
       const r = defaults.one(type);

@@ -41,8 +41,8 @@ export const T = {
   image: 'docker-build:index:Image',
   stackReference: 'pulumi:pulumi:StackReference',
   component: 'scim-bridge:digitalocean:ScimBridgeDigitalOcean',
-  database: 'scim-bridge:digitalocean:BridgeDatabase',
-  bridgeImage: 'scim-bridge:digitalocean:BridgeImage',
+  database: 'scim-bridge:digitalocean:Database',
+  bridgeImage: 'scim-bridge:digitalocean:Image',
 } as const;
 
 /** App Platform's encryption, modelled: a stable `EV[1:…]` per plain value; an `EV[…]` value is kept as sent. */
@@ -72,6 +72,8 @@ export interface DigitalOceanRunOptions {
 export function digitalOceanMocks(previousOutputs: Record<string, any> = {}): CloudMocks {
   return {
     cloud: 'digitalocean',
+    // The deployer's API token, as `pulumi config set --secret digitalocean:token` keeps it.
+    providerConfig: { 'digitalocean:token': PUSH_TOKEN },
     computed(type, name, inputs) {
       const id = `${name}-id`;
       switch (type) {

@@ -173,17 +173,19 @@ describe('alerts', () => {
 });
 
 describe('image built from bridge/ and pushed to DigitalOcean Container Registry', () => {
-  test('a new registry on the free tier, push credentials that expire, the app runs the build by digest', () => {
+  test('a new registry on the free tier, the app runs the build by digest', () => {
     expect(run.one(T.registry).inputs).toEqual({ subscriptionTierSlug: 'starter' });
-    expect(run.one(T.credentials).inputs).toMatchObject({ registryName: 'scim-bridge-registry-9f8e7d6', write: true });
-    expect(run.one(T.credentials).inputs.expirySeconds).toBeLessThanOrEqual(31 * 24 * 3600);
     expect(serviceOf(run).image).toEqual({ registryType: 'DOCR', repository: 'scim-bridge', digest: `sha256:${'ab'.repeat(32)}` });
     expect(run.one(T.image).inputs.tags).toEqual(['registry.digitalocean.com/scim-bridge-registry-9f8e7d6/scim-bridge:latest']);
   });
 
-  test('logs in with the decoded push credentials, kept secret', () => {
+  test('pushes with the deployer’s own API token read on every run, kept secret; no stored credentials that expire', () => {
+    // terraform-provider-digitalocean's registry credentials expire (30 days) and renew only on a refresh: a plain
+    // `pulumi up` that rebuilt the image then got 401. Nothing of the kind is kept in the state any more.
+    expect(run.ofType(T.credentials)).toHaveLength(0);
     expect(isSecretInput(run.one(T.image).wire.registries[0].password)).toBe(true);
-    expect(run.one(T.image).inputs.registries[0]).toEqual({ address: 'registry.digitalocean.com', username: 'ops@example.com', password: PUSH_TOKEN });
+    expect(isSecretInput(run.one(T.image).wire.registries[0].username)).toBe(true);
+    expect(run.one(T.image).inputs.registries[0]).toEqual({ address: 'registry.digitalocean.com', username: PUSH_TOKEN, password: PUSH_TOKEN });
   });
 });
 

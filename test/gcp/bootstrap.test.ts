@@ -69,10 +69,8 @@ dns.lookup = (host, options, cb) => host === ${JSON.stringify(DB_HOST)} ? lookup
     // The stack, with the instance reporting this suite's CAs.
     const mocks: CloudMocks = {
       ...gcpMocks,
-      computed: (type, name, inputs) => {
-        const result = gcpMocks.computed(type, name, inputs);
-        return type === T.sqlInstance ? { ...result, outputs: { ...result.outputs, serverCaCerts: [{ cert: pem(dir, 'regional') }, { cert: pem(dir, 'root') }] } } : result;
-      },
+      answer: (token, inputs) =>
+        token === 'gcp:sql/getCaCerts:getCaCerts' ? { ...gcpMocks.answer(token, inputs), certs: [{ cert: pem(dir, 'regional') }, { cert: pem(dir, 'root') }] } : gcpMocks.answer(token, inputs),
     };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     run = await runPulumiProgram(mocks, { config: BASE }, () => require('../../stacks/pulumi/gcp').deploy());

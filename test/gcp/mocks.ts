@@ -18,12 +18,14 @@ export const IMAGE_DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789ab
 export const DB_DNS_NAME = '1a2b3c4d5e6f.a1b2c3d4e5f6.europe-west1.sql.goog.';
 export const DB_HOST = DB_DNS_NAME.slice(0, -1);
 export const SERVER_CA = ['-----BEGIN CERTIFICATE-----\nSUBORDINATE\n-----END CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----'];
+/** The CA Google will rotate to: listed by sql.getCaCerts (listServerCas), not by the instance's serverCaCerts. */
+export const UPCOMING_CA = '-----BEGIN CERTIFICATE-----\nUPCOMING\n-----END CERTIFICATE-----';
+/** What the bridge must trust: every CA getCaCerts lists, current and upcoming. */
+export const CA_BUNDLE = `${[...SERVER_CA, UPCOMING_CA].join('\n')}\n`;
 export const GOOGLE_KEY = '{"type":"service_account","client_email":"sync@acme-idp.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n-----END PRIVATE KEY-----\\n"}';
 export const BASE_NAME = `scim-bridge-${SUFFIX}`;
 export const SA_EMAIL = `${BASE_NAME}@${PROJECT}.iam.gserviceaccount.com`;
 export const BOOT_SA_EMAIL = `${BASE_NAME}-boot@${PROJECT}.iam.gserviceaccount.com`;
-
-let passwords = 0;
 
 export const T = {
   service: 'gcp:cloudrunv2/service:Service',
@@ -68,8 +70,9 @@ export const gcpMocks: CloudMocks = {
       case T.randomString:
         return { id: name, outputs: { result: SUFFIX } };
       case T.randomPassword:
-        // Distinct per password, so a test can tell the administrator's from the app's.
-        return { id: name, outputs: { result: `generated-${name}-${++passwords}` } };
+        // Distinct per password (by name), so a test can tell the administrator's from the app's; the same on every run,
+        // as a generated password kept in state is.
+        return { id: name, outputs: { result: `generated-${name}` } };
       case T.account: {
         const email = `${v.accountId}@${v.project}.iam.gserviceaccount.com`;
         return { id: `projects/${v.project}/serviceAccounts/${email}`, outputs: { email, member: `serviceAccount:${email}` } };
@@ -121,6 +124,8 @@ export const gcpMocks: CloudMocks = {
     switch (token) {
       case 'gcp:organizations/getClientConfig:getClientConfig':
         return { accessToken: ACCESS_TOKEN, project: PROJECT, region: REGION, zone: '', id: 'client', defaultLabels: {} };
+      case 'gcp:sql/getCaCerts:getCaCerts':
+        return { project: inputs.project, instance: inputs.instance, activeVersion: 'v1', id: inputs.instance, certs: [...SERVER_CA, UPCOMING_CA].map((cert) => ({ cert })) };
       case 'gcp:dns/getManagedZone:getManagedZone':
         return { name: inputs.name, dnsName: ZONE_DNS_NAME, id: `projects/${inputs.project}/managedZones/${inputs.name}`, nameServers: [], visibility: 'public' };
       default:

@@ -11,7 +11,7 @@ import {
   caBundle,
   checkDomainInZone,
   cloudSqlMaxConnections,
-  connectionWarning,
+  connectionProblem,
   executionToken,
   ingressFor,
   postgresUrl,
@@ -69,10 +69,10 @@ describe('Cloud SQL', () => {
     expect(cloudSqlMaxConnections('db-perf-optimized-N-2')).toBeUndefined();
   });
 
-  test('a maxReplicas whose rolling deploy could exceed the tier connections is flagged, naming both args', () => {
-    expect(connectionWarning({ maxReplicas: 6, databaseTier: 'db-custom-1-3840' })).toBeUndefined();
-    expect(connectionWarning({ maxReplicas: 20, databaseTier: 'db-custom-1-3840' })).toMatch(/maxReplicas 20 can open 201 database connections .* 97 that db-custom-1-3840 allows .*database\.size/);
-    expect(connectionWarning({ maxReplicas: 20, databaseTier: 'db-custom-4-15360' })).toBeUndefined();
+  test('a maxReplicas whose rolling deploy could exceed the tier connections is a problem, naming both args', () => {
+    expect(connectionProblem({ maxReplicas: 6, databaseTier: 'db-custom-1-3840' })).toBeUndefined();
+    expect(connectionProblem({ maxReplicas: 20, databaseTier: 'db-custom-1-3840' })).toMatch(/^20 can open 201 database connections .* 97 that db-custom-1-3840 allows .*database\.size/);
+    expect(connectionProblem({ maxReplicas: 20, databaseTier: 'db-custom-4-15360' })).toBeUndefined();
   });
 
   test('the DNS name the connectors use: the Private Service Connect entry, else the older dnsName; no name is an error', () => {

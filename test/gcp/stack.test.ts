@@ -22,7 +22,9 @@ import {
   PSC_IP,
   REGION,
   SA_EMAIL,
+  CA_BUNDLE,
   SERVER_CA,
+  UPCOMING_CA,
   T,
   container,
   envOf,
@@ -103,7 +105,7 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
   test('the service connects as its own role over verified TLS: the instance DNS name, verify-full, the instance CAs; the password from Secret Manager', () => {
     const env = envOf(service);
     expect(env[BRIDGE_ENV.databaseUrl]).toBe(APP_URL);
-    expect(env[BRIDGE_ENV.databaseCaCert]).toBe(`${SERVER_CA.join('\n')}\n`);
+    expect(env[BRIDGE_ENV.databaseCaCert]).toBe(CA_BUNDLE);
     expect(env[BRIDGE_ENV.pgPassword]).toEqual({ secret: secretIdOf(run, 'scim-bridge-db-app-password'), version: '1' });
     // The administrator's URL never reaches the service.
     expect(env).not.toHaveProperty(BRIDGE_ENV.databaseAdminUrl);
@@ -185,7 +187,7 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
       [BRIDGE_ENV.databaseAdminUrl]: { secret: secretIdOf(run, 'scim-bridge-db-admin-url'), version: '1' },
       [BRIDGE_ENV.databaseUrl]: APP_URL,
       [BRIDGE_ENV.pgPassword]: { secret: secretIdOf(run, 'scim-bridge-db-app-password'), version: '1' },
-      [BRIDGE_ENV.databaseCaCert]: `${SERVER_CA.join('\n')}\n`,
+      [BRIDGE_ENV.databaseCaCert]: CA_BUNDLE,
       [BRIDGE_ENV.logLevel]: 'info',
     });
     expect(job.inputs.template.template.serviceAccount).toBe(BOOT_SA_EMAIL);

@@ -174,7 +174,7 @@ describe('bridge/Dockerfile', () => {
   });
 });
 
-describe('constructs/bridge-image.ts (the image every Pulumi cloud runs)', () => {
+describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const mocks = { cloud: 'test', computed: (_t: string, name: string, v: Record<string, unknown>) => ({ id: name, outputs: { ref: `${(v.tags as string[])[0]}@sha256:${'1'.repeat(64)}` } }), answer: () => ({}) };
   const { runPulumiProgram } = require('../support/pulumi-harness') as typeof import('../support/pulumi-harness');
@@ -183,7 +183,7 @@ describe('constructs/bridge-image.ts (the image every Pulumi cloud runs)', () =>
   test('with an image given nothing is built and no registry credentials are asked for', async () => {
     let asked = false;
     const run = await runPulumiProgram(mocks, { config: {}, secretKeys: [] }, () => {
-      const { bridgeImageRef } = require('../../constructs/bridge-image');
+      const { bridgeImageRef } = require('../../constructs/pulumi');
       const image = bridgeImageRef('img', 'ghcr.io/acme/scim-bridge:1.2.3', () => ((asked = true), { tag: 'x', registry }), {});
       return { ref: image.ref };
     });
@@ -196,7 +196,7 @@ describe('constructs/bridge-image.ts (the image every Pulumi cloud runs)', () =>
   // build, so `pulumi preview` needs no BuildKit daemon (its default, true, does).
   test('otherwise bridge/Dockerfile is built from the repository root for linux/amd64, never on a preview, run by digest', async () => {
     const run = await runPulumiProgram(mocks, { config: {}, secretKeys: [] }, () => {
-      const { bridgeImageRef } = require('../../constructs/bridge-image');
+      const { bridgeImageRef } = require('../../constructs/pulumi');
       return { ref: bridgeImageRef('img', undefined, () => ({ tag: 'registry.example.com/scim-bridge:latest', registry }), {}).ref };
     });
     const image = run.one('docker-build:index:Image');

@@ -25,7 +25,7 @@ export interface RecordedOptions {
   /** Provider reference ('' for the default provider). */
   provider: string;
   /** Former identities the engine maps onto this resource (so a move does not replace it): URNs or parent/name specs. */
-  aliases: { urn?: string; name?: string; parentUrn?: string; noParent?: boolean }[];
+  aliases: { urn?: string; name?: string; type?: string; parentUrn?: string; noParent?: boolean }[];
 }
 
 export interface Recorded {
@@ -87,7 +87,16 @@ export interface StackSettings {
   readonly secretKeys?: readonly string[];
   /** Provider keys with their namespace (e.g. `gcp:region`); '' removes a default. */
   readonly provider?: Record<string, string>;
+  /**
+   * The stack's outputs from its last update, as its reference to itself reads them (the previous run of a day-two
+   * test). @default none: a new stack, or what the cloud's mocks answer for `pulumi:pulumi:StackReference`
+   */
+  readonly previousOutputs?: Record<string, any>;
+  /** Run as `pulumi preview` does (a dry run) rather than `pulumi up`. @default false */
+  readonly preview?: boolean;
 }
+
+const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
 
 function resolveOutput(pulumi: any, value: any): Promise<any> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value);
@@ -116,7 +125,7 @@ function optionsOf(req: any): RecordedOptions {
     aliases: (req.getAliasesList?.() ?? []).map((a: any) => {
       const spec = a.getSpec?.();
       if (!spec) return { urn: a.getUrn() };
-      return { name: spec.getName() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+      return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
     }),
   };
 }
@@ -130,14 +139,14 @@ const NO_OPTIONS: RecordedOptions = {
  * Sets the stack configuration, loads a fresh copy of the program's modules and runs `program` (it must `require`
  * what it uses, so it gets this run's modules). Throws what the program throws (configuration errors).
  */
-export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown>): Promise<Run> {
+export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<Run> {
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions; wire: Record<string, any> }>();
   const configRead: string[] = [];
   let pulumi: any;
   let runtimeSettings: any;
-  let outputs: Record<string, any> = {};
+  let outputs: Record<string, any> | Promise<Record<string, any>> = {};
   const key = (type: string, name: string) => `${type}::${name}`;
 
   jest.isolateModules(() => {
@@ -155,7 +164,15 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       {
         newResource(args: any) {
           const inputs = reveal(args.inputs);
-          const { id, outputs: extra } = args.custom ? mocks.computed(args.type, args.name, inputs) : { id: '', outputs: {} };
+          const previous = settings.previousOutputs;
+          const { id, outputs: extra } =
+            args.type === STACK_REFERENCE && previous !== undefined
+              ? { id: args.name, outputs: { outputs: previous, secretOutputNames: Object.keys(previous) } }
+              : args.custom
+                ? mocks.computed(args.type, args.name, inputs)
+                : { id: '', outputs: {} };
+          // A stack reference the cloud's mocks do not answer reads a new stack: no outputs yet.
+          if (args.type === STACK_REFERENCE && extra.outputs === undefined) Object.assign(extra, { outputs: {}, secretOutputNames: [] });
           const state = { ...args.inputs, ...extra };
           resources.push({ type: args.type, name: args.name, custom: Boolean(args.custom), id, urn: '', raw: args.inputs, inputs, wire: args.inputs, state, dependsOn: [], options: NO_OPTIONS });
           return { id: args.custom ? id : undefined, state };
@@ -167,7 +184,7 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       },
       'scim-bridge',
       mocks.cloud,
-      false,
+      settings.preview ?? false,
       // What the engine passes when the backend is a DIY one (a Pulumi Cloud stack gets its organization's name).
       'organization',
     );
@@ -196,9 +213,18 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
     outputs = program();
   });
 
+  let exported: Record<string, any>;
+  try {
+    exported = await outputs;
+  } catch (error) {
+    // A program that fails after registering something (a stack reference, a component) still has requests in
+    // flight: let them finish against this run's mocks, so they do not reach the next run's.
+    await runtimeSettings.waitForRPCs().catch(() => undefined);
+    throw error;
+  }
   const resolved: Record<string, any> = {};
   const secretOutputs: string[] = [];
-  for (const [name, value] of Object.entries(outputs ?? {})) {
+  for (const [name, value] of Object.entries(exported ?? {})) {
     resolved[name] = await resolveOutput(pulumi, value);
     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(name);
   }

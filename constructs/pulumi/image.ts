@@ -12,10 +12,10 @@
 import * as path from 'node:path';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import { BRIDGE_IMAGE } from '../contract';
+import { BRIDGE_IMAGE } from '../../contract';
 
 /** The repository root: the build context bridge/Dockerfile copies from. */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Images run on every cloud's amd64 hosts (Cloud Run, App Platform and Container Apps require linux/amd64). */
 export const BRIDGE_IMAGE_PLATFORMS = ['linux/amd64'] as const;

@@ -9,10 +9,11 @@ import * as cloudrun from '@pulumi/gcp/cloudrun';
 import * as compute from '@pulumi/gcp/compute';
 import * as dns from '@pulumi/gcp/dns';
 import { type DnsRecord, absoluteName } from '../common';
-import { type GcpScope, childOptions } from './options';
+import { childOptions } from '../pulumi';
+import type { GcpScope } from './args';
 import { type FrontDoor, type SslPolicyProfile, checkDomainInZone, trafficRecords } from './platform';
 
-export interface ScimBridgeGcpFrontDoorArgs extends GcpScope {
+export interface BridgeFrontDoorArgs extends GcpScope {
   readonly domain: string;
   readonly frontDoor: FrontDoor;
   readonly serviceName: pulumi.Input<string>;
@@ -21,7 +22,7 @@ export interface ScimBridgeGcpFrontDoorArgs extends GcpScope {
   readonly httpRedirect: boolean;
 }
 
-export class ScimBridgeGcpFrontDoor extends pulumi.ComponentResource {
+export class BridgeFrontDoor extends pulumi.ComponentResource {
   /** Load balancer: its static address, managed certificate and TLS policy. */
   public readonly address?: compute.GlobalAddress;
   public readonly certificate?: compute.ManagedSslCertificate;
@@ -33,7 +34,7 @@ export class ScimBridgeGcpFrontDoor extends pulumi.ComponentResource {
   /** What points the domain at the front door. */
   public readonly records: pulumi.Output<DnsRecord[]>;
 
-  constructor(name: string, args: ScimBridgeGcpFrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BridgeFrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:gcp:FrontDoor', name, {}, opts);
     const { project, region, domain } = args;
     const child = childOptions(this, opts);

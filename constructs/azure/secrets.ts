@@ -16,6 +16,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as keyvault from '@pulumi/azure-native/keyvault';
+import { componentType, formerTypes } from '../pulumi';
 import { AZURE_ROLES, type AzureContext } from './args';
 
 export const SOFT_DELETE_RETENTION_DAYS = 90;
@@ -39,7 +40,7 @@ export function principalTypeOfToken(token: string): DeployerPrincipalType {
   return 'ServicePrincipal';
 }
 
-export interface BridgeVaultArgs extends AzureContext {
+export interface BridgeSecretsArgs extends AzureContext {
   /** Object id of the identity running `pulumi up` (getClientConfig). */
   readonly deployerObjectId: pulumi.Input<string>;
   /** Whether that identity is a user or a service principal (see principalTypeOfToken). */
@@ -48,18 +49,19 @@ export interface BridgeVaultArgs extends AzureContext {
   readonly protect: boolean;
 }
 
-export class BridgeVault extends pulumi.ComponentResource {
+export class BridgeSecrets extends pulumi.ComponentResource {
   public readonly vault: keyvault.Vault;
   /** Key Vault Secrets Officer for the deployer, on this vault only. */
   public readonly deployerAccess: authorization.RoleAssignment;
-  private readonly base: BridgeVaultArgs;
+  private readonly base: BridgeSecretsArgs;
 
   constructor(
     private readonly name: string,
-    args: BridgeVaultArgs,
+    args: BridgeSecretsArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super('scim-bridge:azure:Vault', name, {}, opts);
+    // Named Vault until 2026-12: the alias keeps the vault and its secrets in place.
+    super(componentType('azure', 'Secrets'), name, {}, formerTypes(opts, 'scim-bridge:azure:Vault'));
     this.base = args;
     this.vault = new keyvault.Vault(
       `${name}-kv`,

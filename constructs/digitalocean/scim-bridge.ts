@@ -8,8 +8,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { type DnsRecord, OUTPUT_NAMES, nextSteps, scimBaseUrl } from '../common';
 import { type ResolvedDigitalOceanArgs, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from './args';
 import { BridgeDatabase, DATABASE_COMPONENT } from './database';
-import { appAlerts, defaultHost, domainNames, recordsToCreate, zoneFileLine } from './frontDoor';
-import { BridgeImage } from './image';
+import { appAlerts, defaultHost, domainNames, recordsToCreate, zoneFileLine } from './front-door';
+import { BridgeImage, deployerToken } from './image';
 import { type AppSpecLike, type SealedSecrets, sealedSecrets } from './secrets';
 import { AppComponents, SERVICE_NAME } from './service';
 
@@ -58,7 +58,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
         given: a.givenImage,
         registryName: args.registryName,
         registryTier: a.registryTier,
-        pushCredentialsSeconds: args.pushCredentialsSeconds,
+        pushToken: a.givenImage ? undefined : deployerToken(),
         buildContext: a.buildContext,
         dockerfile: a.dockerfile,
       },
@@ -73,6 +73,7 @@ export class ScimBridgeDigitalOcean extends pulumi.ComponentResource {
       imageCredentials: args.imageCredentials,
       scimSession: args.scimSession,
       googleCredentials: args.googleCredentials,
+      webhookSecrets: args.webhookSecrets,
       appUrl: this.database.appUrl,
       adminUrl: this.database.adminUrl,
       previousSecrets: args.previousSecrets,

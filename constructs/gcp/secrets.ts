@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as secretmanager from '@pulumi/gcp/secretmanager';
-import { childOptions } from './options';
+import { childOptions } from '../pulumi';
 
 export const SECRET_ACCESSOR = 'roles/secretmanager.secretAccessor';
 

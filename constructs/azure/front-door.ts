@@ -12,6 +12,7 @@ import * as app from '@pulumi/azure-native/app';
 import * as dns from '@pulumi/azure-native/dns';
 import type * as azureInputs from '@pulumi/azure-native/types/input';
 import type { DnsRecord } from '../common';
+import { componentType, formerTypes } from '../pulumi';
 
 export const CUSTOM_DOMAIN_PHASES = ['records', 'hostname', 'bind', 'auto'] as const;
 export type CustomDomainPhase = (typeof CUSTOM_DOMAIN_PHASES)[number];
@@ -42,7 +43,7 @@ export function domainRecords(domain: string, appFqdn: pulumi.Input<string>, ver
   ]);
 }
 
-export interface CustomDomainArgs {
+export interface BridgeFrontDoorArgs {
   readonly domain: string;
   readonly phase: CustomDomainPhase;
   readonly appFqdn: pulumi.Input<string>;
@@ -50,11 +51,13 @@ export interface CustomDomainArgs {
   /** The Azure DNS zone and the record name in it, when the records are created here. */
   readonly zone?: { name: string; resourceGroupName: string; recordName: string };
   readonly environment: { resourceGroupName: pulumi.Input<string>; location: pulumi.Input<string>; name: pulumi.Input<string> };
+  /** The environment the certificate belongs to, and is deleted with. */
+  readonly environmentResource?: pulumi.Resource;
   readonly tags: Record<string, string>;
 }
 
 /** The records (in a zone, when given), the app's `customDomains` for the phase, and the certificate. */
-export class CustomDomain extends pulumi.ComponentResource {
+export class BridgeFrontDoor extends pulumi.ComponentResource {
   public readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** The Azure DNS record sets, when a zone was given. */
   public readonly recordSets: dns.RecordSet[] = [];
@@ -64,10 +67,11 @@ export class CustomDomain extends pulumi.ComponentResource {
   public readonly customDomains?: azureInputs.app.CustomDomainArgs[];
   constructor(
     private readonly name: string,
-    private readonly args: CustomDomainArgs,
+    private readonly args: BridgeFrontDoorArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super('scim-bridge:azure:CustomDomain', name, {}, opts);
+    // Named CustomDomain until 2026-12: the alias moves existing certificates and records in place (no replacement).
+    super(componentType('azure', 'FrontDoor'), name, {}, formerTypes(opts, 'scim-bridge:azure:CustomDomain'));
     this.dnsRecords = domainRecords(args.domain, args.appFqdn, args.verificationId);
     if (args.zone) {
       const zone = { resourceGroupName: args.zone.resourceGroupName, zoneName: args.zone.name, ttl: 300 };
@@ -103,7 +107,10 @@ export class CustomDomain extends pulumi.ComponentResource {
         properties: { subjectName: this.args.domain, domainControlValidation: 'CNAME' },
         tags: this.args.tags,
       },
-      { parent: this, dependsOn },
+      // Deleted with its environment, never on its own before the app: with `auto` it waits for the app, so a destroy
+      // would delete it first, while the app still binds it, and Azure refuses (CertificateInUse). A certificate is a
+      // child of its environment (managedEnvironments/managedCertificates) and goes with it.
+      { parent: this, dependsOn, deletedWith: this.args.environmentResource },
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * ScimBridgeGcp: the SCIM bridge on Google Cloud Run, built from the shared layer. Its children, one concern each:
  * the project's APIs, the image and its registry, the network (network.ts), the database (database.ts), the one-off
- * role bootstrap (bootstrap.ts), the service (service.ts) and the front door with DNS (frontDoor.ts).
+ * role bootstrap (bootstrap.ts), the service (service.ts) and the front door with DNS (front-door.ts).
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -9,14 +9,14 @@ import * as artifactregistry from '@pulumi/gcp/artifactregistry';
 import * as organizations from '@pulumi/gcp/organizations';
 import * as projects from '@pulumi/gcp/projects';
 import { type DnsRecord, bridgeEnvironment, nextSteps, scimBaseUrl } from '../common';
-import { bridgeImageRef } from '../bridge-image';
+import { bridgeImageRef } from '../pulumi';
 import { type ResolvedGcpArgs, type ScimBridgeGcpArgs, resolveGcpArgs } from './args';
-import { ScimBridgeGcpBootstrap } from './bootstrap';
-import { ScimBridgeGcpDatabase } from './database';
-import { ScimBridgeGcpFrontDoor } from './frontDoor';
-import { ScimBridgeGcpNetwork } from './network';
+import { BridgeBootstrap } from './bootstrap';
+import { BridgeDatabase } from './database';
+import { BridgeFrontDoor } from './front-door';
+import { BridgeNetwork } from './network';
 import { CLEANUP_POLICIES, type FrontDoor, ingressFor, requiredApis, trustProxyFor } from './platform';
-import { ScimBridgeGcpService } from './service';
+import { BridgeService } from './service';
 
 export class ScimBridgeGcp extends pulumi.ComponentResource {
   /** The SCIM base URL for the identity provider (no trailing slash). */
@@ -26,11 +26,11 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
   /** What to do after the deploy, in order. */
   public readonly nextSteps: pulumi.Output<string>;
   public readonly frontDoorKind: FrontDoor;
-  public readonly network: ScimBridgeGcpNetwork;
-  public readonly database: ScimBridgeGcpDatabase;
-  public readonly bootstrap: ScimBridgeGcpBootstrap;
-  public readonly service: ScimBridgeGcpService;
-  public readonly frontDoor: ScimBridgeGcpFrontDoor;
+  public readonly network: BridgeNetwork;
+  public readonly database: BridgeDatabase;
+  public readonly bootstrap: BridgeBootstrap;
+  public readonly service: BridgeService;
+  public readonly frontDoor: BridgeFrontDoor;
   public readonly repository: artifactregistry.Repository;
   /** The image the service and the bootstrap job run. */
   public readonly imageRef: pulumi.Output<string>;
@@ -72,8 +72,8 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
     );
     this.imageRef = image.ref;
 
-    this.network = new ScimBridgeGcpNetwork(`${name}-network`, { ...scope, ipCidrRange: r.ipCidrRange }, child);
-    this.database = new ScimBridgeGcpDatabase(
+    this.network = new BridgeNetwork(`${name}-network`, { ...scope, ipCidrRange: r.ipCidrRange }, child);
+    this.database = new BridgeDatabase(
       `${name}-db`,
       {
         ...scope,
@@ -88,7 +88,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
       },
       child,
     );
-    this.bootstrap = new ScimBridgeGcpBootstrap(
+    this.bootstrap = new BridgeBootstrap(
       `${name}-bootstrap`,
       {
         ...scope,
@@ -101,7 +101,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
       },
       child,
     );
-    this.service = new ScimBridgeGcpService(
+    this.service = new BridgeService(
       `${name}-service`,
       {
         ...scope,
@@ -112,6 +112,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         scimSession: args.scimSession,
         scimSessionSecretId: args.scimSessionSecretId,
         googleCredentials: args.googleCredentials,
+        webhookSecrets: args.webhookSecrets,
         database: this.database,
         network: this.network,
         minReplicas: r.minReplicas,
@@ -123,7 +124,7 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
       },
       child,
     );
-    this.frontDoor = new ScimBridgeGcpFrontDoor(
+    this.frontDoor = new BridgeFrontDoor(
       `${name}-front`,
       {
         ...scope,

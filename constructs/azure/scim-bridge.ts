@@ -1,10 +1,10 @@
 /**
  * ScimBridgeAzure: the SCIM bridge on Azure Container Apps, built from the shared layer.
  *
- * Children, one concern each: Network (VNet, delegated subnets, the database's private DNS zone), Vault (Key Vault and
+ * Children, one concern each: Network (VNet, delegated subnets, the database's private DNS zone), Secrets (Key Vault and
  * who reads which secret), Registry (ACR and the image), Database (Flexible Server, its logins and URLs), Environment
  * (Container Apps environment and logs), Bootstrap (`scim-bridge db bootstrap` as a job, run before the app), Service
- * (the container app) and CustomDomain (records, host name, managed certificate).
+ * (the container app) and FrontDoor (front-door.ts: records, host name, managed certificate).
  *
  * Order on a first deploy: role assignments, a pause while they propagate, the bootstrap job and its run, then the app.
  */
@@ -15,16 +15,17 @@ import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as resources from '@pulumi/azure-native/resources';
 import type * as keyvault from '@pulumi/azure-native/keyvault';
 import { type DnsRecord, nextSteps, scimBaseUrl } from '../common';
+import { isUnresolved } from '../pulumi';
 import { Pause } from './actions';
 import { type ResolvedAzureArgs, type ScimBridgeAzureArgs, resolveAzureArgs } from './args';
-import { Bootstrap } from './bootstrap';
+import { BridgeBootstrap } from './bootstrap';
 import { BridgeDatabase } from './database';
-import { CustomDomain, nextPhaseHint, servesCustomDomain } from './domain';
+import { BridgeFrontDoor, nextPhaseHint, servesCustomDomain } from './front-door';
 import { BridgeEnvironment } from './environment';
 import { BridgeNetwork } from './network';
 import { BridgeRegistry } from './registry';
 import { BridgeService } from './service';
-import { BridgeVault, principalTypeOfToken } from './vault';
+import { BridgeSecrets, principalTypeOfToken } from './secrets';
 
 /** Resource Manager endpoints of the clouds azure-native knows (its `environment` setting). */
 const ARM_ENDPOINTS: Record<string, string> = {
@@ -32,8 +33,6 @@ const ARM_ENDPOINTS: Record<string, string> = {
   usgovernment: 'https://management.usgovcloudapi.net',
   china: 'https://management.chinacloudapi.cn',
 };
-
-const isUnresolved = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 export class ScimBridgeAzure extends pulumi.ComponentResource {
   /** The SCIM base URL for the identity provider: the custom domain once its certificate serves it, the app's host before. */
@@ -46,11 +45,13 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
   public readonly resourceGroupName: pulumi.Output<string>;
   public readonly resolved: ResolvedAzureArgs;
   public readonly network: BridgeNetwork;
-  public readonly vault: BridgeVault;
+  public readonly vault: BridgeSecrets;
   public readonly sessionSecret: keyvault.Secret;
   public readonly databasePasswordSecret: keyvault.Secret;
   public readonly adminUrlSecret: keyvault.Secret;
   public readonly googleSecret?: keyvault.Secret;
+  /** The change feed's signing secrets, when webhooks are declared. */
+  public readonly webhookSecret?: keyvault.Secret;
   public readonly registry: BridgeRegistry;
   public readonly database: BridgeDatabase;
   public readonly environment: BridgeEnvironment;
@@ -60,9 +61,9 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
   public readonly bootstrapIdentity: managedidentity.UserAssignedIdentity;
   /** Waits once for the role assignments to propagate. */
   public readonly rolesReady: Pause;
-  public readonly bootstrap: Bootstrap;
+  public readonly bootstrap: BridgeBootstrap;
   public readonly service: BridgeService;
-  public readonly customDomain: CustomDomain;
+  public readonly customDomain: BridgeFrontDoor;
 
   constructor(name: string, args: ScimBridgeAzureArgs, opts?: pulumi.ComponentResourceOptions) {
     super('scim-bridge:azure:ScimBridgeAzure', name, {}, opts);
@@ -93,7 +94,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       { ...common, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
       parent,
     );
-    this.vault = new BridgeVault(
+    this.vault = new BridgeSecrets(
       name,
       {
         ...common,
@@ -110,6 +111,10 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       this.googleSecret = this.vault.secret('google', 'google-credentials', args.googleCredentials, 'application/json', true);
     }
 
+    if (args.webhookSecrets !== undefined) {
+      this.webhookSecret = this.vault.secret('webhooks', 'webhook-secrets', args.webhookSecrets, 'application/json', true);
+    }
+
     // Two identities, each granted only what it reads: the app never holds the administrator's URL.
     this.identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
     this.bootstrapIdentity = new managedidentity.UserAssignedIdentity(`${name}-bootstrap-identity`, { resourceGroupName, location, tags }, parent);
@@ -123,6 +128,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       this.vault.allowRead('bootstrap-reads-pg-password', this.databasePasswordSecret, job, "SCIM bridge bootstrap sets the app role's password"),
       this.registry.allowPull('bootstrap-pull', job),
       ...(this.googleSecret ? [this.vault.allowRead('app-reads-google', this.googleSecret, app, 'SCIM bridge reads its Google service-account key')] : []),
+      ...(this.webhookSecret ? [this.vault.allowRead('app-reads-webhook-secrets', this.webhookSecret, app, 'SCIM bridge reads its webhook signing secrets')] : []),
     ];
     this.rolesReady = new Pause(`${name}-rbac-propagation`, { seconds: r.rolePropagationSeconds, triggers: roles.map((role) => role.id) }, parent);
 
@@ -135,7 +141,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       registryServer: this.registry.registry.loginServer,
       imageRef: this.registry.imageRef,
     });
-    this.bootstrap = new Bootstrap(
+    this.bootstrap = new BridgeBootstrap(
       name,
       {
         ...runOn(this.bootstrapIdentity),
@@ -152,7 +158,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
 
     this.appFqdn = pulumi.interpolate`${r.appName}.${environment.defaultDomain}`;
     const zone = args.dnsZone && r.recordName ? { name: args.dnsZone, resourceGroupName: args.dnsZoneResourceGroup!, recordName: r.recordName } : undefined;
-    this.customDomain = new CustomDomain(
+    this.customDomain = new BridgeFrontDoor(
       name,
       {
         domain: r.domain,
@@ -161,6 +167,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         verificationId: environment.customDomainConfiguration.apply((c) => c?.customDomainVerificationId ?? ''),
         zone,
         environment: { resourceGroupName, location, name: environment.name },
+        environmentResource: environment,
         tags,
       },
       parent,
@@ -175,6 +182,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         session: this.sessionSecret,
         databasePassword: this.databasePasswordSecret,
         google: this.googleSecret,
+        webhookSecrets: this.webhookSecret,
         databaseUrl: this.database.appUrl,
         customDomains: this.customDomain.customDomains,
         // Adding a host name checks the asuid TXT and the CNAME, so the records come first.
