@@ -17,6 +17,7 @@ import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
+import { LIST_DEADLINE_MS, listTimedOut } from './list-deadline';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
@@ -214,7 +215,41 @@ class PgExecutor implements SqlExecutor {
     private readonly client: Pool | PoolClient,
     private readonly names: StatementNames,
     private readonly context: Context,
-  ) {}
+    /** Set on the pool's executor: list queries run under this statement_timeout (list-deadline.ts). */
+    private readonly listDeadlineMs?: number,
+  ) {
+    if (listDeadlineMs !== undefined) this.bounded = (_cost, work) => this.boundedRead(listDeadlineMs, work);
+  }
+
+  readonly bounded?: SqlExecutor['bounded'];
+
+  /**
+   * A list's statements on one connection, in a read-only transaction whose statement_timeout is the list
+   * deadline: the server cancels a statement past it (and frees the connection), which the client sees as 400.
+   */
+  private async boundedRead<T>(ms: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await (this.client as Pool).connect();
+    } catch (error) {
+      throw translate(error, this.context);
+    }
+    let broken = false;
+    try {
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+      const result = await work(new PgExecutor(client, this.names, this.context));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (lostConnection(error)) broken = true;
+      else await client.query('ROLLBACK').catch(() => (broken = true));
+      const cause = error instanceof StoreTimeout ? (error.cause as { code?: string } | undefined) : undefined;
+      if (cause?.code === '57014') throw listTimedOut(ms);
+      throw translate(error, this.context);
+    } finally {
+      client.release(broken);
+    }
+  }
 
   private async query(sql: string, params: readonly unknown[], arrays: boolean) {
     assertStorable(params);
@@ -334,6 +369,8 @@ export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
 export interface PostgresOptions {
   /** Where start-up warnings go (an encrypted but unverified connection). @default a JSON log line on stdout */
   readonly warn?: (line: string) => void;
+  /** @default LIST_DEADLINE_MS */
+  readonly listDeadlineMs?: number;
 }
 
 const defaultWarn = (line: string) => process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), msg: line }) + '\n');
@@ -351,13 +388,14 @@ export class PostgresStore extends SqlStore implements Store {
     const settings = connectionSettings(url, env);
     const warn = options.warn ?? defaultWarn;
     for (const line of settings.tls.warnings) warn(line);
-    return new PostgresStore(new Pool(settings.pool), settings, warn);
+    return new PostgresStore(new Pool(settings.pool), settings, warn, options.listDeadlineMs ?? LIST_DEADLINE_MS);
   }
 
   private constructor(
     private readonly pool: Pool,
     settings: ConnectionSettings,
     warn: (line: string) => void,
+    listDeadlineMs: number,
   ) {
     const warned = new Set<string>();
     const names = new StatementNames(settings.preparedStatements);
@@ -377,7 +415,7 @@ export class PostgresStore extends SqlStore implements Store {
         warn(line);
       },
     };
-    const executor = new PgExecutor(pool, names, context);
+    const executor = new PgExecutor(pool, names, context, listDeadlineMs);
     super(executor, postgresDialect);
     this.names = names;
     this.context = context;

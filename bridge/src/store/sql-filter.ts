@@ -42,6 +42,11 @@ export interface Dialect {
   readonly membersOfGroupJson: string;
   /** The database's clock in milliseconds since the epoch (leases expire by it, so replicas agree). */
   readonly nowMs: string;
+  /**
+   * A condition evaluated once per row a list query visits, that fails the statement past the request's deadline
+   * (list-deadline.ts); for a database that has no statement timeout of its own (SQLite).
+   */
+  readonly rowGuard?: string;
 }
 
 export interface CompiledSql {

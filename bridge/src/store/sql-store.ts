@@ -10,6 +10,7 @@
  */
 import { badRequest } from '../scim/errors';
 import type { FilterValue } from '../scim/filter';
+import { filterCost } from '../scim/filter-cost';
 import type { ResourceKind } from '../scim/schemas';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
@@ -34,6 +35,11 @@ export interface SqlExecutor {
   rows(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs a list query's statements within the list deadline (list-deadline.ts), on the executor `work` is given;
+   * `cost` is the filter's (filter-cost.ts). Executors without it (inside a transaction) run them as they are.
+   */
+  bounded?<T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
 type Row = Record<string, unknown>;
@@ -158,6 +164,8 @@ interface ListPlan {
   readonly pageSql: string;
   readonly countSql: string;
   readonly bind: (values: readonly FilterValue[]) => unknown[];
+  /** The filter's cost (filter-cost.ts): decides where and under which deadline the statements run. */
+  readonly cost: number;
 }
 
 const LIST_PLANS = new WeakMap<Dialect, Map<string, ListPlan>>();
@@ -176,13 +184,16 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
       : GROUP_COLUMNS + (relations ? `, ${dialect.membersOfGroupJson} AS members_json` : '');
     const n = filter.binders.length;
     const binders = filter.binders;
+    // A look-up by a unique key reads one row and needs no guard; every other list checks its deadline per row.
+    const where = dialect.rowGuard && !filter.unique ? `${dialect.rowGuard} AND ${filter.sql}` : filter.sql;
     plan = {
       unique: filter.unique,
       pageSql: filter.unique
         ? `SELECT ${columns} FROM ${table} WHERE ${filter.sql}`
-        : `SELECT ${columns} FROM ${table} WHERE ${filter.sql} ORDER BY ${compileSort(kind, query.sortBy, query.sortDescending, dialect)} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      countSql: `SELECT COUNT(*) AS n FROM ${table} WHERE ${filter.sql}`,
+        : `SELECT ${columns} FROM ${table} WHERE ${where} ORDER BY ${compileSort(kind, query.sortBy, query.sortDescending, dialect)} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      countSql: `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`,
       bind: binders.length === 1 ? (values) => [binders[0](values)] : (values) => binders.map((b) => b(values)),
+      cost: query.filter ? filterCost(kind, query.filter) : 0,
     };
     if (cache.size < MAX_LIST_PLANS) cache.set(key, plan);
   }
@@ -362,15 +373,18 @@ export class SqlStoreTx implements StoreTx {
       const rows = await this.db.rows(plan.pageSql, params);
       return { totalResults: rows.length, items: query.startIndex === 1 && query.count > 0 ? rows.map(map) : [] };
     }
-    const countTotal = async () => {
-      const [row] = await this.db.rows(plan.countSql, params);
-      return Number(row[0]);
+    const page = async (db: SqlExecutor): Promise<Page<T>> => {
+      const countTotal = async () => {
+        const [row] = await db.rows(plan.countSql, params);
+        return Number(row[0]);
+      };
+      if (query.count === 0) return { totalResults: await countTotal(), items: [] };
+      const rows = await db.rows(plan.pageSql, [...params, query.count, query.startIndex - 1]);
+      // The first page that is not full tells the total without a second query.
+      const total = query.startIndex === 1 && rows.length < query.count ? rows.length : await countTotal();
+      return { totalResults: total, items: rows.map(map) };
     };
-    if (query.count === 0) return { totalResults: await countTotal(), items: [] };
-    const rows = await this.db.rows(plan.pageSql, [...params, query.count, query.startIndex - 1]);
-    // The first page that is not full tells the total without a second query.
-    const total = query.startIndex === 1 && rows.length < query.count ? rows.length : await countTotal();
-    return { totalResults: total, items: rows.map(map) };
+    return this.db.bounded ? this.db.bounded(plan.cost, page) : page(this.db);
   }
 }
 

@@ -10,11 +10,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import { ReaderBusy, SqliteReader } from './sqlite-reader';
 import {
   type Store,
   StoreFull,
+  StorePoolExhausted,
   StoreTimeout,
   type StoreTx,
   StoreUnavailable,
@@ -43,6 +46,8 @@ export const sqliteDialect: Dialect = {
   membersOfGroupJson:
     '(SELECT json_group_array(json_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)',
   nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+  // Registered on each connection: fails the statement once the list's deadline has passed (list-deadline.ts).
+  rowGuard: 'scim_deadline()',
 };
 
 /**
@@ -152,6 +157,11 @@ class Statements {
   }
 }
 
+/** The deadline of the list statement running on the main connection now (Infinity: none), read by scim_deadline(). */
+interface DeadlineSlot {
+  until: number;
+}
+
 class SqliteExecutor implements SqlExecutor {
   /**
    * @param waitForTransaction when given, this executor runs outside transactions: while one is open on the
@@ -164,7 +174,15 @@ class SqliteExecutor implements SqlExecutor {
     private readonly onWrite: (changes: number, error?: unknown) => void,
     private readonly waitForTransaction?: () => Promise<unknown>,
     private readonly insideTransaction?: () => boolean,
+    /** With `deadline`: its statements fail past that time (epoch ms), through the row guard reading `slot`. */
+    private readonly slot?: DeadlineSlot,
+    private readonly deadline?: number,
   ) {}
+
+  /** The same executor, its statements bounded by `deadline`. */
+  until(slot: DeadlineSlot, deadline: number): SqliteExecutor {
+    return new SqliteExecutor(this.db, this.statements, this.onWrite, this.waitForTransaction, this.insideTransaction, slot, deadline);
+  }
 
   private mustWait(): boolean {
     return this.waitForTransaction !== undefined && this.db.isTransaction && !this.insideTransaction?.();
@@ -197,26 +215,52 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   private wrap<T>(work: () => T): T {
+    if (this.slot && this.deadline !== undefined) this.slot.until = this.deadline;
     try {
       return work();
     } catch (error) {
       throw translate(error);
+    } finally {
+      if (this.slot) this.slot.until = Infinity;
     }
   }
 
   /** The parameters are checked here for both adapters alike: see assertStorable. */
-  static checked(executor: SqliteExecutor): SqlExecutor {
+  static checked(executor: SqliteExecutor, bounded?: SqlExecutor['bounded']): SqlExecutor {
     return {
       all: (sql, params = []) => (assertStorable(params), executor.all(sql, params)),
       rows: (sql, params = []) => (assertStorable(params), executor.rows(sql, params)),
       run: (sql, params = []) => (assertStorable(params), executor.run(sql, params)),
+      bounded,
     };
   }
+}
+
+/** List statements on the reader thread: read-only, each bounded by the request's deadline. */
+function readerExecutor(reader: SqliteReader, deadline: number): SqlExecutor {
+  const rows = (sql: string, params: readonly unknown[] = []) => {
+    assertStorable(params);
+    return reader.rows(sql.replace(/\$(\d+)/g, '?$1'), params, deadline).catch((error: unknown) => {
+      if (error instanceof ReaderBusy) throw new StorePoolExhausted({ cause: error });
+      throw translate(error);
+    });
+  };
+  return {
+    rows,
+    all: () => Promise.reject(new Error('the reader thread answers rows only')),
+    run: () => Promise.reject(new Error('the reader thread does not write')),
+  };
+}
+
+export interface SqliteOptions {
+  /** @default LIST_DEADLINE_MS */
+  readonly listDeadlineMs?: number;
 }
 
 export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly connection: DatabaseSync;
+  private readonly reader: SqliteReader | undefined;
   /** Outside transactions: waits while one is open. */
   private readonly outside: SqlExecutor;
   /** What a transaction's work runs on. */
@@ -231,19 +275,38 @@ export class SqliteStore extends SqlStore implements Store {
   private txWrote = false;
 
   /** Opens (creating if needed) the database file; `:memory:` for a throwaway store. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: SqliteOptions = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const connection = new DatabaseSync(path);
     connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     connection.function('scim_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
-    return new SqliteStore(connection);
+    const slot: DeadlineSlot = { until: Infinity };
+    connection.function('scim_deadline', { deterministic: false }, () => {
+      if (Date.now() > slot.until) throw deadlineError();
+      return 1;
+    });
+    // A database in memory has no second connection: its lists run on the event loop, bounded by the deadline alone.
+    const reader = path === ':memory:' ? undefined : new SqliteReader(path);
+    return new SqliteStore(connection, slot, reader, options.listDeadlineMs ?? LIST_DEADLINE_MS);
   }
 
-  private constructor(connection: DatabaseSync) {
+  private constructor(connection: DatabaseSync, slot: DeadlineSlot, reader: SqliteReader | undefined, listDeadlineMs: number) {
     const statements = new Statements(connection);
     const noteWrite = (changes: number, error?: unknown) => this.noteWrite(changes, error);
-    const outside = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true));
+    const main = new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true);
+    /** Costly lists go to the reader thread; the others run here, bounded by the same deadline. */
+    const bounded = async <T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> => {
+      const deadline = Date.now() + listDeadlineMs;
+      try {
+        return await work(reader && cost >= OFFLOAD_COST ? readerExecutor(reader, deadline) : SqliteExecutor.checked(main.until(slot, deadline)));
+      } catch (error) {
+        if (isDeadlinePassed(error)) throw listTimedOut(listDeadlineMs);
+        throw error;
+      }
+    };
+    const outside = SqliteExecutor.checked(main, bounded);
     super(outside, sqliteDialect);
+    this.reader = reader;
     this.connection = connection;
     this.outside = outside;
     this.insideExecutor = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite));
@@ -317,6 +380,7 @@ export class SqliteStore extends SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.reader?.close();
     if (this.connection.isOpen) this.connection.close();
   }
 }
