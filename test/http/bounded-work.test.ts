@@ -37,7 +37,7 @@ describe.each(STORE_KINDS)('bounded work per request (%s)', (store) => {
 
   it('refuses filters over the cost budget with 400 tooMany, before they run', async () => {
     // From the report: about 350 `groups pr` terms held an SQLite replica for 222 s; 170 `displayName co` took 500 MB.
-    for (const filter of [repeat('groups pr', 300), repeat('displayName co "z"', 150), repeat('emails[value co "a"]', 12)]) {
+    for (const filter of [repeat('groups pr', 300), repeat('displayName co "z"', 150), repeat('emails[value co "a"]', 3)]) {
       expect(filter.length).toBeLessThanOrEqual(4096);
       const res = await list(filter);
       expect(res.status).toBe(400);

@@ -21,9 +21,10 @@ db.function('scim_deadline', { deterministic: false }, () => {
   return 1;
 });
 const statements = new Map();
-parentPort.on('message', ({ id, sql, params, deadline }) => {
-  if (Date.now() > deadline) return parentPort.postMessage({ id, error: { queued: true } });
-  until = deadline;
+parentPort.on('message', ({ id, sql, params, queueUntil, budgetMs }) => {
+  const started = Date.now();
+  if (started > queueUntil) return parentPort.postMessage({ id, error: { queued: true } });
+  until = started + budgetMs;
   try {
     let statement = statements.get(sql);
     if (!statement) {
@@ -31,9 +32,10 @@ parentPort.on('message', ({ id, sql, params, deadline }) => {
       statement.setReturnArrays(true);
       if (statements.size < 200) statements.set(sql, statement);
     }
-    parentPort.postMessage({ id, rows: statement.all(...params) });
+    const rows = statement.all(...params);
+    parentPort.postMessage({ id, rows, ms: Date.now() - started });
   } catch (e) {
-    parentPort.postMessage({ id, error: { deadlinePassed: e && e.deadlinePassed === true, message: String(e && e.message), code: e && e.code, errcode: e && e.errcode } });
+    parentPort.postMessage({ id, ms: Date.now() - started, error: { deadlinePassed: e && e.deadlinePassed === true, message: String(e && e.message), code: e && e.code, errcode: e && e.errcode } });
   } finally {
     until = Infinity;
   }
@@ -44,12 +46,19 @@ parentPort.on('message', ({ id, sql, params, deadline }) => {
 export class ReaderBusy extends Error {}
 
 interface Pending {
-  readonly resolve: (rows: unknown[][]) => void;
+  readonly resolve: (answer: ReaderRows) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** A statement's rows and how long it ran on the reader. */
+export interface ReaderRows {
+  readonly rows: unknown[][];
+  readonly ms: number;
 }
 
 interface Answer {
   readonly id: number;
+  readonly ms?: number;
   readonly rows?: unknown[][];
   readonly error?: { queued?: boolean; deadlinePassed?: boolean; message?: string; code?: string; errcode?: number };
 }
@@ -83,7 +92,7 @@ export class SqliteReader {
     const waiting = this.pending.get(answer.id);
     if (!waiting) return;
     this.pending.delete(answer.id);
-    if (answer.rows) return waiting.resolve(answer.rows);
+    if (answer.rows) return waiting.resolve({ rows: answer.rows, ms: answer.ms ?? 0 });
     const error = answer.error ?? {};
     if (error.queued) return waiting.reject(new ReaderBusy('the reader thread is busy'));
     if (error.deadlinePassed) return waiting.reject(deadlineError());
@@ -91,12 +100,15 @@ export class SqliteReader {
     waiting.reject(Object.assign(new Error(error.message), { code: error.code, errcode: error.errcode }));
   }
 
-  /** Runs one read-only statement (placeholders `?n`) on the reader thread, failing past `deadline` (epoch ms). */
-  rows(sql: string, params: readonly unknown[], deadline: number): Promise<unknown[][]> {
+  /**
+   * Runs one read-only statement (placeholders `?n`) on the reader thread for at most `budgetMs` once it starts;
+   * ReaderBusy if it could not start by `queueUntil` (epoch ms).
+   */
+  rows(sql: string, params: readonly unknown[], queueUntil: number, budgetMs: number): Promise<ReaderRows> {
     if (this.closed) return Promise.reject(new ReaderBusy('the store is closed'));
     const worker = (this.worker ??= this.start());
     const id = ++this.nextId;
-    return new Promise<unknown[][]>((resolve, reject) => {
+    return new Promise<ReaderRows>((resolve, reject) => {
       const timer = setTimeout(() => {
         // The statement stopped checking its deadline (it cannot, between rows): replace the thread.
         if (!this.pending.has(id)) return;
@@ -104,13 +116,13 @@ export class SqliteReader {
         reject(deadlineError());
         if (this.worker === worker) this.worker = undefined;
         void worker.terminate();
-      }, Math.max(0, deadline - Date.now()) + GRACE_MS);
+      }, Math.max(0, queueUntil - Date.now()) + budgetMs + GRACE_MS);
       timer.unref();
       this.pending.set(id, {
         resolve: (rows) => (clearTimeout(timer), resolve(rows)),
         reject: (error) => (clearTimeout(timer), reject(error)),
       });
-      worker.postMessage({ id, sql, params, deadline });
+      worker.postMessage({ id, sql, params, queueUntil, budgetMs });
     });
   }
 

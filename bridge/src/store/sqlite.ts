@@ -236,14 +236,24 @@ class SqliteExecutor implements SqlExecutor {
   }
 }
 
-/** List statements on the reader thread: read-only, each bounded by the request's deadline. */
-function readerExecutor(reader: SqliteReader, deadline: number): SqlExecutor {
-  const rows = (sql: string, params: readonly unknown[] = []) => {
+/**
+ * A list's statements on the reader thread: read-only, running for `budgetMs` in all once they start; a list that
+ * waits longer than LIST_DEADLINE_MS for the reader (it is busy with others) is a 503 the client retries.
+ */
+function readerExecutor(reader: SqliteReader, budgetMs: number): SqlExecutor {
+  const queueUntil = Date.now() + LIST_DEADLINE_MS;
+  let spent = 0;
+  const rows = async (sql: string, params: readonly unknown[] = []) => {
     assertStorable(params);
-    return reader.rows(sql.replace(/\$(\d+)/g, '?$1'), params, deadline).catch((error: unknown) => {
+    if (spent >= budgetMs) throw deadlineError();
+    try {
+      const answer = await reader.rows(sql.replace(/\$(\d+)/g, '?$1'), params, queueUntil, budgetMs - spent);
+      spent += answer.ms;
+      return answer.rows;
+    } catch (error) {
       if (error instanceof ReaderBusy) throw new StorePoolExhausted({ cause: error });
       throw translate(error);
-    });
+    }
   };
   return {
     rows,
@@ -296,9 +306,8 @@ export class SqliteStore extends SqlStore implements Store {
     const main = new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true);
     /** Costly lists go to the reader thread; the others run here, bounded by the same deadline. */
     const bounded = async <T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> => {
-      const deadline = Date.now() + listDeadlineMs;
       try {
-        return await work(reader && cost >= OFFLOAD_COST ? readerExecutor(reader, deadline) : SqliteExecutor.checked(main.until(slot, deadline)));
+        return await work(reader && cost >= OFFLOAD_COST ? readerExecutor(reader, listDeadlineMs) : SqliteExecutor.checked(main.until(slot, Date.now() + listDeadlineMs)));
       } catch (error) {
         if (isDeadlinePassed(error)) throw listTimedOut(listDeadlineMs);
         throw error;
