@@ -12,7 +12,8 @@ import { listResponse } from '../scim/messages';
 import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
 import { type ResourceKind, SCHEMAS, resourceTypes, schemaRepresentation, serviceProviderConfig } from '../scim/schemas';
-import { sendScim } from './reply';
+import { listResponseText } from './list-page';
+import { sendScim, sendScimText } from './reply';
 
 interface RouteOptions {
   readonly directory: Directory;
@@ -84,7 +85,7 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
     const page = await r.list(query, { related: wants(projection, r.related) });
     const base = baseUrlOf(req);
     const resources = page.items.map((view) => applyProjection(r.render(view, base), projection));
-    return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
+    return sendScimText(req, reply, 200, listResponseText(page.totalResults, page.startIndex, resources));
   });
   app.post(r.path, PROTECTED, async (req, reply) => show(req, reply, 201, await r.create(req.body, context(req))));
   app.get(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {

@@ -17,6 +17,7 @@ import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
+import { boundedMembersJson } from './group-page';
 import { LIST_DEADLINE_MS, listTimedOut } from './list-deadline';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import type { Dialect } from './sql-filter';
@@ -51,8 +52,11 @@ export const postgresDialect: Dialect = {
   fold: (expr) => `lower((${expr})::text)`,
   groupsOfUserJson:
     "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_lc)), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
-  membersOfGroupJson:
-    "(SELECT COALESCE(json_agg(json_build_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id), '[]'::json) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)",
+  membersOfGroupJson: boundedMembersJson({
+    aggregate: (element, order) => `COALESCE(json_agg(json_build_array(${element}) ORDER BY ${order}), '[]'::json)`,
+    length: 'char_length',
+    least: 'LEAST',
+  }),
   nowMs: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
 };
 

@@ -11,6 +11,7 @@
 import { badRequest } from '../scim/errors';
 import type { FilterValue } from '../scim/filter';
 import { filterCost } from '../scim/filter-cost';
+import { membersOf, withBoundedMembers } from './group-page';
 import type { ResourceKind } from '../scim/schemas';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
@@ -152,8 +153,7 @@ function toGroup(row: readonly unknown[], withMembers: boolean): GroupRecord {
     lastModified: row[8] as string,
   };
   if (!withMembers) return group;
-  const pairs = parseJson<[string, string][]>(row[9], []);
-  return { ...group, members: pairs.map(([value, display]) => ({ value, display })) };
+  return { ...group, members: membersOf(parseJson<[string, string | null][]>(row[9], [])) };
 }
 
 // ---- list plans, compiled once per shape ----
@@ -309,20 +309,17 @@ export class SqlStoreTx implements StoreTx {
     return (await this.db.run('DELETE FROM groups WHERE id = $1', [id])) === 1;
   }
 
-  queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
-    const withMembers = query.withMembers === true;
-    return this.query('Group', query, withMembers, (row) => toGroup(row, withMembers));
+  async queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
+    // With members, a page is read without them and bounded by their number before they are read (group-page.ts).
+    const page = await this.query('Group', query, false, (row) => toGroup(row, false));
+    return query.withMembers === true ? withBoundedMembers(this.db, this.dialect.membersOfGroupJson, page) : page;
   }
 
   async membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
     const result = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
     for (const ids of chunks(groupIds)) {
-      const rows = await this.db.rows(
-        `SELECT gm.group_id, u.id, COALESCE(u.display_name, u.user_name) AS display FROM group_members gm
-         JOIN users u ON u.id = gm.user_id WHERE gm.group_id IN (${placeholders(1, ids.length)}) ORDER BY gm.group_id, u.id`,
-        ids,
-      );
-      for (const row of rows) result.get(row[0] as string)?.push({ value: row[1] as string, display: row[2] as string });
+      const rows = await this.db.rows(`SELECT groups.id, ${this.dialect.membersOfGroupJson} FROM groups WHERE groups.id IN (${placeholders(1, ids.length)})`, ids);
+      for (const row of rows) result.set(row[0] as string, membersOf(parseJson<[string, string | null][]>(row[1], [])));
     }
     return result;
   }

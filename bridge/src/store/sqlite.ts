@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { boundedMembersJson } from './group-page';
 import { LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
@@ -43,8 +44,7 @@ export const sqliteDialect: Dialect = {
   fold: (expr) => `scim_lower(${expr})`,
   groupsOfUserJson:
     '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
-  membersOfGroupJson:
-    '(SELECT json_group_array(json_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)',
+  membersOfGroupJson: boundedMembersJson({ aggregate: (element, order) => `json_group_array(json_array(${element}) ORDER BY ${order})`, length: 'length', least: 'min' }),
   nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
   // Registered on each connection: fails the statement once the list's deadline has passed (list-deadline.ts).
   rowGuard: 'scim_deadline()',
