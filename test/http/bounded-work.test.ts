@@ -54,6 +54,20 @@ describe.each(STORE_KINDS)('bounded work per request (%s)', (store) => {
     expect(worst.body.totalResults).toBe(0);
   });
 
+  it('refuses a PATCH whose value filters would compare too much, without holding the user', async () => {
+    const emails = Array.from({ length: 2000 }, (_, i) => ({ value: `e${i}@example.com` }));
+    const user = await bridge.request('POST', '/Users', { userName: 'many-emails@example.com', emails });
+    expect(user.status).toBe(201);
+    const filter = Array.from({ length: 95 }, (_, i) => `value eq "q${i}"`).join(' or ');
+    const body = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: Array.from({ length: 480 }, () => ({ op: 'remove', path: `emails[${filter}]` })) };
+    const started = performance.now();
+    const res = await bridge.request('PATCH', `/Users/${user.body.id}`, body);
+    expect(res).toMatchObject({ status: 400, body: { scimType: 'tooMany' } });
+    expect(performance.now() - started).toBeLessThan(2000);
+    // The user was not held: a write to it goes through at once.
+    expect((await bridge.request('PATCH', `/Users/${user.body.id}`, { Operations: [{ op: 'replace', path: 'displayName', value: 'Many' }] })).status).toBe(200);
+  });
+
   it('answers /ping within 100 ms while the worst accepted filter runs', async () => {
     const latencies: number[] = [];
     let done = false;

@@ -146,3 +146,22 @@ export function checkFilterCost(kind: ResourceKind, node: FilterNode): number {
   }
   return units;
 }
+
+/**
+ * The work of testing one element against a PATCH value filter (`emails[type eq "work" or …]`), evaluated in
+ * memory: one unit per comparison and per negation. A PATCH spends this per element it visits (patch.ts).
+ */
+export function elementFilterWork(node: FilterNode): number {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return elementFilterWork(node.left) + elementFilterWork(node.right);
+    case 'not':
+      return 1 + elementFilterWork(node.expr);
+    case 'valuePath':
+      return 1 + elementFilterWork(node.expr);
+    case 'pr':
+    case 'cmp':
+      return 1;
+  }
+}
