@@ -17,7 +17,9 @@ import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
+import { ScimError } from '../scim/errors';
 import { boundedMembersJson } from './group-page';
+import { referenceGone } from './integrity';
 import { LIST_DEADLINE_MS, listTimedOut } from './list-deadline';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import type { Dialect } from './sql-filter';
@@ -167,7 +169,7 @@ function translate(error: unknown, context: Context): unknown {
 }
 
 function classify(error: unknown, context: Context): unknown {
-  if (error instanceof StoreUnavailable || error instanceof UniqueViolation) return error;
+  if (error instanceof StoreUnavailable || error instanceof UniqueViolation || error instanceof ScimError) return error;
   const err = error as { code?: string; constraint?: string; message?: string };
   const code = err?.code ?? '';
   const message = err?.message ?? '';
@@ -175,6 +177,8 @@ function classify(error: unknown, context: Context): unknown {
     const constraint = err.constraint ?? '';
     return new UniqueViolation(constraint.includes('user_name') ? 'userName' : constraint.includes('display_name') ? 'displayName' : constraint);
   }
+  // A foreign key refused a write: what it names was deleted by a concurrent request (integrity.ts).
+  if (code === '23503') return referenceGone((err.constraint ?? '').includes('group_id') ? 'group' : 'member');
   // 57014: the server cancelled the statement (statement_timeout); pg's query_timeout: the server never answered.
   if (code === '57014' || /Query read timeout/.test(message)) return new StoreTimeout({ cause: error });
   if (code === '53100') {

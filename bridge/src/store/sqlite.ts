@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { boundedMembersJson } from './group-page';
+import { referenceGone } from './integrity';
 import { LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
@@ -131,6 +132,8 @@ function translate(error: unknown): unknown {
   if (err?.code !== 'ERR_SQLITE_ERROR') return error;
   const unique = /UNIQUE constraint failed: (\w+)\.(\w+)/.exec(err.message ?? '');
   if (unique) return new UniqueViolation(unique[2] === 'user_name_lc' ? 'userName' : unique[2] === 'display_name_lc' ? 'displayName' : unique[2]);
+  // SQLite does not say which key: only memberships reference other rows, and the directory locks the group first.
+  if (/FOREIGN KEY constraint failed/.test(err.message ?? '')) return referenceGone('member');
   const primary = (err.errcode ?? 0) & 0xff;
   if (primary === SQLITE_FULL) return new StoreFull({ cause: error });
   if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new StoreTimeout({ cause: error });
