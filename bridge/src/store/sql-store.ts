@@ -11,6 +11,8 @@
 import { badRequest } from '../scim/errors';
 import type { FilterValue } from '../scim/filter';
 import { filterCost } from '../scim/filter-cost';
+import { nameKey } from '../scim/names';
+import { protectedLookalike } from './confusables';
 import { membersOf, withBoundedMembers } from './group-page';
 import type { ResourceKind } from '../scim/schemas';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
@@ -227,7 +229,7 @@ export class SqlStoreTx implements StoreTx {
   }
 
   async findUserByUserName(userName: string): Promise<UserRecord | undefined> {
-    const [row] = await this.db.rows(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [userName.toLowerCase()]);
+    const [row] = await this.db.rows(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [nameKey(userName)]);
     return row ? toUser(row, false) : undefined;
   }
 
@@ -235,7 +237,7 @@ export class SqlStoreTx implements StoreTx {
     await this.db.run(
       `INSERT INTO users (id, user_name, user_name_lc, external_id, display_name, active, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
+      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
         docText(user.doc), user.version, user.created, user.lastModified],
     );
   }
@@ -244,7 +246,7 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE users SET user_name = $2, user_name_lc = $3, external_id = $4, display_name = $5, active = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
+      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
         docText(user.doc), user.version, user.lastModified, expectedVersion],
     );
     return changed === 1;
@@ -281,15 +283,18 @@ export class SqlStoreTx implements StoreTx {
   }
 
   async findGroupByName(displayName: string): Promise<GroupRecord | undefined> {
-    const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [displayName.toLowerCase()]);
-    return row ? toGroup(row, false) : undefined;
+    const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [nameKey(displayName)]);
+    if (row) return toGroup(row, false);
+    // A look-alike of a protected group's name is that group (confusables.ts): it cannot be taken.
+    const protectedId = protectedLookalike(displayName);
+    return protectedId ? this.getGroup(protectedId) : undefined;
   }
 
   async insertGroup(group: GroupRecord): Promise<void> {
     await this.db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, external_id, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
+      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
         this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.created, group.lastModified],
     );
   }
@@ -298,7 +303,7 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE groups SET display_name = $2, display_name_lc = $3, external_id = $4, managed = $5, protected = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
+      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
         this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.lastModified, expectedVersion],
     );
     return changed === 1;
@@ -558,7 +563,7 @@ export async function seedProtectedGroups(db: SqlExecutor, dialect: Dialect): Pr
     await db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), dialect.booleanParam(false), dialect.booleanParam(true),
+      [group.id, group.displayName, nameKey(group.displayName), dialect.booleanParam(false), dialect.booleanParam(true),
         JSON.stringify({ displayName: group.displayName }), now],
     );
   }
