@@ -14,6 +14,7 @@ import { filterCost } from '../scim/filter-cost';
 import { nameKey } from '../scim/names';
 import { protectedLookalike } from './confusables';
 import { membersOf, withBoundedMembers } from './group-page';
+import { OFFLOAD_COST } from './list-deadline';
 import type { ResourceKind } from '../scim/schemas';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
 import type {
@@ -317,7 +318,10 @@ export class SqlStoreTx implements StoreTx {
   async queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
     // With members, a page is read without them and bounded by their number before they are read (group-page.ts).
     const page = await this.query('Group', query, false, (row) => toGroup(row, false));
-    return query.withMembers === true ? withBoundedMembers(this.db, this.dialect.membersOfGroupJson, page) : page;
+    if (query.withMembers !== true) return page;
+    // Up to MAX_PAGE_MEMBERS members: as costly as a filtered list, so under its deadline and off SQLite's event loop.
+    const load = (db: SqlExecutor) => withBoundedMembers(db, this.dialect.membersOfGroupJson, page);
+    return this.db.bounded ? this.db.bounded(OFFLOAD_COST, load) : load(this.db);
   }
 
   async membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
