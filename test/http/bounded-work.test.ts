@@ -81,6 +81,8 @@ describe.each(STORE_KINDS)('bounded work per request (%s)', (store) => {
     }
     expect((await running).status).toBe(200);
     expect(latencies.length).toBeGreaterThanOrEqual(3); // the pings overlapped the list
-    expect(Math.max(...latencies)).toBeLessThan(100);
+    // The 90th percentile: on a shared machine a lone ping may wait for a core; on the event loop every ping waited.
+    const sorted = [...latencies].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(100);
   });
 });

@@ -42,9 +42,9 @@ export const MAX_VALUES_PER_OPERATION = 10_000;
  * Work one PATCH may cost: element visits, and for a value filter each element's comparisons (elementFilterWork).
  * Adding every value a 1 MiB body can hold costs a few tens of thousands; this bound only stops requests built to
  * repeat whole-list work (480 filters of 95 terms over 2,000 emails held the event loop 20 s when a visit counted
- * one). 250,000 comparisons take about 100 ms of the event loop (BENCHMARKS.md, "Worst accepted requests").
+ * one). 100,000 comparisons take about 100–150 ms of the event loop (BENCHMARKS.md, "Worst accepted requests").
  */
-export const MAX_PATCH_WORK = 250_000;
+export const MAX_PATCH_WORK = 100_000;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -63,6 +63,9 @@ interface Answer {
   readonly error?: { queued?: boolean; deadlinePassed?: boolean; message?: string; code?: string; errcode?: number };
 }
 
+/** The reader thread's old-generation heap, in MB. */
+const READER_HEAP_MB = 64;
+
 /** How long past a deadline the reader may stay silent before it is terminated (its statement checks every row). */
 const GRACE_MS = 1_000;
 
@@ -75,7 +78,9 @@ export class SqliteReader {
   constructor(private readonly path: string) {}
 
   private start(): Worker {
-    const worker = new Worker(READER_SOURCE, { eval: true, workerData: { path: this.path } });
+    // Its heap is bounded: a list folding long text allocates per row, and a thread past the bound stops (the lists
+    // it held answer 503) and is replaced by the next list.
+    const worker = new Worker(READER_SOURCE, { eval: true, workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB } });
     worker.unref();
     worker.on('message', (answer: Answer) => this.settle(answer));
     const fail = (error: unknown) => {
@@ -83,7 +88,8 @@ export class SqliteReader {
       for (const [, p] of this.pending) p.reject(error);
       this.pending.clear();
     };
-    worker.on('error', fail);
+    // Out of its heap, or any other failure of the thread: the lists it held are retried by their clients (503).
+    worker.on('error', (error) => fail(new ReaderBusy('the reader thread failed', { cause: error })));
     worker.on('exit', () => fail(new ReaderBusy('the reader thread stopped')));
     return worker;
   }
