@@ -21,7 +21,7 @@ async function expectTooMany(store: Store, filter: string): Promise<void> {
   await expect(store.queryUsers({ filter: parseFilter(filter), startIndex: 1, count: 100 })).rejects.toMatchObject({
     status: 400,
     scimType: 'tooMany',
-    message: expect.stringMatching(/limit for a list/),
+    message: expect.stringMatching(/more work than the bridge does for one list/),
   });
 }
 
@@ -62,6 +62,25 @@ describe('the list deadline on SQLite', () => {
       await store.close();
     }
   });
+});
+
+describe('the text a list may fold on SQLite', () => {
+  it('refuses ten substring searches over 1,000 users of 62 KB names (which exhausted the heap) with 400 tooMany', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scim-fold-'));
+    const path = join(dir, 'bridge.db');
+    await seedDirectory(`sqlite:${path}`, { users: 1000, displayNameLength: 62_000 });
+    const store = SqliteStore.open(path);
+    try {
+      const before = process.memoryUsage().rss;
+      await expectTooMany(store, Array.from({ length: 10 }, () => 'displayName co "zz"').join(' or '));
+      // 620 million characters would have been folded, each kept alive until the statement ended.
+      expect(process.memoryUsage().rss - before).toBeLessThan(400 * 1024 * 1024);
+      expect((await store.queryUsers({ filter: parseFilter('displayName co "zz"'), startIndex: 1, count: 10 })).totalResults).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describePostgres('the list deadline on PostgreSQL', () => {

@@ -6,7 +6,7 @@
  * reader that does not answer a second past the deadline is terminated and replaced.
  */
 import { Worker } from 'node:worker_threads';
-import { deadlineError } from './list-deadline';
+import { FOLD_BUDGET_CHARS, deadlineError } from './list-deadline';
 
 /** The reader thread's whole program: it needs nothing but node:sqlite (the bundle is one file). */
 const READER_SOURCE = `
@@ -15,7 +15,13 @@ const { DatabaseSync } = require('node:sqlite');
 const db = new DatabaseSync(workerData.path, { readOnly: true });
 db.exec('PRAGMA busy_timeout = 5000');
 let until = Infinity;
-db.function('scim_lower', { deterministic: true }, (v) => (typeof v === 'string' ? v.toLowerCase() : v));
+let folded = 0;
+db.function('scim_lower', { deterministic: true }, (v) => {
+  if (typeof v !== 'string') return v;
+  folded += v.length;
+  if (folded > workerData.foldBudget) throw Object.assign(new Error('the list folded too much text'), { deadlinePassed: true });
+  return v.toLowerCase();
+});
 db.function('scim_deadline', { deterministic: false }, () => {
   if (Date.now() > until) throw Object.assign(new Error('the list deadline passed'), { deadlinePassed: true });
   return 1;
@@ -25,6 +31,7 @@ parentPort.on('message', ({ id, sql, params, queueUntil, budgetMs }) => {
   const started = Date.now();
   if (started > queueUntil) return parentPort.postMessage({ id, error: { queued: true } });
   until = started + budgetMs;
+  folded = 0;
   try {
     let statement = statements.get(sql);
     if (!statement) {
@@ -63,8 +70,6 @@ interface Answer {
   readonly error?: { queued?: boolean; deadlinePassed?: boolean; message?: string; code?: string; errcode?: number };
 }
 
-/** The reader thread's old-generation heap, in MB. */
-const READER_HEAP_MB = 64;
 
 /** How long past a deadline the reader may stay silent before it is terminated (its statement checks every row). */
 const GRACE_MS = 1_000;
@@ -78,9 +83,9 @@ export class SqliteReader {
   constructor(private readonly path: string) {}
 
   private start(): Worker {
-    // Its heap is bounded: a list folding long text allocates per row, and a thread past the bound stops (the lists
-    // it held answer 503) and is replaced by the next list.
-    const worker = new Worker(READER_SOURCE, { eval: true, workerData: { path: this.path }, resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB } });
+    // No resourceLimits: a worker past its heap limit inside node:sqlite aborts the whole process (measured). Its
+    // memory is bounded by FOLD_BUDGET_CHARS instead.
+    const worker = new Worker(READER_SOURCE, { eval: true, workerData: { path: this.path, foldBudget: FOLD_BUDGET_CHARS } });
     worker.unref();
     worker.on('message', (answer: Answer) => this.settle(answer));
     const fail = (error: unknown) => {

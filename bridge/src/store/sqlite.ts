@@ -13,7 +13,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { boundedMembersJson } from './group-page';
 import { referenceGone } from './integrity';
 import { NAME_KEY_MIGRATION, recomputeNameKeys } from './name-keys';
-import { LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
+import { FOLD_BUDGET_CHARS, LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import { ReaderBusy, SqliteReader } from './sqlite-reader';
@@ -168,6 +168,8 @@ class Statements {
 /** The deadline of the list statement running on the main connection now (Infinity: none), read by scim_deadline(). */
 interface DeadlineSlot {
   until: number;
+  /** Characters scim_lower folded in the bounded statement running now. */
+  folded: number;
 }
 
 class SqliteExecutor implements SqlExecutor {
@@ -223,7 +225,10 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   private wrap<T>(work: () => T): T {
-    if (this.slot && this.deadline !== undefined) this.slot.until = this.deadline;
+    if (this.slot && this.deadline !== undefined) {
+      this.slot.until = this.deadline;
+      this.slot.folded = 0;
+    }
     try {
       return work();
     } catch (error) {
@@ -297,8 +302,13 @@ export class SqliteStore extends SqlStore implements Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const connection = new DatabaseSync(path);
     connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-    connection.function('scim_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
-    const slot: DeadlineSlot = { until: Infinity };
+    const slot: DeadlineSlot = { until: Infinity, folded: 0 };
+    connection.function('scim_lower', { deterministic: true }, (value) => {
+      if (typeof value !== 'string') return value;
+      // Within a bounded list, the text folded is bounded too (FOLD_BUDGET_CHARS); other statements fold freely.
+      if (slot.until !== Infinity && (slot.folded += value.length) > FOLD_BUDGET_CHARS) throw deadlineError();
+      return value.toLowerCase();
+    });
     connection.function('scim_deadline', { deterministic: false }, () => {
       if (Date.now() > slot.until) throw deadlineError();
       return 1;
