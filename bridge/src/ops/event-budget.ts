@@ -1,7 +1,7 @@
 /**
  * Refused requests recorded within a budget. A client without a token, or a token holder sending requests the
  * bridge refuses, could otherwise write one event row per request (3,740 in 15 s; gigabytes a day). Within each
- * minute, the first refusal of a kind (action, client, status) is recorded as it happened, the next ones of that
+ * minute, the first refusal of a kind (action, client, status, client address) is recorded as it happened, the next ones of that
  * kind are counted, and when the minute ends one row says how many there were ("37 more refused requests …
  * in the last minute"). At most MAX_REFUSAL_KINDS kinds get rows of their own per minute; the rest share one row.
  * So refusals write at most 2 × MAX_REFUSAL_KINDS + 1 rows a minute, whatever the traffic (SECURITY.md gives the
@@ -20,6 +20,12 @@ interface Kind {
   more: number;
 }
 
+/** The client address a refusal names (`… from 203.0.113.7)`, as the bearer check writes it): part of its kind. */
+function addressOf(event: ProvisioningEvent): string | undefined {
+  const detail = event.detail;
+  return detail && detail.endsWith(')') ? /\sfrom ([^\s()]+)\)$/.exec(detail)?.[1] : undefined;
+}
+
 export class RefusalBudget {
   private kinds = new Map<string, Kind>();
   private others = 0;
@@ -33,7 +39,7 @@ export class RefusalBudget {
 
   record(event: ProvisioningEvent): Promise<void> {
     if (event.outcome !== 'refused') return this.write(event);
-    const key = `${event.action}\u0000${event.actor}\u0000${event.status}`;
+    const key = `${event.action}\u0000${event.actor}\u0000${event.status}\u0000${addressOf(event) ?? ''}`;
     const kind = this.kinds.get(key);
     if (kind) {
       kind.more++;
@@ -68,7 +74,7 @@ export class RefusalBudget {
         resourceType: first.resourceType,
         outcome: 'refused',
         status: first.status,
-        detail: `${more} more refused requests like this from ${first.actor} in ${span} (the first: ${first.detail ?? first.action})`,
+        detail: `${more} more refused requests like this from ${first.actor}${addressOf(first) ? ` at ${addressOf(first)}` : ''} in ${span} (the first: ${first.detail ?? first.action})`,
       });
     }
     if (others) {
