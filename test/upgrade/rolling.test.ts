@@ -19,6 +19,9 @@ import { ROOT, buildBridgeAt, gitCommit } from './build-at';
 /** The last commit on each earlier schema version: the releases a rolling deploy may still be running. */
 const SCHEMA_BASELINES: Record<number, { commit: string; note: string }> = {
   1: { commit: '7ddf029a0020862d1631e8655e2452474ee0f8fd', note: 'schema 1: users, groups, members, events' },
+  2: { commit: 'cc031443e21360af55461e0467435f86441e1d23', note: 'schema 2: leases, state' },
+  // Migration 3 is another change's; until its commit is here, the last release on schema 2 stands in for it.
+  3: { commit: 'cc031443e21360af55461e0467435f86441e1d23', note: 'schema 2 (standing in for schema 3)' },
 };
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
