@@ -6,6 +6,7 @@
  * writes the bridge acknowledged (every acknowledged create is present or has a recorded delete, and each count
  * of success events equals the count of 2xx answers).
  */
+import { nameKey } from '../../bridge/src/scim/names';
 import { DatabaseSync } from 'node:sqlite';
 import { Client } from 'pg';
 import type { Acknowledged, LaneModel } from './model';
@@ -239,7 +240,7 @@ export async function checkDatabase(databaseUrl: string, ack: Acknowledged, over
         if ((row.external_id ?? null) !== (typeof doc.externalId === 'string' ? doc.externalId : null)) note(`users row ${row.id}: external_id column differs from doc.externalId`);
         if (typeof doc.active === 'boolean' && doc.active !== bool(row.active)) note(`users row ${row.id}: active column ${row.active} but doc.active ${doc.active}`);
       }
-      if (row.user_name_lc !== name.toLowerCase()) note(`users row ${row.id}: user_name_lc is not user_name lower-cased`);
+      if (row.user_name_lc !== nameKey(name)) note(`users row ${row.id}: user_name_lc is not user_name's name key`);
       if (!storable(name) || !storable(String(row.doc === null ? '' : typeof row.doc === 'string' ? row.doc : JSON.stringify(row.doc)))) note(`users row ${row.id}: unstorable text`);
       if (!(Number(row.version) >= 1)) note(`users row ${row.id}: version ${row.version}`);
       if (Number.isNaN(Date.parse(String(row.created))) || Number.isNaN(Date.parse(String(row.last_modified)))) note(`users row ${row.id}: unreadable dates`);
@@ -259,7 +260,7 @@ export async function checkDatabase(databaseUrl: string, ack: Acknowledged, over
         continue;
       }
       if (doc?.displayName !== row.display_name) note(`groups row ${row.id}: display_name differs from doc.displayName`);
-      if (row.display_name_lc !== String(row.display_name).toLowerCase()) note(`groups row ${row.id}: display_name_lc is not display_name lower-cased`);
+      if (row.display_name_lc !== nameKey(String(row.display_name))) note(`groups row ${row.id}: display_name_lc is not display_name's name key`);
       const isProtected = PROTECTED.has(row.id as string);
       if (bool(row.protected) !== isProtected || bool(row.managed) === isProtected) note(`groups row ${row.id}: managed ${row.managed}, protected ${row.protected}`);
       if (!overHttp.groups.has(row.id as string)) note(`groups row ${row.id} is in the database but was not listed`);

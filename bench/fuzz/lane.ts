@@ -7,6 +7,7 @@
  * Lanes never touch each other's resources, so each lane's stream depends only on the seed and its own answers:
  * the same seed replays the same requests.
  */
+import { nameKey } from '../../bridge/src/scim/names';
 import type { Case, Expectation, RequestClass } from './case';
 import type { HttpSend } from './http';
 import { type Acknowledged, LaneModel, type ModelGroup, type ModelUser } from './model';
@@ -223,7 +224,7 @@ export class Lane {
         if (body.password !== undefined) return 'the password came back';
         return undefined;
       },
-      onNoAnswer: () => this.model.uncertainNames.add(userName.toLowerCase()),
+      onNoAnswer: () => this.model.uncertainNames.add(nameKey(userName)),
     };
   }
 
@@ -461,7 +462,7 @@ export class Lane {
         if (entraStyle && members.length && group) this.push(this.addMembers(group, members)!);
         return undefined;
       },
-      onNoAnswer: () => this.model.uncertainNames.add(displayName.toLowerCase()),
+      onNoAnswer: () => this.model.uncertainNames.add(nameKey(displayName)),
     });
     if (!entraStyle) return send(members);
     return {

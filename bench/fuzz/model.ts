@@ -3,6 +3,7 @@
  * from every acknowledged answer. The lane predicts answers from it (a known userName is a 409, a deleted user a
  * 404, a group's members exactly these), and the run compares it with the store at the end.
  */
+import { nameKey } from '../../bridge/src/scim/names';
 
 export interface ModelUser {
   readonly id: string;
@@ -43,7 +44,7 @@ export class LaneModel {
   readonly staleGroups = new Set<string>();
   /** Resources a write may or may not have changed (no answer came): the final check takes the store's word. */
   readonly uncertain = new Set<string>();
-  /** userNames (lower-cased) the lane sent in creates that got no answer: they may exist. */
+  /** userNames (name keys) the lane sent in creates that got no answer: they may exist. */
   readonly uncertainNames = new Set<string>();
   /** Hostile creates that got no answer (their names are not known): that many unexplained resources are allowed. */
   uncertainCreates = 0;
@@ -115,14 +116,14 @@ export class LaneModel {
 
   /** Whether `userName` is taken by a user of this lane (case-insensitively, by the bridge's rule). */
   holderOf(userName: string): ModelUser | undefined {
-    const lower = userName.toLowerCase();
-    for (const user of this.users.values()) if (user.userName.toLowerCase() === lower) return user;
+    const key = nameKey(userName);
+    for (const user of this.users.values()) if (nameKey(user.userName) === key) return user;
     return undefined;
   }
 
   groupNamed(displayName: string): ModelGroup | undefined {
-    const lower = displayName.toLowerCase();
-    for (const group of this.groups.values()) if (group.displayName.toLowerCase() === lower) return group;
+    const key = nameKey(displayName);
+    for (const group of this.groups.values()) if (nameKey(group.displayName) === key) return group;
     return undefined;
   }
 

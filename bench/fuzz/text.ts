@@ -3,6 +3,7 @@
  * different libraries, combining marks, emoji sequences, right-to-left marks, Unicode spaces), and hostile text
  * (NUL, lone surrogates, control characters, invalid UTF-8) that the bridge must refuse or store faithfully.
  */
+import { nameKey } from '../../bridge/src/scim/names';
 import type { Random } from './random';
 
 /** Valid characters, grouped by what tends to break: each group is picked as often as plain ASCII. */
@@ -64,5 +65,5 @@ export function recase(rng: Random, text: string): string {
   return [...text].map((c) => (rng.chance(0.5) ? c.toUpperCase() : rng.chance(0.5) ? c.toLowerCase() : c)).join('');
 }
 
-/** Whether JavaScript's toLowerCase gives the same result for both (the bridge's case-insensitive rule for names). */
-export const sameIgnoringCase = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+/** Whether both have the same name key (the bridge's rule for userNames and group names: bridge/src/scim/names.ts). */
+export const sameIgnoringCase = (a: string, b: string) => nameKey(a) === nameKey(b);

@@ -10,6 +10,7 @@ import { Promoter } from './feed/promoter';
 import { buildApp } from './http/app';
 import { installExtensions } from './scim/extensions';
 import { tlsFromEnv } from './http/tls';
+import { budgetEvents } from './ops/event-budget';
 import { BridgeMetrics, instrumentStore, registerHoldMetrics } from './ops/metrics';
 import { startChangeRetention, startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
@@ -102,7 +103,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const rawStore = await openStore(config.databaseUrl, env, { warn: (line) => log('warn', line) });
   // The bridge serves while its database is still coming up (503 meanwhile) and migrates once it answers.
   const gate = new ReadyGate(rawStore, { log, onFatal: options.onFatal ?? exitWith });
-  const store = instrumentStore(gate.store, metrics);
+  // Refused requests' events within a budget (event-budget.ts); the metrics, outside it, count every one.
+  const store = instrumentStore(budgetEvents(gate.store), metrics);
   const session = new SessionHolder(source, {
     onReload: (tokens) => app?.log.info({ tokens, source: source.description }, 'scimsession reloaded'),
     onReloadError: (error) => {

@@ -204,3 +204,44 @@ describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () =>
     expect(run.outputs.ref).toBe(`registry.example.com/scim-bridge:latest@sha256:${'1'.repeat(64)}`);
   });
 });
+
+describe('the image HEALTHCHECK', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+  const { startBridge } = require('../support/bridge') as typeof import('../support/bridge');
+  const { createPki } = require('../doctor/pki') as typeof import('../doctor/pki');
+  const command = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[];
+
+  /** Runs the check as Docker would, in the container's environment; resolves its exit code. */
+  const check = (env: Record<string, string>) =>
+    new Promise<number>((resolve) => {
+      const child = execFile(process.execPath, command.slice(1), { env: { PATH: process.env.PATH, ...env }, timeout: 10_000 });
+      child.on('exit', (code) => resolve(code ?? -1));
+    });
+
+  test('runs node on /ping', () => {
+    expect(command[0]).toBe('node');
+    expect(command.join(' ')).toContain('/ping');
+  });
+
+  test('passes whether the bridge serves HTTP or HTTPS itself, and fails when nothing answers', async () => {
+    const pki = createPki();
+    const leaf = pki.issue('public', { hosts: ['scim.example.com'] });
+    const tlsEnv = { SCIM_TLS_CERT_FILE: leaf.cert, SCIM_TLS_KEY_FILE: leaf.key };
+    const plain = await startBridge();
+    const secure = await startBridge({ env: tlsEnv });
+    try {
+      expect(secure.url).toMatch(/^https:/);
+      const port = (url: string) => new URL(url).port;
+      expect(await check({ PORT: port(plain.url) })).toBe(0);
+      expect(await check({ PORT: port(secure.url), ...tlsEnv })).toBe(0);
+      // The check follows the container's own configuration: plain HTTP to an HTTPS port is not an answer.
+      expect(await check({ PORT: port(secure.url) })).not.toBe(0);
+    } finally {
+      await plain.stop();
+      await secure.stop();
+      pki.cleanup();
+    }
+    expect(await check({ PORT: '1' })).not.toBe(0);
+  }, 30_000);
+});

@@ -8,6 +8,11 @@ export function sendScim(request: FastifyRequest, reply: FastifyReply, status: n
   return reply.code(status).type(responseMediaType(request.headers.accept)).send(JSON.stringify(body));
 }
 
+/** Sends a SCIM body already serialized (a list page built resource by resource). */
+export function sendScimText(request: FastifyRequest, reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type(responseMediaType(request.headers.accept)).send(text);
+}
+
 export function sendScimError(request: FastifyRequest, reply: FastifyReply, error: ScimError): FastifyReply {
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="scim-bridge"');
   if (error.retryAfter) reply.header('retry-after', String(error.retryAfter));

@@ -7,11 +7,11 @@
 import type { Directory } from '../directory/directory';
 import { renderGroup, renderUser } from '../directory/render';
 import { parseAttrRef } from '../scim/filter';
-import { listResponse } from '../scim/messages';
 import { applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, parseListRequest } from '../scim/query';
 import { type ResourceKind, resolveAttribute } from '../scim/schemas';
 import { filterAppliesTo, nextPage } from '../scim/search';
+import { listResponseText } from './list-page';
 
 function sortsBy(kind: ResourceKind, sortBy: string | undefined): string | undefined {
   if (!sortBy) return undefined;
@@ -22,7 +22,8 @@ function sortsBy(kind: ResourceKind, sortBy: string | undefined): string | undef
   }
 }
 
-export async function rootSearch(directory: Directory, params: ListParams, baseUrl: string): Promise<Record<string, unknown>> {
+/** The list response as text, cut at a whole resource within the page's byte bound like every list (list-page.ts). */
+export async function rootSearch(directory: Directory, params: ListParams, baseUrl: string): Promise<string> {
   const users = parseListRequest('User', params);
   const groups = parseListRequest('Group', params);
   const { startIndex, count, filter } = users.query;
@@ -41,5 +42,5 @@ export async function rootSearch(directory: Directory, params: ListParams, baseU
     : { totalResults: 0, items: [] };
   for (const view of groupPage.items) resources.push(applyProjection(renderGroup(view.group, view.members, baseUrl), groups.projection));
 
-  return listResponse(userPage.totalResults + groupPage.totalResults, startIndex, resources);
+  return listResponseText(userPage.totalResults + groupPage.totalResults, startIndex, resources);
 }

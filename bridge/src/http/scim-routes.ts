@@ -13,8 +13,9 @@ import { type Projection, applyProjection, wants } from '../scim/projection';
 import { type ListParams, type ListRequest, MAX_PAGE_SIZE, parseListRequest, parseResourceProjection } from '../scim/query';
 import { type ResourceKind, resourceTypes, schemaRepresentation, servedSchemas, serviceProviderConfig } from '../scim/schemas';
 import { searchParams } from '../scim/search';
+import { listResponseText } from './list-page';
 import { ROUTE_SCOPES } from './plugins/bearer-auth';
-import { sendScim } from './reply';
+import { sendScim, sendScimText } from './reply';
 import { rootSearch } from './root-search';
 
 interface RouteOptions {
@@ -92,7 +93,7 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
     const page = await r.list(query, { related: wants(projection, r.related) });
     const base = baseUrlOf(req);
     const resources = page.items.map((view) => applyProjection(r.render(view, base), projection));
-    return sendScim(req, reply, 200, listResponse(page.totalResults, page.startIndex, resources));
+    return sendScimText(req, reply, 200, listResponseText(page.totalResults, page.startIndex, resources));
   };
   app.get(r.path, READABLE, async (req: ListRequestOf, reply) => listPage(req, reply, req.query));
   // RFC 7644 §3.4.3: the same query in a body, for filters too long or too private for a URL.
@@ -159,7 +160,7 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
   });
 
   // The root search across users and groups (RFC 7644 §3.4.3).
-  app.post('/.search', READABLE, async (req, reply) => sendScim(req, reply, 200, await rootSearch(directory, searchParams(req.body), baseUrlOf(req))));
+  app.post('/.search', READABLE, async (req, reply) => sendScimText(req, reply, 200, await rootSearch(directory, searchParams(req.body), baseUrlOf(req))));
 
   // /Me (RFC 7644 §3.11): the bearer token names no user here, so the alias is not implemented, which the RFC
   // answers with 501 (after authentication, as for any resource endpoint).

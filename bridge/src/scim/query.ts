@@ -6,6 +6,7 @@
  */
 import { badRequest } from './errors';
 import { type FilterNode, parseFilter } from './filter';
+import { checkFilterCost } from './filter-cost';
 import { type Projection, parseProjection } from './projection';
 import type { ResourceKind } from './schemas';
 
@@ -73,9 +74,12 @@ export function parseListRequest(kind: ResourceKind, params: ListParams): { quer
   if (sortOrder !== undefined && sortOrder !== '' && sortOrder !== 'ascending' && sortOrder !== 'descending') {
     throw badRequest('invalidValue', `"sortOrder" must be "ascending" or "descending"`);
   }
+  const node = filter !== undefined && filter.trim() !== '' ? parseFilter(filter) : undefined;
+  // Refused by its cost before any query runs (filter-cost.ts).
+  if (node) checkFilterCost(kind, node);
   return {
     query: {
-      filter: filter !== undefined && filter.trim() !== '' ? parseFilter(filter) : undefined,
+      filter: node,
       startIndex: parseStartIndex(params.startIndex),
       count: parseCount(params.count),
       sortBy: sortBy || undefined,

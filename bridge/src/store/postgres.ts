@@ -17,6 +17,11 @@ import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
+import { ScimError } from '../scim/errors';
+import { boundedMembersJson } from './group-page';
+import { referenceGone } from './integrity';
+import { NAME_KEY_MIGRATION, recomputeNameKeys } from './name-keys';
+import { LIST_DEADLINE_MS, listTimedOut } from './list-deadline';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import { CHANGE_LOG_LOCK, SEQUENCE_CHANGES, writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
@@ -51,8 +56,11 @@ export const postgresDialect: Dialect = {
   fold: (expr) => `lower((${expr})::text)`,
   groupsOfUserJson:
     "(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name, g.display_name_lc)), '[]'::json) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)",
-  membersOfGroupJson:
-    "(SELECT COALESCE(json_agg(json_build_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id), '[]'::json) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)",
+  membersOfGroupJson: boundedMembersJson({
+    aggregate: (element, order) => `COALESCE(json_agg(json_build_array(${element}) ORDER BY ${order}), '[]'::json)`,
+    length: 'char_length',
+    least: 'LEAST',
+  }),
   nowMs: '(extract(epoch from clock_timestamp()) * 1000)::bigint',
 };
 
@@ -142,11 +150,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX changes_directory ON changes (directory, position);
    CREATE INDEX changes_unsequenced ON changes (seq) WHERE position IS NULL;
    CREATE INDEX changes_at ON changes (at);`,
-  // 4 to 6: taken by other branches (what builds on the change log); they land in their own order.
+  // 4: name keys recomputed with full case folding (name-keys.ts runs it in JavaScript: the databases fold otherwise).
+  '-- name keys: see name-keys.ts',
+  // 5: the webhook endpoints (bridge/src/feed/).
   'SELECT 1',
-  'SELECT 1',
-  'SELECT 1',
-  // 7: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
+  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
   `CREATE TABLE holds (
      id bigserial PRIMARY KEY,
      directory text NOT NULL,
@@ -215,7 +223,7 @@ function translate(error: unknown, context: Context): unknown {
 }
 
 function classify(error: unknown, context: Context): unknown {
-  if (error instanceof StoreUnavailable || error instanceof UniqueViolation) return error;
+  if (error instanceof StoreUnavailable || error instanceof UniqueViolation || error instanceof ScimError) return error;
   const err = error as { code?: string; constraint?: string; message?: string };
   const code = err?.code ?? '';
   const message = err?.message ?? '';
@@ -223,6 +231,8 @@ function classify(error: unknown, context: Context): unknown {
     const constraint = err.constraint ?? '';
     return new UniqueViolation(constraint.includes('user_name') ? 'userName' : constraint.includes('display_name') ? 'displayName' : constraint);
   }
+  // A foreign key refused a write: what it names was deleted by a concurrent request (integrity.ts).
+  if (code === '23503') return referenceGone((err.constraint ?? '').includes('group_id') ? 'group' : 'member');
   // 57014: the server cancelled the statement (statement_timeout); pg's query_timeout: the server never answered.
   if (code === '57014' || /Query read timeout/.test(message)) return new StoreTimeout({ cause: error });
   if (code === '53100') {
@@ -267,7 +277,41 @@ class PgExecutor implements SqlExecutor {
     private readonly client: Pool | PoolClient,
     private readonly names: StatementNames,
     private readonly context: Context,
-  ) {}
+    /** Set on the pool's executor: list queries run under this statement_timeout (list-deadline.ts). */
+    private readonly listDeadlineMs?: number,
+  ) {
+    if (listDeadlineMs !== undefined) this.bounded = (_cost, work) => this.boundedRead(listDeadlineMs, work);
+  }
+
+  readonly bounded?: SqlExecutor['bounded'];
+
+  /**
+   * A list's statements on one connection, in a read-only transaction whose statement_timeout is the list
+   * deadline: the server cancels a statement past it (and frees the connection), which the client sees as 400.
+   */
+  private async boundedRead<T>(ms: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await (this.client as Pool).connect();
+    } catch (error) {
+      throw translate(error, this.context);
+    }
+    let broken = false;
+    try {
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+      const result = await work(new PgExecutor(client, this.names, this.context));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (lostConnection(error)) broken = true;
+      else await client.query('ROLLBACK').catch(() => (broken = true));
+      const cause = error instanceof StoreTimeout ? (error.cause as { code?: string } | undefined) : undefined;
+      if (cause?.code === '57014') throw listTimedOut(ms);
+      throw translate(error, this.context);
+    } finally {
+      client.release(broken);
+    }
+  }
 
   private async query(sql: string, params: readonly unknown[], arrays: boolean) {
     assertStorable(params);
@@ -388,6 +432,8 @@ export function poolConfig(url: string, env: NodeJS.ProcessEnv): PoolConfig {
 export interface PostgresOptions {
   /** Where start-up warnings go (an encrypted but unverified connection). @default a JSON log line on stdout */
   readonly warn?: (line: string) => void;
+  /** @default LIST_DEADLINE_MS */
+  readonly listDeadlineMs?: number;
 }
 
 const defaultWarn = (line: string) => process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), msg: line }) + '\n');
@@ -405,13 +451,14 @@ export class PostgresStore extends SqlStore implements Store {
     const settings = connectionSettings(url, env);
     const warn = options.warn ?? defaultWarn;
     for (const line of settings.tls.warnings) warn(line);
-    return new PostgresStore(new Pool(settings.pool), settings, warn);
+    return new PostgresStore(new Pool(settings.pool), settings, warn, options.listDeadlineMs ?? LIST_DEADLINE_MS);
   }
 
   private constructor(
     private readonly pool: Pool,
     settings: ConnectionSettings,
     warn: (line: string) => void,
+    listDeadlineMs: number,
   ) {
     const warned = new Set<string>();
     const names = new StatementNames(settings.preparedStatements);
@@ -431,7 +478,7 @@ export class PostgresStore extends SqlStore implements Store {
         warn(line);
       },
     };
-    const executor = new PgExecutor(pool, names, context);
+    const executor = new PgExecutor(pool, names, context, listDeadlineMs);
     super(executor, postgresDialect);
     this.names = names;
     this.context = context;
@@ -453,6 +500,7 @@ export class PostgresStore extends SqlStore implements Store {
       // A newer schema than this code knows (a newer release migrated first): fine, every step is additive.
       for (let version = Number(rows[0].v) + 1; version <= MIGRATIONS.length; version++) {
         await client.query(MIGRATIONS[version - 1]);
+        if (version === NAME_KEY_MIGRATION) await recomputeNameKeys(executor);
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
       await seedProtectedGroups(executor, postgresDialect);

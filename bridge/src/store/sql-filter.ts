@@ -8,6 +8,7 @@
  */
 import { badRequest } from '../scim/errors';
 import { type AttrRef, type CompareOp, type FilterNode, type FilterValue, parseAttrRef } from '../scim/filter';
+import { foldName, nameKey } from '../scim/names';
 import { type AttributeDef, type ResourceKind, resolveAttribute, schemasFor } from '../scim/schemas';
 
 export interface Dialect {
@@ -42,6 +43,11 @@ export interface Dialect {
   readonly membersOfGroupJson: string;
   /** The database's clock in milliseconds since the epoch (leases expire by it, so replicas agree). */
   readonly nowMs: string;
+  /**
+   * A condition evaluated once per row a list query visits, that fails the statement past the request's deadline
+   * (list-deadline.ts); for a database that has no statement timeout of its own (SQLite).
+   */
+  readonly rowGuard?: string;
 }
 
 export interface CompiledSql {
@@ -291,11 +297,12 @@ class Compiler {
         if (typeof value !== 'string' && typeof value !== 'number') {
           throw badRequest('invalidFilter', `Invalid filter: expected a string to compare with`);
         }
-        // A lower-cased column holds JavaScript's toLowerCase of the value, so the parameter is lowered the same way;
-        // a document attribute is folded by the database on both sides.
+        // A name-key column holds nameKey of the value (scim/names.ts), so an equality's parameter is keyed the same
+        // way and a substring's folded alike; a document attribute is folded by the database on both sides.
         const folded = !operand.caseExact && !operand.lowerExpr;
         const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
-        const bound = this.bind(operand.caseExact || folded ? (v) => String(v) : (v) => String(v).toLowerCase());
+        const keyed = op === 'co' || op === 'sw' || op === 'ew' ? (v: FilterValue) => foldName(String(v)) : (v: FilterValue) => nameKey(String(v));
+        const bound = this.bind(operand.caseExact || folded ? (v) => String(v) : keyed);
         const param = folded ? this.dialect.fold(bound) : bound;
         switch (op) {
           case 'co': return this.dialect.contains(expr, param);

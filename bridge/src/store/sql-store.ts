@@ -12,6 +12,11 @@ import type { Change, ChangeInput } from '../feed/types';
 import { badRequest } from '../scim/errors';
 import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './change-log';
 import type { FilterValue } from '../scim/filter';
+import { filterCost } from '../scim/filter-cost';
+import { nameKey } from '../scim/names';
+import { protectedLookalike } from './confusables';
+import { membersOf, withBoundedMembers } from './group-page';
+import { OFFLOAD_COST } from './list-deadline';
 import type { ResourceKind } from '../scim/schemas';
 import { type GuardStorage, SqlGuardStorage } from './guard-sql';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
@@ -37,6 +42,11 @@ export interface SqlExecutor {
   rows(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs a list query's statements within the list deadline (list-deadline.ts), on the executor `work` is given;
+   * `cost` is the filter's (filter-cost.ts). Executors without it (inside a transaction) run them as they are.
+   */
+  bounded?<T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
 type Row = Record<string, unknown>;
@@ -149,8 +159,7 @@ function toGroup(row: readonly unknown[], withMembers: boolean): GroupRecord {
     lastModified: row[8] as string,
   };
   if (!withMembers) return group;
-  const pairs = parseJson<[string, string][]>(row[9], []);
-  return { ...group, members: pairs.map(([value, display]) => ({ value, display })) };
+  return { ...group, members: membersOf(parseJson<[string, string | null][]>(row[9], [])) };
 }
 
 // ---- list plans, compiled once per shape ----
@@ -161,6 +170,8 @@ interface ListPlan {
   readonly pageSql: string;
   readonly countSql: string;
   readonly bind: (values: readonly FilterValue[]) => unknown[];
+  /** The filter's cost (filter-cost.ts): decides where and under which deadline the statements run. */
+  readonly cost: number;
 }
 
 const LIST_PLANS = new WeakMap<Dialect, Map<string, ListPlan>>();
@@ -179,13 +190,16 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
       : GROUP_COLUMNS + (relations ? `, ${dialect.membersOfGroupJson} AS members_json` : '');
     const n = filter.binders.length;
     const binders = filter.binders;
+    // A look-up by a unique key reads one row and needs no guard; every other list checks its deadline per row.
+    const where = dialect.rowGuard && !filter.unique ? `${dialect.rowGuard} AND ${filter.sql}` : filter.sql;
     plan = {
       unique: filter.unique,
       pageSql: filter.unique
         ? `SELECT ${columns} FROM ${table} WHERE ${filter.sql}`
-        : `SELECT ${columns} FROM ${table} WHERE ${filter.sql} ORDER BY ${compileSort(kind, query.sortBy, query.sortDescending, dialect)} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      countSql: `SELECT COUNT(*) AS n FROM ${table} WHERE ${filter.sql}`,
+        : `SELECT ${columns} FROM ${table} WHERE ${where} ORDER BY ${compileSort(kind, query.sortBy, query.sortDescending, dialect)} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      countSql: `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`,
       bind: binders.length === 1 ? (values) => [binders[0](values)] : (values) => binders.map((b) => b(values)),
+      cost: query.filter ? filterCost(kind, query.filter) : 0,
     };
     if (cache.size < MAX_LIST_PLANS) cache.set(key, plan);
   }
@@ -225,7 +239,7 @@ export class SqlStoreTx implements StoreTx {
   }
 
   async findUserByUserName(userName: string): Promise<UserRecord | undefined> {
-    const [row] = await this.db.rows(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [userName.toLowerCase()]);
+    const [row] = await this.db.rows(`SELECT ${USER_COLUMNS} FROM users WHERE users.user_name_lc = $1`, [nameKey(userName)]);
     return row ? toUser(row, false) : undefined;
   }
 
@@ -233,7 +247,7 @@ export class SqlStoreTx implements StoreTx {
     await this.db.run(
       `INSERT INTO users (id, user_name, user_name_lc, external_id, display_name, active, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
+      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
         docText(user.doc), user.version, user.created, user.lastModified],
     );
   }
@@ -242,7 +256,7 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE users SET user_name = $2, user_name_lc = $3, external_id = $4, display_name = $5, active = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [user.id, user.userName, user.userName.toLowerCase(), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
+      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
         docText(user.doc), user.version, user.lastModified, expectedVersion],
     );
     return changed === 1;
@@ -279,15 +293,18 @@ export class SqlStoreTx implements StoreTx {
   }
 
   async findGroupByName(displayName: string): Promise<GroupRecord | undefined> {
-    const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [displayName.toLowerCase()]);
-    return row ? toGroup(row, false) : undefined;
+    const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [nameKey(displayName)]);
+    if (row) return toGroup(row, false);
+    // A look-alike of a protected group's name is that group (confusables.ts): it cannot be taken.
+    const protectedId = protectedLookalike(displayName);
+    return protectedId ? this.getGroup(protectedId) : undefined;
   }
 
   async insertGroup(group: GroupRecord): Promise<void> {
     await this.db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, external_id, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
+      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
         this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.created, group.lastModified],
     );
   }
@@ -296,7 +313,7 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE groups SET display_name = $2, display_name_lc = $3, external_id = $4, managed = $5, protected = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), group.externalId ?? null, this.dialect.booleanParam(group.managed),
+      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
         this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.lastModified, expectedVersion],
     );
     return changed === 1;
@@ -307,20 +324,20 @@ export class SqlStoreTx implements StoreTx {
     return (await this.db.run('DELETE FROM groups WHERE id = $1', [id])) === 1;
   }
 
-  queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
-    const withMembers = query.withMembers === true;
-    return this.query('Group', query, withMembers, (row) => toGroup(row, withMembers));
+  async queryGroups(query: ListQuery): Promise<Page<GroupRecord>> {
+    // With members, a page is read without them and bounded by their number before they are read (group-page.ts).
+    const page = await this.query('Group', query, false, (row) => toGroup(row, false));
+    if (query.withMembers !== true) return page;
+    // Up to MAX_PAGE_MEMBERS members: as costly as a filtered list, so under its deadline and off SQLite's event loop.
+    const load = (db: SqlExecutor) => withBoundedMembers(db, this.dialect.membersOfGroupJson, page);
+    return this.db.bounded ? this.db.bounded(OFFLOAD_COST, load) : load(this.db);
   }
 
   async membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
     const result = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
     for (const ids of chunks(groupIds)) {
-      const rows = await this.db.rows(
-        `SELECT gm.group_id, u.id, COALESCE(u.display_name, u.user_name) AS display FROM group_members gm
-         JOIN users u ON u.id = gm.user_id WHERE gm.group_id IN (${placeholders(1, ids.length)}) ORDER BY gm.group_id, u.id`,
-        ids,
-      );
-      for (const row of rows) result.get(row[0] as string)?.push({ value: row[1] as string, display: row[2] as string });
+      const rows = await this.db.rows(`SELECT groups.id, ${this.dialect.membersOfGroupJson} FROM groups WHERE groups.id IN (${placeholders(1, ids.length)})`, ids);
+      for (const row of rows) result.set(row[0] as string, membersOf(parseJson<[string, string | null][]>(row[1], [])));
     }
     return result;
   }
@@ -381,15 +398,18 @@ export class SqlStoreTx implements StoreTx {
       const rows = await this.db.rows(plan.pageSql, params);
       return { totalResults: rows.length, items: query.startIndex === 1 && query.count > 0 ? rows.map(map) : [] };
     }
-    const countTotal = async () => {
-      const [row] = await this.db.rows(plan.countSql, params);
-      return Number(row[0]);
+    const page = async (db: SqlExecutor): Promise<Page<T>> => {
+      const countTotal = async () => {
+        const [row] = await db.rows(plan.countSql, params);
+        return Number(row[0]);
+      };
+      if (query.count === 0) return { totalResults: await countTotal(), items: [] };
+      const rows = await db.rows(plan.pageSql, [...params, query.count, query.startIndex - 1]);
+      // The first page that is not full tells the total without a second query.
+      const total = query.startIndex === 1 && rows.length < query.count ? rows.length : await countTotal();
+      return { totalResults: total, items: rows.map(map) };
     };
-    if (query.count === 0) return { totalResults: await countTotal(), items: [] };
-    const rows = await this.db.rows(plan.pageSql, [...params, query.count, query.startIndex - 1]);
-    // The first page that is not full tells the total without a second query.
-    const total = query.startIndex === 1 && rows.length < query.count ? rows.length : await countTotal();
-    return { totalResults: total, items: rows.map(map) };
+    return this.db.bounded ? this.db.bounded(plan.cost, page) : page(this.db);
   }
 }
 
@@ -503,9 +523,16 @@ export async function directoryCounts(db: SqlExecutor, dialect: Dialect): Promis
   };
 }
 
+/**
+ * A search of the events reads the newest this many (by id, through the primary key): a substring search cannot use
+ * an index, and over a million rows it took 8 s and 1 GB while the status page repeated it every 15 s.
+ */
+export const EVENT_SEARCH_WINDOW = 50_000;
+
 export async function listEvents(db: SqlExecutor, query: EventQuery, dialect: Dialect): Promise<ProvisioningEvent[]> {
   const conditions: string[] = [];
   const params: unknown[] = [];
+  if (query.search) conditions.push(`id > (SELECT COALESCE(MAX(id), 0) FROM events) - ${EVENT_SEARCH_WINDOW}`);
   if (query.before !== undefined) {
     params.push(query.before);
     conditions.push(`id < $${params.length}`);
@@ -606,7 +633,7 @@ export async function seedProtectedGroups(db: SqlExecutor, dialect: Dialect): Pr
     await db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING`,
-      [group.id, group.displayName, group.displayName.toLowerCase(), dialect.booleanParam(false), dialect.booleanParam(true),
+      [group.id, group.displayName, nameKey(group.displayName), dialect.booleanParam(false), dialect.booleanParam(true),
         JSON.stringify({ displayName: group.displayName }), now],
     );
   }

@@ -11,11 +11,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { writeChanges } from './change-log';
+import { boundedMembersJson } from './group-page';
+import { referenceGone } from './integrity';
+import { NAME_KEY_MIGRATION, recomputeNameKeys } from './name-keys';
+import { FOLD_BUDGET_CHARS, LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import { ReaderBusy, SqliteReader } from './sqlite-reader';
 import {
   type Store,
   StoreFull,
+  StorePoolExhausted,
   StoreTimeout,
   type StoreTx,
   StoreUnavailable,
@@ -41,9 +47,10 @@ export const sqliteDialect: Dialect = {
   fold: (expr) => `scim_lower(${expr})`,
   groupsOfUserJson:
     '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
-  membersOfGroupJson:
-    '(SELECT json_group_array(json_array(u.id, COALESCE(u.display_name, u.user_name)) ORDER BY u.id) FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = groups.id)',
+  membersOfGroupJson: boundedMembersJson({ aggregate: (element, order) => `json_group_array(json_array(${element}) ORDER BY ${order})`, length: 'length', least: 'min' }),
   nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+  // Registered on each connection: fails the statement once the list's deadline has passed (list-deadline.ts).
+  rowGuard: 'scim_deadline()',
 };
 
 /**
@@ -128,11 +135,11 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX changes_directory ON changes (directory, position);
    CREATE INDEX changes_at ON changes (at);`,
-  // 4 to 6: taken by other branches (what builds on the change log); they land in their own order.
+  // 4: name keys recomputed with full case folding (name-keys.ts runs it in JavaScript: the databases fold otherwise).
+  '-- name keys: see name-keys.ts',
+  // 5: the webhook endpoints (bridge/src/feed/).
   'SELECT 1',
-  'SELECT 1',
-  'SELECT 1',
-  // 7: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
+  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
   `CREATE TABLE holds (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      directory TEXT NOT NULL,
@@ -176,6 +183,8 @@ function translate(error: unknown): unknown {
   if (err?.code !== 'ERR_SQLITE_ERROR') return error;
   const unique = /UNIQUE constraint failed: (\w+)\.(\w+)/.exec(err.message ?? '');
   if (unique) return new UniqueViolation(unique[2] === 'user_name_lc' ? 'userName' : unique[2] === 'display_name_lc' ? 'displayName' : unique[2]);
+  // SQLite does not say which key: only memberships reference other rows, and the directory locks the group first.
+  if (/FOREIGN KEY constraint failed/.test(err.message ?? '')) return referenceGone('member');
   const primary = (err.errcode ?? 0) & 0xff;
   if (primary === SQLITE_FULL) return new StoreFull({ cause: error });
   if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return new StoreTimeout({ cause: error });
@@ -202,6 +211,13 @@ class Statements {
   }
 }
 
+/** The deadline of the list statement running on the main connection now (Infinity: none), read by scim_deadline(). */
+interface DeadlineSlot {
+  until: number;
+  /** Characters scim_lower folded in the bounded statement running now. */
+  folded: number;
+}
+
 class SqliteExecutor implements SqlExecutor {
   /**
    * @param waitForTransaction when given, this executor runs outside transactions: while one is open on the
@@ -214,7 +230,15 @@ class SqliteExecutor implements SqlExecutor {
     private readonly onWrite: (changes: number, error?: unknown) => void,
     private readonly waitForTransaction?: () => Promise<unknown>,
     private readonly insideTransaction?: () => boolean,
+    /** With `deadline`: its statements fail past that time (epoch ms), through the row guard reading `slot`. */
+    private readonly slot?: DeadlineSlot,
+    private readonly deadline?: number,
   ) {}
+
+  /** The same executor, its statements bounded by `deadline`. */
+  until(slot: DeadlineSlot, deadline: number): SqliteExecutor {
+    return new SqliteExecutor(this.db, this.statements, this.onWrite, this.waitForTransaction, this.insideTransaction, slot, deadline);
+  }
 
   private mustWait(): boolean {
     return this.waitForTransaction !== undefined && this.db.isTransaction && !this.insideTransaction?.();
@@ -247,26 +271,65 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   private wrap<T>(work: () => T): T {
+    if (this.slot && this.deadline !== undefined) {
+      this.slot.until = this.deadline;
+      this.slot.folded = 0;
+    }
     try {
       return work();
     } catch (error) {
       throw translate(error);
+    } finally {
+      if (this.slot) this.slot.until = Infinity;
     }
   }
 
   /** The parameters are checked here for both adapters alike: see assertStorable. */
-  static checked(executor: SqliteExecutor): SqlExecutor {
+  static checked(executor: SqliteExecutor, bounded?: SqlExecutor['bounded']): SqlExecutor {
     return {
       all: (sql, params = []) => (assertStorable(params), executor.all(sql, params)),
       rows: (sql, params = []) => (assertStorable(params), executor.rows(sql, params)),
       run: (sql, params = []) => (assertStorable(params), executor.run(sql, params)),
+      bounded,
     };
   }
+}
+
+/**
+ * A list's statements on the reader thread: read-only, running for `budgetMs` in all once they start; a list that
+ * waits longer than LIST_DEADLINE_MS for the reader (it is busy with others) is a 503 the client retries.
+ */
+function readerExecutor(reader: SqliteReader, budgetMs: number): SqlExecutor {
+  const queueUntil = Date.now() + LIST_DEADLINE_MS;
+  let spent = 0;
+  const rows = async (sql: string, params: readonly unknown[] = []) => {
+    assertStorable(params);
+    if (spent >= budgetMs) throw deadlineError();
+    try {
+      const answer = await reader.rows(sql.replace(/\$(\d+)/g, '?$1'), params, queueUntil, budgetMs - spent);
+      spent += answer.ms;
+      return answer.rows;
+    } catch (error) {
+      if (error instanceof ReaderBusy) throw new StorePoolExhausted({ cause: error });
+      throw translate(error);
+    }
+  };
+  return {
+    rows,
+    all: () => Promise.reject(new Error('the reader thread answers rows only')),
+    run: () => Promise.reject(new Error('the reader thread does not write')),
+  };
+}
+
+export interface SqliteOptions {
+  /** @default LIST_DEADLINE_MS */
+  readonly listDeadlineMs?: number;
 }
 
 export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly connection: DatabaseSync;
+  private readonly reader: SqliteReader | undefined;
   /** Outside transactions: waits while one is open. */
   private readonly outside: SqlExecutor;
   /** What a transaction's work runs on. */
@@ -281,19 +344,42 @@ export class SqliteStore extends SqlStore implements Store {
   private txWrote = false;
 
   /** Opens (creating if needed) the database file; `:memory:` for a throwaway store. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: SqliteOptions = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const connection = new DatabaseSync(path);
     connection.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-    connection.function('scim_lower', { deterministic: true }, (value) => (typeof value === 'string' ? value.toLowerCase() : value));
-    return new SqliteStore(connection);
+    const slot: DeadlineSlot = { until: Infinity, folded: 0 };
+    connection.function('scim_lower', { deterministic: true }, (value) => {
+      if (typeof value !== 'string') return value;
+      // Within a bounded list, the text folded is bounded too (FOLD_BUDGET_CHARS); other statements fold freely.
+      if (slot.until !== Infinity && (slot.folded += value.length) > FOLD_BUDGET_CHARS) throw deadlineError();
+      return value.toLowerCase();
+    });
+    connection.function('scim_deadline', { deterministic: false }, () => {
+      if (Date.now() > slot.until) throw deadlineError();
+      return 1;
+    });
+    // A database in memory has no second connection: its lists run on the event loop, bounded by the deadline alone.
+    const reader = path === ':memory:' ? undefined : new SqliteReader(path);
+    return new SqliteStore(connection, slot, reader, options.listDeadlineMs ?? LIST_DEADLINE_MS);
   }
 
-  private constructor(connection: DatabaseSync) {
+  private constructor(connection: DatabaseSync, slot: DeadlineSlot, reader: SqliteReader | undefined, listDeadlineMs: number) {
     const statements = new Statements(connection);
     const noteWrite = (changes: number, error?: unknown) => this.noteWrite(changes, error);
-    const outside = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true));
+    const main = new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true);
+    /** Costly lists go to the reader thread; the others run here, bounded by the same deadline. */
+    const bounded = async <T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> => {
+      try {
+        return await work(reader && cost >= OFFLOAD_COST ? readerExecutor(reader, listDeadlineMs) : SqliteExecutor.checked(main.until(slot, Date.now() + listDeadlineMs)));
+      } catch (error) {
+        if (isDeadlinePassed(error)) throw listTimedOut(listDeadlineMs);
+        throw error;
+      }
+    };
+    const outside = SqliteExecutor.checked(main, bounded);
     super(outside, sqliteDialect);
+    this.reader = reader;
     this.connection = connection;
     this.outside = outside;
     this.insideExecutor = SqliteExecutor.checked(new SqliteExecutor(connection, statements, noteWrite));
@@ -318,6 +404,7 @@ export class SqliteStore extends SqlStore implements Store {
       const [row] = await this.insideExecutor.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
       for (let version = (row?.v ?? 0) + 1; version <= MIGRATIONS.length; version++) {
         this.connection.exec(MIGRATIONS[version - 1]);
+        if (version === NAME_KEY_MIGRATION) await recomputeNameKeys(this.insideExecutor);
         await this.insideExecutor.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
       await seedProtectedGroups(this.insideExecutor, sqliteDialect);
@@ -372,6 +459,7 @@ export class SqliteStore extends SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.reader?.close();
     if (this.connection.isOpen) this.connection.close();
   }
 }

@@ -14,7 +14,7 @@
  */
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { SCOPES, type Scope } from '../../feed/types';
-import { EventThrottle, FailureLimiter } from '../../ops/limits';
+import { FailureLimiter } from '../../ops/limits';
 import { ScimError } from '../../scim/errors';
 import type { SessionHolder } from '../../session/source';
 import type { ProvisioningEvent } from '../../store/types';
@@ -84,13 +84,12 @@ function refuseScope(request: FastifyRequest, reply: FastifyReply, scope: Scope,
   return sendScimError(request, reply, new ScimError(403, `This ${scope} token may not ${request.method} ${request.routeOptions.url ?? 'here'}: it needs ${needed}`));
 }
 
-/** Makes the check for routes that accept `accepted` scopes; every check shares one failure limit and event throttle. */
+/** Makes the check for routes that accept `accepted` scopes; every check shares one failure limit. */
 export function createAuthenticator(options: BearerAuthOptions): (accepted: readonly Scope[]) => onRequestHookHandler {
   const failures = new FailureLimiter(options.failuresPerMinute);
-  const throttle = new EventThrottle(10_000, 30);
 
+  // Every refusal goes to the store, which records them within a budget (ops/event-budget.ts) and counts each.
   const record = (request: FastifyRequest, address: string, reason: string) => {
-    if (!throttle.allow(address)) return;
     options
       .recordEvent({
         at: new Date().toISOString(),
