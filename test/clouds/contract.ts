@@ -26,7 +26,7 @@ const PIPELINES_DOC = readFileSync(join(__dirname, '../../docs/pipelines.md'), '
 
 export const WEBHOOKS = [{ name: 'app', url: 'https://app.example.com/hooks/scim', events: ['user.*', 'group.*'] }];
 export const WEBHOOK_SECRETS = '{"app":"whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz"}';
-export const SCHEMA_EXTENSIONS = '[{"id":"urn:example:params:scim:schemas:extension:acme:2.0:User","name":"Acme","attributes":[]}]';
+export const SCHEMA_EXTENSIONS = '[{"id":"urn:example:params:scim:schemas:extension:acme:2.0:User","name":"Acme","attributes":[{"name":"costCenter","type":"string"}]}]';
 
 /** Every place a string occurs in a run's inputs outside a Pulumi secret. */
 function plainOccurrences(run: Run, needle: string): string[] {
@@ -144,7 +144,7 @@ export function cloudContract(adapter: CloudAdapter): void {
       );
       expect(await refusal(adapter, { ...base, webhooks: '[{"name":"app","url":"http://app.example.com"}]', webhookSecrets: WEBHOOK_SECRETS })).toMatch(/^scim-bridge:webhooks\[0\]\.url must be an https:\/\/ URL/);
       expect(await refusal(adapter, { ...base, deprovisionGuard: '{"percent":150}' })).toMatch(/^scim-bridge:deprovisionGuard\.percent must be a number from 0 to 100/);
-      expect(await refusal(adapter, { ...base, schemaExtensions: '[{"name":"no id"}]' })).toMatch(/^scim-bridge:schemaExtensions must be RFC 7643 §7 schema definitions/);
+      expect(await refusal(adapter, { ...base, schemaExtensions: '[{"name":"no id"}]' })).toMatch(/^scim-bridge:schemaExtensions\[0\]\.id must be the extension's URN/);
     });
   });
 

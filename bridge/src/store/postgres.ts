@@ -154,8 +154,9 @@ const MIGRATIONS: readonly string[] = [
   '-- name keys: see name-keys.ts',
   // 5: the webhook endpoints (bridge/src/feed/).
   'SELECT 1',
-  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
-  `CREATE TABLE holds (
+  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on (idempotent: a
+  // test rewinds a store to an earlier version and migrates it again).
+  `CREATE TABLE IF NOT EXISTS holds (
      id bigserial PRIMARY KEY,
      directory text NOT NULL,
      actor text NOT NULL,
@@ -165,8 +166,8 @@ const MIGRATIONS: readonly string[] = [
      decided_at text,
      decided_by text
    );
-   CREATE INDEX holds_actor ON holds (actor, state);
-   CREATE TABLE pending_changes (
+   CREATE INDEX IF NOT EXISTS holds_actor ON holds (actor, state);
+   CREATE TABLE IF NOT EXISTS pending_changes (
      seq bigserial PRIMARY KEY,
      directory text NOT NULL,
      at text NOT NULL,
@@ -179,9 +180,9 @@ const MIGRATIONS: readonly string[] = [
      state text NOT NULL,
      change jsonb NOT NULL
    );
-   CREATE INDEX pending_changes_resource ON pending_changes (resource_key, state);
-   CREATE INDEX pending_changes_hold ON pending_changes (hold_id, seq);
-   CREATE INDEX pending_changes_actor ON pending_changes (actor, at);`,
+   CREATE INDEX IF NOT EXISTS pending_changes_resource ON pending_changes (resource_key, state);
+   CREATE INDEX IF NOT EXISTS pending_changes_hold ON pending_changes (hold_id, seq);
+   CREATE INDEX IF NOT EXISTS pending_changes_actor ON pending_changes (actor, at);`,
 ];
 
 /** The schema version this code migrates to (tests of the upgrade path read it). */

@@ -139,8 +139,9 @@ const MIGRATIONS: readonly string[] = [
   '-- name keys: see name-keys.ts',
   // 5: the webhook endpoints (bridge/src/feed/).
   'SELECT 1',
-  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on.
-  `CREATE TABLE holds (
+  // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on (idempotent: a
+  // test rewinds a store to an earlier version and migrates it again).
+  `CREATE TABLE IF NOT EXISTS holds (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      directory TEXT NOT NULL,
      actor TEXT NOT NULL,
@@ -150,8 +151,8 @@ const MIGRATIONS: readonly string[] = [
      decided_at TEXT,
      decided_by TEXT
    );
-   CREATE INDEX holds_actor ON holds (actor, state);
-   CREATE TABLE pending_changes (
+   CREATE INDEX IF NOT EXISTS holds_actor ON holds (actor, state);
+   CREATE TABLE IF NOT EXISTS pending_changes (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      directory TEXT NOT NULL,
      at TEXT NOT NULL,
@@ -164,9 +165,9 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      change TEXT NOT NULL
    );
-   CREATE INDEX pending_changes_resource ON pending_changes (resource_key, state);
-   CREATE INDEX pending_changes_hold ON pending_changes (hold_id, seq);
-   CREATE INDEX pending_changes_actor ON pending_changes (actor, at);`,
+   CREATE INDEX IF NOT EXISTS pending_changes_resource ON pending_changes (resource_key, state);
+   CREATE INDEX IF NOT EXISTS pending_changes_hold ON pending_changes (hold_id, seq);
+   CREATE INDEX IF NOT EXISTS pending_changes_actor ON pending_changes (actor, at);`,
 ];
 
 /** The schema version this code migrates to (tests of the upgrade path read it). */
