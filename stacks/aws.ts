@@ -15,7 +15,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { addAwsSolutionsChecks, ScimBridge, type ScimBridgeProps, UNTAGGED_TYPES } from '../constructs/aws';
-import { ArgError, type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type ScimBridgeBaseArgs } from '../constructs/common';
+import { ArgError, type BridgeDatabaseArgs, type GoogleWorkspaceArgs, type ScimBridgeBaseArgs, schemaDefinitions } from '../constructs/common';
 
 /** Context keys that were renamed to the shared names; still read, with a warning. */
 export const DEPRECATED_CONTEXT: Record<string, string> = {
@@ -120,20 +120,7 @@ class Settings {
 
   /** SCIM schema extensions: a list in cdk.json, or JSON (`-c schemaExtensions="$(cat extensions.json)"`), also `{"schemas": [...]}`. */
   schemaExtensions(key: string): Record<string, unknown>[] | undefined {
-    let value = this.raw(key);
-    if (value === undefined) return undefined;
-    if (typeof value === 'string') {
-      try {
-        value = JSON.parse(value);
-      } catch {
-        this.fail(key, 'must be a list of SCIM schema definitions (JSON)');
-      }
-    }
-    const list = Array.isArray(value) ? value : (value as { schemas?: unknown } | null)?.schemas;
-    if (!Array.isArray(list) || list.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
-      this.fail(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
-    }
-    return list as Record<string, unknown>[];
+    return schemaDefinitions(this.raw(key), (problem) => this.fail(key, problem));
   }
 
   /** A JSON array of strings or a comma-separated string. */

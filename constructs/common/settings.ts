@@ -67,25 +67,9 @@ export class SharedSettings {
     return String(value);
   }
 
-  /**
-   * SCIM schema extensions (RFC 7643 §7 definitions): a list (YAML in a stack file, a list in cdk.json), or JSON text
-   * of an array or of `{"schemas": [...]}` (`pulumi config set schemaExtensions "$(cat extensions.json)"`).
-   */
+  /** SCIM schema extensions (RFC 7643 §7 definitions): see schemaDefinitions. */
   schemaDefinitions(key: string): Record<string, unknown>[] | undefined {
-    let value = this.raw(key);
-    if (value === undefined) return undefined;
-    if (typeof value === 'string') {
-      try {
-        value = JSON.parse(value);
-      } catch {
-        this.fail(key, 'must be a list of SCIM schema definitions (YAML in the stack file, or JSON)');
-      }
-    }
-    const list = Array.isArray(value) ? value : (value as { schemas?: unknown } | null)?.schemas;
-    if (!Array.isArray(list) || list.some((s) => !s || typeof s !== 'object' || Array.isArray(s))) {
-      this.fail(key, 'must be a list of SCIM schema definitions (objects with "id" and "attributes")');
-    }
-    return list as Record<string, unknown>[];
+    return schemaDefinitions(this.raw(key), (problem) => this.fail(key, problem));
   }
 
   number(key: string): number | undefined {
@@ -177,4 +161,26 @@ export function readSharedSettings(s: SharedSettings): ScimBridgeBaseArgs {
     schemaExtensions: s.schemaDefinitions('schemaExtensions'),
     undeclaredExtensions: s.string('undeclaredExtensions') as ScimBridgeBaseArgs['undeclaredExtensions'],
   };
+}
+
+/**
+ * SCIM schema extensions (RFC 7643 §7 definitions) as a setting gives them: a list (YAML in a stack file, a list in
+ * cdk.json), or JSON text of an array or of `{"schemas": [...]}` (`pulumi config set schemaExtensions "$(cat
+ * extensions.json)"`, `-c schemaExtensions=...`). The bridge checks them whole when it starts.
+ */
+export function schemaDefinitions(value: unknown, fail: (problem: string) => never): Record<string, unknown>[] | undefined {
+  if (value === undefined) return undefined;
+  let parsed = value;
+  if (typeof parsed === 'string') {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      fail('must be a list of SCIM schema definitions (YAML in the stack file, or JSON)');
+    }
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { schemas?: unknown } | null)?.schemas;
+  if (!Array.isArray(list) || list.some((s) => !s || typeof s !== 'object' || Array.isArray(s))) {
+    fail('must be a list of SCIM schema definitions (objects with "id" and "attributes")');
+  }
+  return list as Record<string, unknown>[];
 }
