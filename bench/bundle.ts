@@ -30,7 +30,15 @@ export async function startBundle(databaseUrl: string, bundle: string, env: Reco
   const { session, token } = createSession();
   const port = await freePorts();
   const child = spawn(process.execPath, [bundle, 'serve'], {
-    env: { PATH: process.env.PATH, SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      SCIM_SESSION: serializeSession(session),
+      SCIM_DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const errorLines: string[] = [];
@@ -79,4 +87,3 @@ export async function startBundle(databaseUrl: string, bundle: string, env: Reco
   }
   return bridge;
 }
-

@@ -36,24 +36,37 @@ function wholeNumber(name: string, raw: string | undefined): number {
 function report(summary: FuzzSummary): void {
   const out = (line = '') => process.stdout.write(line + '\n');
   out();
-  out(`## ${summary.store}: ${summary.sent.toLocaleString('en')} requests in ${summary.durationSeconds} s (${summary.requestsPerSecond.toLocaleString('en')}/s), seed ${JSON.stringify(summary.seed)}`);
+  out(
+    `## ${summary.store}: ${summary.sent.toLocaleString('en')} requests in ${summary.durationSeconds} s (${summary.requestsPerSecond.toLocaleString('en')}/s), seed ${JSON.stringify(summary.seed)}`,
+  );
   out();
   out('| class | requests | statuses | p50 ms | p99 ms | max ms |');
   out('|---|---|---|---|---|---|');
   for (const [cls, t] of Object.entries(summary.byClass)) {
-    const statuses = Object.entries(t.statuses).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s}: ${n.toLocaleString('en')}`).join(', ');
+    const statuses = Object.entries(t.statuses)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([s, n]) => `${s}: ${n.toLocaleString('en')}`)
+      .join(', ');
     out(`| ${cls} | ${t.total.toLocaleString('en')} | ${statuses} | ${t.p50Ms} | ${t.p99Ms} | ${t.maxMs} |`);
   }
   out();
-  const fivexx = Object.entries(summary.serverErrors).map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
-  out(`5xx seen: ${fivexx}; no answer: ${summary.noAnswer}; violations: ${summary.violations}; error log lines: ${summary.errorLogLines}; exit on SIGTERM: ${summary.bridgeExit}`);
+  const fivexx =
+    Object.entries(summary.serverErrors)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ') || 'none';
+  out(
+    `5xx seen: ${fivexx}; no answer: ${summary.noAnswer}; violations: ${summary.violations}; error log lines: ${summary.errorLogLines}; exit on SIGTERM: ${summary.bridgeExit}`,
+  );
   out(`RSS: ${summary.rssMb.start} MB at start, ${summary.rssMb.end} MB at the end, ${summary.rssMb.max} MB at most`);
   const c = summary.consistency;
   if (c) {
-    out(`store afterwards: ${c.users} users, ${c.groups} groups, ${c.memberships} memberships, ${c.events.toLocaleString('en')} events; ${c.unexplained} unexplained resources (${c.uncertain} unanswered writes); ${c.problems.length} problems`);
+    out(
+      `store afterwards: ${c.users} users, ${c.groups} groups, ${c.memberships} memberships, ${c.events.toLocaleString('en')} events; ${c.unexplained} unexplained resources (${c.uncertain} unanswered writes); ${c.problems.length} problems`,
+    );
     for (const p of c.problems.slice(0, 20)) out(`  - ${p}`);
   }
-  for (const v of summary.firstViolations.slice(0, 20)) out(`  ! lane ${v.lane} #${v.index} ${v.kind}: ${v.problem}\n      ${v.request.slice(0, 400)}\n      → ${v.status} ${v.answer.slice(0, 300)}`);
+  for (const v of summary.firstViolations.slice(0, 20))
+    out(`  ! lane ${v.lane} #${v.index} ${v.kind}: ${v.problem}\n      ${v.request.slice(0, 400)}\n      → ${v.status} ${v.answer.slice(0, 300)}`);
   out(summary.passed ? 'PASSED' : 'FAILED');
 }
 

@@ -125,8 +125,18 @@ export async function seed(databaseUrl: string, from: number, to: number, groupM
       for (let i = start; i < Math.min(to, start + 5000); i++) {
         const name = userName(i);
         const user: UserRecord = {
-          id: randomUUID(), userName: name, active: true, version: 1, created: at, lastModified: at,
-          doc: { userName: name, active: true, name: { givenName: `Given${i}`, familyName: `Family${i}` }, emails: [{ value: name, type: 'work', primary: true }] },
+          id: randomUUID(),
+          userName: name,
+          active: true,
+          version: 1,
+          created: at,
+          lastModified: at,
+          doc: {
+            userName: name,
+            active: true,
+            name: { givenName: `Given${i}`, familyName: `Family${i}` },
+            emails: [{ value: name, type: 'work', primary: true }],
+          },
         };
         await tx.insertUser(user);
         userIds.push(user.id);
@@ -137,7 +147,16 @@ export async function seed(databaseUrl: string, from: number, to: number, groupM
   if (groupMembers) {
     groupId = randomUUID();
     await store.transaction(async (tx) => {
-      await tx.insertGroup({ id: groupId!, displayName: 'Everyone (bench)', managed: true, protected: false, doc: { displayName: 'Everyone (bench)' }, version: 1, created: at, lastModified: at });
+      await tx.insertGroup({
+        id: groupId!,
+        displayName: 'Everyone (bench)',
+        managed: true,
+        protected: false,
+        doc: { displayName: 'Everyone (bench)' },
+        version: 1,
+        created: at,
+        lastModified: at,
+      });
       await tx.addMembers(groupId!, userIds.slice(0, groupMembers));
     });
   }
@@ -195,7 +214,9 @@ export async function run(scenario: Scenario): Promise<LoadResult> {
 }
 
 function runWrk(scenario: Scenario, connections: number): LoadResult {
-  const headers = Object.entries(scenario.headers ?? {}).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ');
+  const headers = Object.entries(scenario.headers ?? {})
+    .map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join(', ');
   const script = join(tmpdir(), `scim-bench-${process.pid}-${Date.now()}.lua`);
   writeFileSync(
     script,

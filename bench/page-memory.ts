@@ -27,7 +27,13 @@ async function main(): Promise<void> {
       const res = await fetch(`${bridge.url}/scim/v2/Users`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ userName: `big${i}@example.com`, title: filler, nickName: filler, displayName: filler, profileUrl: `https://example.com/${filler}` }),
+        body: JSON.stringify({
+          userName: `big${i}@example.com`,
+          title: filler,
+          nickName: filler,
+          displayName: filler,
+          profileUrl: `https://example.com/${filler}`,
+        }),
       });
       if (res.status !== 201) throw new Error(`create answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
@@ -41,11 +47,13 @@ async function main(): Promise<void> {
     const parallel = Number(parallelArg);
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
-    const statuses = await Promise.all(Array.from({ length: parallel }, async () => {
-      const res = await fetch(`${bridge.url}/scim/v2/Users?count=1000`, { headers });
-      await res.arrayBuffer();
-      return res.status;
-    }));
+    const statuses = await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        const res = await fetch(`${bridge.url}/scim/v2/Users?count=1000`, { headers });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
     clearInterval(sampler);
     process.stdout.write(`  ${parallel} pages at once: ${statuses.join(' ')}, RSS at most ${Math.round(peak)} MB, ${Math.round(rssOf(pid))} MB after\n`);
   } finally {

@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       lua: { path: '"/scim/v2/Users"', body: `'{"schemas":["${USER_SCHEMA}"],"userName":"p${size}-' .. n .. '@bench.example.com"}'` },
       next: (n) => ({ path: '/scim/v2/Users', body: JSON.stringify({ schemas: [USER_SCHEMA], userName: `p${size}-${n}@bench.example.com` }) }),
     });
-    process.stdout.write(`| ${size} | ${lookups.rps.toLocaleString('en')} | ${(lookups.rps / bare.rps).toFixed(2)} | ${lookups.p99} | ${creates.rps.toLocaleString('en')} | ${creates.p99} |\n`);
+    process.stdout.write(
+      `| ${size} | ${lookups.rps.toLocaleString('en')} | ${(lookups.rps / bare.rps).toFixed(2)} | ${lookups.p99} | ${creates.rps.toLocaleString('en')} | ${creates.p99} |\n`,
+    );
     await bridge.stop();
   }
   await pg.drop();

@@ -36,11 +36,13 @@ async function bundleAt(ref: string | undefined, out: string): Promise<string> {
 /** Line ranges of the bundle's modules, from esbuild's `// path` markers. */
 function moduleMap(bundle: string): (line: number) => string {
   const starts: { line: number; path: string }[] = [];
-  readFileSync(bundle, 'utf8').split('\n').forEach((text, i) => {
-    // Paths are relative to where esbuild ran: keep them from bridge/ or contract/ on, whatever the checkout.
-    const m = /^\/\/ (?:\S*\/)?((?:bridge|contract)\/\S+\.(?:ts|js|cjs|mjs|json))$/.exec(text);
-    if (m) starts.push({ line: i, path: m[1] });
-  });
+  readFileSync(bundle, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      // Paths are relative to where esbuild ran: keep them from bridge/ or contract/ on, whatever the checkout.
+      const m = /^\/\/ (?:\S*\/)?((?:bridge|contract)\/\S+\.(?:ts|js|cjs|mjs|json))$/.exec(text);
+      if (m) starts.push({ line: i, path: m[1] });
+    });
   return (line) => {
     let lo = 0;
     let hi = starts.length - 1;
@@ -60,7 +62,12 @@ function category(module: string): string {
   if (/node_modules\/(pg|pg-\w+|pgpass|postgres-\w+)\//.test(module)) return 'PostgreSQL driver (pg)';
   if (module.startsWith('bridge/src/store/')) return 'the store (SQL, rows to records)';
   if (/node_modules\/(pino|pino-\w+|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|@pinojs)/.test(module)) return 'logging (pino)';
-  if (/node_modules\/(fastify|find-my-way|light-my-request|avvio|@fastify|fast-json-stringify|fast-querystring|fast-uri|fast-decode-uri-component|abstract-logging|process-warning|toad-cache|safe-regex2|ret)/.test(module)) return 'Fastify and its router';
+  if (
+    /node_modules\/(fastify|find-my-way|light-my-request|avvio|@fastify|fast-json-stringify|fast-querystring|fast-uri|fast-decode-uri-component|abstract-logging|process-warning|toad-cache|safe-regex2|ret)/.test(
+      module,
+    )
+  )
+    return 'Fastify and its router';
   if (module.startsWith('bridge/src/http/')) return 'the HTTP edge (hooks, auth, errors)';
   if (module.startsWith('bridge/src/ops/') || /node_modules\/(prom-client|tdigest|bintrees)/.test(module)) return 'metrics';
   if (module.startsWith('bridge/src/session/')) return 'bearer-token check';
@@ -105,7 +112,13 @@ function summarize(profilePath: string, bundle: string): Map<string, number> {
   return totals;
 }
 
-async function profileOnce(kind: 'sqlite' | 'postgres', ref: string | undefined, databaseUrl: string, users: number, port: number): Promise<{ rps: number; totals: Map<string, number> }> {
+async function profileOnce(
+  kind: 'sqlite' | 'postgres',
+  ref: string | undefined,
+  databaseUrl: string,
+  users: number,
+  port: number,
+): Promise<{ rps: number; totals: Map<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-prof-'));
   const bundle = await bundleAt(ref, join(dir, 'bridge.cjs'));
   const profiles = join(dir, 'profiles');
@@ -170,7 +183,9 @@ async function main(): Promise<void> {
   const buckets = [...new Set(results.flatMap((r) => [...r.totals.keys()]))];
   const busy = (t: Map<string, number>) => [...t].filter(([k]) => !k.startsWith('idle')).reduce((a, [, v]) => a + v, 0);
   process.stdout.write(`\n${kind}, 100k users, userName eq look-ups, 32 connections, share of busy CPU time:\n\n`);
-  process.stdout.write(`| spent in | ${results.map((r) => `${r.ref} (${r.rps.toLocaleString('en')} req/s)`).join(' | ')} |\n|---|${results.map(() => '---|').join('')}\n`);
+  process.stdout.write(
+    `| spent in | ${results.map((r) => `${r.ref} (${r.rps.toLocaleString('en')} req/s)`).join(' | ')} |\n|---|${results.map(() => '---|').join('')}\n`,
+  );
   const shown = buckets.filter((b) => !b.startsWith('idle') && results.some((r) => (r.totals.get(b) ?? 0) / busy(r.totals) >= 0.005));
   for (const bucket of shown.sort((a, b) => (results[results.length - 1].totals.get(b) ?? 0) - (results[results.length - 1].totals.get(a) ?? 0))) {
     const cells = results.map((r) => {

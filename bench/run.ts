@@ -9,7 +9,22 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBridgeAt, gitCommit } from '../test/upgrade/build-at';
-import { BENCH_POSTGRES_URL, BUNDLE, HAVE_WRK, ROOT, type LoadResult, type Scenario, freePorts, freshPostgres, memoryOf, run, seed, startBaseline, startBridge, userName } from './lib';
+import {
+  BENCH_POSTGRES_URL,
+  BUNDLE,
+  HAVE_WRK,
+  ROOT,
+  type LoadResult,
+  type Scenario,
+  freePorts,
+  freshPostgres,
+  memoryOf,
+  run,
+  seed,
+  startBaseline,
+  startBridge,
+  userName,
+} from './lib';
 
 /** SCIM_BENCH_PORT, or a port free now (several people may run benchmarks on one machine); PORT + 1 is used too. */
 let PORT = Number(process.env.SCIM_BENCH_PORT) || 0;
@@ -38,21 +53,31 @@ function lookups(url: string, token: string, users: number, connections = 32): S
 }
 
 function creates(url: string, token: string, prefix: string, connections = 16): Scenario {
-  const body = (n: number) => JSON.stringify({ schemas: [USER_SCHEMA], userName: `${prefix}${n}@bench.example.com`, name: { givenName: 'New', familyName: 'Person' }, active: true });
+  const body = (n: number) =>
+    JSON.stringify({ schemas: [USER_SCHEMA], userName: `${prefix}${n}@bench.example.com`, name: { givenName: 'New', familyName: 'Person' }, active: true });
   return {
     url,
     method: 'POST',
     headers: auth(token, true),
     connections,
     seconds: 6,
-    lua: { path: '"/scim/v2/Users"', body: `'{"schemas":["${USER_SCHEMA}"],"userName":"${prefix}' .. n .. '@bench.example.com","name":{"givenName":"New","familyName":"Person"},"active":true}'` },
+    lua: {
+      path: '"/scim/v2/Users"',
+      body: `'{"schemas":["${USER_SCHEMA}"],"userName":"${prefix}' .. n .. '@bench.example.com","name":{"givenName":"New","familyName":"Person"},"active":true}'`,
+    },
     next: (n) => ({ path: '/scim/v2/Users', body: body(n) }),
   };
 }
 
-
 /** The same look-up scenario on another commit's bundle, for a before/after row in the same run. */
-async function compareRow(label: string, bundle: string | undefined, databaseUrl: string, users: number, bare: LoadResult, port: number): Promise<LoadResult | undefined> {
+async function compareRow(
+  label: string,
+  bundle: string | undefined,
+  databaseUrl: string,
+  users: number,
+  bare: LoadResult,
+  port: number,
+): Promise<LoadResult | undefined> {
   if (!bundle) return undefined;
   const other = await startBridge(databaseUrl, port, {}, bundle);
   const result = await run(lookups(other.url, other.token, users));
@@ -70,7 +95,9 @@ async function main(): Promise<void> {
   const compareBundle = compareCommit ? await buildBridgeAt(compareCommit) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'scim-bench-'));
   say(`# Benchmark run ${new Date().toISOString()}`);
-  say(`Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`);
+  say(
+    `Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`,
+  );
   say('');
   say('Look-ups spread over the whole directory; the bare server sends Content-Length, as the bridge does.');
   say('');
@@ -128,7 +155,9 @@ async function main(): Promise<void> {
   }
   starts.sort((a, b) => a - b);
   say('');
-  say(`- Latency at 100k users vs 1k users (p50): ${(lookup100k.p50 / Math.max(lookup1k.p50, 0.001)).toFixed(2)}x; requests/s ratio ${(lookup100k.rps / lookup1k.rps).toFixed(2)}`);
+  say(
+    `- Latency at 100k users vs 1k users (p50): ${(lookup100k.p50 / Math.max(lookup1k.p50, 0.001)).toFixed(2)}x; requests/s ratio ${(lookup100k.rps / lookup1k.rps).toFixed(2)}`,
+  );
   say(`- Process start to /health 200 on the 100k-user store: median ${starts[2].toFixed(0)} ms (min ${starts[0].toFixed(0)}, max ${starts[4].toFixed(0)})`);
   say(`- Resident memory after the load above: ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB)`);
 
@@ -148,11 +177,17 @@ async function main(): Promise<void> {
     row('PostgreSQL: POST /Users, 1 bridge (16 connections)', pgCreate, bare);
     const two = await startBridge(pg, PORT + 1);
     const [a, b] = await Promise.all([run(lookups(one.url, one.token, 100_000, 16)), run(lookups(two.url, two.token, 100_000, 16))]);
-    say(`| PostgreSQL: GET lookups, 2 bridges sharing the database | ${(a.rps + b.rps).toLocaleString('en')} | ${a.p50}/${b.p50} | ${a.p99}/${b.p99} | ${((a.rps + b.rps) / bare.rps).toFixed(2)} | ${a.non2xx + b.non2xx + a.errors + b.errors} |`);
+    say(
+      `| PostgreSQL: GET lookups, 2 bridges sharing the database | ${(a.rps + b.rps).toLocaleString('en')} | ${a.p50}/${b.p50} | ${a.p99}/${b.p99} | ${((a.rps + b.rps) / bare.rps).toFixed(2)} | ${a.non2xx + b.non2xx + a.errors + b.errors} |`,
+    );
     const [c, d] = await Promise.all([run(creates(one.url, one.token, 'pg2a-', 8)), run(creates(two.url, two.token, 'pg2b-', 8))]);
-    say(`| PostgreSQL: POST /Users, 2 bridges sharing the database | ${(c.rps + d.rps).toLocaleString('en')} | ${c.p50}/${d.p50} | ${c.p99}/${d.p99} | ${((c.rps + d.rps) / bare.rps).toFixed(2)} | ${c.non2xx + d.non2xx + c.errors + d.errors} |`);
+    say(
+      `| PostgreSQL: POST /Users, 2 bridges sharing the database | ${(c.rps + d.rps).toLocaleString('en')} | ${c.p50}/${d.p50} | ${c.p99}/${d.p99} | ${((c.rps + d.rps) / bare.rps).toFixed(2)} | ${c.non2xx + d.non2xx + c.errors + d.errors} |`,
+    );
     say('');
-    say(`- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`);
+    say(
+      `- Two bridges vs one: lookups ${((a.rps + b.rps) / pgLookup.rps).toFixed(2)}x, creates ${((c.rps + d.rps) / pgCreate.rps).toFixed(2)}x (this machine has 2 cores shared by the load generator, the bridges and PostgreSQL)`,
+    );
     await one.stop();
     await two.stop();
     await fresh.drop();

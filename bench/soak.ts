@@ -105,10 +105,15 @@ export async function runSoak(options: SoakOptions) {
   const errorSamples: string[] = [];
   let phase: 'sync' | 'churn' | 'done' = 'sync';
   let requests = 0;
-  const headers = { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/scim+json', 'user-agent': 'Microsoft.Azure.ActiveDirectory.Provisioning/1.0 (soak)' };
+  const headers = {
+    authorization: `Bearer ${bridge.token}`,
+    'content-type': 'application/scim+json',
+    'user-agent': 'Microsoft.Azure.ActiveDirectory.Provisioning/1.0 (soak)',
+  };
 
   /** One paced request; an answer outside `expected` is counted as an error. */
-  const call = async (op: string, method: string, path: string, body: unknown, expected: number[]): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const call = async (op: string, method: string, path: string, body: unknown, expected: number[]): Promise<{ status: number; body: any }> => {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     await pacer.next();
     const started = performance.now();
     let status = 0;
@@ -143,7 +148,11 @@ export async function runSoak(options: SoakOptions) {
       const text = await (await fetch(`${bridge.url}/metrics`)).text();
       // prom-client samples the loop with a 10 ms timer (its default precision) and reports each interval whole:
       // the delay is what exceeds the 10 ms.
-      const read = (name: string) => Math.max(0, Number(new RegExp(`scim_bridge_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([\\d.e+-]+)`).exec(text)?.[1]) * 1000 - LOOP_SAMPLING_MS);
+      const read = (name: string) =>
+        Math.max(
+          0,
+          Number(new RegExp(`scim_bridge_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([\\d.e+-]+)`).exec(text)?.[1]) * 1000 - LOOP_SAMPLING_MS,
+        );
       loopP99Ms = read('p99');
       loopMaxMs = read('max');
     } catch {
@@ -168,9 +177,11 @@ export async function runSoak(options: SoakOptions) {
   /** Runs `task(i)` for i in [0, count) on the workers. */
   const parallel = async (count: number, task: (i: number) => Promise<void>) => {
     let next = 0;
-    await Promise.all(Array.from({ length: options.workers }, async () => {
-      while (next < count && bridge.exited === null) await task(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: options.workers }, async () => {
+        while (next < count && bridge.exited === null) await task(next++);
+      }),
+    );
   };
 
   const users: SoakUser[] = [];
@@ -189,7 +200,9 @@ export async function runSoak(options: SoakOptions) {
   });
 
   // ---- the initial sync: users, then groups with their members in batches ----
-  log(`soak on ${options.store}: sync of ${options.users.toLocaleString('en')} users and ${options.groups.toLocaleString('en')} groups at ${options.rate} requests/s`);
+  log(
+    `soak on ${options.store}: sync of ${options.users.toLocaleString('en')} users and ${options.groups.toLocaleString('en')} groups at ${options.rate} requests/s`,
+  );
   const syncStarted = performance.now();
   let created = 0;
   await parallel(options.users, async (i) => {
@@ -207,10 +220,21 @@ export async function runSoak(options: SoakOptions) {
   });
   const groups: { id: string; name: string; members: Set<string>; worker: number }[] = [];
   let memberships = 0;
-  const sizeOf = () => rng.weighted<() => number>([[70, () => rng.int(5, 30)], [25, () => rng.int(30, 200)], [5, () => rng.int(200, 2000)]])();
+  const sizeOf = () =>
+    rng.weighted<() => number>([
+      [70, () => rng.int(5, 30)],
+      [25, () => rng.int(30, 200)],
+      [5, () => rng.int(200, 2000)],
+    ])();
   await parallel(options.groups, async (g) => {
     const name = `Soak Group ${g}`;
-    const found = await call('lookup group', 'GET', `/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&excludedAttributes=members`, undefined, [200]);
+    const found = await call(
+      'lookup group',
+      'GET',
+      `/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&excludedAttributes=members`,
+      undefined,
+      [200],
+    );
     if (found.body?.totalResults !== 0) return;
     const res = await call('create group', 'POST', '/Groups', { schemas: [GROUP], displayName: name, externalId: `gext-${g}` }, [201]);
     if (res.status !== 201) return;
@@ -225,7 +249,13 @@ export async function runSoak(options: SoakOptions) {
     const ids = [...chosen];
     for (let at = 0; at < ids.length; at += options.batch) {
       const batch = ids.slice(at, at + options.batch);
-      const patched = await call('add members (batch)', 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: batch.map((value) => ({ value })) }] }, [204]);
+      const patched = await call(
+        'add members (batch)',
+        'PATCH',
+        `/Groups/${group.id}`,
+        { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: batch.map((value) => ({ value })) }] },
+        [204],
+      );
       if (patched.status === 204) for (const id of batch) group.members.add(id);
     }
     memberships += group.members.size;
@@ -233,7 +263,9 @@ export async function runSoak(options: SoakOptions) {
   const syncSeconds = (performance.now() - syncStarted) / 1000;
   await sample();
   const afterSync = samples[samples.length - 1];
-  log(`sync done in ${Math.round(syncSeconds)} s: ${created.toLocaleString('en')} users, ${groups.length.toLocaleString('en')} groups, ${memberships.toLocaleString('en')} memberships, RSS ${afterSync.rssMb} MB`);
+  log(
+    `sync done in ${Math.round(syncSeconds)} s: ${created.toLocaleString('en')} users, ${groups.length.toLocaleString('en')} groups, ${memberships.toLocaleString('en')} memberships, RSS ${afterSync.rssMb} MB`,
+  );
 
   // ---- churn ----
   phase = 'churn';
@@ -257,11 +289,34 @@ export async function runSoak(options: SoakOptions) {
     };
     const user = someUser();
     const group = mine.groups.length ? mine.groups[rng.int(0, mine.groups.length - 1)] : undefined;
-    const action = rng.weighted<string>([[30, 'update'], [10, 'put'], [10, 'deactivate'], [5, 'reactivate'], [15, 'add'], [10, 'remove'], [5, 'delete'], [10, 'create'], [2, 'rename'], [3, 'lookup']]);
+    const action = rng.weighted<string>([
+      [30, 'update'],
+      [10, 'put'],
+      [10, 'deactivate'],
+      [5, 'reactivate'],
+      [15, 'add'],
+      [10, 'remove'],
+      [5, 'delete'],
+      [10, 'create'],
+      [2, 'rename'],
+      [3, 'lookup'],
+    ]);
     if (!user || !group) return;
     switch (action) {
       case 'update':
-        await call('update user (PATCH)', 'PATCH', `/Users/${user.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'title', value: rng.pick(['Lead', 'Director', 'Intern', 'Principal']) }, { op: 'Replace', path: `${ENTERPRISE}:department`, value: rng.pick(['R&D', 'Legal', 'Support']) }] }, [200]);
+        await call(
+          'update user (PATCH)',
+          'PATCH',
+          `/Users/${user.id}`,
+          {
+            schemas: [PATCH],
+            Operations: [
+              { op: 'Replace', path: 'title', value: rng.pick(['Lead', 'Director', 'Intern', 'Principal']) },
+              { op: 'Replace', path: `${ENTERPRISE}:department`, value: rng.pick(['R&D', 'Legal', 'Support']) },
+            ],
+          },
+          [200],
+        );
         break;
       case 'put': {
         const got = await call('get user', 'GET', `/Users/${user.id}`, undefined, [200]);
@@ -273,21 +328,39 @@ export async function runSoak(options: SoakOptions) {
       case 'deactivate':
       case 'reactivate': {
         const active = action === 'reactivate';
-        const res = await call(`${action} user`, 'PATCH', `/Users/${user.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: active ? 'True' : 'False' }] }, [200]);
+        const res = await call(
+          `${action} user`,
+          'PATCH',
+          `/Users/${user.id}`,
+          { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'active', value: active ? 'True' : 'False' }] },
+          [200],
+        );
         if (res.status === 200) user.active = active;
         break;
       }
       case 'add': {
         const ids = Array.from({ length: rng.int(1, 5) }, () => someUser()?.id).filter((id): id is string => id !== undefined);
         if (!ids.length) break;
-        const res = await call('add members', 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }] }, [204]);
+        const res = await call(
+          'add members',
+          'PATCH',
+          `/Groups/${group.id}`,
+          { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }] },
+          [204],
+        );
         if (res.status === 204) for (const id of ids) group.members.add(id);
         break;
       }
       case 'remove': {
         const ids = [...group.members].slice(0, rng.int(1, 3));
         if (!ids.length) break;
-        const res = await call('remove members', 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: ids.map((id) => ({ op: 'Remove', path: `members[value eq "${id}"]` })) }, [204]);
+        const res = await call(
+          'remove members',
+          'PATCH',
+          `/Groups/${group.id}`,
+          { schemas: [PATCH], Operations: ids.map((id) => ({ op: 'Remove', path: `members[value eq "${id}"]` })) },
+          [204],
+        );
         if (res.status === 204) for (const id of ids) group.members.delete(id);
         break;
       }
@@ -316,7 +389,13 @@ export async function runSoak(options: SoakOptions) {
       }
       case 'rename': {
         const name = `${group.name.replace(/ \(renamed \d+\)$/, '')} (renamed ${rng.int(1, 1e6)})`;
-        const res = await call('rename group', 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'displayName', value: name }] }, [204]);
+        const res = await call(
+          'rename group',
+          'PATCH',
+          `/Groups/${group.id}`,
+          { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'displayName', value: name }] },
+          [204],
+        );
         if (res.status === 204) group.name = name;
         break;
       }
@@ -324,18 +403,29 @@ export async function runSoak(options: SoakOptions) {
         await call('lookup user', 'GET', `/Users?filter=${encodeURIComponent(`userName eq "${user.userName}"`)}`, undefined, [200]);
     }
   };
-  await Promise.all(Array.from({ length: options.workers }, async (_, worker) => {
-    while (Date.now() < churnDeadline && bridge.exited === null) await churnTask(worker);
-  }));
+  await Promise.all(
+    Array.from({ length: options.workers }, async (_, worker) => {
+      while (Date.now() < churnDeadline && bridge.exited === null) await churnTask(worker);
+    }),
+  );
   const churnSeconds = (performance.now() - churnStarted) / 1000;
   phase = 'done';
   clearInterval(sampler);
   await sample();
 
   // ---- the store counts what the soak did ----
-  const status = await (await fetch(`${bridge.url}/api/status`, { headers })).json() as { counts: { usersActive: number; usersSuspended: number; groupsManaged: number } };
-  const expected = { usersActive: [...live.values()].filter((u) => u.active).length, usersSuspended: [...live.values()].filter((u) => !u.active).length, groupsManaged: groups.length };
-  const countsAgree = status.counts.usersActive === expected.usersActive && status.counts.usersSuspended === expected.usersSuspended && status.counts.groupsManaged === expected.groupsManaged;
+  const status = (await (await fetch(`${bridge.url}/api/status`, { headers })).json()) as {
+    counts: { usersActive: number; usersSuspended: number; groupsManaged: number };
+  };
+  const expected = {
+    usersActive: [...live.values()].filter((u) => u.active).length,
+    usersSuspended: [...live.values()].filter((u) => !u.active).length,
+    groupsManaged: groups.length,
+  };
+  const countsAgree =
+    status.counts.usersActive === expected.usersActive &&
+    status.counts.usersSuspended === expected.usersSuspended &&
+    status.counts.groupsManaged === expected.groupsManaged;
   const exit = await bridge.stop();
   await pg?.drop().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
@@ -344,8 +434,23 @@ export async function runSoak(options: SoakOptions) {
   return {
     store: options.store,
     seed: options.seed,
-    options: { users: options.users, groups: options.groups, rate: options.rate, churnSeconds: options.churnSeconds, batch: options.batch, workers: options.workers },
-    sync: { seconds: Math.round(syncSeconds), users: created, groups: groups.length, memberships, requestsPerSecond: Math.round(samples.filter((s) => s.phase === 'sync').reduce((a, s) => a + s.requestsPerSecond, 0) / Math.max(1, samples.filter((s) => s.phase === 'sync').length)) },
+    options: {
+      users: options.users,
+      groups: options.groups,
+      rate: options.rate,
+      churnSeconds: options.churnSeconds,
+      batch: options.batch,
+      workers: options.workers,
+    },
+    sync: {
+      seconds: Math.round(syncSeconds),
+      users: created,
+      groups: groups.length,
+      memberships,
+      requestsPerSecond: Math.round(
+        samples.filter((s) => s.phase === 'sync').reduce((a, s) => a + s.requestsPerSecond, 0) / Math.max(1, samples.filter((s) => s.phase === 'sync').length),
+      ),
+    },
     churn: { seconds: Math.round(churnSeconds) },
     requests,
     rssMb: { start: rss[0], afterSync: afterSync.rssMb, peak: Math.max(...rss), end: rss[rss.length - 1] },
@@ -369,14 +474,19 @@ type SoakResult = Awaited<ReturnType<typeof runSoak>>;
 function report(r: SoakResult): void {
   const out = (line = '') => process.stdout.write(line + '\n');
   out();
-  out(`## ${r.store}: ${r.sync.users.toLocaleString('en')} users, ${r.sync.groups.toLocaleString('en')} groups, ${r.sync.memberships.toLocaleString('en')} memberships at ${r.options.rate}/s; sync ${r.sync.seconds} s, churn ${r.churn.seconds} s, ${r.requests.toLocaleString('en')} requests`);
+  out(
+    `## ${r.store}: ${r.sync.users.toLocaleString('en')} users, ${r.sync.groups.toLocaleString('en')} groups, ${r.sync.memberships.toLocaleString('en')} memberships at ${r.options.rate}/s; sync ${r.sync.seconds} s, churn ${r.churn.seconds} s, ${r.requests.toLocaleString('en')} requests`,
+  );
   out();
-  out(`RSS: start ${r.rssMb.start} MB, after sync ${r.rssMb.afterSync} MB, peak ${r.rssMb.peak} MB, end ${r.rssMb.end} MB; event-loop delay (beyond the 10 ms sampling interval): worst p99 over 2 s ${r.eventLoop.p99MaxMs} ms, worst single ${r.eventLoop.maxMs} ms`);
+  out(
+    `RSS: start ${r.rssMb.start} MB, after sync ${r.rssMb.afterSync} MB, peak ${r.rssMb.peak} MB, end ${r.rssMb.end} MB; event-loop delay (beyond the 10 ms sampling interval): worst p99 over 2 s ${r.eventLoop.p99MaxMs} ms, worst single ${r.eventLoop.maxMs} ms`,
+  );
   out();
   out('| phase | operation | count | p50 ms | p90 ms | p99 ms | max ms |');
   out('|---|---|---|---|---|---|---|');
   for (const phase of ['sync', 'churn'] as const) {
-    for (const [op, t] of Object.entries(r.latency[phase])) out(`| ${phase} | ${op} | ${t.count.toLocaleString('en')} | ${t.p50} | ${t.p90} | ${t.p99} | ${t.max} |`);
+    for (const [op, t] of Object.entries(r.latency[phase]))
+      out(`| ${phase} | ${op} | ${t.count.toLocaleString('en')} | ${t.p50} | ${t.p90} | ${t.p99} | ${t.max} |`);
   }
   out();
   out('| seconds | phase | requests | RSS MB | loop p99 ms | requests/s |');
@@ -387,7 +497,9 @@ function report(r: SoakResult): void {
     out(`| ${s.seconds} | ${s.phase} | ${s.requests.toLocaleString('en')} | ${s.rssMb} | ${s.loopP99Ms} | ${s.requestsPerSecond} |`);
   }
   out();
-  out(`errors: ${JSON.stringify(r.errors)}; counts ${r.counts.agree ? 'agree' : `differ: store ${JSON.stringify(r.counts.store)}, expected ${JSON.stringify(r.counts.expected)}`}; error log lines ${r.errorLogLines}; exit ${r.bridgeExit}`);
+  out(
+    `errors: ${JSON.stringify(r.errors)}; counts ${r.counts.agree ? 'agree' : `differ: store ${JSON.stringify(r.counts.store)}, expected ${JSON.stringify(r.counts.expected)}`}; error log lines ${r.errorLogLines}; exit ${r.bridgeExit}`,
+  );
   for (const line of r.errorSamples) out(`  ${line}`);
   out(r.passed ? 'PASSED' : 'FAILED');
 }
@@ -430,7 +542,13 @@ async function main(): Promise<void> {
     report(result);
     const base = join(dir, `soak-${store}-${values.seed!.replace(/[^\w.-]/g, '_')}`);
     writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
-    writeFileSync(`${base}.csv`, ['seconds,phase,requests,rss_mb,loop_p99_ms,loop_max_ms,requests_per_second', ...result.samples.map((s) => `${s.seconds},${s.phase},${s.requests},${s.rssMb},${s.loopP99Ms},${s.loopMaxMs},${s.requestsPerSecond}`)].join('\n') + '\n');
+    writeFileSync(
+      `${base}.csv`,
+      [
+        'seconds,phase,requests,rss_mb,loop_p99_ms,loop_max_ms,requests_per_second',
+        ...result.samples.map((s) => `${s.seconds},${s.phase},${s.requests},${s.rssMb},${s.loopP99Ms},${s.loopMaxMs},${s.requestsPerSecond}`),
+      ].join('\n') + '\n',
+    );
     process.stdout.write(`written: ${base}.json and .csv\n`);
     failed ||= !result.passed;
   }

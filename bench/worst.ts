@@ -88,13 +88,17 @@ async function send(bridge: BundledBridge, method: string, path: string, body: u
 
 function row(what: string, answer: string, run: { ms: number; pings: number[] }, bridge: BundledBridge): void {
   const { rss, peak } = peakOf(bridge.child.pid!);
-  say(`| ${what} | ${answer} | ${Math.round(run.ms)} | ${rss} / ${peak} | ${run.pings.length} | ${percentile(run.pings, 50).toFixed(1)} | ${percentile(run.pings, 99).toFixed(1)} | ${Math.max(...run.pings, 0).toFixed(1)} |`);
+  say(
+    `| ${what} | ${answer} | ${Math.round(run.ms)} | ${rss} / ${peak} | ${run.pings.length} | ${percentile(run.pings, 50).toFixed(1)} | ${percentile(run.pings, 99).toFixed(1)} | ${Math.max(...run.pings, 0).toFixed(1)} |`,
+  );
 }
 
 async function measure(kind: 'sqlite' | 'postgres', databaseUrl: string): Promise<void> {
   const seeded = performance.now();
   await seedDirectory(databaseUrl, { users: USERS, groups: GROUPS, displayNameLength: 240 });
-  say(`\n### ${kind}: ${USERS.toLocaleString('en')} users (display names of 240+ characters), ${GROUPS} groups of ${(USERS / GROUPS).toLocaleString('en')} members (seeded in ${Math.round((performance.now() - seeded) / 1000)} s)\n`);
+  say(
+    `\n### ${kind}: ${USERS.toLocaleString('en')} users (display names of 240+ characters), ${GROUPS} groups of ${(USERS / GROUPS).toLocaleString('en')} members (seeded in ${Math.round((performance.now() - seeded) / 1000)} s)\n`,
+  );
   const bridge = await startBundle(databaseUrl, BUNDLE);
   try {
     say(`RSS at start: ${peakOf(bridge.child.pid!).rss} MB\n`);
@@ -108,15 +112,30 @@ async function measure(kind: 'sqlite' | 'postgres', databaseUrl: string): Promis
       row(`\`${shape}\` × ${terms} (cost ${filterCost('User', parseFilter(filter))})`, String(run.result.status), run, bridge);
       if (run.result.status === 200 && run.ms > worst.ms) worst = { filter, ms: run.ms };
     }
-    const eight = await whilePinging(bridge, () => Promise.all(Array.from({ length: 8 }, () => get(bridge, `/Users?count=100&filter=${encodeURIComponent(worst.filter)}`))));
-    const statuses = eight.result.map((r) => r.status).sort().join(' ');
+    const eight = await whilePinging(bridge, () =>
+      Promise.all(Array.from({ length: 8 }, () => get(bridge, `/Users?count=100&filter=${encodeURIComponent(worst.filter)}`))),
+    );
+    const statuses = eight.result
+      .map((r) => r.status)
+      .sort()
+      .join(' ');
     row(`8 × the slowest of these at once`, statuses, eight, bridge);
 
     const page = await whilePinging(bridge, () => get(bridge, '/Groups?count=1000'));
     const body = JSON.parse(page.result.body);
-    row(`\`GET /Groups?count=1000\` (members)`, `${page.result.status}, ${body.itemsPerPage} groups, ${(page.result.bytes / 1048576).toFixed(1)} MiB`, page, bridge);
+    row(
+      `\`GET /Groups?count=1000\` (members)`,
+      `${page.result.status}, ${body.itemsPerPage} groups, ${(page.result.bytes / 1048576).toFixed(1)} MiB`,
+      page,
+      bridge,
+    );
     const one = await whilePinging(bridge, () => get(bridge, '/Groups/g1'));
-    row(`\`GET /Groups/g1\` (${(USERS / GROUPS).toLocaleString('en')} members)`, `${one.result.status}, ${(one.result.bytes / 1048576).toFixed(1)} MiB`, one, bridge);
+    row(
+      `\`GET /Groups/g1\` (${(USERS / GROUPS).toLocaleString('en')} members)`,
+      `${one.result.status}, ${(one.result.bytes / 1048576).toFixed(1)} MiB`,
+      one,
+      bridge,
+    );
     const pages = await whilePinging(bridge, () => Promise.all(Array.from({ length: 8 }, () => get(bridge, '/Groups?count=1000'))));
     row('8 × the group page at once', pages.result.map((r) => r.status).join(' '), pages, bridge);
 
@@ -131,10 +150,15 @@ async function measure(kind: 'sqlite' | 'postgres', databaseUrl: string): Promis
     const terms = Math.min(95, Math.floor(MAX_PATCH_WORK / emails.length) - 2);
     const filter = Array.from({ length: terms }, (_, i) => `value eq "q${i}"`).join(' or ');
     const operations = Math.max(1, Math.floor(MAX_PATCH_WORK / (emails.length * terms + emails.length)));
-    const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: Array.from({ length: operations }, () => ({ op: 'remove', path: `emails[${filter}]` })) };
+    const patch = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: Array.from({ length: operations }, () => ({ op: 'remove', path: `emails[${filter}]` })),
+    };
     const single = await whilePinging(bridge, () => send(bridge, 'PATCH', `/Users/${ids[0]}`, patch));
     row(`PATCH: ${operations} remove by a ${terms}-term filter over 1,800 emails`, String(single.result.status), single, bridge);
-    const refused = await whilePinging(bridge, () => send(bridge, 'PATCH', `/Users/${ids[0]}`, { ...patch, Operations: [...patch.Operations, ...patch.Operations] }));
+    const refused = await whilePinging(bridge, () =>
+      send(bridge, 'PATCH', `/Users/${ids[0]}`, { ...patch, Operations: [...patch.Operations, ...patch.Operations] }),
+    );
     row(`the same with twice the operations`, String(refused.result.status), refused, bridge);
     const parallel = await whilePinging(bridge, () => Promise.all(ids.map((id) => send(bridge, 'PATCH', `/Users/${id}`, patch))));
     row('8 × the heaviest PATCH at once (8 users)', parallel.result.map((r) => r.status).join(' '), parallel, bridge);
@@ -147,7 +171,9 @@ async function measure(kind: 'sqlite' | 'postgres', databaseUrl: string): Promis
 
 async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'bridge', 'build.mjs')], { stdio: 'inherit' });
-  say(`## Worst accepted requests (bench/worst.ts)\n\nNode ${process.version}, ${require('node:os').cpus().length} cores; filter budget ${FILTER_COST_BUDGET}, PATCH work bound ${MAX_PATCH_WORK.toLocaleString('en')}.`);
+  say(
+    `## Worst accepted requests (bench/worst.ts)\n\nNode ${process.version}, ${require('node:os').cpus().length} cores; filter budget ${FILTER_COST_BUDGET}, PATCH work bound ${MAX_PATCH_WORK.toLocaleString('en')}.`,
+  );
   const kinds = (process.env.SCIM_BENCH_STORES ?? 'sqlite,postgres').split(',');
   if (kinds.includes('sqlite')) {
     const dir = mkdtempSync(join(tmpdir(), 'scim-worst-'));

@@ -220,4 +220,3 @@ export const BRIDGE_PROBES = {
 export function scimBaseUrl(host: string): string {
   return `https://${host.replace(/\/+$/, '')}${SCIM_BASE_PATH}`;
 }
-

@@ -71,7 +71,10 @@ async function startBridge() {
   // Ready when /health answers 200: bounded to 100 tries, each waiting on the answer or the refusal.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}`);
-    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (i >= 100) throw new Error('the bridge did not become ready');
     await new Promise((r) => setTimeout(r, 100));
@@ -122,20 +125,41 @@ async function runMicrosoft(bridge) {
   // The collection's "Get Token" folder asks the reference server's own test-token endpoint (/Token), which is no
   // SCIM endpoint, and stores what it answers as the token every later request sends. It is skipped (and reported
   // as not run); the bridge's own token is given as the `token` variable instead.
-  const folders = JSON.parse(readFileSync(collection, 'utf8')).item.map((item) => item.name).filter((name) => name !== 'Get Token');
+  const folders = JSON.parse(readFileSync(collection, 'utf8'))
+    .item.map((item) => item.name)
+    .filter((name) => name !== 'Get Token');
   const result = spawnSync(
     'npm',
     [
-      'exec', '--yes', NEWMAN, '--', 'run', collection,
-      '--env-var', 'Protocol=http', '--env-var', 'Server=127.0.0.1', '--env-var', `Port=:${bridge.port}`, '--env-var', 'Api=scim/v2',
-      '--env-var', `token=${bridge.token}`,
+      'exec',
+      '--yes',
+      NEWMAN,
+      '--',
+      'run',
+      collection,
+      '--env-var',
+      'Protocol=http',
+      '--env-var',
+      'Server=127.0.0.1',
+      '--env-var',
+      `Port=:${bridge.port}`,
+      '--env-var',
+      'Api=scim/v2',
+      '--env-var',
+      `token=${bridge.token}`,
       ...folders.flatMap((name) => ['--folder', name]),
-      '--reporters', 'cli,json', '--reporter-json-export', report, '--suppress-exit-code', '--color', 'off',
+      '--reporters',
+      'cli,json',
+      '--reporter-json-export',
+      report,
+      '--suppress-exit-code',
+      '--color',
+      'off',
     ],
     { stdio: ['ignore', process.env.CONFORMANCE_VERBOSE ? 'inherit' : 'ignore', 'inherit'], cwd: OUT },
   );
   if (result.status !== 0 || !existsSync(report)) throw new Error('newman did not run (it is installed from the npm registry on demand)');
-  return { ...readNewmanReport(report), notRun: ['Get Token (the reference server\'s private /Token endpoint)'] };
+  return { ...readNewmanReport(report), notRun: ["Get Token (the reference server's private /Token endpoint)"] };
 }
 
 /**
@@ -164,7 +188,10 @@ const SCIM2_TESTER = 'scim2-tester[httpx]==0.2.8';
 
 async function runPythonScim(bridge) {
   const python = pythonWithScimTester();
-  const run = spawnSync(python, ['-c', 'from scim2_tester.cli import cli; cli()', `${bridge.base}/scim/v2`, '--token', bridge.token], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(python, ['-c', 'from scim2_tester.cli import cli; cli()', `${bridge.base}/scim/v2`, '--token', bridge.token], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (run.status !== 0) throw new Error(`scim2-tester failed: ${run.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
   writeFileSync(join(OUT, 'python-scim-report.txt'), run.stdout);
   // One line per check, "STATUS title [ResourceType]", then indented reasons.
@@ -185,7 +212,8 @@ const SUITES = { microsoft: runMicrosoft, 'python-scim': runPythonScim };
 async function main() {
   const only = argument('suite');
   const names = only ? [only] : Object.keys(SUITES);
-  for (const name of names) if (!SUITES[name]) throw new Error(`unknown suite "${name}"; known: ${Object.keys(SUITES).join(', ')} (see CONFORMANCE.md for the others)`);
+  for (const name of names)
+    if (!SUITES[name]) throw new Error(`unknown suite "${name}"; known: ${Object.keys(SUITES).join(', ')} (see CONFORMANCE.md for the others)`);
   const results = {};
   for (const name of names) {
     const bridge = await startBridge(); // a fresh, empty bridge per suite: suites assume they start from nothing

@@ -84,11 +84,15 @@ function asConfigString(value: unknown): string {
 function checkType(key: string, type: string | undefined, value: unknown, stack: string): void {
   if (!type) return;
   const ok =
-    type === 'string' ? typeof value === 'string' :
-    type === 'integer' ? Number.isInteger(typeof value === 'string' ? Number(value) : value) && value !== '' :
-    type === 'boolean' ? typeof value === 'boolean' || value === 'true' || value === 'false' :
-    type === 'array' ? Array.isArray(value) :
-    true;
+    type === 'string'
+      ? typeof value === 'string'
+      : type === 'integer'
+        ? Number.isInteger(typeof value === 'string' ? Number(value) : value) && value !== ''
+        : type === 'boolean'
+          ? typeof value === 'boolean' || value === 'true' || value === 'false'
+          : type === 'array'
+            ? Array.isArray(value)
+            : true;
   if (!ok) throw new StackFileError(`Stack '${stack}' with configuration key '${key}' must be of type '${type}'`);
 }
 
@@ -194,7 +198,8 @@ export async function previewStack(root: string, stack: string, overrides: Recor
       newResource(args) {
         const leaks: string[] = [];
         findLeaks(args.inputs, secretValues, '', leaks);
-        for (const leak of leaks) problems.push(`${args.type} "${args.name}": input ${leak} holds a secret of the stack in plain text (it would be stored unencrypted in the state)`);
+        for (const leak of leaks)
+          problems.push(`${args.type} "${args.name}": input ${leak} holds a secret of the stack in plain text (it would be stored unencrypted in the state)`);
         // The engine's view before a first deploy: the inputs are known, what the cloud computes is not (id '').
         // The stack's reference to itself reads a stack that has no outputs yet.
         if (args.type === 'pulumi:pulumi:StackReference') return { id: '', state: { ...args.inputs, outputs: {}, secretOutputNames: [] } };
@@ -237,7 +242,8 @@ export async function previewStack(root: string, stack: string, overrides: Recor
   // code that reads a field of it waits instead of seeing undefined. (The promise form still reaches call() above.)
   const runtime = pulumi.runtime as unknown as { invokeOutput: (...args: unknown[]) => unknown };
   const OutputClass = pulumi.Output as unknown as new (...args: unknown[]) => unknown;
-  runtime.invokeOutput = () => new OutputClass(new Set(), Promise.resolve(undefined), Promise.resolve(false), Promise.resolve(false), Promise.resolve(new Set()));
+  runtime.invokeOutput = () =>
+    new OutputClass(new Set(), Promise.resolve(undefined), Promise.resolve(false), Promise.resolve(false), Promise.resolve(new Set()));
 
   const main = resolve(root, project.main);
   let exported: Record<string, unknown> = {};
@@ -289,7 +295,9 @@ export function formatPreview(result: PreviewResult): string[] {
   const custom = result.resources.filter((r) => r.custom);
   const nameOf = (urn: string) => urn.split('::').pop() ?? '';
   const rows = custom.map((r) => {
-    const flags = [r.protect && 'protect', r.retainOnDelete && 'retainOnDelete', r.deletedWith && `deletedWith ${nameOf(r.deletedWith)}`].filter(Boolean).join(', ');
+    const flags = [r.protect && 'protect', r.retainOnDelete && 'retainOnDelete', r.deletedWith && `deletedWith ${nameOf(r.deletedWith)}`]
+      .filter(Boolean)
+      .join(', ');
     return [r.type, r.name, flags];
   });
   const width = [Math.max(4, ...rows.map((r) => r[0].length)), Math.max(4, ...rows.map((r) => r[1].length))];
@@ -333,7 +341,7 @@ if (require.main === module) {
       process.exit(result.problems.length ? 1 : 0);
     },
     (error: Error) => {
-      process.stderr.write(`stack ${stack}: ${error instanceof StackFileError ? error.message : error.stack ?? error.message}\n`);
+      process.stderr.write(`stack ${stack}: ${error instanceof StackFileError ? error.message : (error.stack ?? error.message)}\n`);
       process.exit(1);
     },
   );

@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   report(await tsc, false);
   const stacks = stackFiles();
   if (stacks.length === 0) report({ step: 'Pulumi: no Pulumi.<stack>.yaml files', ok: false, output: '', seconds: 0 }, false);
-  const previews = await inPairs(stacks, (stack) => run(`Pulumi: preview of stack ${stack} (offline, mocks)`, process.execPath, [TSX, join('scripts', 'pulumi-preview.ts'), stack]));
+  const previews = await inPairs(stacks, (stack) =>
+    run(`Pulumi: preview of stack ${stack} (offline, mocks)`, process.execPath, [TSX, join('scripts', 'pulumi-preview.ts'), stack]),
+  );
   for (const preview of previews) report(preview, true);
 
   const failed = outcomes.filter((o) => !o.ok);

@@ -152,7 +152,10 @@ class Settings {
     if (typeof value === 'object' && !Array.isArray(value)) return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, String(v)]));
     if (typeof value !== 'string') this.fail(key, `must be an object or k=v,k2=v2, got ${JSON.stringify(value)}`);
     const out: Record<string, string> = {};
-    for (const pair of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const eq = pair.indexOf('=');
       if (eq <= 0) this.fail(key, `must be k=v pairs separated by commas, got '${pair}'`);
       out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
@@ -211,7 +214,10 @@ export class ScimBridgeStack extends Stack {
     for (const resource of this.node.findAll()) {
       if (!CfnResource.isCfnResource(resource) || TagManager.isTaggable(resource)) continue;
       if (resource.cfnResourceType === 'AWS::Lambda::Function' || resource.cfnResourceType === 'AWS::IAM::Role') {
-        resource.addPropertyOverride('Tags', tags.map(([Key, Value]) => ({ Key, Value })));
+        resource.addPropertyOverride(
+          'Tags',
+          tags.map(([Key, Value]) => ({ Key, Value })),
+        );
       }
     }
   }
@@ -292,7 +298,10 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
   const certificateArn = s.string('certificateArn', CERTIFICATE_ARN, 'the ARN of an ACM certificate');
   if (certificateArn) inRegion('certificateArn', CERTIFICATE_ARN.exec(certificateArn)![1]);
   if (!hostedZoneId && !certificateArn) {
-    s.fail('hostedZoneId', 'or certificateArn is required: a Route 53 zone to validate a certificate and write the record in, or (DNS managed elsewhere) an ACM certificate for the domain');
+    s.fail(
+      'hostedZoneId',
+      'or certificateArn is required: a Route 53 zone to validate a certificate and write the record in, or (DNS managed elsewhere) an ACM certificate for the domain',
+    );
   }
   const sessionSecretArn = s.string('sessionSecretArn', SECRET_ARN, 'the complete ARN of a Secrets Manager secret (ending in -XXXXXX)');
   if (sessionSecretArn) inRegion('sessionSecretArn', SECRET_ARN.exec(sessionSecretArn)![1]);
@@ -327,7 +336,11 @@ export function createScimBridgeStack(app: App): ScimBridgeStack {
   if (logRetentionDays !== undefined && !Object.values(logs.RetentionDays).includes(logRetentionDays)) {
     s.fail('logRetentionDays', `must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, ...), got ${logRetentionDays}`);
   }
-  const imageUri = s.string('imageUri', IMAGE_REF, 'an image reference with a tag or digest, such as 111122223333.dkr.ecr.eu-west-1.amazonaws.com/scim-bridge:1.0.0');
+  const imageUri = s.string(
+    'imageUri',
+    IMAGE_REF,
+    'an image reference with a tag or digest, such as 111122223333.dkr.ecr.eu-west-1.amazonaws.com/scim-bridge:1.0.0',
+  );
 
   const base = readBaseArgs(s);
   const settings: StackSettings = {

@@ -44,7 +44,8 @@ async function listAll(base: string, token: string, resource: 'Users' | 'Groups'
       problems.push(`listing ${resource} from ${start} answered ${status}`);
       return out;
     }
-    if (total !== undefined && body.totalResults !== total) problems.push(`${resource} totalResults moved from ${total} to ${body.totalResults} while nothing wrote`);
+    if (total !== undefined && body.totalResults !== total)
+      problems.push(`${resource} totalResults moved from ${total} to ${body.totalResults} while nothing wrote`);
     total = body.totalResults;
     out.push(...body.Resources);
     if (body.Resources.length < 1000 || out.length >= total!) break;
@@ -119,7 +120,8 @@ export async function checkOverHttp(input: HttpCheckInput, problems: string[]): 
   for (const u of users) {
     for (const ref of u.groups ?? []) {
       if (!membersOf.get(ref.value)?.has(u.id)) note(`user ${u.id} lists group ${ref.value}, which does not list it`);
-      if (groupById.get(ref.value) && ref.display !== groupById.get(ref.value).displayName) note(`user ${u.id} shows group ${ref.value} as ${JSON.stringify(ref.display)}`);
+      if (groupById.get(ref.value) && ref.display !== groupById.get(ref.value).displayName)
+        note(`user ${u.id} shows group ${ref.value} as ${JSON.stringify(ref.display)}`);
     }
   }
   for (const [groupId, members] of membersOf) {
@@ -133,12 +135,14 @@ export async function checkOverHttp(input: HttpCheckInput, problems: string[]): 
   for (const u of sample(users)) {
     const one = await get(input.url, input.token, `/scim/v2/Users/${encodeURIComponent(u.id)}`);
     if (one.status !== 200) note(`user ${u.id} is listed but GET answers ${one.status}`);
-    else if (one.body.userName !== u.userName || one.body.active !== u.active || one.etag !== u.meta.version) note(`user ${u.id} reads differently by id than in the list`);
+    else if (one.body.userName !== u.userName || one.body.active !== u.active || one.etag !== u.meta.version)
+      note(`user ${u.id} reads differently by id than in the list`);
   }
   for (const g of sample(groups)) {
     const one = await get(input.url, input.token, `/scim/v2/Groups/${encodeURIComponent(g.id)}`);
     if (one.status !== 200) note(`group ${g.id} is listed but GET answers ${one.status}`);
-    else if (one.body.displayName !== g.displayName || (one.body.members ?? []).length !== (g.members ?? []).length) note(`group ${g.id} reads differently by id than in the list`);
+    else if (one.body.displayName !== g.displayName || (one.body.members ?? []).length !== (g.members ?? []).length)
+      note(`group ${g.id} reads differently by id than in the list`);
   }
 
   // /api/status counts what listing finds.
@@ -148,10 +152,12 @@ export async function checkOverHttp(input: HttpCheckInput, problems: string[]): 
   else {
     const active = users.filter((u) => u.active).length;
     if (counts.usersActive !== active) note(`/api/status says ${counts.usersActive} active users, listing finds ${active}`);
-    if (counts.usersSuspended !== users.length - active) note(`/api/status says ${counts.usersSuspended} suspended users, listing finds ${users.length - active}`);
+    if (counts.usersSuspended !== users.length - active)
+      note(`/api/status says ${counts.usersSuspended} suspended users, listing finds ${users.length - active}`);
     const protectedCount = groups.filter((g) => PROTECTED.has(g.id)).length;
     if (counts.groupsProtected !== protectedCount) note(`/api/status says ${counts.groupsProtected} protected groups, listing finds ${protectedCount}`);
-    if (counts.groupsManaged + counts.groupsProtected + counts.groupsOther !== groups.length) note(`/api/status counts ${counts.groupsManaged + counts.groupsProtected + counts.groupsOther} groups, listing finds ${groups.length}`);
+    if (counts.groupsManaged + counts.groupsProtected + counts.groupsOther !== groups.length)
+      note(`/api/status counts ${counts.groupsManaged + counts.groupsProtected + counts.groupsOther} groups, listing finds ${groups.length}`);
   }
 
   // The lanes' models against the store.
@@ -169,7 +175,8 @@ export async function checkOverHttp(input: HttpCheckInput, problems: string[]): 
       if (model.uncertain.has(id)) continue;
       if (u.userName !== mu.userName) note(`user ${id}: userName ${JSON.stringify(u.userName)}, the model says ${JSON.stringify(mu.userName)}`);
       if (u.active !== mu.active) note(`user ${id}: active ${u.active}, the model says ${mu.active}`);
-      if ((u.externalId ?? undefined) !== mu.externalId) note(`user ${id}: externalId ${JSON.stringify(u.externalId)}, the model says ${JSON.stringify(mu.externalId)}`);
+      if ((u.externalId ?? undefined) !== mu.externalId)
+        note(`user ${id}: externalId ${JSON.stringify(u.externalId)}, the model says ${JSON.stringify(mu.externalId)}`);
       for (const [path, value] of Object.entries(mu.strings)) {
         const got = path.split('.').reduce<Json>((at, key) => at?.[key], u);
         if (got !== value) note(`user ${id}: ${path} is ${JSON.stringify(got)}, the model says ${JSON.stringify(value)}`);
@@ -218,7 +225,13 @@ async function openDb(databaseUrl: string): Promise<Db> {
 const bool = (v: unknown) => v === true || v === 1 || v === 1n;
 
 /** Checks in the database itself, after the bridge stopped. */
-export async function checkDatabase(databaseUrl: string, ack: Acknowledged, overHttp: HttpState, uncertain: number, problems: string[]): Promise<Pick<ConsistencyReport, 'events' | 'eventsByAction'>> {
+export async function checkDatabase(
+  databaseUrl: string,
+  ack: Acknowledged,
+  overHttp: HttpState,
+  uncertain: number,
+  problems: string[],
+): Promise<Pick<ConsistencyReport, 'events' | 'eventsByAction'>> {
   const db = await openDb(databaseUrl);
   const note = (what: string) => problems.length < 500 && problems.push(what);
   try {
@@ -236,12 +249,16 @@ export async function checkDatabase(databaseUrl: string, ack: Acknowledged, over
       else {
         if (doc.userName !== name) note(`users row ${row.id}: user_name ${JSON.stringify(name)} but doc.userName ${JSON.stringify(doc.userName)}`);
         const display = typeof doc.displayName === 'string' && doc.displayName ? doc.displayName : null;
-        if ((row.display_name ?? null) !== display) note(`users row ${row.id}: display_name column ${JSON.stringify(row.display_name)} but doc.displayName ${JSON.stringify(doc.displayName)}`);
-        if ((row.external_id ?? null) !== (typeof doc.externalId === 'string' ? doc.externalId : null)) note(`users row ${row.id}: external_id column differs from doc.externalId`);
-        if (typeof doc.active === 'boolean' && doc.active !== bool(row.active)) note(`users row ${row.id}: active column ${row.active} but doc.active ${doc.active}`);
+        if ((row.display_name ?? null) !== display)
+          note(`users row ${row.id}: display_name column ${JSON.stringify(row.display_name)} but doc.displayName ${JSON.stringify(doc.displayName)}`);
+        if ((row.external_id ?? null) !== (typeof doc.externalId === 'string' ? doc.externalId : null))
+          note(`users row ${row.id}: external_id column differs from doc.externalId`);
+        if (typeof doc.active === 'boolean' && doc.active !== bool(row.active))
+          note(`users row ${row.id}: active column ${row.active} but doc.active ${doc.active}`);
       }
       if (row.user_name_lc !== nameKey(name)) note(`users row ${row.id}: user_name_lc is not user_name's name key`);
-      if (!storable(name) || !storable(String(row.doc === null ? '' : typeof row.doc === 'string' ? row.doc : JSON.stringify(row.doc)))) note(`users row ${row.id}: unstorable text`);
+      if (!storable(name) || !storable(String(row.doc === null ? '' : typeof row.doc === 'string' ? row.doc : JSON.stringify(row.doc))))
+        note(`users row ${row.id}: unstorable text`);
       if (!(Number(row.version) >= 1)) note(`users row ${row.id}: version ${row.version}`);
       if (Number.isNaN(Date.parse(String(row.created))) || Number.isNaN(Date.parse(String(row.last_modified)))) note(`users row ${row.id}: unreadable dates`);
       const seen = overHttp.users.get(row.id as string);
@@ -262,7 +279,8 @@ export async function checkDatabase(databaseUrl: string, ack: Acknowledged, over
       if (doc?.displayName !== row.display_name) note(`groups row ${row.id}: display_name differs from doc.displayName`);
       if (row.display_name_lc !== nameKey(String(row.display_name))) note(`groups row ${row.id}: display_name_lc is not display_name's name key`);
       const isProtected = PROTECTED.has(row.id as string);
-      if (bool(row.protected) !== isProtected || bool(row.managed) === isProtected) note(`groups row ${row.id}: managed ${row.managed}, protected ${row.protected}`);
+      if (bool(row.protected) !== isProtected || bool(row.managed) === isProtected)
+        note(`groups row ${row.id}: managed ${row.managed}, protected ${row.protected}`);
       if (!overHttp.groups.has(row.id as string)) note(`groups row ${row.id} is in the database but was not listed`);
     }
     if (groups.length !== overHttp.groups.size) note(`${groups.length} groups rows, ${overHttp.groups.size} listed`);
@@ -292,9 +310,14 @@ export async function checkDatabase(databaseUrl: string, ack: Acknowledged, over
     expect('group.create', ack.groupCreates);
     expect('group.delete', ack.groupDeletes);
     // Every acknowledged create is present or was deleted afterwards; every present resource was created.
-    const lifecycle = await db.all("SELECT action, resource_id FROM events WHERE outcome = 'success' AND action IN ('user.create', 'user.delete', 'group.create', 'group.delete')");
+    const lifecycle = await db.all(
+      "SELECT action, resource_id FROM events WHERE outcome = 'success' AND action IN ('user.create', 'user.delete', 'group.create', 'group.delete')",
+    );
     const ids = (action: string) => new Set(lifecycle.filter((r) => r.action === action).map((r) => r.resource_id as string));
-    for (const [kind, present] of [['user', userIds], ['group', groupIds]] as const) {
+    for (const [kind, present] of [
+      ['user', userIds],
+      ['group', groupIds],
+    ] as const) {
       const created = ids(`${kind}.create`);
       const deleted = ids(`${kind}.delete`);
       for (const id of created) if (!present.has(id) && !deleted.has(id)) note(`${kind} ${id}: a create event, no delete event, and no row`);

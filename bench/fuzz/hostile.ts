@@ -19,7 +19,16 @@ const BASE = '/scim/v2';
 type Resource = 'Users' | 'Groups';
 
 /** What an accepted hostile write changed, read from its answer (the lane cannot predict it). */
-function recordEffect(lane: Lane, method: string, resource: Resource, id: string | undefined, res: Exchange, body: any, model = lane.model): string | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+function recordEffect(
+  lane: Lane,
+  method: string,
+  resource: Resource,
+  id: string | undefined,
+  res: Exchange,
+  body: any,
+  model = lane.model,
+): string | undefined {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   if (res.status >= 300 || res.status === 0) return undefined;
   const { options } = lane;
   if (method === 'POST' && res.status === 201) {
@@ -36,8 +45,8 @@ function recordEffect(lane: Lane, method: string, resource: Resource, id: string
     else model.staleGroups.add(id);
   }
   if (method === 'DELETE' && res.status === 204 && id) {
-    if (resource === 'Users') (options.ack.userDeletes++, model.deleteUser(id));
-    else (options.ack.groupDeletes++, model.deleteGroup(id));
+    if (resource === 'Users') options.ack.userDeletes++, model.deleteUser(id);
+    else options.ack.groupDeletes++, model.deleteGroup(id);
   }
   return undefined;
 }
@@ -69,19 +78,58 @@ function baseRequest(lane: Lane): { method: string; resource: Resource; id?: str
   const group = lane.someGroup();
   const choice = lane.rng.int(0, 3);
   if (choice === 1 && user) {
-    const ops = [{ op: 'replace', path: lane.rng.pick(['title', 'displayName', 'name.givenName', 'active']), value: lane.rng.chance(0.2) ? false : validText(lane.rng, 1, 20) }];
+    const ops = [
+      {
+        op: 'replace',
+        path: lane.rng.pick(['title', 'displayName', 'name.givenName', 'active']),
+        value: lane.rng.chance(0.2) ? false : validText(lane.rng, 1, 20),
+      },
+    ];
     return { method: 'PATCH', resource: 'Users', id: user.id, path: `/Users/${user.id}`, body: patchBody(ops) };
   }
   if (choice === 2) return { method: 'POST', resource: 'Groups', path: '/Groups', body: groupBody(lane.newGroupName(), lane.someUsers(5), lane.rng) };
   if (choice === 3 && group) {
     const ids = lane.someUsers(5);
-    return { method: 'PATCH', resource: 'Groups', id: group.id, path: `/Groups/${group.id}`, body: patchBody([{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }]) };
+    return {
+      method: 'PATCH',
+      resource: 'Groups',
+      id: group.id,
+      path: `/Groups/${group.id}`,
+      body: patchBody([{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }]),
+    };
   }
   return { method: 'POST', resource: 'Users', path: '/Users', body: userBody(lane.rng, lane.newUserName()).body };
 }
 
-const SPLICES = ['null', 'true', '"x"', '{', '}', '[', ']', ',', ':', '"', '\\', '\\u0000', '\\ud800', '\\udc00x', '1e999', '-0', '""', '{}', '[]',
-  '"__proto__":{"admin":true},', '"constructor":{"prototype":{"x":1}},', '"userName":"a@b.c",', '"active":"False",', '\u0000', '\u2028', '😀', '\uD800'];
+const SPLICES = [
+  'null',
+  'true',
+  '"x"',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  '\\',
+  '\\u0000',
+  '\\ud800',
+  '\\udc00x',
+  '1e999',
+  '-0',
+  '""',
+  '{}',
+  '[]',
+  '"__proto__":{"admin":true},',
+  '"constructor":{"prototype":{"x":1}},',
+  '"userName":"a@b.c",',
+  '"active":"False",',
+  '\u0000',
+  '\u2028',
+  '😀',
+  '\uD800',
+];
 
 /** 1 to 4 random edits of JSON text: replace, delete, insert, duplicate, truncate. */
 export function mutateJson(rng: Random, text: string): string {
@@ -117,7 +165,14 @@ export function mutateJson(rng: Random, text: string): string {
 function mutatedJson(lane: Lane): Case {
   const base = baseRequest(lane);
   const text = mutateJson(lane.rng, JSON.stringify(base.body));
-  return write(lane, `mutated-json.${base.method.toLowerCase()}-${base.resource.toLowerCase()}`, base.method, base.resource, base.id, lane.scim(base.method, base.path, text));
+  return write(
+    lane,
+    `mutated-json.${base.method.toLowerCase()}-${base.resource.toLowerCase()}`,
+    base.method,
+    base.resource,
+    base.id,
+    lane.scim(base.method, base.path, text),
+  );
 }
 
 /** JSON `levels` deep of arrays or objects around `inner`. */
@@ -127,7 +182,13 @@ function nested(levels: number, objects: boolean, inner = '"x"'): string {
 
 function deepNesting(lane: Lane): Case {
   const rng = lane.rng;
-  const levels = rng.weighted<() => number>([[3, () => rng.int(1, 29)], [4, () => rng.int(29, 36)], [1, () => 100], [1, () => rng.int(1000, 5000)], [0.5, () => 200_000]])();
+  const levels = rng.weighted<() => number>([
+    [3, () => rng.int(1, 29)],
+    [4, () => rng.int(29, 36)],
+    [1, () => 100],
+    [1, () => rng.int(1000, 5000)],
+    [0.5, () => 200_000],
+  ])();
   const objects = rng.chance(0.5);
   const deep = nested(levels, objects);
   const user = lane.someUser();
@@ -153,17 +214,28 @@ function deepNesting(lane: Lane): Case {
     method = 'PATCH';
     id = user!.id;
     path = `/Users/${id}`;
-    body = where === 3 ? `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep}}]}` : `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":${deep},"path":"title"}]}`;
+    body =
+      where === 3
+        ? `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep}}]}`
+        : `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":${deep},"path":"title"}]}`;
     depth = levels + 3;
   }
   const bytes = Buffer.byteLength(body);
-  const expect: Expectation = bytes > BODY_LIMIT ? { statuses: [413], boundMs: 15_000 } : depth > MAX_JSON_DEPTH ? { statuses: [400], scimType: ['invalidSyntax'] } : {};
+  const expect: Expectation =
+    bytes > BODY_LIMIT ? { statuses: [413], boundMs: 15_000 } : depth > MAX_JSON_DEPTH ? { statuses: [400], scimType: ['invalidSyntax'] } : {};
   return write(lane, `deep-json.${depth > MAX_JSON_DEPTH ? 'over' : 'within'}`, method, resource, id, lane.scim(method, path, body), expect);
 }
 
 function hugeString(lane: Lane): Case {
   const rng = lane.rng;
-  const size = rng.weighted<number>([[3, 300], [3, 5000], [3, 70_000], [0.5, 300_000], [2, 1_050_000], [1, 3_000_000]]);
+  const size = rng.weighted<number>([
+    [3, 300],
+    [3, 5000],
+    [3, 70_000],
+    [0.5, 300_000],
+    [2, 1_050_000],
+    [1, 3_000_000],
+  ]);
   const unit = rng.pick(['a', 'é', '😀', '中']);
   const huge = unit.repeat(Math.ceil(size / unit.length));
   const target = rng.pick(['userName', 'title', 'groupName', 'filter']);
@@ -187,7 +259,12 @@ function hugeString(lane: Lane): Case {
     const bytes = Buffer.byteLength(http.body!);
     // A stored user is at most 64 KiB of JSON (a little less than the body that carries it).
     const stored = bytes < MAX_DOCUMENT_BYTES - 2048 ? [201] : bytes > MAX_DOCUMENT_BYTES + 2048 ? [400] : [201, 400];
-    expect = bytes > BODY_LIMIT ? { statuses: [413] } : target === 'userName' ? { statuses: [400], scimType: ['invalidValue'] } : { statuses: stored, scimType: ['invalidValue'] };
+    expect =
+      bytes > BODY_LIMIT
+        ? { statuses: [413] }
+        : target === 'userName'
+          ? { statuses: [400], scimType: ['invalidValue'] }
+          : { statuses: stored, scimType: ['invalidValue'] };
   }
   const c = write(lane, `huge.${target}`, http.method, resource, undefined, http, { ...expect, boundMs: 20_000 });
   return inBackground(lane, { ...c, after: (res, body) => recordEffect(lane, http.method, resource, undefined, res, body, lane.background) });
@@ -211,9 +288,21 @@ function oddUnicode(lane: Lane): Case {
   const sent = raw ? json.replace(/\\u(00[01][0-9a-f]|d[89a-f][0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))) : json;
   const rawControl = raw && /[\u0000-\u001f]/.test(sent);
   const expect: Expectation = raw
-    ? rawControl ? { statuses: [400], scimType: ['invalidSyntax'] } : { statuses: [201] }
-    : problem ? { statuses: [400], scimType: ['invalidValue'] } : { statuses: [201] };
-  const c = write(lane, `unicode.${raw ? 'raw' : 'escaped'}${problem ? '-refusable' : ''}`, 'POST', 'Users', undefined, lane.scim('POST', '/Users', sent), expect);
+    ? rawControl
+      ? { statuses: [400], scimType: ['invalidSyntax'] }
+      : { statuses: [201] }
+    : problem
+      ? { statuses: [400], scimType: ['invalidValue'] }
+      : { statuses: [201] };
+  const c = write(
+    lane,
+    `unicode.${raw ? 'raw' : 'escaped'}${problem ? '-refusable' : ''}`,
+    'POST',
+    'Users',
+    undefined,
+    lane.scim('POST', '/Users', sent),
+    expect,
+  );
   return {
     ...c,
     after: (res, parsed) => {
@@ -239,9 +328,38 @@ function invalidUtf8(lane: Lane): Case {
   return write(lane, 'utf8.invalid', 'POST', 'Users', undefined, { ...http, headers: lane.headers(true), body: sent }, { statuses: [201, 400] });
 }
 
-const FILTER_ATTRS = ['userName', 'USERNAME', 'displayName', 'title', 'active', 'externalId', 'id', 'emails', 'emails.value', 'emails.type', 'name.givenName', 'name.noSuch',
-  'meta.created', 'meta.lastModified', 'meta.resourceType', 'meta.location', 'groups', 'groups.display', 'members', 'members.value', 'members.display', 'phoneNumbers.value',
-  `${USER_SCHEMA}:userName`, `${ENTERPRISE_USER_SCHEMA}:department`, `${ENTERPRISE_USER_SCHEMA}:manager.value`, 'urn:example:x:1.0:User:y', 'urn:', 'x.y.z', '$ref', 'addresses.primary'];
+const FILTER_ATTRS = [
+  'userName',
+  'USERNAME',
+  'displayName',
+  'title',
+  'active',
+  'externalId',
+  'id',
+  'emails',
+  'emails.value',
+  'emails.type',
+  'name.givenName',
+  'name.noSuch',
+  'meta.created',
+  'meta.lastModified',
+  'meta.resourceType',
+  'meta.location',
+  'groups',
+  'groups.display',
+  'members',
+  'members.value',
+  'members.display',
+  'phoneNumbers.value',
+  `${USER_SCHEMA}:userName`,
+  `${ENTERPRISE_USER_SCHEMA}:department`,
+  `${ENTERPRISE_USER_SCHEMA}:manager.value`,
+  'urn:example:x:1.0:User:y',
+  'urn:',
+  'x.y.z',
+  '$ref',
+  'addresses.primary',
+];
 const FILTER_OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'EQ', 'Co', 'pr', 'xx', ''];
 
 function filterValue(rng: Random): string {
@@ -281,7 +399,13 @@ function randomFilterCase(lane: Lane): Case {
   const resource = lane.rng.pick(['/Users', '/Groups']);
   const filter = randomFilter(lane.rng);
   // encodeURIComponent refuses lone surrogates: send those as the (invalid) UTF-8 escapes of the surrogate itself.
-  const encoded = [...filter].map((c) => ((c as string & { isWellFormed(): boolean }).isWellFormed() ? encodeURIComponent(c) : `%ED%${(0xa0 + ((c.charCodeAt(0) >> 6) & 0x1f)).toString(16)}%${(0x80 + (c.charCodeAt(0) & 0x3f)).toString(16)}`)).join('');
+  const encoded = [...filter]
+    .map((c) =>
+      (c as string & { isWellFormed(): boolean }).isWellFormed()
+        ? encodeURIComponent(c)
+        : `%ED%${(0xa0 + ((c.charCodeAt(0) >> 6) & 0x1f)).toString(16)}%${(0x80 + (c.charCodeAt(0) & 0x3f)).toString(16)}`,
+    )
+    .join('');
   return {
     cls: 'hostile',
     kind: 'filter.random',
@@ -314,7 +438,8 @@ function oddPath(lane: Lane): Case {
     ['path.fragment', `${BASE}/Users?count=1#frag`, { statuses: [200, 400] }],
   ]);
   const method = rng.pick(['GET', 'GET', 'PATCH', 'DELETE', 'PUT']);
-  const body = method === 'PATCH' ? patchBody([{ op: 'replace', path: 'title', value: 'x' }]) : method === 'PUT' ? userBody(rng, lane.newUserName(), 0.1).body : undefined;
+  const body =
+    method === 'PATCH' ? patchBody([{ op: 'replace', path: 'title', value: 'x' }]) : method === 'PUT' ? userBody(rng, lane.newUserName(), 0.1).body : undefined;
   const http = lane.scim(method, '', body);
   // A write to a path that names no resource is refused; to an existing one the statuses differ by method.
   const statuses = method === 'GET' || !expect.statuses ? expect.statuses : [...new Set([...expect.statuses, 404, 400, 405])];
@@ -346,15 +471,32 @@ function oddQuery(lane: Lane): Case {
     `q=${'%41'.repeat(rng.int(10, 2000))}`,
     `attributes=${encodeURIComponent('groups.display,members.value,emails[type eq "work"]')}`,
   ]);
-  return { cls: 'hostile', kind: 'query.odd', http: lane.scim('GET', `${resource}?${query}`), expect: { statuses: [200, 400, 431], scimType: ['invalidValue', 'invalidFilter'] } };
+  return {
+    cls: 'hostile',
+    kind: 'query.odd',
+    http: lane.scim('GET', `${resource}?${query}`),
+    expect: { statuses: [200, 400, 431], scimType: ['invalidValue', 'invalidFilter'] },
+  };
 }
 
 function oddHeaders(lane: Lane): Case {
   const rng = lane.rng;
   const [kind, extra, check] = rng.pick<[string, Record<string, string>, ((res: Exchange) => string | undefined) | undefined]>([
-    ['header.bad-request-id', { 'x-request-id': `bad id ${'x'.repeat(rng.int(0, 300))}` }, (res) => (String(res.headers['x-request-id']).startsWith('bad id') ? 'an invalid X-Request-Id was echoed' : undefined)],
+    [
+      'header.bad-request-id',
+      { 'x-request-id': `bad id ${'x'.repeat(rng.int(0, 300))}` },
+      (res) => (String(res.headers['x-request-id']).startsWith('bad id') ? 'an invalid X-Request-Id was echoed' : undefined),
+    ],
     ['header.good-request-id', { 'x-request-id': `fuzz-${token(rng, 12)}` }, undefined],
-    ['header.forwarded-garbage', { 'x-forwarded-for': Array.from({ length: rng.int(1, 200) }, () => rng.pick(['1.2.3.4', 'garbage', '::1', '999.1.1.1', '', 'unknown'])).join(', '), 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'evil.example' }, (res) => (res.body.includes('evil.example') || res.body.includes('gopher:') ? 'untrusted X-Forwarded-* reached meta.location' : undefined)],
+    [
+      'header.forwarded-garbage',
+      {
+        'x-forwarded-for': Array.from({ length: rng.int(1, 200) }, () => rng.pick(['1.2.3.4', 'garbage', '::1', '999.1.1.1', '', 'unknown'])).join(', '),
+        'x-forwarded-proto': 'gopher',
+        'x-forwarded-host': 'evil.example',
+      },
+      (res) => (res.body.includes('evil.example') || res.body.includes('gopher:') ? 'untrusted X-Forwarded-* reached meta.location' : undefined),
+    ],
     ['header.accept-garbage', { accept: 'text/html;q=0.9, */*;q=abc, \u00e9' }, undefined],
     ['header.if-match-huge', { 'if-match': `W/"${'9'.repeat(rng.int(100, 8000))}"` }, undefined],
     ['header.many-cookies', { cookie: Array.from({ length: rng.int(10, 400) }, (_, i) => `c${i}=${token(rng, 8)}`).join('; ') }, undefined],
@@ -362,10 +504,16 @@ function oddHeaders(lane: Lane): Case {
   ]);
   const user = lane.someUser();
   const method = kind === 'header.content-length-zero' ? 'POST' : kind === 'header.if-match-huge' && user ? 'PATCH' : 'GET';
-  const path = method === 'PATCH' ? `/Users/${user!.id}` : method === 'POST' ? '/Users' : rng.pick(['/Users?count=2', '/Groups?count=2&excludedAttributes=members', user ? `/Users/${user.id}` : '/Users']);
+  const path =
+    method === 'PATCH'
+      ? `/Users/${user!.id}`
+      : method === 'POST'
+        ? '/Users'
+        : rng.pick(['/Users?count=2', '/Groups?count=2&excludedAttributes=members', user ? `/Users/${user.id}` : '/Users']);
   const body = method === 'PATCH' ? patchBody([{ op: 'replace', path: 'title', value: 'x' }]) : undefined;
   const http = lane.scim(method, path, body, extra);
-  const expect: Expectation = method === 'PATCH' ? { statuses: [412] } : method === 'POST' ? { statuses: [400], scimType: ['invalidSyntax'] } : { statuses: [200, 431] };
+  const expect: Expectation =
+    method === 'PATCH' ? { statuses: [412] } : method === 'POST' ? { statuses: [400], scimType: ['invalidSyntax'] } : { statuses: [200, 431] };
   const c = write(lane, kind, method, 'Users', user?.id, http, expect);
   return { ...c, after: (res, parsed) => c.after!(res, parsed) ?? check?.(res) };
 }
@@ -375,7 +523,12 @@ function badContentType(lane: Lane): Case {
   const json = JSON.stringify(userBody(rng, lane.newUserName(), 0.1).body);
   const [kind, type, body, statuses] = rng.pick<[string, string | undefined, string | Buffer, number[]]>([
     ['content-type.form', 'application/x-www-form-urlencoded', 'userName=a%40b.example&active=true', [400]],
-    ['content-type.multipart', 'multipart/form-data; boundary=xyz', `--xyz\r\nContent-Disposition: form-data; name="userName"\r\n\r\na@b.example\r\n--xyz--\r\n`, [400]],
+    [
+      'content-type.multipart',
+      'multipart/form-data; boundary=xyz',
+      `--xyz\r\nContent-Disposition: form-data; name="userName"\r\n\r\na@b.example\r\n--xyz--\r\n`,
+      [400],
+    ],
     ['content-type.utf16-charset', 'application/json; charset=utf-16', json, [201, 400]],
     ['content-type.latin1-charset', 'application/scim+json; charset=latin1', json, [201, 400]],
     ['content-type.xml', 'text/xml', '<user><userName>a@b.example</userName></user>', [400]],
@@ -393,10 +546,24 @@ function oddMethod(lane: Lane): Case {
   const rng = lane.rng;
   const user = lane.someUser();
   const [method, path] = rng.pick<[string, string]>([
-    ['OPTIONS', '/Users'], ['TRACE', '/Users'], ['PROPFIND', '/Users'], ['SEARCH', '/Users'], ['HEAD', `/Users/${user?.id ?? 'x'}`],
-    ['DELETE', '/Users'], ['PUT', '/Users'], ['POST', `/Users/${user?.id ?? 'x'}`], ['PATCH', '/Groups'], ['LOCK', '/Groups'], ['POST', '/ServiceProviderConfig'],
+    ['OPTIONS', '/Users'],
+    ['TRACE', '/Users'],
+    ['PROPFIND', '/Users'],
+    ['SEARCH', '/Users'],
+    ['HEAD', `/Users/${user?.id ?? 'x'}`],
+    ['DELETE', '/Users'],
+    ['PUT', '/Users'],
+    ['POST', `/Users/${user?.id ?? 'x'}`],
+    ['PATCH', '/Groups'],
+    ['LOCK', '/Groups'],
+    ['POST', '/ServiceProviderConfig'],
   ]);
-  return { cls: 'hostile', kind: `method.${method.toLowerCase()}`, http: lane.scim(method, path), expect: { statuses: [200, 204, 400, 404, 405], noBody: method === 'HEAD' } };
+  return {
+    cls: 'hostile',
+    kind: `method.${method.toLowerCase()}`,
+    http: lane.scim(method, path),
+    expect: { statuses: [200, 204, 400, 404, 405], noBody: method === 'HEAD' },
+  };
 }
 
 /** The status page's API with odd paging and search: a 200 or a 400, never more. */
@@ -411,7 +578,12 @@ function oddStatusApi(lane: Lane): Case {
     `outcome=${rng.pick(['success', 'refused', 'failed', 'SUCCESS', 'weird', ''])}`,
     'limit=5&limit=6',
   ]);
-  return { cls: 'hostile', kind: 'status-api.odd', http: { method: 'GET', path: `/api/events?${query}`, headers: lane.headers(), timeoutMs: 20_000 }, expect: { statuses: [200, 400], scimType: ['invalidValue'] } };
+  return {
+    cls: 'hostile',
+    kind: 'status-api.odd',
+    http: { method: 'GET', path: `/api/events?${query}`, headers: lane.headers(), timeoutMs: 20_000 },
+    expect: { statuses: [200, 400], scimType: ['invalidValue'] },
+  };
 }
 
 export function hostileCase(lane: Lane): Case {
@@ -434,11 +606,31 @@ export function hostileCase(lane: Lane): Case {
 // ---- raw sockets ----
 
 function head(lane: Lane, method: string, path: string, extra: string[] = [], auth = true): string {
-  return [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...(auth ? [`Authorization: Bearer ${lane.options.token}`] : []), `User-Agent: ${lane.agent}`, ...extra, '', ''].join('\r\n');
+  return [
+    `${method} ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    ...(auth ? [`Authorization: Bearer ${lane.options.token}`] : []),
+    `User-Agent: ${lane.agent}`,
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 }
 
-function raw(kind: string, pieces: (string | Buffer)[], expect: Expectation, options: { pauseMs?: number; abandon?: boolean; answers?: number; timeoutMs?: number } = {}, after?: Case['after']): Case {
-  return { cls: 'raw', kind, raw: { pieces, pauseMs: options.pauseMs, abandon: options.abandon, answers: options.answers, timeoutMs: options.timeoutMs ?? 15_000 }, expect, after };
+function raw(
+  kind: string,
+  pieces: (string | Buffer)[],
+  expect: Expectation,
+  options: { pauseMs?: number; abandon?: boolean; answers?: number; timeoutMs?: number } = {},
+  after?: Case['after'],
+): Case {
+  return {
+    cls: 'raw',
+    kind,
+    raw: { pieces, pauseMs: options.pauseMs, abandon: options.abandon, answers: options.answers, timeoutMs: options.timeoutMs ?? 15_000 },
+    expect,
+    after,
+  };
 }
 
 function createdRaw(lane: Lane, model = lane.model): Case['after'] {
@@ -461,62 +653,218 @@ export function rawCase(lane: Lane): Case {
     [1, () => raw('raw.header-no-colon', [`GET /ping HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n`], bad)],
     [1, () => raw('raw.header-nul', [Buffer.from('GET /ping HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n', 'latin1')], bad)],
     [1, () => raw('raw.obs-fold', ['GET /ping HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n'], bad)],
-    [1, () => raw('raw.cl-and-te', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Content-Length: 5', 'Transfer-Encoding: chunked']), '0\r\n\r\n'], bad)],
-    [1, () => raw('raw.te-obfuscated', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Transfer-Encoding: ${rng.pick(['xchunked', 'chunked, identity', 'chunked\t', ' chunked'])}`]), '0\r\n\r\n'], { statuses: [400, 201, 411] }, {}, createdRaw(lane))],
-    [1, () => raw('raw.bad-chunk', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Transfer-Encoding: chunked']), `zz\r\n${json()}\r\n0\r\n\r\n`], bad)],
-    [2, () => {
-      const body = json();
-      const mid = Math.floor(body.length / 2);
-      const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
-      return raw('raw.chunked-create', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Transfer-Encoding: chunked']), chunk(body.slice(0, mid)), chunk(body.slice(mid)), '0\r\n\r\n'], { statuses: [201] }, {}, createdRaw(lane));
-    }],
-    [1, () => {
-      const body = json();
-      // The truncated body is a 400; the bytes after it are a malformed next request, which may be refused first.
-      return raw('raw.short-content-length', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body) - 5}`]) + body], { statuses: [400] });
-    }],
-    [1, () => raw('raw.abandoned-body', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Content-Length: 5000']), json().slice(0, 20)], { answerOptional: true }, { abandon: true })],
-    [2, () => raw('raw.pipelined', [head(lane, 'GET', '/ping') + head(lane, 'GET', `${BASE}/ServiceProviderConfig`) + head(lane, 'GET', `${BASE}/Users?count=1`)], { statuses: [200] }, { answers: 3 }, (res) =>
-      res.more?.length === 2 && res.more.every((m) => m.status === 200) ? undefined : `pipelined requests answered ${res.status} then ${JSON.stringify(res.more?.map((m) => m.status))}`)],
+    [
+      1,
+      () =>
+        raw(
+          'raw.cl-and-te',
+          [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Content-Length: 5', 'Transfer-Encoding: chunked']), '0\r\n\r\n'],
+          bad,
+        ),
+    ],
+    [
+      1,
+      () =>
+        raw(
+          'raw.te-obfuscated',
+          [
+            head(lane, 'POST', `${BASE}/Users`, [
+              'Content-Type: application/scim+json',
+              `Transfer-Encoding: ${rng.pick(['xchunked', 'chunked, identity', 'chunked\t', ' chunked'])}`,
+            ]),
+            '0\r\n\r\n',
+          ],
+          { statuses: [400, 201, 411] },
+          {},
+          createdRaw(lane),
+        ),
+    ],
+    [
+      1,
+      () =>
+        raw(
+          'raw.bad-chunk',
+          [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Transfer-Encoding: chunked']), `zz\r\n${json()}\r\n0\r\n\r\n`],
+          bad,
+        ),
+    ],
+    [
+      2,
+      () => {
+        const body = json();
+        const mid = Math.floor(body.length / 2);
+        const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+        return raw(
+          'raw.chunked-create',
+          [
+            head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Transfer-Encoding: chunked']),
+            chunk(body.slice(0, mid)),
+            chunk(body.slice(mid)),
+            '0\r\n\r\n',
+          ],
+          { statuses: [201] },
+          {},
+          createdRaw(lane),
+        );
+      },
+    ],
+    [
+      1,
+      () => {
+        const body = json();
+        // The truncated body is a 400; the bytes after it are a malformed next request, which may be refused first.
+        return raw(
+          'raw.short-content-length',
+          [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body) - 5}`]) + body],
+          { statuses: [400] },
+        );
+      },
+    ],
+    [
+      1,
+      () =>
+        raw(
+          'raw.abandoned-body',
+          [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', 'Content-Length: 5000']), json().slice(0, 20)],
+          { answerOptional: true },
+          { abandon: true },
+        ),
+    ],
+    [
+      2,
+      () =>
+        raw(
+          'raw.pipelined',
+          [head(lane, 'GET', '/ping') + head(lane, 'GET', `${BASE}/ServiceProviderConfig`) + head(lane, 'GET', `${BASE}/Users?count=1`)],
+          { statuses: [200] },
+          { answers: 3 },
+          (res) =>
+            res.more?.length === 2 && res.more.every((m) => m.status === 200)
+              ? undefined
+              : `pipelined requests answered ${res.status} then ${JSON.stringify(res.more?.map((m) => m.status))}`,
+        ),
+    ],
     [1, () => raw('raw.huge-header', [head(lane, 'GET', '/ping', [`X-Big: ${'b'.repeat(rng.int(17_000, 70_000))}`])], { statuses: [431] })],
     [1, () => raw('raw.http10', ['GET /ping HTTP/1.0\r\n\r\n'], { statuses: [200] })],
-    [1, () => {
-      const text = head(lane, 'GET', `${BASE}/Users?count=1`);
-      const count = rng.int(3, 10);
-      const pieces = Array.from({ length: count }, (_, i) => text.slice(Math.floor((i * text.length) / count), Math.floor(((i + 1) * text.length) / count)));
-      return inBackground(lane, raw('raw.slow-headers', pieces, { statuses: [200], boundMs: 10_000 }, { pauseMs: rng.int(20, 150) }));
-    }],
+    [
+      1,
+      () => {
+        const text = head(lane, 'GET', `${BASE}/Users?count=1`);
+        const count = rng.int(3, 10);
+        const pieces = Array.from({ length: count }, (_, i) => text.slice(Math.floor((i * text.length) / count), Math.floor(((i + 1) * text.length) / count)));
+        return inBackground(lane, raw('raw.slow-headers', pieces, { statuses: [200], boundMs: 10_000 }, { pauseMs: rng.int(20, 150) }));
+      },
+    ],
     [1, () => raw('raw.tls-hello', [Buffer.from('16030100a5010000a10303' + '00'.repeat(40), 'hex')], bad)],
-    [1, () => raw('raw.upgrade', [head(lane, 'GET', `${BASE}/Users`, ['Connection: Upgrade', rng.pick(['Upgrade: websocket', 'Upgrade: h2c']), 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13'])], { answerOptional: true, statuses: [200, 400, 404, 426] })],
+    [
+      1,
+      () =>
+        raw(
+          'raw.upgrade',
+          [
+            head(lane, 'GET', `${BASE}/Users`, [
+              'Connection: Upgrade',
+              rng.pick(['Upgrade: websocket', 'Upgrade: h2c']),
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+              'Sec-WebSocket-Version: 13',
+            ]),
+          ],
+          { answerOptional: true, statuses: [200, 400, 404, 426] },
+        ),
+    ],
     [1, () => raw('raw.connect', ['CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'], { answerOptional: true, statuses: [400, 404, 405] })],
-    [1, () => {
-      const body = json();
-      return raw('raw.expect-continue', [head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Expect: 100-continue']), body], { statuses: [201] }, { pauseMs: 30 }, createdRaw(lane));
-    }],
-    [1, () => {
-      const body = json();
-      const h = head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Expect: 100-continue'], false);
-      return raw('raw.expect-continue-unauthenticated', [h, body], { statuses: [401, 429] }, { pauseMs: 30 });
-    }],
-    [1, () => raw('raw.invalid-utf8-path', [Buffer.concat([Buffer.from(`GET ${BASE}/Users/`), Buffer.from([0xff, 0xc0, 0xaf]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])], { statuses: [400, 404] })],
+    [
+      1,
+      () => {
+        const body = json();
+        return raw(
+          'raw.expect-continue',
+          [
+            head(lane, 'POST', `${BASE}/Users`, ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Expect: 100-continue']),
+            body,
+          ],
+          { statuses: [201] },
+          { pauseMs: 30 },
+          createdRaw(lane),
+        );
+      },
+    ],
+    [
+      1,
+      () => {
+        const body = json();
+        const h = head(
+          lane,
+          'POST',
+          `${BASE}/Users`,
+          ['Content-Type: application/scim+json', `Content-Length: ${Buffer.byteLength(body)}`, 'Expect: 100-continue'],
+          false,
+        );
+        return raw('raw.expect-continue-unauthenticated', [h, body], { statuses: [401, 429] }, { pauseMs: 30 });
+      },
+    ],
+    [
+      1,
+      () =>
+        raw(
+          'raw.invalid-utf8-path',
+          [Buffer.concat([Buffer.from(`GET ${BASE}/Users/`), Buffer.from([0xff, 0xc0, 0xaf]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])],
+          { statuses: [400, 404] },
+        ),
+    ],
     [1, () => raw('raw.nul-in-path', [Buffer.from(`GET ${BASE}/Users/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1')], bad)],
-    [1, () => raw('raw.absolute-form', [`GET http://evil.example${BASE}/ServiceProviderConfig HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`], { statuses: [200, 400, 404] })],
+    [
+      1,
+      () =>
+        raw('raw.absolute-form', [`GET http://evil.example${BASE}/ServiceProviderConfig HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`], { statuses: [200, 400, 404] }),
+    ],
     [1, () => raw('raw.asterisk-form', ['OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { statuses: [400, 404] })],
-    [1, () => raw('raw.header-bytes', [Buffer.concat([Buffer.from('GET /ping HTTP/1.1\r\nHost: x\r\nX-Odd: '), Buffer.from(HOSTILE_CHARS.join('') + 'é', 'utf8'), Buffer.from('\r\n\r\n')])], { statuses: [200, 400] })],
-    [3, () => {
-      // A slow body from a well-formed client: answered normally.
-      const body = json();
-      const http = lane.scim('POST', '/Users', body);
-      return inBackground(lane, { cls: 'raw', kind: 'raw.slow-body', http: { ...http, slow: { pieces: rng.int(3, 12), pauseMs: rng.int(20, 120) } }, expect: { statuses: [201], boundMs: 10_000 }, after: createdRaw(lane, lane.background) });
-    }],
+    [
+      1,
+      () =>
+        raw(
+          'raw.header-bytes',
+          [
+            Buffer.concat([
+              Buffer.from('GET /ping HTTP/1.1\r\nHost: x\r\nX-Odd: '),
+              Buffer.from(HOSTILE_CHARS.join('') + 'é', 'utf8'),
+              Buffer.from('\r\n\r\n'),
+            ]),
+          ],
+          { statuses: [200, 400] },
+        ),
+    ],
+    [
+      3,
+      () => {
+        // A slow body from a well-formed client: answered normally.
+        const body = json();
+        const http = lane.scim('POST', '/Users', body);
+        return inBackground(lane, {
+          cls: 'raw',
+          kind: 'raw.slow-body',
+          http: { ...http, slow: { pieces: rng.int(3, 12), pauseMs: rng.int(20, 120) } },
+          expect: { statuses: [201], boundMs: 10_000 },
+          after: createdRaw(lane, lane.background),
+        });
+      },
+    ],
   ];
   if (lane.options.heavy) {
     // Empty lines before a request line are skipped (RFC 9112 §2.2): the bridge waits for the line until its 10 s header timeout.
     choices.push([0.2, () => inBackground(lane, raw('raw.empty-lines', ['\r\n\r\n\r\n'], { statuses: [408], boundMs: 15_000 }, { timeoutMs: 20_000 }))]);
-    choices.push([0.1, () => {
-      const http = lane.scim('POST', '/Users');
-      return inBackground(lane, { cls: 'raw', kind: 'raw.12mib-body', http: { ...http, headers: lane.headers(true), body: Buffer.alloc(12 * 1024 * 1024, 0x61), timeoutMs: 30_000 }, expect: { statuses: [413], boundMs: 30_000 } });
-    }]);
+    choices.push([
+      0.1,
+      () => {
+        const http = lane.scim('POST', '/Users');
+        return inBackground(lane, {
+          cls: 'raw',
+          kind: 'raw.12mib-body',
+          http: { ...http, headers: lane.headers(true), body: Buffer.alloc(12 * 1024 * 1024, 0x61), timeoutMs: 30_000 },
+          expect: { statuses: [413], boundMs: 30_000 },
+        });
+      },
+    ]);
   }
   return rng.weighted(choices)();
 }

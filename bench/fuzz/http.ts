@@ -48,7 +48,9 @@ export function sendHttp(port: number, agent: Agent, send: HttpSend): Promise<Ex
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (error: NodeJS.ErrnoException) => finish({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), error: error.code ?? error.message }));
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          finish({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), error: error.code ?? error.message }),
+        );
       });
     } catch (error) {
       finish({ status: 0, headers: {}, body: '', error: `client refused to send: ${(error as Error).message}` });

@@ -195,7 +195,8 @@ export class Lane {
       expect: { statuses: [200] },
       after: (res, body) => {
         if (res.status !== 200) return undefined;
-        if (body?.totalResults !== 0 || !Array.isArray(body.Resources) || body.Resources.length) return `a userName nobody created was found: ${JSON.stringify(body).slice(0, 200)}`;
+        if (body?.totalResults !== 0 || !Array.isArray(body.Resources) || body.Resources.length)
+          return `a userName nobody created was found: ${JSON.stringify(body).slice(0, 200)}`;
         this.push(this.createUser(userName));
         return undefined;
       },
@@ -240,7 +241,8 @@ export class Lane {
       expect: { statuses: [200] },
       after: (res, body) => {
         if (res.status !== 200) return undefined;
-        if (body.totalResults !== (found ? 1 : 0)) return `userName eq ${str(asked)} found ${body.totalResults}, expected ${found ? 1 : 0} (stored ${str(user.userName)})`;
+        if (body.totalResults !== (found ? 1 : 0))
+          return `userName eq ${str(asked)} found ${body.totalResults}, expected ${found ? 1 : 0} (stored ${str(user.userName)})`;
         if (found && body.Resources?.[0]?.id !== user.id) return `userName eq found ${body.Resources?.[0]?.id}, not ${user.id}`;
         return undefined;
       },
@@ -276,7 +278,9 @@ export class Lane {
         const groups = new Set(((body.groups ?? []) as { value: string }[]).map((g) => g.value));
         const expected = this.model.groupsOf(user.id).filter((id) => !this.model.staleGroups.has(id));
         for (const id of expected) if (!groups.has(id)) return `the user's groups lack ${id}, a group the user was added to`;
-        for (const id of groups) if (this.model.groups.has(id) && !this.model.staleGroups.has(id) && !this.model.groups.get(id)!.members.has(user.id)) return `the user's groups list ${id}, which it is not in`;
+        for (const id of groups)
+          if (this.model.groups.has(id) && !this.model.staleGroups.has(id) && !this.model.groups.get(id)!.members.has(user.id))
+            return `the user's groups list ${id}, which it is not in`;
         if (!projection && res.headers.etag !== body.meta?.version) return `ETag ${res.headers.etag} differs from meta.version ${body.meta?.version}`;
         return undefined;
       },
@@ -284,7 +288,15 @@ export class Lane {
   }
 
   /** A PATCH answered with the user: the model takes it; `check` compares it with what was sent. */
-  private userPatch(kind: string, user: ModelUser, operations: unknown[], check: (body: any) => string | undefined, expect: Expectation = { statuses: [200] }, headers: Record<string, string> = {}): Case { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private userPatch(
+    kind: string,
+    user: ModelUser,
+    operations: unknown[],
+    check: (body: any) => string | undefined,
+    expect: Expectation = { statuses: [200] },
+    headers: Record<string, string> = {},
+  ): Case {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       cls: 'valid',
       kind,
@@ -309,10 +321,18 @@ export class Lane {
       ? [{ op: this.rng.pick(['Replace', 'replace', 'REPLACE']), value: values }]
       : paths.map((path) => ({ op: this.rng.pick(['replace', 'Replace', 'add', 'Add']), path, value: values[path] }));
     const etag: Record<string, string> = user.etag && this.rng.chance(0.2) ? { 'if-match': user.etag } : {};
-    return this.userPatch('user.patch', user, operations, (body) => {
-      for (const path of paths) if (read(body, path) !== values[path]) return `${path} is ${JSON.stringify(read(body, path))} after a PATCH set ${str(values[path])}`;
-      return undefined;
-    }, { statuses: [200] }, etag);
+    return this.userPatch(
+      'user.patch',
+      user,
+      operations,
+      (body) => {
+        for (const path of paths)
+          if (read(body, path) !== values[path]) return `${path} is ${JSON.stringify(read(body, path))} after a PATCH set ${str(values[path])}`;
+        return undefined;
+      },
+      { statuses: [200] },
+      etag,
+    );
   }
 
   patchUserActive(): Case | undefined {
@@ -321,7 +341,9 @@ export class Lane {
     const active = this.rng.chance(0.5);
     const value = this.rng.chance(0.3) ? (active ? 'True' : 'False') : active;
     const operations = this.rng.chance(0.5) ? [{ op: 'Replace', path: 'active', value }] : [{ op: 'replace', value: { active: value } }];
-    return this.userPatch(active ? 'user.reactivate' : 'user.suspend', user, operations, (body) => (body.active === active ? undefined : `active is ${body.active} after a PATCH set ${active}`));
+    return this.userPatch(active ? 'user.reactivate' : 'user.suspend', user, operations, (body) =>
+      body.active === active ? undefined : `active is ${body.active} after a PATCH set ${active}`,
+    );
   }
 
   patchUserEmail(): Case | undefined {
@@ -332,10 +354,16 @@ export class Lane {
     const operations = [{ op: 'replace', path: 'emails[type eq "work"].value', value: email }];
     // A suspended user's primary email may not change (it may, when there is a primary other than the work one).
     const expect: Expectation = user.active ? { statuses: [200] } : { statuses: [200, 400], scimType: ['mutability'] };
-    return this.userPatch('user.patch-email', user, operations, (body) => {
-      const work = ((body.emails ?? []) as { type?: string; value?: string }[]).filter((e) => e.type === 'work');
-      return work.some((e) => e.value === email) ? undefined : `no work email ${email} after the PATCH: ${JSON.stringify(body.emails)}`;
-    }, expect);
+    return this.userPatch(
+      'user.patch-email',
+      user,
+      operations,
+      (body) => {
+        const work = ((body.emails ?? []) as { type?: string; value?: string }[]).filter((e) => e.type === 'work');
+        return work.some((e) => e.value === email) ? undefined : `no work email ${email} after the PATCH: ${JSON.stringify(body.emails)}`;
+      },
+      expect,
+    );
   }
 
   patchUserEnterprise(): Case | undefined {
@@ -346,7 +374,10 @@ export class Lane {
     const operations: unknown[] = [{ op: 'Add', path: `${ENTERPRISE_USER_SCHEMA}:department`, value: department }];
     if (manager && this.rng.chance(0.5)) operations.push({ op: 'replace', path: `${ENTERPRISE_USER_SCHEMA}:manager`, value: manager.id });
     return this.userPatch('user.patch-enterprise', user, operations, (body) =>
-      body[ENTERPRISE_USER_SCHEMA]?.department === department ? undefined : `department is ${JSON.stringify(body[ENTERPRISE_USER_SCHEMA]?.department)} after a PATCH set ${str(department)}`);
+      body[ENTERPRISE_USER_SCHEMA]?.department === department
+        ? undefined
+        : `department is ${JSON.stringify(body[ENTERPRISE_USER_SCHEMA]?.department)} after a PATCH set ${str(department)}`,
+    );
   }
 
   patchUserRemove(): Case | undefined {
@@ -354,7 +385,10 @@ export class Lane {
     if (!user) return undefined;
     const path = this.rng.pick(['title', 'nickName', 'name.givenName', 'phoneNumbers', `${ENTERPRISE_USER_SCHEMA}:department`]);
     return this.userPatch('user.patch-remove', user, [{ op: 'remove', path }], (body) =>
-      read(body, path) === undefined && !(path.startsWith('urn:') && body[ENTERPRISE_USER_SCHEMA]?.department !== undefined) ? undefined : `${path} is still there after remove`);
+      read(body, path) === undefined && !(path.startsWith('urn:') && body[ENTERPRISE_USER_SCHEMA]?.department !== undefined)
+        ? undefined
+        : `${path} is still there after remove`,
+    );
   }
 
   renameUser(): Case | undefined {
@@ -366,8 +400,13 @@ export class Lane {
     if (reactivate) operations.push({ op: 'replace', path: 'active', value: true });
     // A suspended user keeps its email address (userName) unless the same request reactivates it.
     const allowed = user.active || reactivate;
-    return this.userPatch('user.rename', user, operations, (body) => (body.userName === userName ? undefined : `userName is ${str(String(body.userName))} after a rename to ${str(userName)}`),
-      allowed ? { statuses: [200] } : { statuses: [400], scimType: ['mutability'] });
+    return this.userPatch(
+      'user.rename',
+      user,
+      operations,
+      (body) => (body.userName === userName ? undefined : `userName is ${str(String(body.userName))} after a rename to ${str(userName)}`),
+      allowed ? { statuses: [200] } : { statuses: [400], scimType: ['mutability'] },
+    );
   }
 
   putUser(): Case | undefined {
@@ -387,7 +426,8 @@ export class Lane {
         if (res.status !== 200) return undefined;
         this.model.userFromAnswer(body, res.headers.etag as string);
         if ((body.active !== false) !== activeAfter) return `active is ${body.active} after a PUT with ${String(gen.body.active)}`;
-        for (const [path, value] of Object.entries(gen.strings)) if (read(body, path) !== value) return `${path} is ${JSON.stringify(read(body, path))} after a PUT with ${str(value)}`;
+        for (const [path, value] of Object.entries(gen.strings))
+          if (read(body, path) !== value) return `${path} is ${JSON.stringify(read(body, path))} after a PUT with ${str(value)}`;
         if (body.title !== undefined && gen.strings.title === undefined) return 'a PUT without title kept the title';
         return undefined;
       },
@@ -458,7 +498,8 @@ export class Lane {
         const group = this.model.groupFromAnswer(body, res.headers.etag as string);
         if (body.displayName !== displayName) return `displayName stored as ${str(String(body.displayName))}, sent ${str(displayName)}`;
         const expected = new Set(withMembers);
-        if (group && (group.members.size !== expected.size || [...expected].some((id) => !group.members.has(id)))) return `created with ${expected.size} members, answered ${group.members.size}`;
+        if (group && (group.members.size !== expected.size || [...expected].some((id) => !group.members.has(id))))
+          return `created with ${expected.size} members, answered ${group.members.size}`;
         if (entraStyle && members.length && group) this.push(this.addMembers(group, members)!);
         return undefined;
       },
@@ -507,11 +548,13 @@ export class Lane {
         const got = new Set(((body.members ?? []) as { value: string }[]).map((m) => m.value));
         const missing = [...group.members].filter((id) => !got.has(id));
         const extra = [...got].filter((id) => !group.members.has(id));
-        if (missing.length || extra.length) return `members differ from the model: missing ${missing.slice(0, 3).join(',')} (${missing.length}), extra ${extra.slice(0, 3).join(',')} (${extra.length})`;
+        if (missing.length || extra.length)
+          return `members differ from the model: missing ${missing.slice(0, 3).join(',')} (${missing.length}), extra ${extra.slice(0, 3).join(',')} (${extra.length})`;
         for (const m of (body.members ?? []) as { value: string; display?: unknown }[]) {
           const user = this.model.users.get(m.value);
           const shown = user?.strings.displayName || user?.userName;
-          if (user && !this.model.uncertain.has(user.id) && m.display !== shown) return `member ${m.value} is shown as ${JSON.stringify(m.display)}, not ${JSON.stringify(shown)}`;
+          if (user && !this.model.uncertain.has(user.id) && m.display !== shown)
+            return `member ${m.value} is shown as ${JSON.stringify(m.display)}, not ${JSON.stringify(shown)}`;
         }
         return undefined;
       },
@@ -539,7 +582,14 @@ export class Lane {
   }
 
   /** PATCH answered 204: the model applies the change the request asked for. */
-  private groupPatch(kind: string, group: ModelGroup, operations: unknown[], apply: () => void, expect: Expectation = { statuses: [204] }, headers: Record<string, string> = {}): Case {
+  private groupPatch(
+    kind: string,
+    group: ModelGroup,
+    operations: unknown[],
+    apply: () => void,
+    expect: Expectation = { statuses: [204] },
+    headers: Record<string, string> = {},
+  ): Case {
     return {
       cls: 'valid',
       kind,
@@ -580,7 +630,9 @@ export class Lane {
     const group = this.someGroup();
     if (!group) return undefined;
     const displayName = this.newGroupName();
-    const operations = this.rng.chance(0.5) ? [{ op: 'Replace', path: 'displayName', value: displayName }] : [{ op: 'replace', value: { id: group.id, displayName } }];
+    const operations = this.rng.chance(0.5)
+      ? [{ op: 'Replace', path: 'displayName', value: displayName }]
+      : [{ op: 'replace', value: { id: group.id, displayName } }];
     return this.groupPatch('group.rename', group, operations, () => (group.displayName = displayName));
   }
 
@@ -596,7 +648,8 @@ export class Lane {
       after: (res, body) => {
         if (res.status !== 200) return undefined;
         const updated = this.model.groupFromAnswer(body, res.headers.etag as string);
-        if (updated && (updated.members.size !== new Set(members).size || members.some((id) => !updated.members.has(id)))) return `a PUT with ${members.length} members answered ${updated.members.size}`;
+        if (updated && (updated.members.size !== new Set(members).size || members.some((id) => !updated.members.has(id))))
+          return `a PUT with ${members.length} members answered ${updated.members.size}`;
         return undefined;
       },
       onNoAnswer: () => this.model.staleGroups.add(group.id),
@@ -646,7 +699,10 @@ export class Lane {
     const resource = this.rng.pick(['Users', 'Groups']);
     const count = this.rng.pick([0, 1, 10, 100]);
     const startIndex = this.rng.int(1, 300);
-    const extra = resource === 'Groups' ? '&excludedAttributes=members' : this.rng.pick(['', '&sortBy=userName', '&sortBy=meta.lastModified&sortOrder=descending', '&sortBy=name.familyName']);
+    const extra =
+      resource === 'Groups'
+        ? '&excludedAttributes=members'
+        : this.rng.pick(['', '&sortBy=userName', '&sortBy=meta.lastModified&sortOrder=descending', '&sortBy=name.familyName']);
     return {
       cls: 'valid',
       kind: `list.${resource.toLowerCase()}`,
@@ -665,7 +721,14 @@ export class Lane {
   }
 
   discovery(): Case {
-    const path = this.rng.pick(['/ServiceProviderConfig', '/Schemas', '/ResourceTypes', '/ResourceTypes/User', `/Schemas/${USER_SCHEMA}`, `/Schemas/${ENTERPRISE_USER_SCHEMA}`]);
+    const path = this.rng.pick([
+      '/ServiceProviderConfig',
+      '/Schemas',
+      '/ResourceTypes',
+      '/ResourceTypes/User',
+      `/Schemas/${USER_SCHEMA}`,
+      `/Schemas/${ENTERPRISE_USER_SCHEMA}`,
+    ]);
     const http = this.scim('GET', path);
     // Discovery needs no token.
     const headers = this.rng.chance(0.3) ? { 'user-agent': this.agent } : http.headers;
@@ -721,7 +784,15 @@ export class Lane {
     const userName = this.newUserName();
     const base = () => userBody(this.rng, userName, 0.2).body;
     const [kind, body, scimType] = this.rng.pick<[string, unknown, string]>([
-      ['user.no-username', (() => { const b = base(); delete b.userName; return b; })(), 'invalidValue'],
+      [
+        'user.no-username',
+        (() => {
+          const b = base();
+          delete b.userName;
+          return b;
+        })(),
+        'invalidValue',
+      ],
       ['user.blank-username', { ...base(), userName: '   ' }, 'invalidValue'],
       ['user.not-email', { ...base(), userName: userName.replace('@', '') }, 'invalidValue'],
       ['user.space-in-username', { ...base(), userName: userName.replace('@', ' @') }, 'invalidValue'],
@@ -729,7 +800,17 @@ export class Lane {
       ['user.bad-active', { ...base(), active: 'maybe' }, 'invalidValue'],
       ['user.name-array', { ...base(), name: [{ givenName: 'x' }] }, 'invalidValue'],
       ['user.email-not-address', { ...base(), emails: [{ value: 'nobody', type: 'work' }] }, 'invalidValue'],
-      ['user.two-primary', { ...base(), emails: [{ value: 'a@x.example', primary: true }, { value: 'b@x.example', primary: true }] }, 'invalidValue'],
+      [
+        'user.two-primary',
+        {
+          ...base(),
+          emails: [
+            { value: 'a@x.example', primary: true },
+            { value: 'b@x.example', primary: true },
+          ],
+        },
+        'invalidValue',
+      ],
       ['user.externalid-number', { ...base(), externalId: 42 }, 'invalidValue'],
       ['user.body-array', [base()], 'invalidSyntax'],
       ['user.body-string', str(userName), 'invalidSyntax'],
@@ -764,7 +845,7 @@ export class Lane {
   }
 
   missing(): Case {
-    const id = this.rng.chance(0.5) ? this.deletedUserId() ?? this.randomId() : this.randomId();
+    const id = this.rng.chance(0.5) ? (this.deletedUserId() ?? this.randomId()) : this.randomId();
     const [method, path, body] = this.rng.pick<[string, string, unknown]>([
       ['GET', `/Users/${id}`, undefined],
       ['PATCH', `/Users/${id}`, patchBody([{ op: 'replace', path: 'title', value: 'x' }])],
@@ -794,22 +875,85 @@ export class Lane {
     const group = this.someGroup();
     const user = this.someUser();
     const choices: [string, () => Case][] = [
-      ['group.no-name', () => this.refused('group.no-name', this.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'] }), 400, 'invalidValue')],
-      ['group.unknown-member', () => this.refused('group.unknown-member', this.scim('POST', '/Groups', groupBody(this.newGroupName(), [this.randomId()], this.rng)), 400, 'invalidValue')],
-      ['group.protected-name', () => this.refused('group.protected-name', this.scim('POST', '/Groups', groupBody(recase(this.rng, this.rng.pick(PROTECTED_NAMES)).toLowerCase(), [], this.rng)), 409, 'uniqueness')],
-      ['group.protected-patch', () => this.refused('group.protected-patch', this.scim('PATCH', `/Groups/${this.rng.pick(PROTECTED_IDS)}`, patchBody([{ op: 'add', path: 'members', value: user ? [{ value: user.id }] : [] }])), 403)],
+      [
+        'group.no-name',
+        () => this.refused('group.no-name', this.scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'] }), 400, 'invalidValue'),
+      ],
+      [
+        'group.unknown-member',
+        () =>
+          this.refused('group.unknown-member', this.scim('POST', '/Groups', groupBody(this.newGroupName(), [this.randomId()], this.rng)), 400, 'invalidValue'),
+      ],
+      [
+        'group.protected-name',
+        () =>
+          this.refused(
+            'group.protected-name',
+            this.scim('POST', '/Groups', groupBody(recase(this.rng, this.rng.pick(PROTECTED_NAMES)).toLowerCase(), [], this.rng)),
+            409,
+            'uniqueness',
+          ),
+      ],
+      [
+        'group.protected-patch',
+        () =>
+          this.refused(
+            'group.protected-patch',
+            this.scim('PATCH', `/Groups/${this.rng.pick(PROTECTED_IDS)}`, patchBody([{ op: 'add', path: 'members', value: user ? [{ value: user.id }] : [] }])),
+            403,
+          ),
+      ],
       ['group.protected-delete', () => this.refused('group.protected-delete', this.scim('DELETE', `/Groups/${this.rng.pick(PROTECTED_IDS)}`), 403)],
     ];
     if (group) {
       const asked = recase(this.rng, group.displayName);
       const duplicate = sameIgnoringCase(asked, group.displayName) ? asked : group.displayName;
-      choices.push(['group.duplicate', () => this.refused('group.duplicate', this.scim('POST', '/Groups', groupBody(duplicate, [], this.rng)), 409, 'uniqueness')]);
-      choices.push(['group.add-missing-member', () => this.refused('group.add-missing-member', this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'add', path: 'members', value: [{ value: this.deletedUserId() ?? this.randomId() }] }])), 400, 'invalidValue')]);
-      choices.push(['group.member-sub-path', () => this.refused('group.member-sub-path', this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'members.display', value: 'x' }])), 400, ['invalidPath', 'mutability'])]);
-      choices.push(['group.blank-rename', () => this.refused('group.blank-rename', this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'displayName', value: '' }])), 400, 'invalidValue')]);
+      choices.push([
+        'group.duplicate',
+        () => this.refused('group.duplicate', this.scim('POST', '/Groups', groupBody(duplicate, [], this.rng)), 409, 'uniqueness'),
+      ]);
+      choices.push([
+        'group.add-missing-member',
+        () =>
+          this.refused(
+            'group.add-missing-member',
+            this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'add', path: 'members', value: [{ value: this.deletedUserId() ?? this.randomId() }] }])),
+            400,
+            'invalidValue',
+          ),
+      ]);
+      choices.push([
+        'group.member-sub-path',
+        () =>
+          this.refused(
+            'group.member-sub-path',
+            this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'members.display', value: 'x' }])),
+            400,
+            ['invalidPath', 'mutability'],
+          ),
+      ]);
+      choices.push([
+        'group.blank-rename',
+        () =>
+          this.refused(
+            'group.blank-rename',
+            this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'displayName', value: '' }])),
+            400,
+            'invalidValue',
+          ),
+      ]);
       const other = this.someGroup();
       if (other && other.id !== group.id) {
-        choices.push(['group.rename-taken', () => this.refused('group.rename-taken', this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'displayName', value: other.displayName }])), 409, 'uniqueness')]);
+        choices.push([
+          'group.rename-taken',
+          () =>
+            this.refused(
+              'group.rename-taken',
+              this.scim('PATCH', `/Groups/${group.id}`, patchBody([{ op: 'replace', path: 'displayName', value: other.displayName }])),
+              409,
+              'uniqueness',
+            ),
+        ]);
       }
     }
     return this.rng.pick(choices)[1]();
@@ -848,7 +992,12 @@ export class Lane {
   badAuth(): Case {
     const method = this.rng.pick(['GET', 'POST', 'PATCH', 'DELETE']);
     // A route that exists for the method: unknown paths are 404 before authentication.
-    const path = method === 'GET' ? this.rng.pick(['/Users', '/Groups', '/Users?count=1', `/Users/${this.randomId()}`]) : method === 'POST' ? this.rng.pick(['/Users', '/Groups']) : `/${this.rng.pick(['Users', 'Groups'])}/${this.randomId()}`;
+    const path =
+      method === 'GET'
+        ? this.rng.pick(['/Users', '/Groups', '/Users?count=1', `/Users/${this.randomId()}`])
+        : method === 'POST'
+          ? this.rng.pick(['/Users', '/Groups'])
+          : `/${this.rng.pick(['Users', 'Groups'])}/${this.randomId()}`;
     const [kind, authorization] = this.rng.pick<[string, string | undefined]>([
       ['auth.none', undefined],
       ['auth.wrong', `Bearer ${token(this.rng, 43)}`],
@@ -859,13 +1008,21 @@ export class Lane {
       ['auth.huge', `Bearer ${'A'.repeat(this.rng.int(1000, 12_000))}`],
     ]);
     const body = method === 'POST' || method === 'PATCH' ? JSON.stringify(userBody(this.rng, this.newUserName(), 0.1).body) : undefined;
-    const headers: Record<string, string> = { 'user-agent': this.agent, ...(authorization ? { authorization } : {}), ...(body ? { 'content-type': 'application/scim+json' } : {}) };
+    const headers: Record<string, string> = {
+      'user-agent': this.agent,
+      ...(authorization ? { authorization } : {}),
+      ...(body ? { 'content-type': 'application/scim+json' } : {}),
+    };
     // Past 20 failures a minute from one address, 429 with Retry-After instead of 401.
     return { cls: 'near-valid', kind, http: { method, path: `${BASE}${path}`, headers, body, timeoutMs: 20_000 }, expect: { statuses: [401, 429] } };
   }
 
   notImplemented(): Case {
-    const [method, path] = this.rng.pick<[string, string]>([['GET', '/Me'], ['PATCH', '/Me'], ['POST', '/Bulk']]);
+    const [method, path] = this.rng.pick<[string, string]>([
+      ['GET', '/Me'],
+      ['PATCH', '/Me'],
+      ['POST', '/Bulk'],
+    ]);
     return this.refused('not-implemented', this.scim(method, path, method === 'GET' ? undefined : { schemas: [] }), 501);
   }
 
@@ -879,7 +1036,11 @@ export class Lane {
       ['path.case', { ...this.scim('GET', '/Users?count=1'), path: '/SCIM/V2/USERS?count=1' }, [200]],
       ['path.trailing-slash', { ...this.scim('GET', '/Users/?count=1') }, [200]],
       ['path.double-slash', { ...this.scim('GET', '/Users?count=1'), path: '//scim//v2//Users?count=1' }, [200]],
-      ['content-type.plain', { ...this.scim('POST', '/Users', userBody(this.rng, this.newUserName(), 0.1).body), headers: this.headers(false, { 'content-type': 'text/plain' }) }, [201]],
+      [
+        'content-type.plain',
+        { ...this.scim('POST', '/Users', userBody(this.rng, this.newUserName(), 0.1).body), headers: this.headers(false, { 'content-type': 'text/plain' }) },
+        [201],
+      ],
       ['head.users', { ...this.scim('HEAD', '/Users?count=1') }, [200]],
       ['get.user-by-alias', this.scim('GET', user ? `/Users/${user.id}?attributes=id` : '/Users?count=1'), [200]],
     ]);
@@ -889,7 +1050,8 @@ export class Lane {
       http,
       expect: { statuses, noBody: http.method === 'HEAD' },
       after: (res, body) => {
-        if (kind === 'accept.json' && !String(res.headers['content-type']).startsWith('application/json')) return `Accept: application/json answered ${res.headers['content-type']}`;
+        if (kind === 'accept.json' && !String(res.headers['content-type']).startsWith('application/json'))
+          return `Accept: application/json answered ${res.headers['content-type']}`;
         if (kind === 'content-type.plain' && res.status === 201) {
           this.options.ack.userCreates++;
           this.model.userFromAnswer(body, res.headers.etag as string);

@@ -71,7 +71,18 @@ export interface FuzzSummary {
   readonly passed: boolean;
 }
 
-const SCIM_TYPES = new Set(['invalidFilter', 'tooMany', 'uniqueness', 'mutability', 'invalidSyntax', 'invalidPath', 'noTarget', 'invalidValue', 'invalidVers', 'sensitive']);
+const SCIM_TYPES = new Set([
+  'invalidFilter',
+  'tooMany',
+  'uniqueness',
+  'mutability',
+  'invalidSyntax',
+  'invalidPath',
+  'noTarget',
+  'invalidValue',
+  'invalidVers',
+  'sensitive',
+]);
 const DEFAULT_BOUND_MS = 10_000;
 
 /** What is wrong with an answer, by the invariants every answer must hold. */
@@ -140,7 +151,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const databaseUrl = pg ? pg.url : `sqlite:${join(dir, 'bridge.db')}`;
   const bridge = await startBundle(databaseUrl, options.bundle ?? BUNDLE);
   const ack: Acknowledged = { userCreates: 0, userDeletes: 0, groupCreates: 0, groupDeletes: 0 };
-  const lanes = Array.from({ length: clients }, (_, lane) => new Lane({ seed: options.seed, lane, token: bridge.token, ack, mix: options.mix ?? DEFAULT_MIX, heavy: options.heavy }));
+  const lanes = Array.from(
+    { length: clients },
+    (_, lane) => new Lane({ seed: options.seed, lane, token: bridge.token, ack, mix: options.mix ?? DEFAULT_MIX, heavy: options.heavy }),
+  );
 
   const byClass: Record<string, Tally> = {};
   const byKind: Record<string, Tally> = {};
@@ -200,7 +214,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
           problem ??= `the answer could not be read: ${(error as Error).message}`;
         }
       }
-      if (problem) violate({ lane: lane.options.lane, index, cls: c.cls, kind: c.kind, request: describeCase(c), status: res.status, answer: preview(res.body, 300), problem });
+      if (problem)
+        violate({
+          lane: lane.options.lane,
+          index,
+          cls: c.cls,
+          kind: c.kind,
+          request: describeCase(c),
+          status: res.status,
+          answer: preview(res.body, 300),
+          problem,
+        });
     };
     while (sent < options.requests && Date.now() < deadline && bridge.exited === null) {
       sent++;
@@ -216,7 +240,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       }
       if (Date.now() - lastReport > 10_000 && lane.options.lane === 0) {
         lastReport = Date.now();
-        log(`  ${sent.toLocaleString('en')} requests, ${Math.round(sent / ((performance.now() - started) / 1000))}/s, RSS ${Math.round(rssOf(bridge.child.pid!))} MB, ${violationCount} violations`);
+        log(
+          `  ${sent.toLocaleString('en')} requests, ${Math.round(sent / ((performance.now() - started) / 1000))}/s, RSS ${Math.round(rssOf(bridge.child.pid!))} MB, ${violationCount} violations`,
+        );
       }
     }
     await Promise.all(inFlight);
@@ -228,18 +254,32 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const slowLoris = async () => {
     while (options.heavy && sent < options.requests && Date.now() + 45_000 < deadline && bridge.exited === null) {
       const res = await sendRaw(bridge.port, {
-        pieces: [`POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${bridge.token}\r\nContent-Type: application/scim+json\r\nContent-Length: 400\r\n\r\n{"schemas":`],
+        pieces: [
+          `POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${bridge.token}\r\nContent-Type: application/scim+json\r\nContent-Length: 400\r\n\r\n{"schemas":`,
+        ],
         timeoutMs: 45_000,
       });
       tally(byClass, 'raw', res.status);
       tally(byKind, 'raw.slow-loris', res.status);
       const c: Case = { cls: 'raw', kind: 'raw.slow-loris', raw: { pieces: [], timeoutMs: 45_000 }, expect: { statuses: [408], boundMs: 45_000 } };
       const problem = checkAnswer(c, res);
-      if (problem) violate({ lane: -1, index: 0, cls: 'raw', kind: c.kind, request: 'POST with a body that stops', status: res.status, answer: preview(res.body), problem });
+      if (problem)
+        violate({
+          lane: -1,
+          index: 0,
+          cls: 'raw',
+          kind: c.kind,
+          request: 'POST with a body that stops',
+          status: res.status,
+          answer: preview(res.body),
+          problem,
+        });
     }
   };
 
-  log(`fuzz: ${options.requests.toLocaleString('en')} requests on ${options.store}, seed ${JSON.stringify(options.seed)}, ${clients} clients, at most ${seconds} s`);
+  log(
+    `fuzz: ${options.requests.toLocaleString('en')} requests on ${options.store}, seed ${JSON.stringify(options.seed)}, ${clients} clients, at most ${seconds} s`,
+  );
   try {
     await Promise.all([...lanes.map(runLane), slowLoris()]);
   } finally {
@@ -260,7 +300,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       if (exit !== 0) problems.push(`the bridge exited ${exit} on SIGTERM`);
       log('consistency: reading the database');
       const db = await checkDatabase(databaseUrl, ack, http, http.uncertain, problems);
-      consistency = { users: http.users.size, groups: http.groups.size, memberships: http.memberships, events: db.events, eventsByAction: db.eventsByAction, unexplained: http.unexplained, uncertain: http.uncertain, problems };
+      consistency = {
+        users: http.users.size,
+        groups: http.groups.size,
+        memberships: http.memberships,
+        events: db.events,
+        eventsByAction: db.eventsByAction,
+        unexplained: http.unexplained,
+        uncertain: http.uncertain,
+        problems,
+      };
     } else {
       problems.push(`the bridge died during the run (${bridge.exited})`);
     }

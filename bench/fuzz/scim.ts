@@ -99,7 +99,18 @@ export function userBody(rng: Random, userName: string, fill = 0.35): GeneratedU
 }
 
 /** Attributes a PATCH `replace` may set with a plain string (their values stay searchable). */
-export const PATCHABLE_STRINGS = ['displayName', 'nickName', 'title', 'userType', 'preferredLanguage', 'locale', 'timezone', 'name.givenName', 'name.familyName', 'name.formatted'];
+export const PATCHABLE_STRINGS = [
+  'displayName',
+  'nickName',
+  'title',
+  'userType',
+  'preferredLanguage',
+  'locale',
+  'timezone',
+  'name.givenName',
+  'name.familyName',
+  'name.formatted',
+];
 
 export function patchBody(operations: unknown[]): Record<string, unknown> {
   return { schemas: [PATCH_OP_SCHEMA], Operations: operations };

@@ -9,7 +9,7 @@ import type { Random } from './random';
 /** Valid characters, grouped by what tends to break: each group is picked as often as plain ASCII. */
 const VALID_POOLS: readonly string[][] = [
   [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'],
-  [...'-_.+~!$&\'*=#%^{}|/`?'],
+  [..."-_.+~!$&'*=#%^{}|/`?"],
   // Latin with case: upper-case forms that byte-wise ASCII folding misses.
   [...'ÄÖÜäöüßẞÉÈéèÇçÑñÅåØøÆæŒœ'],
   // Case pairs that fold differently by library (Turkish dotted I, Greek final sigma, titlecase digraphs, ligatures).

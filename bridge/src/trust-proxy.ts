@@ -43,7 +43,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
     throw new TrustProxyError('a number of hops or a list of CIDRs: trusting every X-Forwarded-For lets any client choose its address');
   }
   const ranges: string[] = [];
-  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (NAMED_RANGES[item]) {
       ranges.push(...NAMED_RANGES[item]);
       continue;

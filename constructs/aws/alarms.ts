@@ -61,15 +61,47 @@ export class BridgeAlarms extends Construct {
     const tg = props.targetGroup.metrics;
     const fiveMinutes = Duration.minutes(5);
     const minute = Duration.minutes(1);
-    this.add('Target5xx', 'The bridge answered with 5xx (store unavailable, a bug): look at its log group.', tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }), 10, 1);
-    this.add('LoadBalancer5xx', 'The load balancer answered 5xx itself (no healthy task, timeouts).', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }), 10, 1);
+    this.add(
+      'Target5xx',
+      'The bridge answered with 5xx (store unavailable, a bug): look at its log group.',
+      tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }),
+      10,
+      1,
+    );
+    this.add(
+      'LoadBalancer5xx',
+      'The load balancer answered 5xx itself (no healthy task, timeouts).',
+      lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes, statistic: 'Sum' }),
+      10,
+      1,
+    );
     this.add('UnhealthyTasks', 'A task fails its /ping health check.', tg.unhealthyHostCount({ period: minute, statistic: 'Maximum' }), 1, 3);
-    this.add('NoHealthyTask', 'No task is healthy: identity providers get 503.', tg.healthyHostCount({ period: minute, statistic: 'Minimum' }), 1, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.add(
+      'NoHealthyTask',
+      'No task is healthy: identity providers get 503.',
+      tg.healthyHostCount({ period: minute, statistic: 'Minimum' }),
+      1,
+      2,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
     this.add('ServiceCpu', 'The tasks run hot; autoscaling may be at maxReplicas.', props.service.metricCpuUtilization({ period: fiveMinutes }), 85, 3);
-    this.add('DatabaseCpu', 'The database CPU is high (a larger database.size may be needed).', props.database.metricCPUUtilization({ period: fiveMinutes }), 80, 3);
+    this.add(
+      'DatabaseCpu',
+      'The database CPU is high (a larger database.size may be needed).',
+      props.database.metricCPUUtilization({ period: fiveMinutes }),
+      80,
+      3,
+    );
     // Storage grows by itself up to 5× the initial size; alarm before the growth runs out or cannot keep up.
     const freeBytes = Math.max(1, props.databaseStorageGiB * 0.05) * 1024 ** 3;
-    this.add('DatabaseStorage', 'The database is running out of storage.', props.database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }), freeBytes, 3, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.add(
+      'DatabaseStorage',
+      'The database is running out of storage.',
+      props.database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }),
+      freeBytes,
+      3,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
     if (props.logGroup) {
       // A metric filter turns each "hold started" line into 1; the alarm fires the minute a hold starts and returns to OK
       // when no hold started for a minute, not when the hold is released (that needs an operator: /api/holds).
@@ -91,7 +123,13 @@ export class BridgeAlarms extends Construct {
     }
     if (props.databaseMaxConnections !== undefined) {
       const usable = props.databaseMaxConnections - RDS_RESERVED_CONNECTIONS;
-      this.add('DatabaseConnections', `Database connections above 80 % of the ~${usable} the app may open.`, props.database.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }), Math.floor(usable * 0.8), 5);
+      this.add(
+        'DatabaseConnections',
+        `Database connections above 80 % of the ~${usable} the app may open.`,
+        props.database.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
+        Math.floor(usable * 0.8),
+        5,
+      );
     }
   }
 

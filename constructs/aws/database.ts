@@ -137,18 +137,21 @@ export class BridgeDatabase extends Construct {
     });
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-RDS11',
-      reason: 'The default port 5432 is kept: the database is in isolated subnets and its security group admits only the bridge tasks, so a non-default port adds no protection.',
+      reason:
+        'The default port 5432 is kept: the database is in isolated subnets and its security group admits only the bridge tasks, so a non-default port adds no protection.',
     });
     if (!props.database.highAvailability) {
       Validations.of(this.instance).acknowledge({
         id: 'AwsSolutions-RDS3',
-        reason: 'Single-AZ is the shared default (database.highAvailability: false) to keep the cost low; backups allow point-in-time recovery. Set database.highAvailability for a standby.',
+        reason:
+          'Single-AZ is the shared default (database.highAvailability: false) to keep the cost low; backups allow point-in-time recovery. Set database.highAvailability for a standby.',
       });
     }
     for (const secret of [this.adminSecret, this.appSecret]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason: 'ECS injects database credentials at task start, so an automatic rotation would break new connections of running tasks; rotate by updating the secret and redeploying the service (docs/aws.md).',
+        reason:
+          'ECS injects database credentials at task start, so an automatic rotation would break new connections of running tasks; rotate by updating the secret and redeploying the service (docs/aws.md).',
       });
     }
 
@@ -202,6 +205,10 @@ export class BridgeDatabase extends Construct {
 function instanceIdentifierFor(scope: Construct): string {
   const stackName = Stack.of(scope).stackName;
   const suffix = Names.uniqueId(scope).slice(-8).toLowerCase();
-  const prefix = (Token.isUnresolved(stackName) ? 'scim-bridge' : stackName).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  const prefix = (Token.isUnresolved(stackName) ? 'scim-bridge' : stackName)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '');
   return `${(prefix || 'scim-bridge').slice(0, 50).replace(/-+$/, '')}-db-${suffix}`;
 }

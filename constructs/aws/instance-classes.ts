@@ -30,7 +30,8 @@ export function instanceMemoryGiB(size: string): number | undefined {
   const [, family, , , sizeName] = match;
   if (family === 't') return BURSTABLE_GIB[sizeName];
   const perVcpu = MEMORY_PER_VCPU[family[0]];
-  const vcpus = sizeName === 'large' ? 2 : sizeName === 'xlarge' ? 4 : /^(\d+)xlarge$/.exec(sizeName) ? 4 * Number(/^(\d+)xlarge$/.exec(sizeName)![1]) : undefined;
+  const vcpus =
+    sizeName === 'large' ? 2 : sizeName === 'xlarge' ? 4 : /^(\d+)xlarge$/.exec(sizeName) ? 4 * Number(/^(\d+)xlarge$/.exec(sizeName)![1]) : undefined;
   return perVcpu && vcpus ? perVcpu * vcpus : undefined;
 }
 

@@ -76,7 +76,7 @@ export class BridgeLifecycle extends Construct {
     const bucketId = Stack.of(this).resolve((bucket.node.defaultChild as CfnResource).logicalId);
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      reason: 'Emptying the access-log bucket deletes objects whose keys the load balancer chose; the resource is that one bucket\'s objects.',
+      reason: "Emptying the access-log bucket deletes objects whose keys the load balancer chose; the resource is that one bucket's objects.",
     });
     const step = this.step('EmptyBucket', { Action: 'EmptyBucket', Bucket: bucket.bucketName, OnDelete: always ? 'always' : 'rollback' });
     step.node.addDependency(policy);

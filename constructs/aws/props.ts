@@ -13,15 +13,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BRIDGE_SIZING } from '../../contract';
-import {
-  ArgError,
-  checkWebhookSecrets,
-  inZone,
-  type ResolvedBridgeArgs,
-  resolveBridgeArgs,
-  type ScimBridgeBaseArgs,
-  webhookPorts,
-} from '../common';
+import { ArgError, checkWebhookSecrets, inZone, type ResolvedBridgeArgs, resolveBridgeArgs, type ScimBridgeBaseArgs, webhookPorts } from '../common';
 import { rdsInstanceClass } from './instance-classes';
 
 export const COMPONENT = 'ScimBridge';
@@ -252,7 +244,9 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   // Fargate sizes.
   const cpuKey = String(base.cpu);
-  const sizes = Object.keys(FARGATE_MEMORY).map(Number).sort((a, b) => a - b);
+  const sizes = Object.keys(FARGATE_MEMORY)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (known(base.cpu) && !FARGATE_MEMORY[cpuKey]) fail('cpu', `must be a Fargate size: ${sizes.join(', ')} vCPU, got ${base.cpu}`);
   if (FARGATE_MEMORY[cpuKey] && known(base.memoryMiB) && !fitsFargate(cpuKey, base.memoryMiB)) {
     fail('memoryMiB', `must be one Fargate allows with ${base.cpu} vCPU: ${fargateMemoryText(cpuKey)}, got ${base.memoryMiB}`);
@@ -287,16 +281,19 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
 
   const sslPolicy = props.sslPolicy ?? DEFAULTS.sslPolicy;
   if (known(sslPolicy)) {
-    if (!(Object.values(elbv2.SslPolicy) as string[]).includes(sslPolicy)) fail('sslPolicy', `must be an ELB security policy name such as ${DEFAULTS.sslPolicy}, got '${sslPolicy}'`);
+    if (!(Object.values(elbv2.SslPolicy) as string[]).includes(sslPolicy))
+      fail('sslPolicy', `must be an ELB security policy name such as ${DEFAULTS.sslPolicy}, got '${sslPolicy}'`);
     if (OLD_TLS.test(sslPolicy)) fail('sslPolicy', `'${sslPolicy}' accepts TLS 1.0 or 1.1; choose a policy with TLS 1.2 or later (e.g. ${DEFAULTS.sslPolicy})`);
   }
-  if (props.alarmEmail !== undefined && known(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) fail('alarmEmail', `must be an e-mail address, got '${props.alarmEmail}'`);
+  if (props.alarmEmail !== undefined && known(props.alarmEmail) && !EMAIL.test(props.alarmEmail))
+    fail('alarmEmail', `must be an e-mail address, got '${props.alarmEmail}'`);
   if (props.baseImage !== undefined && known(props.baseImage) && !IMAGE_BY_DIGEST.test(props.baseImage)) {
     fail('baseImage', `must be an image pinned by digest, such as node:24-alpine@sha256:<64 hex digits>, got '${props.baseImage}'`);
   }
   if (props.baseImage !== undefined && props.image) fail('baseImage', 'only applies when the image is built from bridge/Dockerfile (no image given)');
   checkWebhookSecrets(COMPONENT, base.webhooks, props.webhookSecrets !== undefined);
-  if (base.googleWorkspace && !props.googleCredentials) fail('googleCredentials', 'is required with googleWorkspace: a secret holding the service-account key JSON');
+  if (base.googleWorkspace && !props.googleCredentials)
+    fail('googleCredentials', 'is required with googleWorkspace: a secret holding the service-account key JSON');
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   if (known(logRetention) && logRetention === logs.RetentionDays.INFINITE) fail('logRetention', 'must be a number of days (the logs hold client addresses)');
 
@@ -304,7 +301,8 @@ export function resolveProps(props: ScimBridgeProps): ResolvedProps {
   const size = base.database.size ?? DEFAULTS.databaseSize;
   if (known(size) && !INSTANCE_CLASS.test(size)) fail('database.size', `must be an RDS instance class such as t4g.micro or db.m7g.large, got '${size}'`);
   const databaseStorageGiB = base.database.storageGiB ?? DEFAULTS.databaseStorageGiB;
-  if (known(databaseStorageGiB) && databaseStorageGiB < 20) fail('database.storageGiB', `must be at least 20 (gp3's smallest volume), got ${databaseStorageGiB}`);
+  if (known(databaseStorageGiB) && databaseStorageGiB < 20)
+    fail('database.storageGiB', `must be at least 20 (gp3's smallest volume), got ${databaseStorageGiB}`);
 
   return {
     base,

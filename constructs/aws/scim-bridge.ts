@@ -187,7 +187,11 @@ export class ScimBridge extends Construct {
       o.overrideLogicalId(`${prefix}${id}`);
     };
     output(OUTPUT_NAMES.scimBaseUrl, this.scimBaseUrl, 'SCIM base URL to give the identity provider');
-    output(OUTPUT_NAMES.dnsRecords, Stack.of(this).toJsonString(this.dnsRecords), 'DNS records to create at your DNS provider (JSON; [] when Route 53 holds them)');
+    output(
+      OUTPUT_NAMES.dnsRecords,
+      Stack.of(this).toJsonString(this.dnsRecords),
+      'DNS records to create at your DNS provider (JSON; [] when Route 53 holds them)',
+    );
     output(OUTPUT_NAMES.nextSteps, this.nextSteps, 'What to do after the first deploy');
     output('sessionSecretArn', this.sessionSecret.secretArn, 'Secrets Manager secret that holds the scimsession');
     output('loadBalancerDnsName', this.loadBalancer.loadBalancerDnsName, 'DNS name of the load balancer');

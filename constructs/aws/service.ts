@@ -112,12 +112,7 @@ export class BridgeService extends Construct {
       environment,
       secrets: secretEnv,
       healthCheck: {
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `fetch('http://127.0.0.1:${BRIDGE_PORT}${liveness.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-        ],
+        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${BRIDGE_PORT}${liveness.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
         interval: Duration.seconds(liveness.periodSeconds),
         timeout: Duration.seconds(liveness.timeoutSeconds),
         retries: liveness.failureThreshold,
@@ -136,7 +131,8 @@ export class BridgeService extends Construct {
     if (secrets.webhookSecrets) grantSecretRead(secrets.webhookSecrets, executionRole);
     Validations.of(executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken (pulling the image) supports no resource scope; every other permission of the execution role names its repository, log group or secret.',
+      reason:
+        'ecr:GetAuthorizationToken (pulling the image) supports no resource scope; every other permission of the execution role names its repository, log group or secret.',
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',

@@ -74,7 +74,8 @@ export async function runJob(
     if (status === 'Failed' || status === 'Stopped' || status === 'Degraded') {
       throw new Error(`Container Apps job ${jobName}: execution ${execution} ended ${status}. Its log: ${logs}`);
     }
-    if (Date.now() >= deadline) throw new Error(`Container Apps job ${jobName}: execution ${execution} still ${status} after ${req.timeoutSeconds} s. Its log: ${logs}`);
+    if (Date.now() >= deadline)
+      throw new Error(`Container Apps job ${jobName}: execution ${execution} still ${status} after ${req.timeoutSeconds} s. Its log: ${logs}`);
     await sleep(req.pollSeconds * 1000);
   }
 }

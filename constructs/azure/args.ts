@@ -148,7 +148,8 @@ export function resolveAzureArgs(args: ScimBridgeAzureArgs, isUnresolved: (v: un
   if (!args.location && !args.resourceGroupName) fail('location', 'is required when resourceGroupName is not set: the Azure region, e.g. westeurope');
 
   // Consumption profile: 0.25 to 4 vCPU in steps of 0.25, with 2 GiB per vCPU.
-  if (known(base.cpu) && (base.cpu > 4 || !Number.isInteger(base.cpu * 4))) fail('cpu', `must be 0.25 to 4 in steps of 0.25 on Container Apps' consumption profile, got ${base.cpu}`);
+  if (known(base.cpu) && (base.cpu > 4 || !Number.isInteger(base.cpu * 4)))
+    fail('cpu', `must be 0.25 to 4 in steps of 0.25 on Container Apps' consumption profile, got ${base.cpu}`);
   if (known(base.cpu) && known(base.memoryMiB) && base.memoryMiB !== base.cpu * 2048) {
     fail('memoryMiB', `must be ${base.cpu * 2048} (2 GiB per vCPU) for cpu ${base.cpu} on Container Apps' consumption profile, got ${base.memoryMiB}`);
   }
@@ -174,7 +175,10 @@ export function resolveAzureArgs(args: ScimBridgeAzureArgs, isUnresolved: (v: un
     const available = maxConnections - RESERVED_CONNECTIONS;
     poolSize = Math.min(poolSize, Math.floor((available - 1) / (2 * base.maxReplicas)));
     if (poolSize < 1 || !connectionBudget(base.maxReplicas, maxConnections, RESERVED_CONNECTIONS, poolSize).fits) {
-      fail('maxReplicas', `${base.maxReplicas} replicas need more connections than ${sizeName} allows (${available}); choose a larger database.size or fewer replicas`);
+      fail(
+        'maxReplicas',
+        `${base.maxReplicas} replicas need more connections than ${sizeName} allows (${available}); choose a larger database.size or fewer replicas`,
+      );
     }
   }
 
@@ -194,12 +198,15 @@ export function resolveAzureArgs(args: ScimBridgeAzureArgs, isUnresolved: (v: un
     fail('deployerPrincipalType', `must be User or ServicePrincipal, got "${args.deployerPrincipalType}"`);
   }
   checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
-  if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key, set as a secret');
-  if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleWorkspace', 'is required with googleCredentials: the admin e-mail and the groups to sync');
+  if (base.googleWorkspace && args.googleCredentials === undefined)
+    fail('googleCredentials', 'is required with googleWorkspace: the service-account key, set as a secret');
+  if (!base.googleWorkspace && args.googleCredentials !== undefined)
+    fail('googleWorkspace', 'is required with googleCredentials: the admin e-mail and the groups to sync');
 
   const appName = args.appName ?? 'scim-bridge';
   // Container app and job names: 2–32 lower-case letters, digits and hyphens; the job adds "-bootstrap".
-  if (!/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/.test(appName)) fail('appName', `must be 2 to 22 lower-case letters, digits or hyphens, starting with a letter, got "${appName}"`);
+  if (!/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/.test(appName))
+    fail('appName', `must be 2 to 22 lower-case letters, digits or hyphens, starting with a letter, got "${appName}"`);
 
   const whole = (arg: string, value: number, min: number, max: number): number => {
     if (known(value) && (!Number.isInteger(value) || value < min || value > max)) fail(arg, `must be a whole number from ${min} to ${max}, got ${value}`);

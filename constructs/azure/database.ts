@@ -81,7 +81,12 @@ export class BridgeDatabase extends pulumi.ComponentResource {
     if (resolved.lock) {
       this.lock = new authorization.ManagementLockByScope(
         `${name}-lock`,
-        { scope: this.server.id, level: 'CanNotDelete', lockName: 'scim-bridge-database', notes: 'SCIM bridge data: set deletionProtection false and pulumi up before a destroy' },
+        {
+          scope: this.server.id,
+          level: 'CanNotDelete',
+          lockName: 'scim-bridge-database',
+          notes: 'SCIM bridge data: set deletionProtection false and pulumi up before a destroy',
+        },
         { parent: this },
       );
     }
@@ -89,9 +94,11 @@ export class BridgeDatabase extends pulumi.ComponentResource {
     // Microsoft RSA Root CA 2017): verify-full with libpq's sslrootcert=system
     // (learn.microsoft.com/azure/postgresql/flexible-server/security-tls).
     const url = (user: string, pw?: pulumi.Input<string>) =>
-      pulumi.all([this.server.fullyQualifiedDomainName, pw]).apply(([host, secret]) =>
-        postgresUrl({ host: host!, port: POSTGRES_PORT, database: DATABASE_NAMES.database, user, password: secret, sslrootcert: PUBLIC_CA_ROOTS }),
-      );
+      pulumi
+        .all([this.server.fullyQualifiedDomainName, pw])
+        .apply(([host, secret]) =>
+          postgresUrl({ host: host!, port: POSTGRES_PORT, database: DATABASE_NAMES.database, user, password: secret, sslrootcert: PUBLIC_CA_ROOTS }),
+        );
     this.appUrl = url(DATABASE_NAMES.user);
     this.adminUrl = pulumi.secret(url(ADMIN_LOGIN, adminPassword));
     this.registerOutputs({ host: this.server.fullyQualifiedDomainName });

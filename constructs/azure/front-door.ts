@@ -77,8 +77,16 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
       const zone = { resourceGroupName: args.zone.resourceGroupName, zoneName: args.zone.name, ttl: 300 };
       const rel = args.zone.recordName;
       this.recordSets.push(
-        new dns.RecordSet(`${name}-cname`, { ...zone, relativeRecordSetName: rel, recordType: 'CNAME', cnameRecord: { cname: args.appFqdn } }, { parent: this }),
-        new dns.RecordSet(`${name}-asuid`, { ...zone, relativeRecordSetName: `asuid.${rel}`, recordType: 'TXT', txtRecords: [{ value: [args.verificationId] }] }, { parent: this }),
+        new dns.RecordSet(
+          `${name}-cname`,
+          { ...zone, relativeRecordSetName: rel, recordType: 'CNAME', cnameRecord: { cname: args.appFqdn } },
+          { parent: this },
+        ),
+        new dns.RecordSet(
+          `${name}-asuid`,
+          { ...zone, relativeRecordSetName: `asuid.${rel}`, recordType: 'TXT', txtRecords: [{ value: [args.verificationId] }] },
+          { parent: this },
+        ),
       );
     }
     if (args.phase === 'bind') {

@@ -26,9 +26,21 @@ export class BridgeNetwork extends pulumi.ComponentResource {
     super('scim-bridge:azure:Network', name, {}, opts);
     const { resourceGroupName, location, tags, ranges } = args;
     const parent = { parent: this };
-    this.vnet = new network.VirtualNetwork(`${name}-vnet`, { resourceGroupName, location, tags, addressSpace: { addressPrefixes: [ranges.addressSpace] } }, parent);
+    this.vnet = new network.VirtualNetwork(
+      `${name}-vnet`,
+      { resourceGroupName, location, tags, addressSpace: { addressPrefixes: [ranges.addressSpace] } },
+      parent,
+    );
     const rule = (name: string, priority: number, access: string, source: string, port: string, protocol = '*') => ({
-      name, priority, access, protocol, direction: 'Inbound', sourceAddressPrefix: source, sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: port,
+      name,
+      priority,
+      access,
+      protocol,
+      direction: 'Inbound',
+      sourceAddressPrefix: source,
+      sourcePortRange: '*',
+      destinationAddressPrefix: '*',
+      destinationPortRange: port,
     });
     const databaseNsg = new network.NetworkSecurityGroup(
       `${name}-db-nsg`,
@@ -49,12 +61,20 @@ export class BridgeNetwork extends pulumi.ComponentResource {
     const subnet = (id: string, prefix: string, service: string, extra: Partial<network.SubnetArgs>, dependsOn: pulumi.Resource[] = []) =>
       new network.Subnet(
         `${name}-${id}-subnet`,
-        { resourceGroupName, virtualNetworkName: this.vnet.name, addressPrefix: prefix, delegations: [{ name: service.split('/')[0], serviceName: service }], ...extra },
+        {
+          resourceGroupName,
+          virtualNetworkName: this.vnet.name,
+          addressPrefix: prefix,
+          delegations: [{ name: service.split('/')[0], serviceName: service }],
+          ...extra,
+        },
         { parent: this, dependsOn },
       );
     this.appsSubnet = subnet('apps', ranges.appsSubnet, 'Microsoft.App/environments', {});
     // Two subnet writes on one VNet at once fail with AnotherOperationInProgress.
-    this.databaseSubnet = subnet('db', ranges.databaseSubnet, 'Microsoft.DBforPostgreSQL/flexibleServers', { networkSecurityGroup: { id: databaseNsg.id } }, [this.appsSubnet]);
+    this.databaseSubnet = subnet('db', ranges.databaseSubnet, 'Microsoft.DBforPostgreSQL/flexibleServers', { networkSecurityGroup: { id: databaseNsg.id } }, [
+      this.appsSubnet,
+    ]);
     // Flexible Server wants a zone ending in .postgres.database.azure.com.
     this.databaseDnsZone = new privatedns.PrivateZone(
       `${name}-pg-dns`,
@@ -63,7 +83,14 @@ export class BridgeNetwork extends pulumi.ComponentResource {
     );
     this.databaseDnsLink = new privatedns.VirtualNetworkLink(
       `${name}-pg-dns-link`,
-      { resourceGroupName, location: 'global', privateZoneName: this.databaseDnsZone.name, virtualNetwork: { id: this.vnet.id }, registrationEnabled: false, tags },
+      {
+        resourceGroupName,
+        location: 'global',
+        privateZoneName: this.databaseDnsZone.name,
+        virtualNetwork: { id: this.vnet.id },
+        registrationEnabled: false,
+        tags,
+      },
       parent,
     );
     this.registerOutputs({ vnetId: this.vnet.id });

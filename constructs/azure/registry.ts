@@ -35,7 +35,14 @@ export class BridgeRegistry extends pulumi.ComponentResource {
     super('scim-bridge:azure:Registry', name, {}, opts);
     this.registry = new containerregistry.Registry(
       `${name}-acr`,
-      { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags, registryName: pulumi.interpolate`scimbridge${args.suffix}`, sku: { name: 'Basic' }, adminUserEnabled: false },
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+        registryName: pulumi.interpolate`scimbridge${args.suffix}`,
+        sku: { name: 'Basic' },
+        adminUserEnabled: false,
+      },
       { parent: this },
     );
     if (args.image !== undefined) {

@@ -76,7 +76,9 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
     let location: pulumi.Output<string>;
     if (args.resourceGroupName) {
       this.resourceGroupName = pulumi.output(args.resourceGroupName);
-      location = args.location ? pulumi.output(args.location) : resources.getResourceGroupOutput({ resourceGroupName: args.resourceGroupName }, parent).location;
+      location = args.location
+        ? pulumi.output(args.location)
+        : resources.getResourceGroupOutput({ resourceGroupName: args.resourceGroupName }, parent).location;
     } else {
       this.resourceGroupName = new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: r.tags }, parent).name;
       location = pulumi.output(args.location!);
@@ -89,11 +91,7 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
 
     this.network = new BridgeNetwork(name, { ...common, ranges: r.network }, parent);
     this.database = new BridgeDatabase(name, { ...common, network: this.network, resolved: r }, parent);
-    this.registry = new BridgeRegistry(
-      name,
-      { ...common, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile },
-      parent,
-    );
+    this.registry = new BridgeRegistry(name, { ...common, deployerToken, image: args.image, buildContext: r.buildContext, dockerfile: r.dockerfile }, parent);
     this.vault = new BridgeSecrets(
       name,
       {
@@ -128,7 +126,9 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
       this.vault.allowRead('bootstrap-reads-pg-password', this.databasePasswordSecret, job, "SCIM bridge bootstrap sets the app role's password"),
       this.registry.allowPull('bootstrap-pull', job),
       ...(this.googleSecret ? [this.vault.allowRead('app-reads-google', this.googleSecret, app, 'SCIM bridge reads its Google service-account key')] : []),
-      ...(this.webhookSecret ? [this.vault.allowRead('app-reads-webhook-secrets', this.webhookSecret, app, 'SCIM bridge reads its webhook signing secrets')] : []),
+      ...(this.webhookSecret
+        ? [this.vault.allowRead('app-reads-webhook-secrets', this.webhookSecret, app, 'SCIM bridge reads its webhook signing secrets')]
+        : []),
     ];
     this.rolesReady = new Pause(`${name}-rbac-propagation`, { seconds: r.rolePropagationSeconds, triggers: roles.map((role) => role.id) }, parent);
 
@@ -186,7 +186,12 @@ export class ScimBridgeAzure extends pulumi.ComponentResource {
         databaseUrl: this.database.appUrl,
         customDomains: this.customDomain.customDomains,
         // Adding a host name checks the asuid TXT and the CNAME, so the records come first.
-        after: [this.bootstrap.run, this.rolesReady, ...this.customDomain.recordSets, ...(this.customDomain.certificate ? [this.customDomain.certificate] : [])],
+        after: [
+          this.bootstrap.run,
+          this.rolesReady,
+          ...this.customDomain.recordSets,
+          ...(this.customDomain.certificate ? [this.customDomain.certificate] : []),
+        ],
       },
       parent,
     );

@@ -82,7 +82,14 @@ export class BridgeSecrets extends pulumi.ComponentResource {
       },
       { parent: this, protect: args.protect },
     );
-    this.deployerAccess = this.grant('deployer-secrets-officer', this.vault.id, args.deployerObjectId, AZURE_ROLES.keyVaultSecretsOfficer, 'Deletes a secret removed from the stack', args.deployerPrincipalType);
+    this.deployerAccess = this.grant(
+      'deployer-secrets-officer',
+      this.vault.id,
+      args.deployerObjectId,
+      AZURE_ROLES.keyVaultSecretsOfficer,
+      'Deletes a secret removed from the stack',
+      args.deployerPrincipalType,
+    );
     this.registerOutputs({ vaultName: this.vault.name });
   }
 
@@ -93,7 +100,13 @@ export class BridgeSecrets extends pulumi.ComponentResource {
       : secretName;
     return new keyvault.Secret(
       `${this.name}-${id}`,
-      { resourceGroupName: this.base.resourceGroupName, vaultName: this.vault.name, secretName: name, properties: { value: pulumi.secret(value), contentType }, tags: this.base.tags },
+      {
+        resourceGroupName: this.base.resourceGroupName,
+        vaultName: this.vault.name,
+        secretName: name,
+        properties: { value: pulumi.secret(value), contentType },
+        tags: this.base.tags,
+      },
       // Deleted after the deployer's data-plane role is gone would fail; deleted with the vault needs no data plane at all.
       { parent: this, deletedWith: this.vault, dependsOn: [this.deployerAccess] },
     );
@@ -105,7 +118,14 @@ export class BridgeSecrets extends pulumi.ComponentResource {
     return this.grant(id, secret.id, principalId, AZURE_ROLES.keyVaultSecretsUser, description, 'ServicePrincipal');
   }
 
-  private grant(id: string, scope: pulumi.Input<string>, principalId: pulumi.Input<string>, role: string, description: string, principalType: pulumi.Input<DeployerPrincipalType>): authorization.RoleAssignment {
+  private grant(
+    id: string,
+    scope: pulumi.Input<string>,
+    principalId: pulumi.Input<string>,
+    role: string,
+    description: string,
+    principalType: pulumi.Input<DeployerPrincipalType>,
+  ): authorization.RoleAssignment {
     return new authorization.RoleAssignment(
       `${this.name}-${id}`,
       {

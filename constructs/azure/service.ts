@@ -26,7 +26,12 @@ export const CONTAINER_APPS_PROXY_HOPS = 1;
  */
 export const PROBE_LIMITS = { maxFailureThreshold: 10, startupPeriodSeconds: 5, timeoutBelowPeriod: true } as const;
 
-export const APP_SECRETS = { session: 'scimsession', databasePassword: 'postgres-password', google: 'google-credentials', webhookSecrets: 'webhook-secrets' } as const;
+export const APP_SECRETS = {
+  session: 'scimsession',
+  databasePassword: 'postgres-password',
+  google: 'google-credentials',
+  webhookSecrets: 'webhook-secrets',
+} as const;
 const FILES_VOLUME = 'secrets';
 
 export interface BridgeServiceArgs extends AzureContext, ContainerPlacement {
@@ -83,7 +88,9 @@ export class BridgeService extends pulumi.ComponentResource {
       secrets.push({ name: APP_SECRETS.webhookSecrets, keyVaultUrl: args.webhookSecrets.properties.secretUri, identity });
       env.push({ name: BRIDGE_ENV.webhookSecrets, secretRef: APP_SECRETS.webhookSecrets });
     }
-    const rules: azureInputs.app.ScaleRuleArgs[] = [{ name: 'http-concurrency', http: { metadata: { concurrentRequests: String(r.targetConcurrentRequests) } } }];
+    const rules: azureInputs.app.ScaleRuleArgs[] = [
+      { name: 'http-concurrency', http: { metadata: { concurrentRequests: String(r.targetConcurrentRequests) } } },
+    ];
     // KEDA's CPU scaler cannot scale to zero, so it joins only when a replica always runs.
     if (r.minReplicas >= 1) rules.push({ name: 'cpu', custom: { type: 'cpu', metadata: { type: 'Utilization', value: String(r.targetCpuPercent) } } });
 

@@ -35,7 +35,12 @@ export interface ConnectionBudget {
  * The bridge's worst case is `maxReplicas × pool` twice over (a rolling deploy runs old and new replicas together),
  * plus one for the bootstrap step; it must fit in `max_connections` less the server's reserved connections.
  */
-export function connectionBudget(maxReplicas: number, maxConnections: number, reserved: number, poolSize: number = BRIDGE_SIZING.databasePoolSize): ConnectionBudget {
+export function connectionBudget(
+  maxReplicas: number,
+  maxConnections: number,
+  reserved: number,
+  poolSize: number = BRIDGE_SIZING.databasePoolSize,
+): ConnectionBudget {
   const peak = maxReplicas * poolSize * 2 + 1;
   const available = maxConnections - reserved;
   return { peak, available, fits: peak <= available };

@@ -30,7 +30,9 @@ export function nextSteps(input: NextStepsInput): string {
   steps.push(input.loadSession);
   if (input.dnsToCreate.length) steps.push(`Create these DNS records at your DNS provider: ${describeRecords(input.dnsToCreate).join('; ')}`);
   if (input.afterDeploy) steps.push(input.afterDeploy);
-  steps.push(`Check the deployment: npx scim-bridge doctor ${origin} --token-file <file holding the bearer token> (${origin}${BRIDGE_PATHS.readiness} answers 200 when ready)`);
+  steps.push(
+    `Check the deployment: npx scim-bridge doctor ${origin} --token-file <file holding the bearer token> (${origin}${BRIDGE_PATHS.readiness} answers 200 when ready)`,
+  );
   steps.push(`In your identity provider, set the SCIM base URL above and the bearer token, then test the connection (docs/identity-providers.md).`);
   return [`SCIM base URL for your identity provider: ${input.baseUrl}`, ...steps.map((s, i) => `${i + 1}. ${s}`)].join('\n');
 }

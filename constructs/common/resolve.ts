@@ -3,7 +3,23 @@
  * (`ScimBridgeGcp: maxReplicas must be ...`); a value not known yet (a CDK token such as a CfnParameter, a Pulumi
  * output) is passed through unchecked rather than refused, as CDK's own constructs do.
  */
-import { type BridgeDatabaseArgs, type DeprovisionGuardArgs, type GoogleWorkspaceArgs, type LogLevel, type PostgresVersion, type PreviousDeployment, type ScimBridgeBaseArgs, type UndeclaredExtensions, type UsernameFormat, type WebhookEndpointArgs, BASE_DEFAULTS, LOG_LEVELS, POSTGRES_VERSIONS, UNDECLARED_EXTENSIONS, USERNAME_FORMATS } from './args';
+import {
+  type BridgeDatabaseArgs,
+  type DeprovisionGuardArgs,
+  type GoogleWorkspaceArgs,
+  type LogLevel,
+  type PostgresVersion,
+  type PreviousDeployment,
+  type ScimBridgeBaseArgs,
+  type UndeclaredExtensions,
+  type UsernameFormat,
+  type WebhookEndpointArgs,
+  BASE_DEFAULTS,
+  LOG_LEVELS,
+  POSTGRES_VERSIONS,
+  UNDECLARED_EXTENSIONS,
+  USERNAME_FORMATS,
+} from './args';
 
 /** A shared arg with a value no cloud accepts. The message names the component and the arg. */
 export class ArgError extends Error {
@@ -79,7 +95,8 @@ function resolveSchemaExtensions(check: Checker, extensions: ScimBridgeBaseArgs[
   if (!Array.isArray(extensions)) check.fail('schemaExtensions', 'must be an array of SCIM schema definitions (RFC 7643 §7)');
   extensions.forEach((extension, i) => {
     const id = extension?.id;
-    if (typeof id !== 'string' || !/^urn:/i.test(id)) check.fail(`schemaExtensions[${i}].id`, `must be the extension's URN, e.g. "urn:ietf:params:scim:schemas:extension:acme:2.0:User"`);
+    if (typeof id !== 'string' || !/^urn:/i.test(id))
+      check.fail(`schemaExtensions[${i}].id`, `must be the extension's URN, e.g. "urn:ietf:params:scim:schemas:extension:acme:2.0:User"`);
     if (!Array.isArray(extension.attributes) || extension.attributes.length === 0) check.fail(`schemaExtensions[${i}].attributes`, 'must be a non-empty array');
   });
   return extensions.length ? JSON.stringify(extensions) : undefined;
@@ -96,7 +113,12 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
   const minCpu = rules.minCpu ?? 0.25;
   const ceiling = rules.maxReplicasCeiling ?? 100;
 
-  const domain = check.string('domain', args.domain, (v) => HOSTNAME.test(v), 'must be a host name such as scim.example.com (lower case, no scheme, no trailing dot)');
+  const domain = check.string(
+    'domain',
+    args.domain,
+    (v) => HOSTNAME.test(v),
+    'must be a host name such as scim.example.com (lower case, no scheme, no trailing dot)',
+  );
   const minReplicas = check.integer('minReplicas', args.minReplicas ?? BASE_DEFAULTS.minReplicas, rules.requiresOneReplica ? 1 : 0, ceiling);
   const maxReplicas = check.integer('maxReplicas', args.maxReplicas ?? Math.max(BASE_DEFAULTS.maxReplicas, known(rules, minReplicas) ?? 0), 1, ceiling);
   if (known(rules, minReplicas) !== undefined && known(rules, maxReplicas) !== undefined && maxReplicas < minReplicas) {
@@ -107,12 +129,18 @@ export function resolveBridgeArgs(args: ScimBridgeBaseArgs, rules: PlatformRules
   const targetCpuPercent = check.integer('targetCpuPercent', args.targetCpuPercent ?? BASE_DEFAULTS.targetCpuPercent, 10, 95);
   const targetConcurrentRequests = check.integer('targetConcurrentRequests', args.targetConcurrentRequests ?? BASE_DEFAULTS.targetConcurrentRequests, 1, 1000);
   const allowedDomains = (args.allowedDomains ?? []).map((d, i) =>
-    check.string(`allowedDomains[${i}]`, typeof d === 'string' ? d.trim().toLowerCase().replace(/^@/, '') : d, (v) => EMAIL_DOMAIN.test(v), `must be an email domain such as example.com (got "${d}")`),
+    check.string(
+      `allowedDomains[${i}]`,
+      typeof d === 'string' ? d.trim().toLowerCase().replace(/^@/, '') : d,
+      (v) => EMAIL_DOMAIN.test(v),
+      `must be an email domain such as example.com (got "${d}")`,
+    ),
   );
   const logLevel = check.oneOf('logLevel', args.logLevel ?? BASE_DEFAULTS.logLevel, LOG_LEVELS);
   const usernameFormat = check.oneOf('usernameFormat', args.usernameFormat ?? BASE_DEFAULTS.usernameFormat, USERNAME_FORMATS);
   const schemaExtensions = resolveSchemaExtensions(check, args.schemaExtensions);
-  const undeclaredExtensions = args.undeclaredExtensions === undefined ? undefined : check.oneOf('undeclaredExtensions', args.undeclaredExtensions, UNDECLARED_EXTENSIONS);
+  const undeclaredExtensions =
+    args.undeclaredExtensions === undefined ? undefined : check.oneOf('undeclaredExtensions', args.undeclaredExtensions, UNDECLARED_EXTENSIONS);
   const eventRetentionDays = check.integer('eventRetentionDays', args.eventRetentionDays ?? BASE_DEFAULTS.eventRetentionDays, 0, 36_500);
   const deletionProtection = check.boolean('deletionProtection', args.deletionProtection ?? BASE_DEFAULTS.deletionProtection);
   const tags = resolveTags(check, args.tags);
@@ -151,7 +179,10 @@ function databaseVersion(check: Checker, given: PostgresVersion | undefined, pre
   const running = previous !== undefined && (POSTGRES_VERSIONS as readonly string[]).includes(previous) ? (previous as PostgresVersion) : undefined;
   const version = check.oneOf('database.version', given ?? running ?? BASE_DEFAULTS.database.version, POSTGRES_VERSIONS);
   if (running !== undefined && !check.unresolved(version) && Number(version) < Number(running)) {
-    check.fail('database.version', `is ${version}, but the database runs PostgreSQL ${running}: no managed PostgreSQL downgrades a major version in place; keep ${running}, or restore a dump into a new stack`);
+    check.fail(
+      'database.version',
+      `is ${version}, but the database runs PostgreSQL ${running}: no managed PostgreSQL downgrades a major version in place; keep ${running}, or restore a dump into a new stack`,
+    );
   }
   return version;
 }
@@ -172,8 +203,18 @@ function resolveGoogle(check: Checker, google: GoogleWorkspaceArgs): ResolvedGoo
   return {
     adminEmail: check.string('googleWorkspace.adminEmail', google.adminEmail, (v) => EMAIL.test(v), 'must be the e-mail address of a Workspace administrator'),
     groups: groups.map((g, i) => check.string(`googleWorkspace.groups[${i}]`, g, (v) => EMAIL.test(v), 'must be a group e-mail address')),
-    syncIntervalSeconds: check.integer('googleWorkspace.syncIntervalSeconds', google.syncIntervalSeconds ?? BASE_DEFAULTS.googleSyncIntervalSeconds, 60, 86_400),
-    directoryUrl: check.string('googleWorkspace.directoryUrl', google.directoryUrl ?? BASE_DEFAULTS.googleDirectoryUrl, (v) => /^https:\/\/[^\s/]+/.test(v), 'must be an https:// URL'),
+    syncIntervalSeconds: check.integer(
+      'googleWorkspace.syncIntervalSeconds',
+      google.syncIntervalSeconds ?? BASE_DEFAULTS.googleSyncIntervalSeconds,
+      60,
+      86_400,
+    ),
+    directoryUrl: check.string(
+      'googleWorkspace.directoryUrl',
+      google.directoryUrl ?? BASE_DEFAULTS.googleDirectoryUrl,
+      (v) => /^https:\/\/[^\s/]+/.test(v),
+      'must be an https:// URL',
+    ),
   };
 }
 
@@ -182,11 +223,18 @@ const ENDPOINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 function resolveWebhooks(check: Checker, webhooks: readonly WebhookEndpointArgs[]): WebhookEndpointArgs[] {
   const names = new Set<string>();
   return webhooks.map((w, i) => {
-    const name = check.string(`webhooks[${i}].name`, w?.name, (v) => ENDPOINT_NAME.test(v), 'must be 1 to 64 letters, digits, - or _ (the key of its signing secret in webhookSecrets)');
+    const name = check.string(
+      `webhooks[${i}].name`,
+      w?.name,
+      (v) => ENDPOINT_NAME.test(v),
+      'must be 1 to 64 letters, digits, - or _ (the key of its signing secret in webhookSecrets)',
+    );
     if (names.has(name)) check.fail(`webhooks[${i}].name`, `repeats "${name}": each endpoint needs a name of its own`);
     names.add(name);
     const url = check.string(`webhooks[${i}].url`, w.url, (v) => /^https:\/\/[^\s/]+/.test(v), 'must be an https:// URL');
-    const events = (w.events ?? []).map((e, j) => check.string(`webhooks[${i}].events[${j}]`, e, (v) => /^[a-z*][a-z.*]*$/.test(v), 'must be an event type or pattern such as user.* or group.created'));
+    const events = (w.events ?? []).map((e, j) =>
+      check.string(`webhooks[${i}].events[${j}]`, e, (v) => /^[a-z*][a-z.*]*$/.test(v), 'must be an event type or pattern such as user.* or group.created'),
+    );
     return w.events === undefined ? { name, url } : { name, url, events };
   });
 }
@@ -196,7 +244,12 @@ function resolveWebhooks(check: Checker, webhooks: readonly WebhookEndpointArgs[
  * without endpoints signs nothing. Each platform calls it with whether its `webhookSecrets` is set.
  */
 export function checkWebhookSecrets(component: string, webhooks: readonly WebhookEndpointArgs[], hasSecrets: boolean): void {
-  if (webhooks.length > 0 && !hasSecrets) throw new ArgError(component, 'webhookSecrets', `is required with webhooks: a JSON map of each endpoint's signing secret, {"${webhooks[0].name}":"whsec_..."}, kept a secret`);
+  if (webhooks.length > 0 && !hasSecrets)
+    throw new ArgError(
+      component,
+      'webhookSecrets',
+      `is required with webhooks: a JSON map of each endpoint's signing secret, {"${webhooks[0].name}":"whsec_..."}, kept a secret`,
+    );
   if (webhooks.length === 0 && hasSecrets) throw new ArgError(component, 'webhooks', 'is required with webhookSecrets: the endpoints the secrets sign for');
 }
 
@@ -216,7 +269,8 @@ const TAG_VALUE = /^[a-z0-9_-]{0,63}$/;
 function resolveTags(check: Checker, tags: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = { ...BASE_DEFAULTS.appTag };
   for (const [key, value] of Object.entries(tags ?? {})) {
-    if (!TAG_KEY.test(key)) check.fail(`tags.${key}`, 'must be a key of lower-case letters, digits, _ or - starting with a letter (at most 63), so every cloud accepts it');
+    if (!TAG_KEY.test(key))
+      check.fail(`tags.${key}`, 'must be a key of lower-case letters, digits, _ or - starting with a letter (at most 63), so every cloud accepts it');
     out[key] = check.string(`tags.${key}`, value, (v) => TAG_VALUE.test(v), 'must be at most 63 lower-case letters, digits, _ or -, so every cloud accepts it');
   }
   return out;

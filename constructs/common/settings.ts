@@ -93,7 +93,11 @@ export class SharedSettings {
     if (value === undefined) return undefined;
     let items: unknown = value;
     if (typeof value === 'string') {
-      if (!value.startsWith('[')) return value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (!value.startsWith('['))
+        return value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       items = parseJson(value);
       if (items === undefined) this.fail(key, `must be a JSON array of strings or a comma-separated list (got "${value}")`);
     }
@@ -149,7 +153,14 @@ export function readSharedSettings(s: SharedSettings): ScimBridgeBaseArgs {
       return {
         name: typeof w.name === 'string' ? w.name : s.fail(`webhooks[${i}].name`, 'is required: the endpoint’s name (the key of its signing secret)'),
         url: typeof w.url === 'string' ? w.url : s.fail(`webhooks[${i}].url`, 'is required: an https:// URL'),
-        events: Array.isArray(events) ? events.map(String) : typeof events === 'string' ? events.split(',').map((e) => e.trim()).filter(Boolean) : undefined,
+        events: Array.isArray(events)
+          ? events.map(String)
+          : typeof events === 'string'
+            ? events
+                .split(',')
+                .map((e) => e.trim())
+                .filter(Boolean)
+            : undefined,
       };
     }),
     deprovisionGuard: some({

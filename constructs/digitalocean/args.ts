@@ -4,7 +4,16 @@
  */
 import type * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
-import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, BASE_DEFAULTS, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, type TrustProxy, resolveBridgeArgs } from '../common';
+import {
+  ArgError,
+  type WebhookSecretsArg,
+  checkWebhookSecrets,
+  BASE_DEFAULTS,
+  type ResolvedBridgeArgs,
+  type ScimBridgeBaseArgs,
+  type TrustProxy,
+  resolveBridgeArgs,
+} from '../common';
 import { type AppImageSource, parseImageReference } from './image-reference';
 import {
   BACKUP_RETENTION_DAYS,
@@ -68,7 +77,6 @@ export interface ScimBridgeDigitalOceanArgs extends ScimBridgeBaseArgs, WebhookS
   /** Tier of a registry this component creates. @default 'starter' */
   readonly registryTier?: RegistryTier;
 
-
   /** The Google service-account key (JSON) for `googleWorkspace`, kept secret. @default none */
   readonly googleCredentials?: pulumi.Input<string>;
 
@@ -125,16 +133,30 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
     throw new ArgError(COMPONENT, arg, problem);
   };
   // App Platform's sizes, counts and names are chosen from these when the program runs: an output cannot stand in.
-  const known = { domain: args.domain, region: args.region, minReplicas: args.minReplicas, maxReplicas: args.maxReplicas, cpu: args.cpu, memoryMiB: args.memoryMiB, 'database.size': args.database?.size };
+  const known = {
+    domain: args.domain,
+    region: args.region,
+    minReplicas: args.minReplicas,
+    maxReplicas: args.maxReplicas,
+    cpu: args.cpu,
+    memoryMiB: args.memoryMiB,
+    'database.size': args.database?.size,
+  };
   for (const [arg, value] of Object.entries(known)) {
-    if (isUnresolved(value)) fail(arg, 'must be a plain value, not a Pulumi output: App Platform sizes, counts and names are chosen from it when the program runs');
+    if (isUnresolved(value))
+      fail(arg, 'must be a plain value, not a Pulumi output: App Platform sizes, counts and names are chosen from it when the program runs');
   }
   // On App Platform the default is a fixed count: autoscaling is a dedicated-CPU price, so it is one switch away.
   const maxReplicas = args.maxReplicas ?? args.minReplicas ?? BASE_DEFAULTS.minReplicas;
-  const base = resolveBridgeArgs({ ...args, maxReplicas }, { component: COMPONENT, isUnresolved, maxReplicasCeiling: MAX_INSTANCES, minCpu: 1, requiresOneReplica: true });
+  const base = resolveBridgeArgs(
+    { ...args, maxReplicas },
+    { component: COMPONENT, isUnresolved, maxReplicasCeiling: MAX_INSTANCES, minCpu: 1, requiresOneReplica: true },
+  );
   if (base.minReplicas < 1) fail('minReplicas', 'must be at least 1 on App Platform (it does not scale to zero)');
 
-  const appRegion = appRegionOf(args.region) ?? fail('region', `must be a datacenter slug where App Platform runs, e.g. fra1, nyc3, ams3, sfo3, sgp1, lon1, tor1, blr1, syd1 (got "${args.region}")`);
+  const appRegion =
+    appRegionOf(args.region) ??
+    fail('region', `must be a datacenter slug where App Platform runs, e.g. fra1, nyc3, ams3, sfo3, sgp1, lon1, tor1, blr1, syd1 (got "${args.region}")`);
   const autoscale = base.maxReplicas > base.minReplicas;
   const size = args.instanceSize ?? pickInstanceSize(base.cpu, base.memoryMiB, autoscale, base.minReplicas)?.slug;
   if (!size) fail('memoryMiB', `(${base.memoryMiB}) and cpu (${base.cpu}) exceed every App Platform instance size`);
@@ -146,22 +168,34 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   }
 
   const standby = base.database.highAvailability;
-  const picked = pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
+  const picked =
+    pickDatabaseSize(base.maxReplicas, standby)?.slug ?? fail('maxReplicas', `(${base.maxReplicas}) needs more database connections than any size offers`);
   // DigitalOcean cannot shrink a cluster ("Database nodes cannot be resized to smaller sizes due to the risk of data
   // loss", doctl databases resize): the size the cluster runs is kept when the pick would be smaller (scaling down).
   const running = args.previousDeployment?.databaseSize;
   const given = base.database.size;
   if (given !== undefined && running !== undefined && isSmallerDatabaseSize(given, running)) {
-    fail('database.size', `is ${given}, smaller than ${running} the cluster runs: DigitalOcean cannot resize a database to a smaller size; keep ${running} (or remove database.size)`);
+    fail(
+      'database.size',
+      `is ${given}, smaller than ${running} the cluster runs: DigitalOcean cannot resize a database to a smaller size; keep ${running} (or remove database.size)`,
+    );
   }
-  const databaseSize = given ?? (running !== undefined && databaseSizeProblem(running, base.maxReplicas) === undefined && !isSmallerDatabaseSize(running, picked) ? running : picked);
+  const databaseSize =
+    given ??
+    (running !== undefined && databaseSizeProblem(running, base.maxReplicas) === undefined && !isSmallerDatabaseSize(running, picked) ? running : picked);
   const dbProblem = databaseSizeProblem(databaseSize, base.maxReplicas);
   if (dbProblem) fail('database.size', dbProblem);
   if (standby && databaseSize === SMALLEST_DATABASE_SIZE) {
-    fail('database.highAvailability', `needs a database size above ${SMALLEST_DATABASE_SIZE} (DigitalOcean offers standby nodes on every size but the smallest): set database.size to db-s-1vcpu-2gb or larger`);
+    fail(
+      'database.highAvailability',
+      `needs a database size above ${SMALLEST_DATABASE_SIZE} (DigitalOcean offers standby nodes on every size but the smallest): set database.size to db-s-1vcpu-2gb or larger`,
+    );
   }
   if (args.database?.backupRetentionDays !== undefined && base.database.backupRetentionDays !== BACKUP_RETENTION_DAYS) {
-    fail('database.backupRetentionDays', `must be ${BACKUP_RETENTION_DAYS}: DigitalOcean keeps every cluster's backups (point-in-time recovery) for ${BACKUP_RETENTION_DAYS} days, not configurable`);
+    fail(
+      'database.backupRetentionDays',
+      `must be ${BACKUP_RETENTION_DAYS}: DigitalOcean keeps every cluster's backups (point-in-time recovery) for ${BACKUP_RETENTION_DAYS} days, not configurable`,
+    );
   }
 
   const dnsZone = args.dnsZone?.trim().toLowerCase().replace(/\.$/, '') || undefined;
@@ -171,7 +205,8 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
   const badEmails = alertEmails.filter((e) => !EMAIL.test(e));
   if (badEmails.length) fail('alertEmails', `must be email addresses of team members (not ${badEmails.map((b) => `"${b}"`).join(', ')})`);
   const cpuAlertPercent = args.cpuAlertPercent ?? 80;
-  if (!Number.isInteger(cpuAlertPercent) || cpuAlertPercent < 10 || cpuAlertPercent > 100) fail('cpuAlertPercent', `must be a whole number from 10 to 100, got ${cpuAlertPercent}`);
+  if (!Number.isInteger(cpuAlertPercent) || cpuAlertPercent < 10 || cpuAlertPercent > 100)
+    fail('cpuAlertPercent', `must be a whole number from 10 to 100, got ${cpuAlertPercent}`);
 
   let givenImage: AppImageSource | undefined;
   if (args.image !== undefined) {
@@ -182,14 +217,18 @@ export function resolveDigitalOceanArgs(args: ScimBridgeDigitalOceanArgs): Resol
     }
   }
   if (args.imageCredentials !== undefined && givenImage?.registryType !== 'DOCKER_HUB' && givenImage?.registryType !== 'GHCR') {
-    fail('imageCredentials', 'applies only to a private Docker Hub or GHCR image given in image (App Platform pulls from DigitalOcean Container Registry itself)');
+    fail(
+      'imageCredentials',
+      'applies only to a private Docker Hub or GHCR image given in image (App Platform pulls from DigitalOcean Container Registry itself)',
+    );
   }
   if (args.registryName !== undefined && givenImage) fail('registryName', 'is for building the image; remove it or remove image');
   const registryTier = args.registryTier ?? 'starter';
   if (!REGISTRY_TIERS.includes(registryTier)) fail('registryTier', `must be one of starter, basic, professional (got "${registryTier}")`);
 
   checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
-  if (args.googleCredentials !== undefined && !base.googleWorkspace) fail('googleCredentials', 'is the key of the googleWorkspace connector: set googleWorkspace too, or remove it');
+  if (args.googleCredentials !== undefined && !base.googleWorkspace)
+    fail('googleCredentials', 'is the key of the googleWorkspace connector: set googleWorkspace too, or remove it');
   if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleWorkspace', 'needs googleCredentials (the service-account key, as a secret)');
 
   const appName = args.appName ?? 'scim-bridge';

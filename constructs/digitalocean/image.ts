@@ -22,7 +22,10 @@ export const DOCR_REPOSITORY = 'scim-bridge';
  * The deployer's API token as the provider reads it: `digitalocean:token`, else DIGITALOCEAN_TOKEN, else
  * DIGITALOCEAN_ACCESS_TOKEN (the provider's own order). Undefined when none is set.
  */
-export function deployerToken(config: pulumi.Config = new pulumi.Config('digitalocean'), env: NodeJS.ProcessEnv = process.env): pulumi.Input<string> | undefined {
+export function deployerToken(
+  config: pulumi.Config = new pulumi.Config('digitalocean'),
+  env: NodeJS.ProcessEnv = process.env,
+): pulumi.Input<string> | undefined {
   // Read as the secret it is (`pulumi config set --secret digitalocean:token`).
   return config.getSecret('token') ?? (env.DIGITALOCEAN_TOKEN || env.DIGITALOCEAN_ACCESS_TOKEN || undefined);
 }
@@ -61,7 +64,9 @@ export class BridgeImage extends pulumi.ComponentResource {
     }
     const registryName = this.registry ? this.registry.name : pulumi.output(args.registryName!);
     if (!args.pushToken) {
-      throw new Error(`${name}: building the image needs the deployer's DigitalOcean API token to push (digitalocean:token, or DIGITALOCEAN_TOKEN), or give image`);
+      throw new Error(
+        `${name}: building the image needs the deployer's DigitalOcean API token to push (digitalocean:token, or DIGITALOCEAN_TOKEN), or give image`,
+      );
     }
     // Secret in state too: the token is the user name as well as the password.
     const token = pulumi.secret(args.pushToken);

@@ -17,10 +17,20 @@ export interface InstanceSize {
 }
 
 const shared = (slug: string, vcpus: number, memoryMiB: number, usdPerMonth: number, singleInstance = false): InstanceSize => ({
-  slug, vcpus, memoryMiB, dedicated: false, singleInstance, usdPerMonth,
+  slug,
+  vcpus,
+  memoryMiB,
+  dedicated: false,
+  singleInstance,
+  usdPerMonth,
 });
 const dedicated = (slug: string, vcpus: number, memoryMiB: number, usdPerMonth: number): InstanceSize => ({
-  slug, vcpus, memoryMiB, dedicated: true, singleInstance: false, usdPerMonth,
+  slug,
+  vcpus,
+  memoryMiB,
+  dedicated: true,
+  singleInstance: false,
+  usdPerMonth,
 });
 
 /** App Platform container sizes, smallest first within each kind. */
@@ -57,9 +67,7 @@ export function instanceSize(slug: string): InstanceSize | undefined {
  * autoscales (App Platform autoscales dedicated sizes only), and one that may run `minReplicas` instances.
  */
 export function pickInstanceSize(cpu: number, memoryMiB: number, autoscale: boolean, minReplicas: number): InstanceSize | undefined {
-  return INSTANCE_SIZES.find(
-    (s) => s.dedicated === autoscale && s.vcpus >= cpu && s.memoryMiB >= memoryMiB && !(s.singleInstance && minReplicas > 1),
-  );
+  return INSTANCE_SIZES.find((s) => s.dedicated === autoscale && s.vcpus >= cpu && s.memoryMiB >= memoryMiB && !(s.singleInstance && minReplicas > 1));
 }
 
 /** Why `slug` cannot run minReplicas..maxReplicas instances, or undefined when it can. */
@@ -165,4 +173,3 @@ export const BACKUP_RETENTION_DAYS = 7;
 export function tagList(tags: Readonly<Record<string, string>>): string[] {
   return Object.entries(tags).map(([k, v]) => (v ? `${k}:${v}` : k));
 }
-

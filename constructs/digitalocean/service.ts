@@ -75,7 +75,12 @@ export class AppComponents {
     const envs: Env[] = [
       ...Object.entries(plain).map(([key, value]) => general(key, value)),
       ...databaseEnv(this.inputs.appUrl),
-      { key: BRIDGE_ENV.session, value: this.secret(envSecret('services', SERVICE_NAME, BRIDGE_ENV.session, this.inputs.scimSession)), scope: 'RUN_TIME', type: 'SECRET' },
+      {
+        key: BRIDGE_ENV.session,
+        value: this.secret(envSecret('services', SERVICE_NAME, BRIDGE_ENV.session, this.inputs.scimSession)),
+        scope: 'RUN_TIME',
+        type: 'SECRET',
+      },
     ];
     if (this.inputs.googleCredentials !== undefined) {
       const value = this.secret(envSecret('services', SERVICE_NAME, BRIDGE_ENV.googleCredentials, this.inputs.googleCredentials));

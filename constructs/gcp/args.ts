@@ -4,8 +4,26 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
-import { ArgError, type WebhookSecretsArg, checkWebhookSecrets, type PlatformRules, type ResolvedBridgeArgs, type ScimBridgeBaseArgs, connectionBudget, resolveBridgeArgs } from '../common';
-import { CLOUD_RUN, CLOUD_SQL_RESERVED_CONNECTIONS, FRONT_DOORS, type FrontDoor, SSL_POLICY_PROFILES, type SslPolicyProfile, cloudSqlMaxConnections, subnetInstanceCapacity } from './platform';
+import {
+  ArgError,
+  type WebhookSecretsArg,
+  checkWebhookSecrets,
+  type PlatformRules,
+  type ResolvedBridgeArgs,
+  type ScimBridgeBaseArgs,
+  connectionBudget,
+  resolveBridgeArgs,
+} from '../common';
+import {
+  CLOUD_RUN,
+  CLOUD_SQL_RESERVED_CONNECTIONS,
+  FRONT_DOORS,
+  type FrontDoor,
+  SSL_POLICY_PROFILES,
+  type SslPolicyProfile,
+  cloudSqlMaxConnections,
+  subnetInstanceCapacity,
+} from './platform';
 
 export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs, WebhookSecretsArg<pulumi.Input<string>> {
   /** Google Cloud project id. */
@@ -18,7 +36,7 @@ export interface ScimBridgeGcpArgs extends ScimBridgeBaseArgs, WebhookSecretsArg
    * The Cloud DNS managed zone (its resource name, not its DNS name) holding `domain`; the record is created there.
    * @default none: the records to create elsewhere are in `dnsRecords` and `nextSteps`
    */
-  readonly dnsZone?: { readonly name: string; /** @default project */ readonly project?: string };
+  readonly dnsZone?: { readonly name: string /** @default project */; readonly project?: string };
   /** The scimsession document (kept a Pulumi secret). Give this or `scimSessionSecretId`, not both. */
   readonly scimSession?: pulumi.Input<string>;
   /** An existing Secret Manager secret holding the scimsession (`NAME` or `projects/P/secrets/NAME`); the latest version is read. */
@@ -106,11 +124,14 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
     fail('scimSessionSecretId', `must be a secret name or projects/PROJECT/secrets/NAME (got "${args.scimSessionSecretId}")`);
   }
   checkWebhookSecrets(COMPONENT, base.webhooks, args.webhookSecrets !== undefined);
-  if (base.googleWorkspace && args.googleCredentials === undefined) fail('googleCredentials', 'is required with googleWorkspace: the service-account key the Directory API connector signs in with');
-  if (!base.googleWorkspace && args.googleCredentials !== undefined) fail('googleCredentials', 'is set but googleWorkspace is not: set googleWorkspace (adminEmail, groups) too, or leave the key out');
+  if (base.googleWorkspace && args.googleCredentials === undefined)
+    fail('googleCredentials', 'is required with googleWorkspace: the service-account key the Directory API connector signs in with');
+  if (!base.googleWorkspace && args.googleCredentials !== undefined)
+    fail('googleCredentials', 'is set but googleWorkspace is not: set googleWorkspace (adminEmail, groups) too, or leave the key out');
 
   const known = <T>(v: T) => !isUnresolved(v);
-  if (known(base.cpu) && !CPU_SIZES.includes(base.cpu)) fail('cpu', `must be one of ${CPU_SIZES.join(', ')} vCPU on Cloud Run with request concurrency (got ${base.cpu})`);
+  if (known(base.cpu) && !CPU_SIZES.includes(base.cpu))
+    fail('cpu', `must be one of ${CPU_SIZES.join(', ')} vCPU on Cloud Run with request concurrency (got ${base.cpu})`);
   if (known(base.cpu) && known(base.memoryMiB) && base.memoryMiB > base.cpu * 4096) {
     fail('memoryMiB', `can be at most ${base.cpu * 4096} with ${base.cpu} vCPU on Cloud Run (got ${base.memoryMiB}); raise cpu`);
   }
@@ -123,8 +144,10 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
     fail('network.ipCidrRange', `must be /${CLOUD_RUN.largestSubnetPrefix} or larger for Direct VPC egress (got "${ipCidrRange}")`);
   }
   const sslPolicyProfile = args.sslPolicyProfile ?? GCP_DEFAULTS.sslPolicyProfile;
-  if (!SSL_POLICY_PROFILES.includes(sslPolicyProfile)) fail('sslPolicyProfile', `must be one of ${SSL_POLICY_PROFILES.join(', ')} (got ${JSON.stringify(sslPolicyProfile)})`);
-  if (args.dnsZone && !/^[a-z][a-z0-9-]{0,62}$/.test(args.dnsZone.name)) fail('dnsZone.name', `must be a Cloud DNS managed zone name such as example-com, not its DNS name (got "${args.dnsZone.name}")`);
+  if (!SSL_POLICY_PROFILES.includes(sslPolicyProfile))
+    fail('sslPolicyProfile', `must be one of ${SSL_POLICY_PROFILES.join(', ')} (got ${JSON.stringify(sslPolicyProfile)})`);
+  if (args.dnsZone && !/^[a-z][a-z0-9-]{0,62}$/.test(args.dnsZone.name))
+    fail('dnsZone.name', `must be a Cloud DNS managed zone name such as example-com, not its DNS name (got "${args.dnsZone.name}")`);
 
   const resolved: ResolvedGcpArgs = {
     ...base,
@@ -141,7 +164,10 @@ export function resolveGcpArgs(args: ScimBridgeGcpArgs): ResolvedGcpArgs {
   };
   const prefix = Number(ipCidrRange.split('/')[1]);
   if (known(base.maxReplicas) && base.maxReplicas > subnetInstanceCapacity(prefix)) {
-    fail('maxReplicas', `${base.maxReplicas} instances need about ${2 * base.maxReplicas} addresses of the Direct VPC egress subnet, and ${ipCidrRange} holds ${subnetInstanceCapacity(prefix)} instances: lower maxReplicas or give network.ipCidrRange a larger range (a /${Math.max(8, 31 - Math.ceil(Math.log2(2 * base.maxReplicas + 5)) + 1)} holds them)`);
+    fail(
+      'maxReplicas',
+      `${base.maxReplicas} instances need about ${2 * base.maxReplicas} addresses of the Direct VPC egress subnet, and ${ipCidrRange} holds ${subnetInstanceCapacity(prefix)} instances: lower maxReplicas or give network.ipCidrRange a larger range (a /${Math.max(8, 31 - Math.ceil(Math.log2(2 * base.maxReplicas + 5)) + 1)} holds them)`,
+    );
   }
   const problem = connectionProblem(resolved);
   if (problem) fail('maxReplicas', problem);

@@ -46,7 +46,12 @@ export class BridgeBootstrap extends pulumi.ComponentResource {
     const child = childOptions(this, opts);
     this.serviceAccount = new serviceaccount.Account(
       name,
-      { project, accountId: args.accountId, displayName: 'SCIM bridge database bootstrap', description: 'Runs scim-bridge db bootstrap: reads the database administrator URL and the app password, nothing else.' },
+      {
+        project,
+        accountId: args.accountId,
+        displayName: 'SCIM bridge database bootstrap',
+        description: 'Runs scim-bridge db bootstrap: reads the database administrator URL and the app password, nothing else.',
+      },
       child,
     );
     const member = this.serviceAccount.member;

@@ -173,7 +173,9 @@ export class BridgeDatabase extends pulumi.ComponentResource {
       {
         project,
         secretId: pulumi.interpolate`${args.resourceName}-db-admin-url`,
-        data: pulumi.all([this.host, adminPassword.result]).apply(([host, password]) => postgresUrl(DATABASE_ADMIN_USER, host, DATABASE_NAMES.database, password)),
+        data: pulumi
+          .all([this.host, adminPassword.result])
+          .apply(([host, password]) => postgresUrl(DATABASE_ADMIN_USER, host, DATABASE_NAMES.database, password)),
         labels: args.labels,
       },
       child,

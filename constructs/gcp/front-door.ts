@@ -39,7 +39,11 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
     const { project, region, domain } = args;
     const child = childOptions(this, opts);
     if (args.frontDoor === 'loadBalancer') {
-      const neg = new compute.RegionNetworkEndpointGroup(name, { project, region, networkEndpointType: 'SERVERLESS', cloudRun: { service: args.serviceName } }, child);
+      const neg = new compute.RegionNetworkEndpointGroup(
+        name,
+        { project, region, networkEndpointType: 'SERVERLESS', cloudRun: { service: args.serviceName } },
+        child,
+      );
       const backend = new compute.BackendService(
         name,
         // Request logs at the edge; the bridge logs its own (never a token).
@@ -49,10 +53,26 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
       const urlMap = new compute.URLMap(`${name}-https`, { project, defaultService: backend.id }, child);
       this.certificate = new compute.ManagedSslCertificate(name, { project, type: 'MANAGED', managed: { domains: [domain] } }, child);
       this.sslPolicy = new compute.SSLPolicy(name, { project, profile: args.sslPolicyProfile, minTlsVersion: 'TLS_1_2' }, child);
-      const httpsProxy = new compute.TargetHttpsProxy(`${name}-https`, { project, urlMap: urlMap.id, sslCertificates: [this.certificate.id], sslPolicy: this.sslPolicy.id }, child);
+      const httpsProxy = new compute.TargetHttpsProxy(
+        `${name}-https`,
+        { project, urlMap: urlMap.id, sslCertificates: [this.certificate.id], sslPolicy: this.sslPolicy.id },
+        child,
+      );
       this.address = new compute.GlobalAddress(name, { project, ipVersion: 'IPV4', addressType: 'EXTERNAL', labels: args.labels }, child);
       const rule = (ruleName: string, target: pulumi.Input<string>, port: string) =>
-        new compute.GlobalForwardingRule(ruleName, { project, target, ipAddress: this.address!.address, ipProtocol: 'TCP', portRange: port, loadBalancingScheme: 'EXTERNAL_MANAGED', labels: args.labels }, child);
+        new compute.GlobalForwardingRule(
+          ruleName,
+          {
+            project,
+            target,
+            ipAddress: this.address!.address,
+            ipProtocol: 'TCP',
+            portRange: port,
+            loadBalancingScheme: 'EXTERNAL_MANAGED',
+            labels: args.labels,
+          },
+          child,
+        );
       rule(`${name}-https`, httpsProxy.id, '443');
       if (args.httpRedirect) {
         const redirect = new compute.URLMap(
@@ -69,7 +89,14 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
         { project, location: region, name: domain, metadata: { namespace: project, labels: args.labels }, spec: { routeName: args.serviceName } },
         child,
       );
-      this.records = this.domainMapping.statuses.apply((statuses) => trafficRecords(domain, 'domainMapping', undefined, (statuses ?? []).flatMap((s) => s.resourceRecords ?? [])));
+      this.records = this.domainMapping.statuses.apply((statuses) =>
+        trafficRecords(
+          domain,
+          'domainMapping',
+          undefined,
+          (statuses ?? []).flatMap((s) => s.resourceRecords ?? []),
+        ),
+      );
     }
 
     const zone = args.dnsZone;
@@ -88,7 +115,9 @@ export class BridgeFrontDoor extends pulumi.ComponentResource {
           type: record.type,
           ttl: 300,
           // Cloud DNS wants a CNAME target fully qualified.
-          rrdatas: this.records.apply((records) => records.filter((r) => r.type === records[0].type).map((r) => (r.type === 'CNAME' ? absoluteName(r.value) : r.value))),
+          rrdatas: this.records.apply((records) =>
+            records.filter((r) => r.type === records[0].type).map((r) => (r.type === 'CNAME' ? absoluteName(r.value) : r.value)),
+          ),
         },
         child,
       );

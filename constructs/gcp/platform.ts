@@ -45,12 +45,22 @@ export function trustProxyFor(frontDoor: FrontDoor): TrustProxy {
 export const DOMAIN_MAPPING_CNAME_TARGET = 'ghs.googlehosted.com';
 
 /** The records that point the domain at the front door, in the shape every cloud outputs. */
-export function trafficRecords(domain: string, frontDoor: FrontDoor, address: string | undefined, mappingRecords: readonly { type?: string; rrdata?: string }[] = []): DnsRecord[] {
+export function trafficRecords(
+  domain: string,
+  frontDoor: FrontDoor,
+  address: string | undefined,
+  mappingRecords: readonly { type?: string; rrdata?: string }[] = [],
+): DnsRecord[] {
   if (frontDoor === 'loadBalancer') return [{ name: domain, type: 'A', value: address ?? '', purpose: 'traffic to the load balancer' }];
   // Cloud Run says which records it expects: a CNAME for a subdomain, A and AAAA records at a zone apex.
   const wanted = mappingRecords.filter((r) => r.rrdata);
   if (wanted.length === 0) return [{ name: domain, type: 'CNAME', value: DOMAIN_MAPPING_CNAME_TARGET, purpose: 'traffic to the Cloud Run domain mapping' }];
-  return wanted.map((r) => ({ name: domain, type: (r.type ?? 'CNAME') as DnsRecord['type'], value: relativeName(r.rrdata!), purpose: 'traffic to the Cloud Run domain mapping' }));
+  return wanted.map((r) => ({
+    name: domain,
+    type: (r.type ?? 'CNAME') as DnsRecord['type'],
+    value: relativeName(r.rrdata!),
+    purpose: 'traffic to the Cloud Run domain mapping',
+  }));
 }
 
 /**
@@ -61,7 +71,9 @@ export function checkDomainInZone(domain: string, zoneDnsName: string, frontDoor
   const zone = absoluteName(zoneDnsName.toLowerCase());
   if (!inZone(domain, zone)) throw new Error(`ScimBridgeGcp: domain ${domain} is not inside the Cloud DNS zone ${zone}`);
   if (frontDoor === 'domainMapping' && absoluteName(domain) === zone) {
-    throw new Error(`ScimBridgeGcp: domain ${domain} is the apex of zone ${zone}: a domain mapping needs a CNAME, which cannot sit at an apex; use frontDoor loadBalancer or a subdomain`);
+    throw new Error(
+      `ScimBridgeGcp: domain ${domain} is the apex of zone ${zone}: a domain mapping needs a CNAME, which cannot sit at an apex; use frontDoor loadBalancer or a subdomain`,
+    );
   }
 }
 
@@ -111,7 +123,14 @@ export function cloudSqlMaxConnections(tier: string): number | undefined {
   if (!custom) return undefined;
   const gib = Number(custom[2]) / 1024;
   if (gib < 3.75) return 50;
-  const steps: [number, number][] = [[6, 100], [7.5, 200], [15, 400], [30, 500], [60, 600], [120, 800]];
+  const steps: [number, number][] = [
+    [6, 100],
+    [7.5, 200],
+    [15, 400],
+    [30, 500],
+    [60, 600],
+    [120, 800],
+  ];
   for (const [below, connections] of steps) if (gib < below) return connections;
   return 1000;
 }
@@ -124,7 +143,10 @@ export const CLOUD_SQL_RESERVED_CONNECTIONS = 3;
  * entry of type PRIVATE_SERVICE_CONNECT for the instance, else the older `dnsName` field
  * (GoogleCloudPlatform/cloud-sql-go-connector internal/cloudsql/refresh.go).
  */
-export function pscDnsName(dnsNames: readonly { connectionType?: string; dnsScope?: string; name?: string }[] | undefined, dnsName: string | undefined): string {
+export function pscDnsName(
+  dnsNames: readonly { connectionType?: string; dnsScope?: string; name?: string }[] | undefined,
+  dnsName: string | undefined,
+): string {
   const psc = (dnsNames ?? []).find((d) => d.name && d.connectionType === 'PRIVATE_SERVICE_CONNECT' && d.dnsScope === 'INSTANCE');
   const name = psc?.name ?? dnsName;
   if (!name) throw new Error('ScimBridgeGcp: the Cloud SQL instance reports no DNS name for Private Service Connect');

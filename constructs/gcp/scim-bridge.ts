@@ -45,7 +45,9 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
 
     // Project APIs first: every resource below calls one of them. Left on at destroy: other workloads may use them.
     const apis = r.enableApis
-      ? requiredApis().map((api) => new projects.Service(`${name}-api-${api.split('.')[0]}`, { project, service: api, disableOnDestroy: false }, { parent: this }))
+      ? requiredApis().map(
+          (api) => new projects.Service(`${name}-api-${api.split('.')[0]}`, { project, service: api, disableOnDestroy: false }, { parent: this }),
+        )
       : [];
     const child: pulumi.ComponentResourceOptions = { parent: this, dependsOn: apis };
     // Names that must be unique in the project and cannot be reused soon after deletion (Cloud SQL: about a week).
@@ -55,7 +57,16 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
 
     this.repository = new artifactregistry.Repository(
       `${name}-images`,
-      { project, location: region, repositoryId: base, format: 'DOCKER', description: 'SCIM bridge images', cleanupPolicies: CLEANUP_POLICIES, cleanupPolicyDryRun: false, labels },
+      {
+        project,
+        location: region,
+        repositoryId: base,
+        format: 'DOCKER',
+        description: 'SCIM bridge images',
+        cleanupPolicies: CLEANUP_POLICIES,
+        cleanupPolicyDryRun: false,
+        labels,
+      },
       child,
     );
     const image = bridgeImageRef(
@@ -66,7 +77,11 @@ export class ScimBridgeGcp extends pulumi.ComponentResource {
         dockerfile: r.dockerfile,
         tag: pulumi.interpolate`${this.repository.registryUri}/scim-bridge:latest`,
         // The deployer's own OAuth token (the credentials Pulumi already uses); short-lived, kept secret, not written to ~/.docker.
-        registry: { address: `${region}-docker.pkg.dev`, username: 'oauth2accesstoken', password: pulumi.secret(organizations.getClientConfigOutput({ parent: this }).accessToken) },
+        registry: {
+          address: `${region}-docker.pkg.dev`,
+          username: 'oauth2accesstoken',
+          password: pulumi.secret(organizations.getClientConfigOutput({ parent: this }).accessToken),
+        },
       }),
       { parent: this },
     );

@@ -34,6 +34,12 @@ export class BridgeSecret extends pulumi.ComponentResource {
 }
 
 /** Lets `member` read the secret's versions, on that secret only. */
-export function grantSecretAccess(name: string, project: string, secretId: pulumi.Input<string>, member: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): secretmanager.SecretIamMember {
+export function grantSecretAccess(
+  name: string,
+  project: string,
+  secretId: pulumi.Input<string>,
+  member: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): secretmanager.SecretIamMember {
   return new secretmanager.SecretIamMember(name, { project, secretId, role: SECRET_ACCESSOR, member }, opts);
 }

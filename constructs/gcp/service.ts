@@ -74,7 +74,11 @@ export class BridgeService extends pulumi.ComponentResource {
     const member = this.serviceAccount.member;
 
     if (args.scimSession !== undefined) {
-      this.sessionSecret = new BridgeSecret(`${name}-scimsession`, { project, secretId: pulumi.interpolate`${args.resourceName}-scimsession`, data: args.scimSession, labels: args.labels }, child);
+      this.sessionSecret = new BridgeSecret(
+        `${name}-scimsession`,
+        { project, secretId: pulumi.interpolate`${args.resourceName}-scimsession`, data: args.scimSession, labels: args.labels },
+        child,
+      );
       this.sessionSecretId = this.sessionSecret.secretId;
     } else {
       this.sessionSecretId = pulumi.output(args.scimSessionSecretId!);
@@ -103,7 +107,10 @@ export class BridgeService extends pulumi.ComponentResource {
         { project, secretId: pulumi.interpolate`${args.resourceName}-google-credentials`, data: args.googleCredentials, labels: args.labels },
         child,
       );
-      ready.push(grantSecretAccess(`${name}-google-credentials`, project, this.googleCredentialsSecret.secretId, member, child), this.googleCredentialsSecret.version);
+      ready.push(
+        grantSecretAccess(`${name}-google-credentials`, project, this.googleCredentialsSecret.secretId, member, child),
+        this.googleCredentialsSecret.version,
+      );
       envs.push(secretEnv(BRIDGE_ENV.googleCredentials, this.googleCredentialsSecret));
     }
 

@@ -5,7 +5,11 @@
  */
 import type * as pulumi from '@pulumi/pulumi';
 
-export function childOptions(parent: pulumi.Resource, opts: pulumi.ComponentResourceOptions | undefined, ...extra: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions {
+export function childOptions(
+  parent: pulumi.Resource,
+  opts: pulumi.ComponentResourceOptions | undefined,
+  ...extra: pulumi.Input<pulumi.Resource>[]
+): pulumi.CustomResourceOptions {
   const inherited = opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
   return { parent, dependsOn: [...inherited, ...extra] };
 }

@@ -7,14 +7,32 @@ import * as pulumi from '@pulumi/pulumi';
 import { type CustomDomainPhase, ScimBridgeAzure, type ScimBridgeAzureArgs } from '../../constructs/azure';
 import { OUTPUT_NAMES } from '../../constructs/common';
 import { deploymentOutputs, previousRun } from './previous';
-import { ConfigError, asConfigError, booleanKey, config, givenImage, numberKey, objectKey, optionalString, readBaseArgs, scimSession, googleCredentials, webhookSecrets } from './config';
+import {
+  ConfigError,
+  asConfigError,
+  booleanKey,
+  config,
+  givenImage,
+  numberKey,
+  objectKey,
+  optionalString,
+  readBaseArgs,
+  scimSession,
+  googleCredentials,
+  webhookSecrets,
+} from './config';
 
 export function readAzureConfig(cfg: pulumi.Config = config()): ScimBridgeAzureArgs {
   const base = readBaseArgs(cfg);
   const session = scimSession(cfg);
-  if (!session) throw new ConfigError('scimSession', 'is required: npx scim-bridge session create --out scimsession, then pulumi config set --secret scimSession "$(cat scimsession)"');
+  if (!session)
+    throw new ConfigError(
+      'scimSession',
+      'is required: npx scim-bridge session create --out scimsession, then pulumi config set --secret scimSession "$(cat scimsession)"',
+    );
   const geo = objectKey(cfg, 'database')?.geoRedundantBackup;
-  if (geo !== undefined && geo !== true && geo !== false && geo !== 'true' && geo !== 'false') throw new ConfigError('database.geoRedundantBackup', `must be true or false (got ${JSON.stringify(geo)})`);
+  if (geo !== undefined && geo !== true && geo !== false && geo !== 'true' && geo !== 'false')
+    throw new ConfigError('database.geoRedundantBackup', `must be true or false (got ${JSON.stringify(geo)})`);
   return {
     ...base,
     database: base.database || geo !== undefined ? { ...base.database, geoRedundantBackup: geo === undefined ? undefined : String(geo) === 'true' } : undefined,

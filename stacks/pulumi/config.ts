@@ -189,7 +189,10 @@ export function list(cfg: pulumi.Config, key: string): string[] | undefined {
     if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== 'string')) throw new ConfigError(key, 'must be an array of strings');
     return parsed as string[];
   }
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A structured key (`pulumi config set --path database.version 17`): an object of plain values. */

@@ -4,9 +4,29 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { OUTPUT_NAMES, type TrustProxy } from '../../constructs/common';
-import { type RegistryTier, REGISTRY_TIERS, ScimBridgeDigitalOcean, type ScimBridgeDigitalOceanArgs, resolveDigitalOceanArgs } from '../../constructs/digitalocean';
+import {
+  type RegistryTier,
+  REGISTRY_TIERS,
+  ScimBridgeDigitalOcean,
+  type ScimBridgeDigitalOceanArgs,
+  resolveDigitalOceanArgs,
+} from '../../constructs/digitalocean';
 import { deploymentOutputs, previousRun } from './previous';
-import { ConfigError, asConfigError, config, integer, list, oneOf, googleCredentials, optionalString, readBaseArgs, requireString, scimSession, secretValue, webhookSecrets } from './config';
+import {
+  ConfigError,
+  asConfigError,
+  config,
+  integer,
+  list,
+  oneOf,
+  googleCredentials,
+  optionalString,
+  readBaseArgs,
+  requireString,
+  scimSession,
+  secretValue,
+  webhookSecrets,
+} from './config';
 
 /** The stack output that carries App Platform's encrypted secrets from one run to the next. */
 export const SEALED_SECRETS_OUTPUT = 'sealedSecrets';
@@ -16,7 +36,8 @@ function trustProxy(cfg: pulumi.Config): TrustProxy | undefined {
   if (raw === undefined) return undefined;
   if (/^\d+$/.test(raw)) return Number(raw);
   const cidrs = list(cfg, 'trustProxy')!;
-  if (!cidrs.every((c) => /^[0-9a-f:.]+\/\d{1,3}$/i.test(c))) throw new ConfigError('trustProxy', `must be a number of proxy hops or CIDRs such as 10.0.0.0/8 (got "${raw}")`);
+  if (!cidrs.every((c) => /^[0-9a-f:.]+\/\d{1,3}$/i.test(c)))
+    throw new ConfigError('trustProxy', `must be a number of proxy hops or CIDRs such as 10.0.0.0/8 (got "${raw}")`);
   return cidrs;
 }
 
@@ -36,7 +57,10 @@ export function readDigitalOceanConfig(cfg: pulumi.Config = config()): Omit<Scim
   }
   const session = scimSession(cfg);
   if (!session) {
-    throw new ConfigError('scimSession', 'is required: npx scim-bridge session create --out scimsession, then pulumi config set --secret scimSession "$(cat scimsession)"');
+    throw new ConfigError(
+      'scimSession',
+      'is required: npx scim-bridge session create --out scimsession, then pulumi config set --secret scimSession "$(cat scimsession)"',
+    );
   }
   return {
     ...readBaseArgs(cfg),

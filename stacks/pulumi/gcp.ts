@@ -6,11 +6,32 @@ import * as pulumi from '@pulumi/pulumi';
 import { OUTPUT_NAMES } from '../../constructs/common';
 import { FRONT_DOORS, SSL_POLICY_PROFILES, ScimBridgeGcp, type ScimBridgeGcpArgs } from '../../constructs/gcp';
 import { deploymentOutputs, previousRun } from './previous';
-import { type ConfigKeyOf, ConfigError, asConfigError, boolean, config, givenImage, googleCredentials, oneOf, optionalString, readBaseArgs, scimSession, webhookSecrets } from './config';
+import {
+  type ConfigKeyOf,
+  ConfigError,
+  asConfigError,
+  boolean,
+  config,
+  givenImage,
+  googleCredentials,
+  oneOf,
+  optionalString,
+  readBaseArgs,
+  scimSession,
+  webhookSecrets,
+} from './config';
 
 /** The `scim-bridge:` keys only this cloud reads (beside SHARED_CONFIG_KEYS). */
-export const CONFIG_KEYS = ['frontDoor', 'dnsZone', 'dnsZoneProject', 'scimSessionSecretId', 'networkCidr', 'sslPolicyProfile', 'httpRedirect', 'enableApis'] as const;
-
+export const CONFIG_KEYS = [
+  'frontDoor',
+  'dnsZone',
+  'dnsZoneProject',
+  'scimSessionSecretId',
+  'networkCidr',
+  'sslPolicyProfile',
+  'httpRedirect',
+  'enableApis',
+] as const;
 
 /** Reads the stack configuration into ScimBridgeGcp's args; every error names its key. */
 export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Config = new pulumi.Config('gcp')): ScimBridgeGcpArgs {
@@ -21,7 +42,8 @@ export function readGcpConfig(cfg: pulumi.Config = config(), provider: pulumi.Co
 
   const session = scimSession(cfg);
   const sessionSecretId = optionalString(cfg, 'scimSessionSecretId');
-  if (session && sessionSecretId) throw new ConfigError('scimSessionSecretId', 'cannot be set together with scimSession: pick the Pulumi secret or the existing Secret Manager secret');
+  if (session && sessionSecretId)
+    throw new ConfigError('scimSessionSecretId', 'cannot be set together with scimSession: pick the Pulumi secret or the existing Secret Manager secret');
   if (!session && !sessionSecretId) {
     throw new ConfigError(
       'scimSession',

@@ -32,6 +32,9 @@ export async function previousRun(): Promise<PreviousRun> {
 }
 
 /** The outputs the next run reads back. */
-export function deploymentOutputs(deployment: { databaseVersion: pulumi.Input<string>; databaseSize: pulumi.Input<string> }): Record<string, pulumi.Input<string>> {
+export function deploymentOutputs(deployment: {
+  databaseVersion: pulumi.Input<string>;
+  databaseSize: pulumi.Input<string>;
+}): Record<string, pulumi.Input<string>> {
   return { [PREVIOUS_DEPLOYMENT_OUTPUTS.databaseVersion]: deployment.databaseVersion, [PREVIOUS_DEPLOYMENT_OUTPUTS.databaseSize]: deployment.databaseSize };
 }

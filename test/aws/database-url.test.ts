@@ -59,7 +59,14 @@ it('the bootstrap step gets a complete administrator URL (scim_admin, its passwo
   expect(new URL(adminUrl).password).toBe(ADMIN_PASSWORD);
   const env = { [BRIDGE_ENV.pgSslRootCert]: caPath, [BRIDGE_ENV.pgPassword]: 'app-password' };
   const admin = poolConfig(adminUrl, env);
-  expect(admin).toMatchObject({ host: HOST, port: 5432, user: 'scim_admin', password: ADMIN_PASSWORD, database: 'scim_bridge', ssl: { rejectUnauthorized: true, ca: CA } });
+  expect(admin).toMatchObject({
+    host: HOST,
+    port: 5432,
+    user: 'scim_admin',
+    password: ADMIN_PASSWORD,
+    database: 'scim_bridge',
+    ssl: { rejectUnauthorized: true, ca: CA },
+  });
   const app = poolConfig(render(envOf(c)[BRIDGE_ENV.databaseUrl], caPath), env);
   expect(app).toMatchObject({ user: 'scim_bridge', ssl: { rejectUnauthorized: true, ca: CA } });
 });

@@ -29,28 +29,39 @@ describe('day two on AWS', () => {
     open = template(build({ deletionProtection: false }));
   });
 
-  it.each(['15', '16', '17'] as const)('database.version %s: major upgrades allowed (AllowMajorVersionUpgrade), downgrades refused before RDS is asked', (version) => {
-    // AWS::RDS::DBInstance AllowMajorVersionUpgrade: "Major version upgrades must be allowed when specifying a value for
-    // the EngineVersion parameter that's a different major version than the DB instance's current version."
-    const tv = version === '17' ? t : template(build({ database: { version } }, { nag: false }));
-    const db = only(tv, 'AWS::RDS::DBInstance');
-    expect(db.props).toMatchObject({ EngineVersion: version, AllowMajorVersionUpgrade: true });
-    // RDS never downgrades a major version: the DatabaseChange step compares with the running engine first.
-    const stepId = idByPath(tv, 'Lifecycle/DatabaseChange/Default');
-    const step = tv.findResources(LIFECYCLE_RESOURCE_TYPE)[stepId];
-    expect(step.Properties).toMatchObject({ Action: 'DatabaseChange', Version: version, StorageGiB: '20', DBInstanceIdentifier: db.props.DBInstanceIdentifier });
-    expect(db.resource.DependsOn).toEqual(expect.arrayContaining([stepId]));
-  });
+  it.each(['15', '16', '17'] as const)(
+    'database.version %s: major upgrades allowed (AllowMajorVersionUpgrade), downgrades refused before RDS is asked',
+    (version) => {
+      // AWS::RDS::DBInstance AllowMajorVersionUpgrade: "Major version upgrades must be allowed when specifying a value for
+      // the EngineVersion parameter that's a different major version than the DB instance's current version."
+      const tv = version === '17' ? t : template(build({ database: { version } }, { nag: false }));
+      const db = only(tv, 'AWS::RDS::DBInstance');
+      expect(db.props).toMatchObject({ EngineVersion: version, AllowMajorVersionUpgrade: true });
+      // RDS never downgrades a major version: the DatabaseChange step compares with the running engine first.
+      const stepId = idByPath(tv, 'Lifecycle/DatabaseChange/Default');
+      const step = tv.findResources(LIFECYCLE_RESOURCE_TYPE)[stepId];
+      expect(step.Properties).toMatchObject({
+        Action: 'DatabaseChange',
+        Version: version,
+        StorageGiB: '20',
+        DBInstanceIdentifier: db.props.DBInstanceIdentifier,
+      });
+      expect(db.resource.DependsOn).toEqual(expect.arrayContaining([stepId]));
+    },
+  );
 
   it('no DesiredCount beside autoscaling: a deploy leaves the task count to the scalable target', () => {
     // With DesiredCount in the template every deploy that touches the service resets the count to it, under load too
     // (aws/containers-roadmap#493, aws/aws-cdk#3919). AWS::ECS::Service: "For existing services, if a desired count is
     // not specified, it is omitted from the operation."
     expect(only(t, 'AWS::ECS::Service').props.DesiredCount).toBeUndefined();
-    expect(only(t, 'AWS::ApplicationAutoScaling::ScalableTarget').props).toMatchObject({ MinCapacity: BRIDGE_SIZING.minReplicas, MaxCapacity: BRIDGE_SIZING.maxReplicas });
+    expect(only(t, 'AWS::ApplicationAutoScaling::ScalableTarget').props).toMatchObject({
+      MinCapacity: BRIDGE_SIZING.minReplicas,
+      MaxCapacity: BRIDGE_SIZING.maxReplicas,
+    });
   });
 
-  it('every custom resource has a ServiceTimeout beyond its function\'s own limit, well under the default hour', () => {
+  it("every custom resource has a ServiceTimeout beyond its function's own limit, well under the default hour", () => {
     // AWS::CloudFormation::CustomResource ServiceTimeout: "The maximum time, in seconds, that can elapse before a custom
     // resource operation times out. The value must be an integer from 1 to 3600. The default value is 3600 seconds."
     const resources = t.toJSON().Resources as Record<string, any>;
@@ -80,7 +91,9 @@ describe('day two on AWS', () => {
     // Lambda creates /aws/lambda/<function> itself when nothing else did: no retention, and a destroy leaves it.
     const resources = open.toJSON().Resources as Record<string, any>;
     const handler = Object.keys(resources).find((id) => id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderHandler'))!;
-    const group = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Logs::LogGroup' && JSON.stringify(r.Properties.LogGroupName ?? '').includes(handler));
+    const group = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::Logs::LogGroup' && JSON.stringify(r.Properties.LogGroupName ?? '').includes(handler),
+    );
     expect(group).toBeDefined();
     const [groupId, logGroup] = group!;
     expect(logGroup.Properties).toMatchObject({ LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: handler }]] }, RetentionInDays: 30 });
@@ -95,7 +108,10 @@ describe('day two on AWS', () => {
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
     for (const [id, fn] of functions) {
-      const owned = groups.some((g) => JSON.stringify(g.Properties.LogGroupName ?? '').includes(`"Ref":"${id}"`) || JSON.stringify(fn.Properties.LoggingConfig ?? '').includes('LogGroup'));
+      const owned = groups.some(
+        (g) =>
+          JSON.stringify(g.Properties.LogGroupName ?? '').includes(`"Ref":"${id}"`) || JSON.stringify(fn.Properties.LoggingConfig ?? '').includes('LogGroup'),
+      );
       expect([id, owned]).toEqual([id, true]);
     }
     for (const g of groups) expect(g.DeletionPolicy).toBe('Delete');
@@ -104,14 +120,21 @@ describe('day two on AWS', () => {
 
 describe('a second deploy and a scale-down', () => {
   it('a second synth with no change is the same template: nothing for CloudFormation to change', () => {
-    const synth = () => createApp(new App({ context: cdkJsonContext() })).synth().getStackByName('ScimBridge').template;
+    const synth = () =>
+      createApp(new App({ context: cdkJsonContext() }))
+        .synth()
+        .getStackByName('ScimBridge').template;
     expect(JSON.stringify(synth())).toBe(JSON.stringify(synth()));
   });
 
   it('fewer replicas never change the database: class and storage stay (RDS storage only grows)', () => {
     const db = (maxReplicas: number) => only(template(build({ minReplicas: 1, maxReplicas }, { nag: false })), 'AWS::RDS::DBInstance').props;
     const [small, large] = [db(2), db(7)];
-    expect([small.DBInstanceClass, small.AllocatedStorage, small.MaxAllocatedStorage]).toEqual([large.DBInstanceClass, large.AllocatedStorage, large.MaxAllocatedStorage]);
+    expect([small.DBInstanceClass, small.AllocatedStorage, small.MaxAllocatedStorage]).toEqual([
+      large.DBInstanceClass,
+      large.AllocatedStorage,
+      large.MaxAllocatedStorage,
+    ]);
   });
 });
 
@@ -125,12 +148,12 @@ describe('what the docs say matches the template', () => {
     expect(readme).toContain(`\`${DEFAULTS.sslPolicy}\` (TLS 1.3, and TLS 1.2`);
   });
 
-  it('docs/aws.md states the Elastic IPs the NAT gateways take from the region\'s default quota of five', () => {
+  it("docs/aws.md states the Elastic IPs the NAT gateways take from the region's default quota of five", () => {
     // Amazon VPC quotas: 5 Elastic IP addresses per Region by default; each NAT gateway holds one.
     const eips = Object.keys(template(build({}, { nag: false })).findResources('AWS::EC2::EIP')).length;
     expect(eips).toBe(2);
     const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'aws.md'), 'utf8');
-    expect(doc).toContain('the two use two of the region\'s default quota of five Elastic IPs');
+    expect(doc).toContain("the two use two of the region's default quota of five Elastic IPs");
   });
 });
 

@@ -27,7 +27,10 @@ describe('ScimBridge with webhooks, the guard and schema extensions', () => {
     t = template(
       build((stack) => ({
         webhooks: WEBHOOKS,
-        webhookSecrets: secretsmanager.Secret.fromSecretAttributes(stack, 'Hooks', { secretCompleteArn: SECRETS_ARN, encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN) }),
+        webhookSecrets: secretsmanager.Secret.fromSecretAttributes(stack, 'Hooks', {
+          secretCompleteArn: SECRETS_ARN,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN),
+        }),
         deprovisionGuard: { count: 25, percent: 5, windowSeconds: 600, settleSeconds: 30 },
         schemaExtensions: EXTENSIONS,
       })),
@@ -55,7 +58,12 @@ describe('ScimBridge with webhooks, the guard and schema extensions', () => {
     const exec = policyStatementsOf(t, executionRoleId(t));
     const reads = exec.filter((st: any) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
     expect(reads.flatMap((st: any) => [st.Resource].flat())).toContain(SECRETS_ARN);
-    expect(exec).toContainEqual({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN, Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } } });
+    expect(exec).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: KEY_ARN,
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    });
     // The bridge's own AWS calls (the task role) never read them.
     expect(JSON.stringify(policyStatementsOf(t, taskRoleId(t)))).not.toContain(SECRETS_ARN);
   });
@@ -76,8 +84,16 @@ describe('ScimBridge with webhooks, the guard and schema extensions', () => {
       FilterPattern: `{ $.msg = "${HOLD_STARTED_MESSAGE}" }`,
       MetricTransformations: [{ MetricNamespace: 'ScimBridge/Test', MetricName: 'scim_bridge_feed_holds_started', MetricValue: '1' }],
     });
-    const alarm = Object.values(t.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'scim_bridge_feed_holds_started')!.Properties;
-    expect(alarm).toMatchObject({ Namespace: 'ScimBridge/Test', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Period: 60 });
+    const alarm = Object.values(t.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'scim_bridge_feed_holds_started',
+    )!.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'ScimBridge/Test',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: 60,
+    });
     expect(alarm.AlarmActions).toEqual([{ Ref: only(t, 'AWS::SNS::Topic').id }]);
     // The line the pattern selects, as the bridge writes its log lines (JSON with msg).
     expect(JSON.parse(JSON.stringify({ level: 40, time: 0, msg: HOLD_STARTED_MESSAGE })).msg).toBe(HOLD_STARTED_MESSAGE);
@@ -90,7 +106,11 @@ describe('refused feed settings (each names the prop)', () => {
     ['a plain-http endpoint', { webhooks: [{ name: 'app', url: 'http://app.example.com/' }] }, /webhooks\[0\].url must be an https:\/\/ URL/],
     ['an endpoint declared twice', { webhooks: [WEBHOOKS[0], WEBHOOKS[0]] }, /webhooks\[1\].name repeats "app"/],
     ['a percent above 100', { deprovisionGuard: { percent: 150 } }, /deprovisionGuard.percent must be/],
-    ['an extension without a URN', { schemaExtensions: [{ id: 'badge', attributes: [{ name: 'badge' }] }] }, /schemaExtensions\[0\].id must be the extension's URN/],
+    [
+      'an extension without a URN',
+      { schemaExtensions: [{ id: 'badge', attributes: [{ name: 'badge' }] }] },
+      /schemaExtensions\[0\].id must be the extension's URN/,
+    ],
   ])('refuses %s', (_name, props, message) => {
     expect(() => build(props as never, { nag: false })).toThrow(message);
   });
@@ -101,7 +121,16 @@ describe('the CDK app reads the feed settings from context', () => {
 
   it('takes -c webhooks as JSON and the secret by ARN', () => {
     const arn = SECRETS_ARN.replace('eu-west-1', 'us-east-1');
-    const t = Template.fromStack(createScimBridgeStack(app({ webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)), webhookSecretsArn: arn, deprovisionGuard: '{"count":10}', schemaExtensions: { schemas: EXTENSIONS } })));
+    const t = Template.fromStack(
+      createScimBridgeStack(
+        app({
+          webhooks: JSON.stringify(WEBHOOKS.slice(0, 1)),
+          webhookSecretsArn: arn,
+          deprovisionGuard: '{"count":10}',
+          schemaExtensions: { schemas: EXTENSIONS },
+        }),
+      ),
+    );
     const bridge = container(t, 'bridge');
     expect(JSON.parse(envOf(bridge)[BRIDGE_ENV.webhooks] as string)).toEqual(WEBHOOKS.slice(0, 1));
     expect(envOf(bridge)).toMatchObject({ [BRIDGE_ENV.deprovisionHoldCount]: '10', [BRIDGE_ENV.schemaExtensions]: JSON.stringify(EXTENSIONS) });

@@ -71,8 +71,12 @@ describe('TerminationGuard', () => {
   it('lifts termination protection when a failed stack creation rolls back, so the stack can be deleted and the deploy retried', async () => {
     stackIs('ROLLBACK_IN_PROGRESS');
     await lifecycle.handler(event('Delete', { Action: 'TerminationGuard' }));
-    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([{ StackName: STACK, EnableTerminationProtection: false }]);
-    expect(answers).toEqual([{ method: 'PUT', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'BridgeLifecycleStep', StackId: STACK, RequestId: 'req-1' }) }]);
+    expect(cfn.commandCalls(UpdateTerminationProtectionCommand).map((c) => c.args[0].input)).toEqual([
+      { StackName: STACK, EnableTerminationProtection: false },
+    ]);
+    expect(answers).toEqual([
+      { method: 'PUT', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'BridgeLifecycleStep', StackId: STACK, RequestId: 'req-1' }) },
+    ]);
   });
 
   it.each(['DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_IN_PROGRESS'])('leaves protection alone when the stack is %s', async (status) => {
@@ -119,7 +123,9 @@ describe('EmptyBucket', () => {
 
   it('keeps the logs on a stack delete while protected (the bucket is retained), empties them when OnDelete is always', async () => {
     stackIs('DELETE_IN_PROGRESS');
-    s3.on(ListObjectsV2Command).resolvesOnce({ Contents: [{ Key: 'a' }] }).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'a' }] })
+      .resolves({ Contents: [] });
     await lifecycle.handler(event('Delete', bucket));
     expect(s3.calls()).toHaveLength(0);
     await lifecycle.handler(event('Delete', { ...bucket, OnDelete: 'always' }));
@@ -148,7 +154,10 @@ describe('EmptyBucket', () => {
     lifecycle.timing.waitMs = 100;
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'again.log.gz' }] });
     await lifecycle.handler(event('Delete', { ...bucket, OnDelete: 'always' }));
-    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('bucket scim-logs still received objects when the time ran out') });
+    expect(answers[0].body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('bucket scim-logs still received objects when the time ran out'),
+    });
   });
 });
 
@@ -159,7 +168,10 @@ describe('DatabaseChange', () => {
   it('refuses a major version below the running one before RDS is asked, naming both', async () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ EngineVersion: '17.2' }] });
     await lifecycle.handler(event('Update', step));
-    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('RDS cannot downgrade PostgreSQL 17.2 to 16: set database.version back to 17') });
+    expect(answers[0].body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('RDS cannot downgrade PostgreSQL 17.2 to 16: set database.version back to 17'),
+    });
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
   });
 
@@ -173,7 +185,10 @@ describe('DatabaseChange', () => {
     // RDS: "you can't reduce the amount of storage for a DB instance after storage has been allocated" (USER_PIOPS.ModifyingExisting).
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ EngineVersion: '16.4', AllocatedStorage: 40 }] });
     await lifecycle.handler({ ...event('Update', { ...step, StorageGiB: '30' }), OldResourceProperties: { ...step, StorageGiB: '50' } });
-    expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('RDS cannot shrink storage: the instance has 40 GiB, database.storageGiB asks for 30') });
+    expect(answers[0].body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('RDS cannot shrink storage: the instance has 40 GiB, database.storageGiB asks for 30'),
+    });
     // Storage autoscaling grew it past the template's 20: an update that leaves storageGiB alone still goes through.
     answers = [];
     await lifecycle.handler({ ...event('Update', step), OldResourceProperties: { ...step, Version: '15' } });
@@ -227,17 +242,24 @@ describe('DatabaseProtection', () => {
       .resolvesOnce({ DBInstances: [{ DeletionProtection: true, DBInstanceStatus: 'modifying' }] })
       .resolves({ DBInstances: [{ DeletionProtection: false, DBInstanceStatus: 'available' }] });
     await lifecycle.handler(event('Delete', step));
-    expect(rds.commandCalls(ModifyDBInstanceCommand)[0].args[0].input).toEqual({ DBInstanceIdentifier: step.DBInstanceIdentifier, DeletionProtection: false, ApplyImmediately: true });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)[0].args[0].input).toEqual({
+      DBInstanceIdentifier: step.DBInstanceIdentifier,
+      DeletionProtection: false,
+      ApplyImmediately: true,
+    });
     expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(2);
     expect(answers[0].body.Status).toBe('SUCCESS');
   });
 
-  it.each(['DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])('never lifts protection on a stack in %s: a delete of a protected stack stops at the database', async (status) => {
-    stackIs(status);
-    await lifecycle.handler(event('Delete', step));
-    expect(rds.calls()).toHaveLength(0);
-    expect(answers[0].body.Status).toBe('SUCCESS');
-  });
+  it.each(['DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])(
+    'never lifts protection on a stack in %s: a delete of a protected stack stops at the database',
+    async (status) => {
+      stackIs(status);
+      await lifecycle.handler(event('Delete', step));
+      expect(rds.calls()).toHaveLength(0);
+      expect(answers[0].body.Status).toBe('SUCCESS');
+    },
+  );
 });
 
 it('refuses an unknown action on create with FAILED', async () => {
@@ -249,12 +271,14 @@ it("answers before Lambda's timeout: with 20 s left it stops retrying and report
   rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('still creating'), { name: 'InvalidDBInstanceStateFault' }));
   lifecycle.timing.retryMs = 5;
   const started = Date.now();
-  await lifecycle.handler(event('Create', { Action: 'DatabaseProtection', DBInstanceIdentifier: 'db', Protect: 'true' }), { getRemainingTimeInMillis: () => 20_050 });
+  await lifecycle.handler(event('Create', { Action: 'DatabaseProtection', DBInstanceIdentifier: 'db', Protect: 'true' }), {
+    getRemainingTimeInMillis: () => 20_050,
+  });
   expect(Date.now() - started).toBeLessThan(2_000);
   expect(answers[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('InvalidDBInstanceStateFault') });
 });
 
-it('needs nothing beyond what Lambda\'s Node.js runtime ships (node: built-ins and the AWS SDK v3 clients)', () => {
+it("needs nothing beyond what Lambda's Node.js runtime ships (node: built-ins and the AWS SDK v3 clients)", () => {
   const fs = require('node:fs') as typeof import('node:fs');
   const source = fs.readFileSync(require.resolve('../../constructs/aws/lifecycle-handler/index.js'), 'utf8');
   const required = [...source.matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]);

@@ -21,7 +21,11 @@ import { type Entry, type Snapshot, statefulResources, upgradeFindings } from '.
 
 /** GitHub's anchor of a heading. */
 function anchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 const SNAPSHOT_FILE = path.join(__dirname, 'logical-ids.json');
@@ -72,7 +76,14 @@ describe('logical ids of stateful and named resources (upgrades between releases
     const kept = Object.keys(earlier.resources).filter((id) => !upgradeFindings({ [id]: earlier.resources[id] }, now).length);
     const types = kept.map((id) => earlier.resources[id].type).sort();
     expect(types).toEqual(
-      expect.arrayContaining(['AWS::SecretsManager::Secret', 'AWS::Route53::RecordSet', 'AWS::CertificateManager::Certificate', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket', 'AWS::EC2::VPC']),
+      expect.arrayContaining([
+        'AWS::SecretsManager::Secret',
+        'AWS::Route53::RecordSet',
+        'AWS::CertificateManager::Certificate',
+        'AWS::Logs::LogGroup',
+        'AWS::S3::Bucket',
+        'AWS::EC2::VPC',
+      ]),
     );
   });
 });

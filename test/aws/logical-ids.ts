@@ -72,7 +72,8 @@ export function statefulResources(template: { Resources: Record<string, any> }):
     const named = nameProperty !== undefined && props[nameProperty] !== undefined;
     if (!STATEFUL_TYPES.includes(r.Type) && !named) continue;
     const replaceOn: Record<string, string> = {};
-    for (const p of new Set([...(REPLACING[r.Type] ?? []), ...(nameProperty ? [nameProperty] : [])])) if (props[p] !== undefined) replaceOn[p] = JSON.stringify(props[p]);
+    for (const p of new Set([...(REPLACING[r.Type] ?? []), ...(nameProperty ? [nameProperty] : [])]))
+      if (props[p] !== undefined) replaceOn[p] = JSON.stringify(props[p]);
     out[id] = { type: r.Type, replaceOn };
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
@@ -87,7 +88,8 @@ export function upgradeFindings(before: Record<string, Entry>, now: Record<strin
     else if (current.type !== entry.type) findings.push(`${id} changes type ${entry.type} -> ${current.type}: a replacement`);
     else {
       for (const [prop, value] of Object.entries(entry.replaceOn)) {
-        if (current.replaceOn[prop] !== value) findings.push(`${id} (${entry.type}) changes ${prop} ${value} -> ${current.replaceOn[prop] ?? '(unset)'}: a replacement`);
+        if (current.replaceOn[prop] !== value)
+          findings.push(`${id} (${entry.type}) changes ${prop} ${value} -> ${current.replaceOn[prop] ?? '(unset)'}: a replacement`);
       }
     }
   }

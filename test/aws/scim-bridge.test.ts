@@ -136,12 +136,15 @@ describe('ScimBridge with default props', () => {
       // ECS: "SUCCESS ... can't be set on an essential container".
       const bootstrap = container(t, 'db-bootstrap');
       const bridge = container(t, 'bridge');
-      expect(bootstrap).toMatchObject({ Essential: false, Command: ['db', 'bootstrap'], ReadonlyRootFilesystem: true, User: `${BRIDGE_IMAGE.uid}:${BRIDGE_IMAGE.gid}` });
+      expect(bootstrap).toMatchObject({
+        Essential: false,
+        Command: ['db', 'bootstrap'],
+        ReadonlyRootFilesystem: true,
+        User: `${BRIDGE_IMAGE.uid}:${BRIDGE_IMAGE.gid}`,
+      });
       expect(bridge.DependsOn).toEqual([{ ContainerName: 'db-bootstrap', Condition: 'SUCCESS' }]);
       const adminUrl = idByPath(t, 'Database/AdminUrl/Resource');
-      expect(bootstrap.Secrets).toEqual(
-        expect.arrayContaining([{ Name: BRIDGE_ENV.databaseAdminUrl, ValueFrom: { Ref: adminUrl } }]),
-      );
+      expect(bootstrap.Secrets).toEqual(expect.arrayContaining([{ Name: BRIDGE_ENV.databaseAdminUrl, ValueFrom: { Ref: adminUrl } }]));
       expect(JSON.stringify(bridge)).not.toContain(adminUrl);
       expect(JSON.stringify(bridge)).not.toContain(idByPath(t, 'Database/AdminSecret/Resource'));
       expect([...(bridge.Environment ?? []), ...(bridge.Secrets ?? [])].map((e: any) => e.Name)).not.toContain(BRIDGE_ENV.databaseAdminUrl);
@@ -247,11 +250,18 @@ describe('ScimBridge with default props', () => {
 
     it('switches deletion protection on with a lifecycle step that waits for the stable service', () => {
       const step = t.findResources(LIFECYCLE_RESOURCE_TYPE)[idByPath(t, 'Lifecycle/DatabaseProtection/Default')];
-      expect(step.Properties).toMatchObject({ Action: 'DatabaseProtection', Protect: 'true', DBInstanceIdentifier: only(t, 'AWS::RDS::DBInstance').props.DBInstanceIdentifier });
+      expect(step.Properties).toMatchObject({
+        Action: 'DatabaseProtection',
+        Protect: 'true',
+        DBInstanceIdentifier: only(t, 'AWS::RDS::DBInstance').props.DBInstanceIdentifier,
+      });
       expect(step.DependsOn).toEqual(expect.arrayContaining([only(t, 'AWS::ECS::Service').id, only(t, 'AWS::RDS::DBInstance').id]));
       const policy = t.findResources('AWS::IAM::Policy')[idByPath(t, 'Lifecycle/DatabasePolicy/Resource')].Properties.PolicyDocument.Statement;
       expect(policy).toEqual([
-        expect.objectContaining({ Action: expect.arrayContaining(['rds:ModifyDBInstance', 'rds:DescribeDBInstances']), Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }) }),
+        expect.objectContaining({
+          Action: expect.arrayContaining(['rds:ModifyDBInstance', 'rds:DescribeDBInstances']),
+          Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+        }),
       ]);
       expect(JSON.stringify(policy)).toContain(`:db:${only(t, 'AWS::RDS::DBInstance').props.DBInstanceIdentifier}`);
     });
@@ -272,7 +282,15 @@ describe('ScimBridge with default props', () => {
       // CloudFormation DeletionPolicy: "RetainExceptOnCreate behaves like Retain ... except for the stack operation
       // that initially created the resource. If the stack operation that created the resource is rolled back,
       // CloudFormation deletes the resource."
-      const kept = ['Secrets/Session/Resource', 'Database/AdminSecret/Resource', 'Database/AppSecret/Resource', 'Database/AdminUrl/Resource', 'Service/Logs/Resource', 'Network/FlowLogs/Resource', 'FrontDoor/AccessLogs/Resource'];
+      const kept = [
+        'Secrets/Session/Resource',
+        'Database/AdminSecret/Resource',
+        'Database/AppSecret/Resource',
+        'Database/AdminUrl/Resource',
+        'Service/Logs/Resource',
+        'Network/FlowLogs/Resource',
+        'FrontDoor/AccessLogs/Resource',
+      ];
       const resources = t.toJSON().Resources as Record<string, any>;
       for (const suffix of kept) expect([suffix, resources[idByPath(t, suffix)].DeletionPolicy]).toEqual([suffix, 'RetainExceptOnCreate']);
       for (const [id, r] of Object.entries(resources)) {
@@ -293,7 +311,12 @@ describe('ScimBridge with default props', () => {
       expect(fn.Runtime).toBe('nodejs24.x');
       const role = t.findResources('AWS::IAM::Role')[fn.Role['Fn::GetAtt'][0]].Properties;
       const statements = role.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-      expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['cloudformation:DescribeStacks', 'cloudformation:UpdateTerminationProtection']), Resource: { Ref: 'AWS::StackId' } }));
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: expect.arrayContaining(['cloudformation:DescribeStacks', 'cloudformation:UpdateTerminationProtection']),
+          Resource: { Ref: 'AWS::StackId' },
+        }),
+      );
       expect(role.ManagedPolicyArns).toBeUndefined();
     });
   });
@@ -321,10 +344,15 @@ describe('ScimBridge with default props', () => {
       expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
       const egress = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).filter((r) => r.Properties.GroupId['Fn::GetAtt'][0] === serviceSg);
       expect(egress).toHaveLength(1);
-      expect(egress[0].Properties).toMatchObject({ IpProtocol: 'tcp', DestinationSecurityGroupId: { 'Fn::GetAtt': [idByPath(t, 'Database/SecurityGroup/Resource'), 'GroupId'] } });
+      expect(egress[0].Properties).toMatchObject({
+        IpProtocol: 'tcp',
+        DestinationSecurityGroupId: { 'Fn::GetAtt': [idByPath(t, 'Database/SecurityGroup/Resource'), 'GroupId'] },
+      });
       // In: the load balancer only, on the bridge's port.
       const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.GroupId['Fn::GetAtt'][0] === serviceSg);
-      expect(ingress.map((r) => [r.Properties.SourceSecurityGroupId, r.Properties.FromPort])).toEqual([[{ 'Fn::GetAtt': [idByPath(t, 'FrontDoor/SecurityGroup/Resource'), 'GroupId'] }, BRIDGE_PORT]]);
+      expect(ingress.map((r) => [r.Properties.SourceSecurityGroupId, r.Properties.FromPort])).toEqual([
+        [{ 'Fn::GetAtt': [idByPath(t, 'FrontDoor/SecurityGroup/Resource'), 'GroupId'] }, BRIDGE_PORT],
+      ]);
     });
 
     it('rolls a failed deployment back, keeps full capacity while deploying and checks /ping at the target group', () => {
@@ -336,12 +364,21 @@ describe('ScimBridge with default props', () => {
     });
 
     it('scales between min and max replicas on CPU and on ALB requests per target', () => {
-      t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: BRIDGE_SIZING.minReplicas, MaxCapacity: BRIDGE_SIZING.maxReplicas });
-      t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-        TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60 }),
+      t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        MinCapacity: BRIDGE_SIZING.minReplicas,
+        MaxCapacity: BRIDGE_SIZING.maxReplicas,
       });
       t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-        TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }), TargetValue: 3000 }),
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+          TargetValue: 60,
+        }),
+      });
+      t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }),
+          TargetValue: 3000,
+        }),
       });
     });
   });
@@ -350,7 +387,17 @@ describe('ScimBridge with default props', () => {
     it('raises alarms on 5xx, unhealthy and missing tasks, CPU, database storage and connections, to one topic', () => {
       const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const metrics = alarms.map((a) => a.MetricName).sort();
-      expect(metrics).toEqual(['CPUUtilization', 'CPUUtilization', 'DatabaseConnections', 'FreeStorageSpace', 'HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HealthyHostCount', 'UnHealthyHostCount', 'scim_bridge_feed_holds_started']);
+      expect(metrics).toEqual([
+        'CPUUtilization',
+        'CPUUtilization',
+        'DatabaseConnections',
+        'FreeStorageSpace',
+        'HTTPCode_ELB_5XX_Count',
+        'HTTPCode_Target_5XX_Count',
+        'HealthyHostCount',
+        'UnHealthyHostCount',
+        'scim_bridge_feed_holds_started',
+      ]);
       const topic = only(t, 'AWS::SNS::Topic').id;
       for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topic }]);
       t.resourceCountIs('AWS::SNS::Subscription', 0);
@@ -367,7 +414,18 @@ describe('ScimBridge with default props', () => {
     it('tags every resource that takes tags with app=scim-bridge', () => {
       const resources = Object.values(t.toJSON().Resources as Record<string, any>);
       const tagged = resources.filter((r) => Array.isArray(r.Properties?.Tags));
-      for (const type of ['AWS::RDS::DBInstance', 'AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::EC2::VPC', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm']) {
+      for (const type of [
+        'AWS::RDS::DBInstance',
+        'AWS::ECS::Service',
+        'AWS::ElasticLoadBalancingV2::LoadBalancer',
+        'AWS::EC2::VPC',
+        'AWS::SecretsManager::Secret',
+        'AWS::Logs::LogGroup',
+        'AWS::S3::Bucket',
+        'AWS::Lambda::Function',
+        'AWS::SNS::Topic',
+        'AWS::CloudWatch::Alarm',
+      ]) {
         expect([type, tagged.some((r) => r.Type === type)]).toEqual([type, true]);
       }
       for (const r of tagged) expect(r.Properties.Tags).toContainEqual({ Key: 'app', Value: 'scim-bridge' });
@@ -387,7 +445,10 @@ describe('ScimBridge options', () => {
     // grantRead of an imported secret with an imported key adds no kms: statement (aws/aws-cdk#10160, #20087).
     const t = template(
       build((stack) => ({
-        sessionSecret: secretsmanager.Secret.fromSecretAttributes(stack, 'Session', { secretCompleteArn: SECRET_ARN, encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN) }),
+        sessionSecret: secretsmanager.Secret.fromSecretAttributes(stack, 'Session', {
+          secretCompleteArn: SECRET_ARN,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN),
+        }),
       })),
     );
     const task = policyStatementsOf(t, taskRoleId(t));
@@ -407,7 +468,10 @@ describe('ScimBridge options', () => {
     const t = template(
       build((stack) => ({
         googleWorkspace: { adminEmail: 'admin@example.com', groups: ['eng@example.com'] },
-        googleCredentials: secretsmanager.Secret.fromSecretAttributes(stack, 'Google', { secretCompleteArn: googleArn, encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN) }),
+        googleCredentials: secretsmanager.Secret.fromSecretAttributes(stack, 'Google', {
+          secretCompleteArn: googleArn,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN),
+        }),
       })),
     );
     const bridge = container(t, 'bridge');
@@ -442,8 +506,14 @@ describe('ScimBridge options', () => {
     expect(only(t, 'AWS::WAFv2::IPSet').props).toMatchObject({ Scope: 'REGIONAL', IPAddressVersion: 'IPV4', Addresses: cidrs });
     const acl = only(t, 'AWS::WAFv2::WebACL').props;
     expect(acl.DefaultAction).toEqual({ Allow: {} });
-    expect(acl.Rules[0]).toMatchObject({ Action: { Block: {} }, Statement: { NotStatement: { Statement: { IPSetReferenceStatement: { Arn: { 'Fn::GetAtt': [only(t, 'AWS::WAFv2::IPSet').id, 'Arn'] } } } } } });
-    expect(acl.Rules[1]).toMatchObject({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } });
+    expect(acl.Rules[0]).toMatchObject({
+      Action: { Block: {} },
+      Statement: { NotStatement: { Statement: { IPSetReferenceStatement: { Arn: { 'Fn::GetAtt': [only(t, 'AWS::WAFv2::IPSet').id, 'Arn'] } } } } },
+    });
+    expect(acl.Rules[1]).toMatchObject({
+      Action: { Block: {} },
+      Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+    });
     t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: only(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer').id } });
     const rules = Object.values(t.findResources('AWS::EC2::SecurityGroup')).flatMap((r) => r.Properties.SecurityGroupIngress ?? []);
     expect(rules.length).toBeLessThanOrEqual(3);
@@ -463,7 +533,11 @@ describe('ScimBridge options', () => {
   it('accessLogs: false has no bucket and no clean-up step (and synthesizes: ELB2 is acknowledged)', () => {
     const t = template(build({ accessLogs: false }));
     t.resourceCountIs('AWS::S3::Bucket', 0);
-    expect(Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE)).map((r) => r.Properties.Action).sort()).toEqual(['DatabaseChange', 'DatabaseProtection', 'TerminationGuard']);
+    expect(
+      Object.values(t.findResources(LIFECYCLE_RESOURCE_TYPE))
+        .map((r) => r.Properties.Action)
+        .sort(),
+    ).toEqual(['DatabaseChange', 'DatabaseProtection', 'TerminationGuard']);
   });
 
   it('sizes, high availability, one NAT gateway, TLS policy, metrics exposed, tags and an e-mail', () => {
@@ -487,7 +561,13 @@ describe('ScimBridge options', () => {
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { SslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06' });
     t.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
-    expect(only(t, 'AWS::RDS::DBInstance').props).toMatchObject({ DBInstanceClass: 'db.t4g.medium', AllocatedStorage: '50', MaxAllocatedStorage: 250, MultiAZ: true, EngineVersion: '16' });
+    expect(only(t, 'AWS::RDS::DBInstance').props).toMatchObject({
+      DBInstanceClass: 'db.t4g.medium',
+      AllocatedStorage: '50',
+      MaxAllocatedStorage: 250,
+      MultiAZ: true,
+      EngineVersion: '16',
+    });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     t.hasResourceProperties('AWS::RDS::DBInstance', { Tags: Match.arrayWith([{ Key: 'team', Value: 'identity' }]) });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
@@ -524,10 +604,14 @@ describe('ScimBridge prop validation (each error names the prop)', () => {
     ['a database size that is no instance class', { database: { size: 'large' } }, /database.size must be an RDS instance class/],
     ['a TLS policy that allows TLS 1.0', { sslPolicy: 'ELBSecurityPolicy-TLS13-1-0-2021-06' }, /sslPolicy .* accepts TLS 1.0 or 1.1/],
     ['an unknown TLS policy', { sslPolicy: 'ELBSecurityPolicy-Made-Up' }, /sslPolicy must be an ELB security policy name/],
-    ['a rate limit below AWS WAF\'s 10', { wafRateLimit: 5 }, /wafRateLimit must be a whole number from 10/],
+    ["a rate limit below AWS WAF's 10", { wafRateLimit: 5 }, /wafRateLimit must be a whole number from 10/],
     ['a bad alarm e-mail', { alarmEmail: 'ops' }, /alarmEmail must be an e-mail address/],
     ['a base image without digest', { image: undefined, baseImage: 'node:24-alpine' }, /baseImage must be an image pinned by digest/],
-    ['Google Workspace without credentials', { googleWorkspace: { adminEmail: 'a@example.com', groups: ['g@example.com'] } }, /googleCredentials is required with googleWorkspace/],
+    [
+      'Google Workspace without credentials',
+      { googleWorkspace: { adminEmail: 'a@example.com', groups: ['g@example.com'] } },
+      /googleCredentials is required with googleWorkspace/,
+    ],
   ])('refuses %s', (_name, props, message) => {
     expect(() => build(props as never, { nag: false })).toThrow(message);
   });
@@ -541,7 +625,7 @@ describe('ScimBridge prop validation (each error names the prop)', () => {
     expect(() => build({ accessLogs: false }, { region: null, nag: false })).not.toThrow();
   });
 
-  it('connection budget: refuses maxReplicas whose pools exceed the instance class\'s max_connections, naming a size that fits', () => {
+  it("connection budget: refuses maxReplicas whose pools exceed the instance class's max_connections, naming a size that fits", () => {
     // RDS: max_connections = LEAST({DBInstanceClassMemory/9531392}, 5000) (CHAP_Limits.html#RDS_Limits.MaxConnections).
     // t4g.micro (1 GiB): about 77 less 5 reserved; 8 tasks × 5 × 2 + 1 = 81.
     expect(() => build({ maxReplicas: 7 }, { nag: false })).not.toThrow();
@@ -553,8 +637,6 @@ describe('ScimBridge prop validation (each error names the prop)', () => {
 
   it('passes an unresolved value (a CfnParameter) through instead of refusing it', () => {
     const { CfnParameter } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-    expect(() =>
-      build((stack) => ({ maxReplicas: new CfnParameter(stack, 'Max', { type: 'Number' }).valueAsNumber }), { nag: false }),
-    ).not.toThrow();
+    expect(() => build((stack) => ({ maxReplicas: new CfnParameter(stack, 'Max', { type: 'Number' }).valueAsNumber }), { nag: false })).not.toThrow();
   });
 });

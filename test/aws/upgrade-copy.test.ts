@@ -55,12 +55,26 @@ describePostgres('upgrading the earlier AWS layout: the documented copy keeps th
     oldUrl = await freshDatabase();
     await run(oldUrl, POSTGRES_MIGRATIONS[0]);
     const doc = (userName: string) => JSON.stringify({ userName, name: { givenName: 'A', familyName: 'B' }, emails: [{ value: userName, primary: true }] });
-    for (const [id, userName] of [['u1', 'ada@example.com'], ['u2', 'grace@example.com']]) {
-      await run(oldUrl, 'INSERT INTO users (id, user_name, user_name_lc, display_name, active, doc, version, created, last_modified) VALUES ($1, $2, $2, $2, true, $3, 1, $4, $4)', [id, userName, doc(userName), '2026-11-01T00:00:00.000Z']);
+    for (const [id, userName] of [
+      ['u1', 'ada@example.com'],
+      ['u2', 'grace@example.com'],
+    ]) {
+      await run(
+        oldUrl,
+        'INSERT INTO users (id, user_name, user_name_lc, display_name, active, doc, version, created, last_modified) VALUES ($1, $2, $2, $2, true, $3, 1, $4, $4)',
+        [id, userName, doc(userName), '2026-11-01T00:00:00.000Z'],
+      );
     }
-    await run(oldUrl, "INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified) VALUES ('g1', 'Engineering', 'engineering', true, false, '{\"displayName\":\"Engineering\"}', 1, $1, $1)", ['2026-11-01T00:00:00.000Z']);
+    await run(
+      oldUrl,
+      "INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified) VALUES ('g1', 'Engineering', 'engineering', true, false, '{\"displayName\":\"Engineering\"}', 1, $1, $1)",
+      ['2026-11-01T00:00:00.000Z'],
+    );
     await run(oldUrl, "INSERT INTO group_members (group_id, user_id) VALUES ('g1', 'u1')");
-    for (let i = 0; i < 3; i++) await run(oldUrl, "INSERT INTO events (at, actor, action, outcome, status) VALUES ($1, 'Okta', 'user.create', 'success', 201)", [`2026-11-01T00:00:0${i}.000Z`]);
+    for (let i = 0; i < 3; i++)
+      await run(oldUrl, "INSERT INTO events (at, actor, action, outcome, status) VALUES ($1, 'Okta', 'user.create', 'success', 201)", [
+        `2026-11-01T00:00:0${i}.000Z`,
+      ]);
 
     // The new instance: the app's own role, its schema, migrated by the current bridge as that role.
     newUrl = await freshDatabase();
@@ -84,21 +98,25 @@ describePostgres('upgrading the earlier AWS layout: the documented copy keeps th
     await run(POSTGRES_URL!, `DROP ROLE ${role}`);
   });
 
-  (hasPsql ? it : it.skip)('copies users, groups, memberships and events; the bridge reads them and numbers new events after them', async () => {
-    execFileSync('bash', ['-c', copy], { env: { ...process.env, OLD_URL: oldUrl, NEW_URL: newUrl }, stdio: 'pipe', timeout: 60_000 });
-    const store = await PostgresStore.connect(newUrl, {}, { warn: () => undefined });
-    try {
-      const users = await store.queryUsers({ startIndex: 1, count: 10 });
-      expect(users.items.map((u) => u.userName).sort()).toEqual(['ada@example.com', 'grace@example.com']);
-      expect((await store.membersOfGroups(['g1'])).get('g1')?.map((m) => m.value)).toEqual(['u1']);
-      await store.recordEvent({ at: '2026-12-06T00:00:00.000Z', actor: 'Okta', action: 'user.update', outcome: 'success', status: 200 });
-      const events = await store.listEvents({ limit: 10 });
-      expect(events.map((e) => e.id).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4]);
-    } finally {
-      await store.close();
-    }
-    // In the app role's schema, not in public: the bridge's search path ("$user", public) finds them first.
-    const where = await run(newUrl, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'users'");
-    expect(where.map((r) => r.table_schema)).toEqual([new URL(newUrl).username]);
-  }, 90_000);
+  (hasPsql ? it : it.skip)(
+    'copies users, groups, memberships and events; the bridge reads them and numbers new events after them',
+    async () => {
+      execFileSync('bash', ['-c', copy], { env: { ...process.env, OLD_URL: oldUrl, NEW_URL: newUrl }, stdio: 'pipe', timeout: 60_000 });
+      const store = await PostgresStore.connect(newUrl, {}, { warn: () => undefined });
+      try {
+        const users = await store.queryUsers({ startIndex: 1, count: 10 });
+        expect(users.items.map((u) => u.userName).sort()).toEqual(['ada@example.com', 'grace@example.com']);
+        expect((await store.membersOfGroups(['g1'])).get('g1')?.map((m) => m.value)).toEqual(['u1']);
+        await store.recordEvent({ at: '2026-12-06T00:00:00.000Z', actor: 'Okta', action: 'user.update', outcome: 'success', status: 200 });
+        const events = await store.listEvents({ limit: 10 });
+        expect(events.map((e) => e.id).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4]);
+      } finally {
+        await store.close();
+      }
+      // In the app role's schema, not in public: the bridge's search path ("$user", public) finds them first.
+      const where = await run(newUrl, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'users'");
+      expect(where.map((r) => r.table_schema)).toEqual([new URL(newUrl).username]);
+    },
+    90_000,
+  );
 });

@@ -29,7 +29,10 @@ export function documentedVariants(markdown: string): Variant[] {
       const title = block.split('\n')[0].trim();
       const code = /```sh\n([\s\S]*?)```/.exec(block)?.[1];
       if (!code) throw new Error(`variant "${title}" has no sh block`);
-      const command = code.replace(/\\\n\s*/g, ' ').split('\n').find((line) => line.startsWith('npx cdk deploy'));
+      const command = code
+        .replace(/\\\n\s*/g, ' ')
+        .split('\n')
+        .find((line) => line.startsWith('npx cdk deploy'));
       if (!command) throw new Error(`variant "${title}" has no npx cdk deploy command`);
       const context: Record<string, string> = {};
       const words = command.split(/\s+/);
@@ -50,7 +53,12 @@ const templates: Record<string, any> = {};
 const terminationProtection: Record<string, boolean | undefined> = {};
 let lint: Record<string, LintFinding[]>;
 
-const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 beforeAll(async () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-variants-'));
@@ -82,9 +90,30 @@ beforeAll(async () => {
 
 it('documents the variants the issue names, each as one command', () => {
   const titles = variants.map((v) => v.title).join('\n');
-  for (const needed of [/KMS key/, /DNS managed elsewhere/, /Allow-list/, /Tear down/, /access logs/i, /pre-built image/i, /patched base/i]) expect(titles).toMatch(needed);
+  for (const needed of [/KMS key/, /DNS managed elsewhere/, /Allow-list/, /Tear down/, /access logs/i, /pre-built image/i, /patched base/i])
+    expect(titles).toMatch(needed);
   const switches = new Set(variants.flatMap((v) => Object.keys(v.context)));
-  for (const key of ['deletionProtection', 'accessLogs', 'certificateArn', 'hostedZoneId', 'sessionSecretKmsKeyArn', 'cpu', 'memoryMiB', 'sslPolicy', 'database.storageGiB', 'natGateways', 'allowedIngressCidrs', 'imageUri', 'baseImage', 'alarmEmail', 'tags', 'waf', 'wafRateLimit', 'exposeMetrics', 'googleCredentialsSecretArn']) {
+  for (const key of [
+    'deletionProtection',
+    'accessLogs',
+    'certificateArn',
+    'hostedZoneId',
+    'sessionSecretKmsKeyArn',
+    'cpu',
+    'memoryMiB',
+    'sslPolicy',
+    'database.storageGiB',
+    'natGateways',
+    'allowedIngressCidrs',
+    'imageUri',
+    'baseImage',
+    'alarmEmail',
+    'tags',
+    'waf',
+    'wafRateLimit',
+    'exposeMetrics',
+    'googleCredentialsSecretArn',
+  ]) {
     expect([key, switches.has(key)]).toEqual([key, true]);
   }
 });

@@ -27,7 +27,12 @@ const status = (s: string) => Response.json({ name: 'exec-1', properties: { stat
 
 describe('runJob', () => {
   test('starts the job, then reads the execution until it has succeeded', async () => {
-    const { calls, fetchImpl } = arm(Response.json({ name: 'exec-1', id: `${JOB}/executions/exec-1` }), status('Processing'), status('Running'), status('Succeeded'));
+    const { calls, fetchImpl } = arm(
+      Response.json({ name: 'exec-1', id: `${JOB}/executions/exec-1` }),
+      status('Processing'),
+      status('Running'),
+      status('Succeeded'),
+    );
     await expect(runJob(request, fetchImpl, noSleep)).resolves.toEqual({ execution: 'exec-1', status: 'Succeeded' });
     expect(calls[0]).toEqual({ url: `https://management.azure.com${JOB}/start?api-version=${JOBS_API_VERSION}`, method: 'POST', auth: 'Bearer arm-token' });
     expect(calls.slice(1).map((c) => c.url)).toEqual(Array(3).fill(`https://management.azure.com${JOB}/executions/exec-1?api-version=${JOBS_API_VERSION}`));
@@ -35,7 +40,12 @@ describe('runJob', () => {
 
   test('a 202 with only a Location is polled until the execution has a name', async () => {
     const accepted = new Response(null, { status: 202, headers: { location: 'https://management.azure.com/operations/op-1' } });
-    const { calls, fetchImpl } = arm(accepted, new Response(null, { status: 202 }), Response.json({ name: 'exec-9' }), Response.json({ properties: { status: 'Succeeded' } }));
+    const { calls, fetchImpl } = arm(
+      accepted,
+      new Response(null, { status: 202 }),
+      Response.json({ name: 'exec-9' }),
+      Response.json({ properties: { status: 'Succeeded' } }),
+    );
     await expect(runJob(request, fetchImpl, noSleep)).resolves.toEqual({ execution: 'exec-9', status: 'Succeeded' });
     expect(calls[1].url).toBe('https://management.azure.com/operations/op-1');
     expect(calls[3].url).toContain('/executions/exec-9?');

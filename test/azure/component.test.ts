@@ -50,11 +50,15 @@ describe('ScimBridgeAzure used directly, not through the stack', () => {
 
   test('a bad arg is an ArgError naming it, thrown before anything is created', async () => {
     const created: string[] = [];
-    const attempt = runPulumiProgram({ ...AZURE_MOCKS, computed: (t, n, i) => (created.push(n), AZURE_MOCKS.computed(t, n, i)) }, { config: {}, secretKeys: [] }, () => {
-      const azure = require('../../constructs/azure');
-      new azure.ScimBridgeAzure('b', { domain: 'scim.example.com', location: 'westeurope', scimSession: SESSION, minReplicas: 3, maxReplicas: 2 });
-      return {};
-    });
+    const attempt = runPulumiProgram(
+      { ...AZURE_MOCKS, computed: (t, n, i) => (created.push(n), AZURE_MOCKS.computed(t, n, i)) },
+      { config: {}, secretKeys: [] },
+      () => {
+        const azure = require('../../constructs/azure');
+        new azure.ScimBridgeAzure('b', { domain: 'scim.example.com', location: 'westeurope', scimSession: SESSION, minReplicas: 3, maxReplicas: 2 });
+        return {};
+      },
+    );
     await expect(attempt).rejects.toThrow('ScimBridgeAzure: maxReplicas must be at least minReplicas (3), got 2');
     expect(created).toEqual([]);
   });

@@ -47,10 +47,25 @@ describe('bad stack configuration names the key', () => {
     ['no scimsession', { location: 'westeurope', domain: 'scim.example.com' }, ['scimSession'], /scim-bridge:scimSession is required/],
     ['no domain', { location: 'westeurope', scimSession: SESSION }, ['scimSession'], /scim-bridge:domain is required/],
     ['the Google key set without --secret', { ...BASE, googleCredentials: '{}' }, ['scimSession'], /scim-bridge:googleCredentials must be set as a secret/],
-    ['neither location nor resourceGroupName', { domain: 'scim.example.com', scimSession: SESSION }, ['scimSession'], /scim-bridge:location is required when resourceGroupName is not set/],
+    [
+      'neither location nor resourceGroupName',
+      { domain: 'scim.example.com', scimSession: SESSION },
+      ['scimSession'],
+      /scim-bridge:location is required when resourceGroupName is not set/,
+    ],
     ['memory that is not 2 GiB per vCPU', { ...BASE, cpu: '1', memoryMiB: '1024' }, ['scimSession'], /scim-bridge:memoryMiB must be 2048/],
-    ['a database size Azure does not offer', { ...BASE, database: '{"size":"B1ms"}' }, ['scimSession'], /scim-bridge:database\.size must be a Flexible Server compute size/],
-    ['a domain at the zone apex', { ...BASE, domain: 'example.com', dnsZone: 'example.com', dnsZoneResourceGroup: 'dns' }, ['scimSession'], /scim-bridge:domain is the apex/],
+    [
+      'a database size Azure does not offer',
+      { ...BASE, database: '{"size":"B1ms"}' },
+      ['scimSession'],
+      /scim-bridge:database\.size must be a Flexible Server compute size/,
+    ],
+    [
+      'a domain at the zone apex',
+      { ...BASE, domain: 'example.com', dnsZone: 'example.com', dnsZoneResourceGroup: 'dns' },
+      ['scimSession'],
+      /scim-bridge:domain is the apex/,
+    ],
   ])('refuses %s', async (_what, config, secretKeys, message) => {
     await expect(runAzure(config as Record<string, string>, secretKeys)).rejects.toThrow(message);
   });

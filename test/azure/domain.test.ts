@@ -17,8 +17,18 @@ const RECORDS = [
 function expectZoneRecords(run: Run): void {
   const record = (type: string) => run.ofType(T.record).find((r) => r.inputs.recordType === type)!.inputs;
   expect(run.ofType(T.record)).toHaveLength(2);
-  expect(record('CNAME')).toMatchObject({ resourceGroupName: 'dns-rg', zoneName: 'example.com', relativeRecordSetName: 'scim', cnameRecord: { cname: APP_FQDN } });
-  expect(record('TXT')).toMatchObject({ resourceGroupName: 'dns-rg', zoneName: 'example.com', relativeRecordSetName: 'asuid.scim', txtRecords: [{ value: [VERIFICATION_ID] }] });
+  expect(record('CNAME')).toMatchObject({
+    resourceGroupName: 'dns-rg',
+    zoneName: 'example.com',
+    relativeRecordSetName: 'scim',
+    cnameRecord: { cname: APP_FQDN },
+  });
+  expect(record('TXT')).toMatchObject({
+    resourceGroupName: 'dns-rg',
+    zoneName: 'example.com',
+    relativeRecordSetName: 'asuid.scim',
+    txtRecords: [{ value: [VERIFICATION_ID] }],
+  });
   expect(run.outputs.dnsRecords).toEqual(RECORDS);
 }
 
@@ -38,7 +48,10 @@ test('bind: the certificate, validated by CNAME, comes first and is bound with S
   const run = await runAzure({ ...withZone, customDomainPhase: 'bind' });
   expectZoneRecords(run);
   const cert = run.one(T.cert);
-  expect(cert.inputs).toMatchObject({ environmentName: 'scim-bridge-env-env', properties: { subjectName: 'scim.example.com', domainControlValidation: 'CNAME' } });
+  expect(cert.inputs).toMatchObject({
+    environmentName: 'scim-bridge-env-env',
+    properties: { subjectName: 'scim.example.com', domainControlValidation: 'CNAME' },
+  });
   expect(customDomains(run)).toEqual([{ name: 'scim.example.com', bindingType: 'SniEnabled', certificateId: cert.id }]);
   expect(run.waitsFor(run.one(T.app), cert)).toBe(true);
   expect(run.waitsFor(cert, run.one(T.app))).toBe(false);
@@ -61,7 +74,9 @@ test('DNS hosted elsewhere: records (the default) shows what to create and leave
   expect(customDomains(records)).toBeUndefined();
   expect(records.outputs.customDomainPhase).toBe('records');
   expect(records.outputs.dnsRecords).toEqual(RECORDS);
-  expect(records.outputs.nextSteps).toContain(`Create these DNS records at your DNS provider: scim.example.com CNAME ${APP_FQDN} (traffic); asuid.scim.example.com TXT ${VERIFICATION_ID}`);
+  expect(records.outputs.nextSteps).toContain(
+    `Create these DNS records at your DNS provider: scim.example.com CNAME ${APP_FQDN} (traffic); asuid.scim.example.com TXT ${VERIFICATION_ID}`,
+  );
   expect(records.outputs.nextSteps).toContain('pulumi config set customDomainPhase hostname -s azure');
 
   const bind = await runAzure({ ...BASE, customDomainPhase: 'bind' });

@@ -19,7 +19,10 @@ import type { Run } from './mocks';
 
 const role = (id: string) => `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 const names = (rs: { name: string }[]) => rs.map((r) => r.name).sort();
-const GOOGLE = { googleCredentials: '{"type":"service_account"}', googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com'] }) };
+const GOOGLE = {
+  googleCredentials: '{"type":"service_account"}',
+  googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com'] }),
+};
 
 describe('by default the data is protected', () => {
   let run: Run;
@@ -52,7 +55,12 @@ describe('by default the data is protected', () => {
 
   test('the vault: RBAC, soft delete and purge protection on; its name random per stack', () => {
     const vault = run.one(T.vault).inputs;
-    expect(vault.properties).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, softDeleteRetentionInDays: 90, enablePurgeProtection: true });
+    expect(vault.properties).toMatchObject({
+      enableRbacAuthorization: true,
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: 90,
+      enablePurgeProtection: true,
+    });
     expect(vault.properties.accessPolicies).toBeUndefined();
     expect(vault.vaultName).toBe(`scim-kv-${SUFFIX}`);
     expect(run.waitsFor(run.one(T.vault), run.one('random:index/randomString:RandomString', 'scim-bridge-suffix'))).toBe(true);
@@ -113,7 +121,11 @@ describe('first deploy: grants propagate before anything uses them', () => {
     expect(identityRoles()).toHaveLength(7);
     for (const grant of identityRoles()) expect(grant.inputs.principalType).toBe('ServicePrincipal');
     for (const grant of identityRoles()) expect(run.waitsFor(pause(), grant)).toBe(true);
-    expect(pause().inputs.triggers.sort()).toEqual(identityRoles().map((g) => g.id).sort());
+    expect(pause().inputs.triggers.sort()).toEqual(
+      identityRoles()
+        .map((g) => g.id)
+        .sort(),
+    );
     expect(pause().inputs.seconds).toBe(300);
   });
 

@@ -6,7 +6,21 @@ import * as path from 'node:path';
 import { AZURE_ROLES, CONTAINER_APPS_PROXY_HOPS } from '../../constructs/azure';
 import { BRIDGE_ENV, BRIDGE_IMAGE, BRIDGE_PATHS, BRIDGE_PORT, BRIDGE_PROBES } from '../../contract';
 import { isSecretInput } from '../support/pulumi-harness';
-import { ACR_REFRESH_TOKEN, ADMIN_PASSWORD, APP_FQDN, APP_PASSWORD, BASE, ENTRA_TOKEN, SERVER_FQDN, SESSION, SUBSCRIPTION, SUFFIX, T, TENANT, runAzure } from './mocks';
+import {
+  ACR_REFRESH_TOKEN,
+  ADMIN_PASSWORD,
+  APP_FQDN,
+  APP_PASSWORD,
+  BASE,
+  ENTRA_TOKEN,
+  SERVER_FQDN,
+  SESSION,
+  SUBSCRIPTION,
+  SUFFIX,
+  T,
+  TENANT,
+  runAzure,
+} from './mocks';
 import type { AzureRun } from './mocks';
 
 let run: AzureRun;
@@ -16,7 +30,8 @@ beforeAll(async () => {
 
 const app = () => run.one(T.app).inputs;
 const bridge = () => app().template.containers[0];
-const env = (container = bridge()) => Object.fromEntries(container.env.map((e: { name: string; value?: string; secretRef?: string }) => [e.name, e.value ?? `secretRef:${e.secretRef}`]));
+const env = (container = bridge()) =>
+  Object.fromEntries(container.env.map((e: { name: string; value?: string; secretRef?: string }) => [e.name, e.value ?? `secretRef:${e.secretRef}`]));
 const probe = (type: string) => bridge().probes.find((p: { type: string }) => p.type === type);
 const job = () => run.one(T.job).inputs;
 const grantsTo = (principal: string) => run.ofType(T.role).filter((r) => r.inputs.principalId === principal);
@@ -127,7 +142,11 @@ describe('scim-bridge db bootstrap, as a Container Apps job', () => {
 
   test('it gets the admin URL and the app URL with the app password by reference, versioned so a new password arrives in the same run', () => {
     const jobEnv = env(job().template.containers[0]);
-    expect(jobEnv).toEqual({ [BRIDGE_ENV.databaseAdminUrl]: 'secretRef:admin-url', [BRIDGE_ENV.databaseUrl]: APP_URL, [BRIDGE_ENV.pgPassword]: 'secretRef:app-password' });
+    expect(jobEnv).toEqual({
+      [BRIDGE_ENV.databaseAdminUrl]: 'secretRef:admin-url',
+      [BRIDGE_ENV.databaseUrl]: APP_URL,
+      [BRIDGE_ENV.pgPassword]: 'secretRef:app-password',
+    });
     expect(job().configuration.secrets.map((s: { keyVaultUrl: string }) => s.keyVaultUrl)).toEqual([
       `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-admin-url/v1`,
       `https://scim-kv-${SUFFIX}.vault.azure.net/secrets/postgres-password/v1`,
@@ -136,14 +155,18 @@ describe('scim-bridge db bootstrap, as a Container Apps job', () => {
 
   test('the admin URL secret holds the administrator with its password at the server FQDN, verify-full', () => {
     expect(isSecretInput(secret('pg-admin-url').raw.properties)).toBe(true);
-    expect(secret('pg-admin-url').inputs.properties.value).toBe(`postgres://scim_admin:${ADMIN_PASSWORD}@${SERVER_FQDN}:5432/scim_bridge?sslmode=verify-full&sslrootcert=system`);
+    expect(secret('pg-admin-url').inputs.properties.value).toBe(
+      `postgres://scim_admin:${ADMIN_PASSWORD}@${SERVER_FQDN}:5432/scim_bridge?sslmode=verify-full&sslrootcert=system`,
+    );
   });
 
   test('its identity reads exactly the admin URL and the app password (single secrets) and pulls the image', () => {
     const grants = grantsTo('bootstrap-principal-id');
     expect(grants.map((g) => g.inputs.scope).sort()).toEqual([secret('pg-admin-url').id, secret('pg-password').id, run.one(T.registry).id].sort());
     const roleOf = (scope: string) => grants.find((g) => g.inputs.scope === scope)!.inputs.roleDefinitionId;
-    expect(roleOf(secret('pg-admin-url').id)).toBe(`/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.keyVaultSecretsUser}`);
+    expect(roleOf(secret('pg-admin-url').id)).toBe(
+      `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.keyVaultSecretsUser}`,
+    );
   });
 
   test('it runs again when the job is replaced, or the image or a password version changes', () => {
@@ -186,7 +209,9 @@ describe('PostgreSQL Flexible Server', () => {
     const appsSubnet = run.one(T.subnet, 'scim-bridge-apps-subnet');
     expect(run.one(T.env).inputs.vnetConfiguration).toEqual({ infrastructureSubnetId: appsSubnet.id, internal: false });
     const rules = run.one(T.nsg).inputs.securityRules as Array<Record<string, unknown>>;
-    expect(rules.filter((r) => r.access === 'Allow' && r.destinationPortRange === '5432')).toEqual([expect.objectContaining({ sourceAddressPrefix: appsSubnet.inputs.addressPrefix })]);
+    expect(rules.filter((r) => r.access === 'Allow' && r.destinationPortRange === '5432')).toEqual([
+      expect.objectContaining({ sourceAddressPrefix: appsSubnet.inputs.addressPrefix }),
+    ]);
     const deny = rules.find((r) => r.access === 'Deny')!;
     expect(deny).toMatchObject({ sourceAddressPrefix: 'VirtualNetwork', destinationPortRange: '*' });
     for (const r of rules.filter((x) => x.access === 'Allow')) expect(r.priority as number).toBeLessThan(deny.priority as number);
@@ -208,7 +233,7 @@ describe('PostgreSQL Flexible Server', () => {
     }
   });
 
-  test('the pool fits the server: 6 replicas twice over (a rolling deploy) and the job within B1ms\'s 35 user connections', () => {
+  test("the pool fits the server: 6 replicas twice over (a rolling deploy) and the job within B1ms's 35 user connections", () => {
     // 50 max_connections, 15 reserved; 2 per replica × 6 × 2 + 1 = 25.
     expect(env()[BRIDGE_ENV.databasePoolSize]).toBe('2');
   });
@@ -245,7 +270,10 @@ test('variants: shared names for sizing, an existing resource group, a given ima
   expect(r.one(T.app).inputs.template.scale).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
   expect(r.one(T.app).inputs.template.scale.rules[0].http.metadata.concurrentRequests).toBe('80');
   expect(e).toMatchObject({ [BRIDGE_ENV.allowedDomains]: 'example.com,example.org', [BRIDGE_ENV.logLevel]: 'debug', [BRIDGE_ENV.databasePoolSize]: '5' });
-  expect(e).toMatchObject({ [BRIDGE_ENV.googleAdminEmail]: 'admin@example.com', [BRIDGE_ENV.googleCredentialsFile]: `${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.googleCredentialsFileName}` });
+  expect(e).toMatchObject({
+    [BRIDGE_ENV.googleAdminEmail]: 'admin@example.com',
+    [BRIDGE_ENV.googleCredentialsFile]: `${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.googleCredentialsFileName}`,
+  });
   expect(r.one(T.app).inputs.template.volumes[0].secrets).toContainEqual({ secretRef: 'google-credentials', path: BRIDGE_IMAGE.googleCredentialsFileName });
   expect(r.one(T.server).inputs).toMatchObject({
     sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },

@@ -83,7 +83,11 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
     [['serve'], { SCIM_SESSION: '{"not":"a session"}' }, /not a scimsession/],
     [['serve'], { SCIM_SESSION_FILE: '/nonexistent/scimsession' }, /does not exist/],
     [['serve'], { SCIM_SESSION: 'bm90IGpzb24=' }, /neither JSON nor base64/],
-    [['serve'], { SCIM_SESSION_FILE: 'scimsession', SCIM_DATABASE_URL: 'sqlite:scimsession/bridge.db' }, /cannot open the database file scimsession\/bridge.db: scimsession is not a directory/],
+    [
+      ['serve'],
+      { SCIM_SESSION_FILE: 'scimsession', SCIM_DATABASE_URL: 'sqlite:scimsession/bridge.db' },
+      /cannot open the database file scimsession\/bridge.db: scimsession is not a directory/,
+    ],
     [['serve'], { SCIM_SESSION_FILE: 'scimsession', SCIM_DATABASE_URL: 'mysql://x' }, /must start with sqlite: or postgres/],
     [['serve'], { SCIM_SESSION_FILE: 'scimsession', PORT: 'eighty' }, /PORT must be a port number/],
     [['nonsense'], {}, /unknown command/],
@@ -106,14 +110,18 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
     const env = { SCIM_SESSION_FILE: join(dir, 'serve-session'), SCIM_DATABASE_URL: `sqlite:${join(dir, 'serve.db')}`, LOG_LEVEL: 'info' };
     const served = await spawnBridge(env);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
-    const group = (await (await fetch(`${served.url}/scim/v2/Groups`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Finance' }) })).json()) as { id: string };
+    const group = (await (
+      await fetch(`${served.url}/scim/v2/Groups`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Finance' }) })
+    ).json()) as { id: string };
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     const lines = served.output().trim().split('\n');
     expect(lines.every((line) => JSON.parse(line))).toBe(true);
     expect(lines.some((line) => JSON.parse(line).msg === 'scim-bridge listening')).toBe(true);
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request');
-    expect(requests.filter((entry) => entry.path === '/scim/v2/Groups')).toEqual([expect.objectContaining({ method: 'POST', status: 201, reqId: expect.any(String) })]);
+    expect(requests.filter((entry) => entry.path === '/scim/v2/Groups')).toEqual([
+      expect.objectContaining({ method: 'POST', status: 201, reqId: expect.any(String) }),
+    ]);
     expect(served.output()).not.toContain(token);
     expect(served.output()).not.toContain(readFileSync(env.SCIM_SESSION_FILE, 'utf8').slice(60, 100));
 
@@ -154,7 +162,10 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
       expect(existsSync(join(local, 'data', 'scimsession'))).toBe(true);
       expect(out).toMatch(/Bearer token|bearer token/);
       expect(out).toMatch(/SCIM base URL: +http:\/\/127\.0\.0\.1:\d+\/scim\/v2/);
-      const token = out.split('\n').find((line) => line.trim().startsWith('scimb_'))!.trim();
+      const token = out
+        .split('\n')
+        .find((line) => line.trim().startsWith('scimb_'))!
+        .trim();
       expect(verifyToken(parseSession(readFileSync(join(local, 'data', 'scimsession'), 'utf8')), token)).toBe('provision');
     } finally {
       rmSync(local, { recursive: true, force: true });
@@ -175,7 +186,10 @@ describe('scim-bridge command line (bundled, no node_modules)', () => {
       await new Promise((r) => child.once('exit', r));
       expect(out).toMatch(/SCIM base URL: +http:\/\/localhost:\d+\/scim\/v2/);
       // The bound address itself (a wildcard bind on a machine with only loopback would log 127.0.0.1 too).
-      const listening = out.split('\n').filter((line) => line.includes('"scim-bridge listening"')).map((line) => JSON.parse(line));
+      const listening = out
+        .split('\n')
+        .filter((line) => line.includes('"scim-bridge listening"'))
+        .map((line) => JSON.parse(line));
       expect(listening).toEqual([expect.objectContaining({ address: '127.0.0.1' })]);
     } finally {
       rmSync(local, { recursive: true, force: true });
@@ -195,10 +209,18 @@ describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
       const ids: string[] = [];
       for (const name of ['ada', 'grace', 'alan']) {
-        const res = await fetch(`${source.url}/scim/v2/Users`, { method: 'POST', headers, body: JSON.stringify({ userName: `${name}@example.com`, title: name }) });
+        const res = await fetch(`${source.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ userName: `${name}@example.com`, title: name }),
+        });
         ids.push(((await res.json()) as { id: string }).id);
       }
-      await fetch(`${source.url}/scim/v2/Groups`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Pioneers', members: ids.map((value) => ({ value })) }) });
+      await fetch(`${source.url}/scim/v2/Groups`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ displayName: 'Pioneers', members: ids.map((value) => ({ value })) }),
+      });
       source.child.kill('SIGTERM');
       await source.exited;
       // What a Google sync keeps: the users it manages (so it can suspend them once they leave Google), and its lease.
@@ -226,7 +248,9 @@ describePostgres('scim-bridge migrate (embedded store into PostgreSQL)', () => {
       }
 
       const target = await spawnBridge({ SCIM_SESSION_FILE: sessionFile, SCIM_DATABASE_URL: postgres });
-      const group = (await (await fetch(`${target.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Pioneers"')}`, { headers })).json()) as { Resources: { members: { value: string }[] }[] };
+      const group = (await (await fetch(`${target.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Pioneers"')}`, { headers })).json()) as {
+        Resources: { members: { value: string }[] }[];
+      };
       expect(group.Resources[0].members.map((m) => m.value).sort()).toEqual([...ids].sort());
       const ada = await (await fetch(`${target.url}/scim/v2/Users/${ids[0]}`, { headers })).json();
       expect(ada).toMatchObject({ userName: 'ada@example.com', title: 'ada' });

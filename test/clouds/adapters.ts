@@ -130,7 +130,8 @@ export function azureAdapter(): CloudAdapter {
       return { min: s.minReplicas, max: s.maxReplicas };
     },
     environment: (run) => Object.fromEntries(container(run).env.map((e: any) => [e.name, asSecretFlag(e.secretRef !== undefined, e.value)])),
-    inSecretStore: (run, value) => run.ofType(m.T.secret).some((s) => (isSecretInput(s.raw.properties) || isSecretInput(s.raw.properties?.value)) && s.inputs.properties?.value === value),
+    inSecretStore: (run, value) =>
+      run.ofType(m.T.secret).some((s) => (isSecretInput(s.raw.properties) || isSecretInput(s.raw.properties?.value)) && s.inputs.properties?.value === value),
     roleGrants: (run) => run.ofType(m.T.role).map((r) => ({ role: String(r.inputs.roleDefinitionId).split('/').pop()!, principal: r.inputs.principalId })),
   };
 }

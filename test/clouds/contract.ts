@@ -26,7 +26,8 @@ const PIPELINES_DOC = readFileSync(join(__dirname, '../../docs/pipelines.md'), '
 
 export const WEBHOOKS = [{ name: 'app', url: 'https://app.example.com/hooks/scim', events: ['user.*', 'group.*'] }];
 export const WEBHOOK_SECRETS = '{"app":"whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz"}';
-export const SCHEMA_EXTENSIONS = '[{"id":"urn:example:params:scim:schemas:extension:acme:2.0:User","name":"Acme","attributes":[{"name":"costCenter","type":"string"}]}]';
+export const SCHEMA_EXTENSIONS =
+  '[{"id":"urn:example:params:scim:schemas:extension:acme:2.0:User","name":"Acme","attributes":[{"name":"costCenter","type":"string"}]}]';
 
 /** Every place a string occurs in a run's inputs outside a Pulumi secret. */
 function plainOccurrences(run: Run, needle: string): string[] {
@@ -134,7 +135,8 @@ export function cloudContract(adapter: CloudAdapter): void {
 
     test('without the change feed nothing of it is set', async () => {
       const env = adapter.environment(await adapter.run(base));
-      for (const name of [BRIDGE_ENV.webhooks, BRIDGE_ENV.webhookSecrets, BRIDGE_ENV.deprovisionHoldCount, BRIDGE_ENV.schemaExtensions]) expect(env[name]).toBeUndefined();
+      for (const name of [BRIDGE_ENV.webhooks, BRIDGE_ENV.webhookSecrets, BRIDGE_ENV.deprovisionHoldCount, BRIDGE_ENV.schemaExtensions])
+        expect(env[name]).toBeUndefined();
     });
 
     test('endpoints without signing secrets, secrets in plain text, and bad settings are refused naming the key', async () => {
@@ -142,9 +144,15 @@ export function cloudContract(adapter: CloudAdapter): void {
       expect(await refusal(adapter, { ...base, webhooks: JSON.stringify(WEBHOOKS), webhookSecrets: WEBHOOK_SECRETS }, { secretKeys: ['scimSession'] })).toMatch(
         /^scim-bridge:webhookSecrets must be set as a secret/,
       );
-      expect(await refusal(adapter, { ...base, webhooks: '[{"name":"app","url":"http://app.example.com"}]', webhookSecrets: WEBHOOK_SECRETS })).toMatch(/^scim-bridge:webhooks\[0\]\.url must be an https:\/\/ URL/);
-      expect(await refusal(adapter, { ...base, deprovisionGuard: '{"percent":150}' })).toMatch(/^scim-bridge:deprovisionGuard\.percent must be a number from 0 to 100/);
-      expect(await refusal(adapter, { ...base, schemaExtensions: '[{"name":"no id"}]' })).toMatch(/^scim-bridge:schemaExtensions\[0\]\.id must be the extension's URN/);
+      expect(await refusal(adapter, { ...base, webhooks: '[{"name":"app","url":"http://app.example.com"}]', webhookSecrets: WEBHOOK_SECRETS })).toMatch(
+        /^scim-bridge:webhooks\[0\]\.url must be an https:\/\/ URL/,
+      );
+      expect(await refusal(adapter, { ...base, deprovisionGuard: '{"percent":150}' })).toMatch(
+        /^scim-bridge:deprovisionGuard\.percent must be a number from 0 to 100/,
+      );
+      expect(await refusal(adapter, { ...base, schemaExtensions: '[{"name":"no id"}]' })).toMatch(
+        /^scim-bridge:schemaExtensions\[0\]\.id must be the extension's URN/,
+      );
     });
   });
 
@@ -193,7 +201,8 @@ export function cloudContract(adapter: CloudAdapter): void {
       const options = { preview: true, previousOutputs: (await adapter.run(base)).outputs };
       const runs = [await adapter.run(base, options), await adapter.run({ ...base, ...extraPreviewConfig(adapter) }, options)];
       const documented = roles.previewInvokes as Record<string, string>;
-      for (const token of new Set(runs.flatMap((r) => r.invokes.map((i) => i.token)))) expect({ token, documented: token in documented }).toEqual({ token, documented: true });
+      for (const token of new Set(runs.flatMap((r) => r.invokes.map((i) => i.token))))
+        expect({ token, documented: token in documented }).toEqual({ token, documented: true });
       for (const role of Object.values(documented)) if (!role.startsWith('none')) expect(roles.previewRoles).toContain(role);
       for (const role of roles.previewRoles) expect(PIPELINES_DOC).toContain(role);
     });

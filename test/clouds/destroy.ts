@@ -21,13 +21,14 @@ export function destroyPlan(run: Run): DestroyPlan {
   const custom = run.resources.filter((r) => r.custom && r.type !== 'pulumi:pulumi:StackReference' && !r.type.startsWith('pulumi:providers:'));
   // Who must go before `r`: the resources that wait for it, and (for a component chain) its descendants.
   const before = new Map<Recorded, Set<Recorded>>(custom.map((r) => [r, new Set()]));
-  for (const r of custom) for (const dep of r.dependsOn) {
-    const target = run.byUrn(dep);
-    if (!target) continue;
-    // A dependency on a component means one on every custom resource under it.
-    const targets = target.custom ? [target] : custom.filter((c) => descends(run, c, target));
-    for (const t of targets) if (t !== r) before.get(t)?.add(r);
-  }
+  for (const r of custom)
+    for (const dep of r.dependsOn) {
+      const target = run.byUrn(dep);
+      if (!target) continue;
+      // A dependency on a component means one on every custom resource under it.
+      const targets = target.custom ? [target] : custom.filter((c) => descends(run, c, target));
+      for (const t of targets) if (t !== r) before.get(t)?.add(r);
+    }
   const order: Recorded[] = [];
   const done = new Set<Recorded>();
   const visit = (r: Recorded, path: Set<Recorded>) => {

@@ -24,8 +24,10 @@ test('the same roles have the same file names on every Pulumi cloud (and on AWS 
 test('components are Bridge<Role> or ScimBridge<Cloud>, typed scim-bridge:<cloud>:<Role>', () => {
   for (const cloud of CLOUDS) {
     for (const { file, text } of source(cloud)) {
-      for (const [, name] of text.matchAll(/export class (\w+) extends pulumi\.ComponentResource/g)) expect({ file, name }).toEqual({ file, name: expect.stringMatching(/^(Bridge[A-Z]\w+|ScimBridge[A-Z]\w+)$/) });
-      for (const [, type] of text.matchAll(/super\('(scim-bridge:[^']+)'/g)) expect({ file, type }).toEqual({ file, type: expect.stringMatching(new RegExp(`^scim-bridge:${cloud}:[A-Z][A-Za-z]+$`)) });
+      for (const [, name] of text.matchAll(/export class (\w+) extends pulumi\.ComponentResource/g))
+        expect({ file, name }).toEqual({ file, name: expect.stringMatching(/^(Bridge[A-Z]\w+|ScimBridge[A-Z]\w+)$/) });
+      for (const [, type] of text.matchAll(/super\('(scim-bridge:[^']+)'/g))
+        expect({ file, type }).toEqual({ file, type: expect.stringMatching(new RegExp(`^scim-bridge:${cloud}:[A-Z][A-Za-z]+$`)) });
       for (const [, type] of text.matchAll(/componentType\('(\w+)', '(\w+)'\)/g)) expect(type).toBe(cloud);
     }
   }

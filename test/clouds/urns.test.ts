@@ -38,7 +38,13 @@ export function urnsOf(run: Run, r: Recorded, memo = new Map<Recorded, Set<strin
     }
     const type = spec.type ?? r.type;
     const name = spec.name ?? r.name;
-    const chains = spec.noParent ? [undefined] : spec.parentUrn ? parentChains(run.byUrn(spec.parentUrn) ? urnsOf(run, run.byUrn(spec.parentUrn)!, memo) : [spec.parentUrn]) : parent ? parentChains(urnsOf(run, parent, memo)) : [undefined];
+    const chains = spec.noParent
+      ? [undefined]
+      : spec.parentUrn
+        ? parentChains(run.byUrn(spec.parentUrn) ? urnsOf(run, run.byUrn(spec.parentUrn)!, memo) : [spec.parentUrn])
+        : parent
+          ? parentChains(urnsOf(run, parent, memo))
+          : [undefined];
     for (const chain of chains) all.add(build(chain, type, name));
   }
   return all;
@@ -75,7 +81,13 @@ describe.each(['gcp', 'digitalocean', 'azure'])('%s: every resource of the last 
 });
 
 test('the check can fail: a child of a renamed component is lost without the alias, kept with it', () => {
-  const parent = { urn: 'urn:pulumi:s::p::a:b:Top$a:b:New::c', type: 'a:b:New', name: 'c', custom: false, options: { parent: '', aliases: [] as any[] } } as any;
+  const parent = {
+    urn: 'urn:pulumi:s::p::a:b:Top$a:b:New::c',
+    type: 'a:b:New',
+    name: 'c',
+    custom: false,
+    options: { parent: '', aliases: [] as any[] },
+  } as any;
   const child = { urn: 'urn:pulumi:s::p::a:b:New$x:y:Z::n', type: 'x:y:Z', name: 'n', custom: true, options: { parent: parent.urn, aliases: [] } } as any;
   const run = { byUrn: (u: string) => [child, parent].find((r) => r.urn === u) } as any;
   const old = 'urn:pulumi:s::p::a:b:Old$x:y:Z::n';

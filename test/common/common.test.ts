@@ -65,13 +65,19 @@ describe('resolveBridgeArgs', () => {
   });
 
   test('a platform without scale to zero refuses minReplicas 0', () => {
-    expect(() => resolveBridgeArgs({ domain: 'scim.example.com', minReplicas: 0 }, { ...rules, requiresOneReplica: true })).toThrow('minReplicas must be a whole number from 1');
+    expect(() => resolveBridgeArgs({ domain: 'scim.example.com', minReplicas: 0 }, { ...rules, requiresOneReplica: true })).toThrow(
+      'minReplicas must be a whole number from 1',
+    );
   });
 });
 
 test('bridgeEnvironment: safe defaults on every cloud, no secret, settings under their contract names', () => {
   const r = resolveBridgeArgs(
-    { domain: 'scim.example.com', allowedDomains: ['Example.com'], googleWorkspace: { adminEmail: 'admin@example.com', groups: ['eng@example.com', 'ops@example.com'] } },
+    {
+      domain: 'scim.example.com',
+      allowedDomains: ['Example.com'],
+      googleWorkspace: { adminEmail: 'admin@example.com', groups: ['eng@example.com', 'ops@example.com'] },
+    },
     rules,
   );
   const env = bridgeEnvironment(r, { trustProxy: 1 });

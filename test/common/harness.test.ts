@@ -24,7 +24,11 @@ function program() {
   const component = new pulumi.ComponentResource('test:index:Component', 'parent', {}, {});
   const vault = new Thing('vault', { size: 1 }, { parent: component, protect: true });
   const secret = new Thing('secret', { value: pulumi.secret('s3cret') }, { parent: component, deletedWith: vault, retainOnDelete: false });
-  const db = new Thing('db', { vault: vault.id, nested: { plain: 'p', hidden: pulumi.secret('h') } }, { parent: component, retainOnDelete: true, ignoreChanges: ['size'], dependsOn: [secret], aliases: [{ parent: pulumi.rootStackResource }] });
+  const db = new Thing(
+    'db',
+    { vault: vault.id, nested: { plain: 'p', hidden: pulumi.secret('h') } },
+    { parent: component, retainOnDelete: true, ignoreChanges: ['size'], dependsOn: [secret], aliases: [{ parent: pulumi.rootStackResource }] },
+  );
   return { dbId: db.id, token: pulumi.secret('t') };
 }
 

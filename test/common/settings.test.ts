@@ -49,7 +49,10 @@ test('CDK context (JSON values, as in cdk.json) and Pulumi config (strings) give
 });
 
 test('a dotted key given flat (`-c database.size=...`) is read as the field', () => {
-  expect(read({ domain: 'scim.example.com', database: { version: '17' }, 'database.size': 't4g.small' }).database).toMatchObject({ version: '17', size: 't4g.small' });
+  expect(read({ domain: 'scim.example.com', database: { version: '17' }, 'database.size': 't4g.small' }).database).toMatchObject({
+    version: '17',
+    size: 't4g.small',
+  });
   expect(read({ domain: 'scim.example.com', 'database.size': 't4g.small' }).database).toMatchObject({ size: 't4g.small' });
   expect(read({ domain: 'scim.example.com' }).database).toBeUndefined();
 });

@@ -17,7 +17,11 @@ test.each([
 describe('secrets must be Pulumi secrets', () => {
   test.each([
     [BASE_CONFIG, [], /^scim-bridge:scimSession must be set as a secret/],
-    [{ ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1', imageCredentials: IMAGE_CREDENTIALS }, ['scimSession'], /^scim-bridge:imageCredentials must be set as a secret/],
+    [
+      { ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1', imageCredentials: IMAGE_CREDENTIALS },
+      ['scimSession'],
+      /^scim-bridge:imageCredentials must be set as a secret/,
+    ],
     [{ ...BASE_CONFIG, googleCredentials: GOOGLE_KEY }, ['scimSession'], /^scim-bridge:googleCredentials must be set as a secret/],
   ])('%#', async (config, secretKeys, message) => {
     expect(await configFailure(config, { secretKeys })).toMatch(message);

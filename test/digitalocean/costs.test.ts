@@ -40,7 +40,9 @@ test.each(rows.map((r) => [r.variant, r]))('%s costs what the docs say', async (
   const instance = INSTANCE_SIZES.find((s) => s.slug === service.instanceSizeSlug)!;
   const cluster = run.one(T.cluster).inputs;
   const database = DATABASE_SIZES.find((s) => s.slug === cluster.size)!.usdPerMonth * cluster.nodeCount;
-  const [min, max] = service.autoscaling ? [service.autoscaling.minInstanceCount, service.autoscaling.maxInstanceCount] : [service.instanceCount, service.instanceCount];
+  const [min, max] = service.autoscaling
+    ? [service.autoscaling.minInstanceCount, service.autoscaling.maxInstanceCount]
+    : [service.instanceCount, service.instanceCount];
   const low = min * instance.usdPerMonth + database;
   const high = max * instance.usdPerMonth + database;
   expect(row.total).toBe(low === high ? String(low) : `${low}–${high}`);

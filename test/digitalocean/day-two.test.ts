@@ -30,8 +30,13 @@ test('scaling up still grows the database when the running size cannot hold the 
 });
 
 test('an explicit database.size smaller than the running one is refused, naming both sizes', async () => {
-  const message = await configFailure({ ...BASE_CONFIG, database: '{"size":"db-s-1vcpu-2gb"}' }, { previousOutputs: { databaseSize: 'db-s-2vcpu-4gb', databaseVersion: '17' } });
-  expect(message).toMatch(/^scim-bridge:database\.size is db-s-1vcpu-2gb, smaller than db-s-2vcpu-4gb the cluster runs: DigitalOcean cannot resize a database to a smaller size/);
+  const message = await configFailure(
+    { ...BASE_CONFIG, database: '{"size":"db-s-1vcpu-2gb"}' },
+    { previousOutputs: { databaseSize: 'db-s-2vcpu-4gb', databaseVersion: '17' } },
+  );
+  expect(message).toMatch(
+    /^scim-bridge:database\.size is db-s-1vcpu-2gb, smaller than db-s-2vcpu-4gb the cluster runs: DigitalOcean cannot resize a database to a smaller size/,
+  );
 });
 
 test('an unset database.version keeps the running version; a lower one is refused', async () => {
@@ -53,9 +58,13 @@ test('building without the deployer’s token fails with what to set, before any
   delete process.env.DIGITALOCEAN_TOKEN;
   delete process.env.DIGITALOCEAN_ACCESS_TOKEN;
   try {
-    await expect(runStack(digitalOceanMocks(), { config: BASE_CONFIG, provider: { 'digitalocean:token': '' } })).rejects.toThrow(/needs the deployer's DigitalOcean API token to push \(digitalocean:token, or DIGITALOCEAN_TOKEN\), or give image/);
+    await expect(runStack(digitalOceanMocks(), { config: BASE_CONFIG, provider: { 'digitalocean:token': '' } })).rejects.toThrow(
+      /needs the deployer's DigitalOcean API token to push \(digitalocean:token, or DIGITALOCEAN_TOKEN\), or give image/,
+    );
     // A given image needs no token at all.
-    await expect(runStack(digitalOceanMocks(), { config: { ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1.0.0' }, provider: { 'digitalocean:token': '' } })).resolves.toBeDefined();
+    await expect(
+      runStack(digitalOceanMocks(), { config: { ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1.0.0' }, provider: { 'digitalocean:token': '' } }),
+    ).resolves.toBeDefined();
   } finally {
     if (saved.a !== undefined) process.env.DIGITALOCEAN_TOKEN = saved.a;
     if (saved.b !== undefined) process.env.DIGITALOCEAN_ACCESS_TOKEN = saved.b;

@@ -18,7 +18,12 @@ const DATA = [T.cluster, T.db, T.user];
 describe('deletionProtection (default true)', () => {
   test('the cluster, its database and the bridge role are protected: a destroy, or a change that replaces the cluster, is refused', () => {
     for (const type of DATA) expect(defaults.one(type).options.protect).toBe(true);
-    expect(defaults.protectedResources().map((r) => r.type).sort()).toEqual([...DATA].sort());
+    expect(
+      defaults
+        .protectedResources()
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual([...DATA].sort());
   });
 
   test('the app, the job and the image are not data: they stay replaceable', () => {
@@ -53,8 +58,12 @@ describe('children of small components, as before under their old parent', () =>
   test('each moved resource keeps its name and carries an alias to its former parent: an upgrade moves it, never replaces it', () => {
     const top = defaults.one(T.component);
     const expected: Record<string, string> = {
-      [T.cluster]: 'scim-bridge-pg', [T.db]: 'scim-bridge-db', [T.user]: 'scim-bridge-db-user', [T.firewall]: 'scim-bridge-pg-firewall',
-      [T.registry]: 'scim-bridge-registry', [T.image]: 'scim-bridge-image',
+      [T.cluster]: 'scim-bridge-pg',
+      [T.db]: 'scim-bridge-db',
+      [T.user]: 'scim-bridge-db-user',
+      [T.firewall]: 'scim-bridge-pg-firewall',
+      [T.registry]: 'scim-bridge-registry',
+      [T.image]: 'scim-bridge-image',
     };
     for (const [type, name] of Object.entries(expected)) {
       const r = defaults.one(type);

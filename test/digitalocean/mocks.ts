@@ -53,7 +53,9 @@ export function appPlatformSeal(value: string): string {
 
 function sealComponent(component: any): any {
   const envs = component.envs?.map((e: any) => (e.type === 'SECRET' ? { ...e, value: appPlatformSeal(e.value) } : e));
-  const image = component.image?.registryCredentials ? { ...component.image, registryCredentials: appPlatformSeal(component.image.registryCredentials) } : component.image;
+  const image = component.image?.registryCredentials
+    ? { ...component.image, registryCredentials: appPlatformSeal(component.image.registryCredentials) }
+    : component.image;
   return { ...component, ...(envs ? { envs } : {}), ...(image ? { image } : {}) };
 }
 

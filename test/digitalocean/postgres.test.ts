@@ -123,7 +123,15 @@ describePostgres('a DigitalOcean-like cluster on PostgreSQL 15', () => {
   });
 
   test("the first deploy's failure, reproduced: the API-made role cannot create the bridge's tables", async () => {
-    const error = await asUser(appUrl, (c) => c.query('CREATE TABLE probe (id int)').then(() => undefined, (e: Error & { code?: string }) => e), APP_PASSWORD);
+    const error = await asUser(
+      appUrl,
+      (c) =>
+        c.query('CREATE TABLE probe (id int)').then(
+          () => undefined,
+          (e: Error & { code?: string }) => e,
+        ),
+      APP_PASSWORD,
+    );
     expect(error?.code).toBe('42501');
     expect(error?.message).toMatch(/permission denied for schema public/);
   });
@@ -135,7 +143,9 @@ describePostgres('a DigitalOcean-like cluster on PostgreSQL 15', () => {
   });
 
   test("the job's admin URL (a password that needs encoding) reaches the app's database as doadmin, not a superuser", async () => {
-    const who = await asUser(adminUrl, (c) => c.query('SELECT current_user AS u, current_database() AS d, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS s'));
+    const who = await asUser(adminUrl, (c) =>
+      c.query('SELECT current_user AS u, current_database() AS d, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS s'),
+    );
     expect(who.rows[0]).toEqual({ u: names.admin, d: names.appDb, s: false });
   });
 

@@ -12,7 +12,7 @@ import type { Run } from '../support/pulumi-harness';
 import { BASE_CONFIG, GOOGLE_KEY, IMAGE_CREDENTIALS, SESSION, T, appOf, envOf, jobOf, runDigitalOceanStack, serviceOf } from './mocks';
 
 const ROTATED = SESSION.replace('"t1"', '"t2"');
-const GOOGLE = { 'googleWorkspace': JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com'] }), googleCredentials: GOOGLE_KEY };
+const GOOGLE = { googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com'] }), googleCredentials: GOOGLE_KEY };
 const PRIVATE_IMAGE = { image: 'ghcr.io/acme/scim-bridge:1.4.2', imageCredentials: IMAGE_CREDENTIALS };
 const ALL_SECRETS = ['scimSession', 'googleCredentials', 'imageCredentials'];
 
@@ -125,11 +125,12 @@ describe('what travels between runs', () => {
     expect(isSealed(envOf(jobOf(after), BRIDGE_ENV.databaseAdminUrl).value)).toBe(false);
   });
 
-  test.each([['a string', 'garbage'], ['an entry without a digest', { 'services/bridge/SCIM_SESSION': { sealed: 'EV[1:x]' } }], ['nothing', null]])(
-    'a malformed sealedSecrets output (%s) is ignored: the plain values are sent',
-    async (_what, sealedSecrets) => {
-      const run = await runDigitalOceanStack(BASE_CONFIG, { previousOutputs: { sealedSecrets } });
-      expect(envOf(serviceOf(run), BRIDGE_ENV.session).value).toBe(SESSION);
-    },
-  );
+  test.each([
+    ['a string', 'garbage'],
+    ['an entry without a digest', { 'services/bridge/SCIM_SESSION': { sealed: 'EV[1:x]' } }],
+    ['nothing', null],
+  ])('a malformed sealedSecrets output (%s) is ignored: the plain values are sent', async (_what, sealedSecrets) => {
+    const run = await runDigitalOceanStack(BASE_CONFIG, { previousOutputs: { sealedSecrets } });
+    expect(envOf(serviceOf(run), BRIDGE_ENV.session).value).toBe(SESSION);
+  });
 });

@@ -18,7 +18,12 @@ describe('scaling', () => {
   });
 
   test('the database grows with maxReplicas: the smallest size whose connections hold the rolling-deploy peak', async () => {
-    for (const [max, size] of [['2', 'db-s-1vcpu-1gb'], ['4', 'db-s-1vcpu-2gb'], ['6', 'db-s-2vcpu-4gb'], ['12', 'db-s-4vcpu-8gb']]) {
+    for (const [max, size] of [
+      ['2', 'db-s-1vcpu-1gb'],
+      ['4', 'db-s-1vcpu-2gb'],
+      ['6', 'db-s-2vcpu-4gb'],
+      ['12', 'db-s-4vcpu-8gb'],
+    ]) {
       const run = await runDigitalOceanStack({ ...BASE_CONFIG, maxReplicas: max });
       const chosen = run.one(T.cluster).inputs.size;
       expect(chosen).toBe(size);
@@ -63,7 +68,14 @@ describe('database settings', () => {
   test('version, size, storage, tags and a standby node for highAvailability', async () => {
     const database = JSON.stringify({ version: '16', size: 'db-s-2vcpu-4gb', storageGiB: 60, highAvailability: true });
     const run = await runDigitalOceanStack({ ...BASE_CONFIG, database, tags: JSON.stringify({ team: 'identity' }), region: 'nyc3' });
-    expect(run.one(T.cluster).inputs).toMatchObject({ version: '16', size: 'db-s-2vcpu-4gb', storageSizeMib: '61440', nodeCount: 2, region: 'nyc3', tags: ['app:scim-bridge', 'team:identity'] });
+    expect(run.one(T.cluster).inputs).toMatchObject({
+      version: '16',
+      size: 'db-s-2vcpu-4gb',
+      storageSizeMib: '61440',
+      nodeCount: 2,
+      region: 'nyc3',
+      tags: ['app:scim-bridge', 'team:identity'],
+    });
     expect(specOf(run).region).toBe('nyc');
   });
 });
@@ -87,7 +99,10 @@ describe('given image (a pipeline built it once): nothing is built, no Docker ne
   test.each([
     ['ghcr.io/acme/scim-bridge:1.4.2', { registryType: 'GHCR', registry: 'acme', repository: 'scim-bridge', tag: '1.4.2' }],
     ['acme/scim-bridge:1.4.2', { registryType: 'DOCKER_HUB', registry: 'acme', repository: 'scim-bridge', tag: '1.4.2' }],
-    [`registry.digitalocean.com/acme/scim-bridge@sha256:${'0f'.repeat(32)}`, { registryType: 'DOCR', repository: 'scim-bridge', digest: `sha256:${'0f'.repeat(32)}` }],
+    [
+      `registry.digitalocean.com/acme/scim-bridge@sha256:${'0f'.repeat(32)}`,
+      { registryType: 'DOCR', repository: 'scim-bridge', digest: `sha256:${'0f'.repeat(32)}` },
+    ],
   ])('%s, for the service and the job', async (image, source) => {
     const run = await runDigitalOceanStack({ ...BASE_CONFIG, image });
     expect(serviceOf(run).image).toEqual(source);
@@ -96,7 +111,10 @@ describe('given image (a pipeline built it once): nothing is built, no Docker ne
   });
 
   test('a private GHCR image: pull credentials as a secret for both components', async () => {
-    const run = await runDigitalOceanStack({ ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1.4.2', imageCredentials: IMAGE_CREDENTIALS }, { secretKeys: ['scimSession', 'imageCredentials'] });
+    const run = await runDigitalOceanStack(
+      { ...BASE_CONFIG, image: 'ghcr.io/acme/scim-bridge:1.4.2', imageCredentials: IMAGE_CREDENTIALS },
+      { secretKeys: ['scimSession', 'imageCredentials'] },
+    );
     expect(serviceOf(run).image.registryCredentials).toBe(IMAGE_CREDENTIALS);
     expect(jobOf(run).image.registryCredentials).toBe(IMAGE_CREDENTIALS);
   });
@@ -112,12 +130,21 @@ describe('given image (a pipeline built it once): nothing is built, no Docker ne
 describe('Google Workspace', () => {
   test('the plain settings from the shared environment and the key as a SECRET of the service only', async () => {
     const run = await runDigitalOceanStack(
-      { ...BASE_CONFIG, googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com', 'ops@example.com'] }), googleCredentials: GOOGLE_KEY },
+      {
+        ...BASE_CONFIG,
+        googleWorkspace: JSON.stringify({ adminEmail: 'admin@example.com', groups: ['eng@example.com', 'ops@example.com'] }),
+        googleCredentials: GOOGLE_KEY,
+      },
       { secretKeys: ['scimSession', 'googleCredentials'] },
     );
     expect(envOf(serviceOf(run), BRIDGE_ENV.googleAdminEmail).value).toBe('admin@example.com');
     expect(envOf(serviceOf(run), BRIDGE_ENV.googleGroups).value).toBe('eng@example.com,ops@example.com');
-    expect(envOf(serviceOf(run), BRIDGE_ENV.googleCredentials)).toEqual({ key: BRIDGE_ENV.googleCredentials, value: GOOGLE_KEY, scope: 'RUN_TIME', type: 'SECRET' });
+    expect(envOf(serviceOf(run), BRIDGE_ENV.googleCredentials)).toEqual({
+      key: BRIDGE_ENV.googleCredentials,
+      value: GOOGLE_KEY,
+      scope: 'RUN_TIME',
+      type: 'SECRET',
+    });
     expect(envOf(jobOf(run), BRIDGE_ENV.googleCredentials)).toBeUndefined();
   });
 });
@@ -126,9 +153,18 @@ describe('alerts and other settings', () => {
   test('alert addresses go to every alert and a database CPU monitor', async () => {
     const run = await runDigitalOceanStack({ ...BASE_CONFIG, alertEmails: 'ops@example.com, sre@example.com', cpuAlertPercent: '90' });
     const to = { emails: ['ops@example.com', 'sre@example.com'] };
-    expect(specOf(run).alerts).toEqual([{ rule: 'DEPLOYMENT_FAILED', destinations: to }, { rule: 'DOMAIN_FAILED', destinations: to }]);
+    expect(specOf(run).alerts).toEqual([
+      { rule: 'DEPLOYMENT_FAILED', destinations: to },
+      { rule: 'DOMAIN_FAILED', destinations: to },
+    ]);
     expect(serviceOf(run).alerts[0]).toMatchObject({ rule: 'CPU_UTILIZATION', value: 90, destinations: to });
-    expect(run.one(T.monitor).inputs).toMatchObject({ type: 'v1/dbaas/alerts/cpu_alerts', value: 90, window: '10m', entities: [run.one(T.cluster).id], alerts: to });
+    expect(run.one(T.monitor).inputs).toMatchObject({
+      type: 'v1/dbaas/alerts/cpu_alerts',
+      value: 90,
+      window: '10m',
+      entities: [run.one(T.cluster).id],
+      alerts: to,
+    });
   });
 
   test('allowed domains, log level, username format, retention, trustProxy and schema extensions reach the service', async () => {

@@ -200,7 +200,22 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
     const notOk = report.checks.filter((c) => c.status !== 'ok').map((c) => `${c.id}:${c.status}`);
     expect(notOk).toEqual(['http-redirect:warn']);
     expect(Object.keys(statuses(report))).toEqual(
-      expect.arrayContaining(['dns', 'tls', 'ping', 'health', 'token', 'token-refused', 'discovery-ServiceProviderConfig', 'discovery-ResourceTypes', 'discovery-Schemas', 'list', 'write-create', 'write-read', 'write-deactivate', 'write-delete']),
+      expect.arrayContaining([
+        'dns',
+        'tls',
+        'ping',
+        'health',
+        'token',
+        'token-refused',
+        'discovery-ServiceProviderConfig',
+        'discovery-ResourceTypes',
+        'discovery-Schemas',
+        'list',
+        'write-create',
+        'write-read',
+        'write-deactivate',
+        'write-delete',
+      ]),
     );
     expect(byId(report, 'tls')!.detail).toMatch(/valid until .*TLSv1\.3/);
     expect(await userCount(bridge, ca)).toBe(before);
@@ -253,7 +268,11 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
   it('fails on plain http:// to the TLS port, before sending the token', async () => {
     const report = await runDoctor({ url: `http://localhost:${bridge.port}`, token: bridge.token, httpPort, allowHttp: true });
     expect(report.ok).toBe(false);
-    expect(byId(report, 'tls')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/speaks TLS/), hint: expect.stringContaining(`https://localhost:${bridge.port}`) });
+    expect(byId(report, 'tls')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/speaks TLS/),
+      hint: expect.stringContaining(`https://localhost:${bridge.port}`),
+    });
     expect(report.checks.map((c) => c.id)).toEqual(['dns', 'tls']);
   });
 
@@ -269,7 +288,10 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
       expect(leaking.ok).toBe(false);
       // Given http:// to a plain bridge without --allow-http: a failure, probes only, and no token sent.
       const refused = await runDoctor({ url: plain.url, token: plain.token, httpPort });
-      expect(byId(refused, 'tls')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/plain HTTP: the bearer token would cross the network unencrypted/) });
+      expect(byId(refused, 'tls')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/plain HTTP: the bearer token would cross the network unencrypted/),
+      });
       expect(statuses(refused)).toMatchObject({ ping: 'ok', health: 'ok', token: 'skip' });
     } finally {
       await plain.stop();
@@ -340,7 +362,9 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
     it('picks up a renewed certificate, warns when it is near its end, fails when it is expired, and keeps the last good pair on a bad one', async () => {
       const soon = pki.issue('soon', { toDays: 10 });
       renew(bridge, soon);
-      const reloaded = await bridge.waitForLog((e) => e.msg === 'tls certificate reloaded' && String(e.validTo).startsWith(new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 8)));
+      const reloaded = await bridge.waitForLog(
+        (e) => e.msg === 'tls certificate reloaded' && String(e.validTo).startsWith(new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 8)),
+      );
       expect(reloaded.fingerprint256).toBeDefined();
       const warned = await runDoctor({ url: bridge.url, token: bridge.token, ca, httpPort });
       expect(byId(warned, 'tls')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/expires in (9|10) days/) });
@@ -365,7 +389,9 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
 
       // The renewal completes: the good pair is served again.
       renew(bridge, good);
-      await bridge.waitForLog((e) => e.msg === 'tls certificate reloaded' && String(e.validTo).startsWith(new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 8)));
+      await bridge.waitForLog(
+        (e) => e.msg === 'tls certificate reloaded' && String(e.validTo).startsWith(new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 8)),
+      );
       expect((await runDoctor({ url: bridge.url, token: bridge.token, ca, httpPort })).ok).toBe(true);
       // Never a key in the logs.
       expect(bridge.output()).not.toContain('PRIVATE KEY');
@@ -392,10 +418,12 @@ describe('scim-bridge doctor against a bridge serving HTTPS itself', () => {
 
     it('sends HSTS on its own HTTPS', async () => {
       const hsts = await new Promise<string | undefined>((resolve, reject) =>
-        https.get(`${bridge.url}/ping`, { ca }, (res) => {
-          res.resume();
-          resolve(res.headers['strict-transport-security'] as string | undefined);
-        }).on('error', reject),
+        https
+          .get(`${bridge.url}/ping`, { ca }, (res) => {
+            res.resume();
+            resolve(res.headers['strict-transport-security'] as string | undefined);
+          })
+          .on('error', reject),
       );
       expect(hsts).toMatch(/^max-age=\d{7,}/);
     });
@@ -418,7 +446,14 @@ describe('scim-bridge serve with a bad TLS configuration', () => {
   const serve = async (env: Record<string, string>) => {
     try {
       await run(process.execPath, [BUNDLE, 'serve'], {
-        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', SCIM_SESSION_FILE: join(dir, 'scimsession'), SCIM_DATABASE_URL: `sqlite:${join(dir, 'b.db')}`, ...env },
+        env: {
+          PATH: process.env.PATH,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          SCIM_SESSION_FILE: join(dir, 'scimsession'),
+          SCIM_DATABASE_URL: `sqlite:${join(dir, 'b.db')}`,
+          ...env,
+        },
         timeout: 20_000,
       });
       return { code: 0, stderr: '' };
@@ -428,12 +463,14 @@ describe('scim-bridge serve with a bad TLS configuration', () => {
     }
   };
 
-  it('a key that is not the certificate\'s, a missing file or one variable alone: one configuration line, exit 1', async () => {
+  it("a key that is not the certificate's, a missing file or one variable alone: one configuration line, exit 1", async () => {
     const a = pki.issue('a');
     const b = pki.issue('b');
     const mismatch = await serve({ SCIM_TLS_CERT_FILE: a.cert, SCIM_TLS_KEY_FILE: b.key });
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^scim-bridge: HTTPS: .*b\.key \(SCIM_TLS_KEY_FILE\) is not the private key of the certificate in .*a\.pem$/)]);
+    expect(mismatch.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^scim-bridge: HTTPS: .*b\.key \(SCIM_TLS_KEY_FILE\) is not the private key of the certificate in .*a\.pem$/),
+    ]);
     const missing = await serve({ SCIM_TLS_CERT_FILE: join(dir, 'nope.pem'), SCIM_TLS_KEY_FILE: a.key });
     expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/cannot read the certificate .*nope\.pem \(SCIM_TLS_CERT_FILE\): no such file/)]);
     const notPem = await serve({ SCIM_TLS_CERT_FILE: a.key, SCIM_TLS_KEY_FILE: a.key });

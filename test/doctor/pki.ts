@@ -55,8 +55,23 @@ export function createPki(): Pki {
     ].join('\n'),
   );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=scim-bridge test CA/O=scim-bridge tests',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=scim-bridge test CA/O=scim-bridge tests',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
 
   return {
     dir,
@@ -67,13 +82,53 @@ export function createPki(): Pki {
       const key = join(dir, `${name}.key`);
       const cert = join(dir, `${name}.pem`);
       if (options.selfSigned) {
-        openssl(dir, ['req', '-x509', ...ec, '-keyout', key, '-out', cert, '-days', String(options.toDays ?? 90), '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`]);
+        openssl(dir, [
+          'req',
+          '-x509',
+          ...ec,
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          String(options.toDays ?? 90),
+          '-subj',
+          `/CN=${hosts[0]}`,
+          '-addext',
+          `subjectAltName=${san}`,
+        ]);
         return { cert, key };
       }
-      writeFileSync(join(dir, `${name}.ext`), ['[leaf]', 'basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = serverAuth', `subjectAltName = ${san}`].join('\n'));
+      writeFileSync(
+        join(dir, `${name}.ext`),
+        ['[leaf]', 'basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = serverAuth', `subjectAltName = ${san}`].join(
+          '\n',
+        ),
+      );
       openssl(dir, ['req', '-new', ...ec, '-keyout', key, '-out', join(dir, `${name}.csr`), '-subj', `/CN=${hosts[0]}`]);
-      openssl(dir, ['ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', `${name}.csr`, '-out', cert,
-        '-startdate', asn1Date(options.fromDays ?? -1), '-enddate', asn1Date(options.toDays ?? 90), '-extfile', `${name}.ext`, '-extensions', 'leaf']);
+      openssl(dir, [
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        'ca.cnf',
+        '-cert',
+        'ca.pem',
+        '-keyfile',
+        'ca.key',
+        '-in',
+        `${name}.csr`,
+        '-out',
+        cert,
+        '-startdate',
+        asn1Date(options.fromDays ?? -1),
+        '-enddate',
+        asn1Date(options.toDays ?? 90),
+        '-extfile',
+        `${name}.ext`,
+        '-extensions',
+        'leaf',
+      ]);
       return { cert, key };
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

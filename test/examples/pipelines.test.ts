@@ -28,7 +28,15 @@ type Cloud = (typeof CLOUDS)[number];
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, any>; env?: Record<string, any>; if?: string };
-type Job = { permissions?: Record<string, string>; steps: Step[]; concurrency?: { group: string; 'cancel-in-progress': boolean | string }; if?: string; needs?: string | string[]; environment?: any; container?: any };
+type Job = {
+  permissions?: Record<string, string>;
+  steps: Step[];
+  concurrency?: { group: string; 'cancel-in-progress': boolean | string };
+  if?: string;
+  needs?: string | string[];
+  environment?: any;
+  container?: any;
+};
 type Workflow = { on: Record<string, any>; permissions?: Record<string, string>; jobs: Record<string, Job>; env?: Record<string, string> };
 
 /** Strict YAML: duplicate keys, bad indentation, tabs and `: ` in plain scalars are errors, and warnings count too. */
@@ -61,7 +69,9 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
   });
 
   it('pins every action by full commit SHA, with the version tag as a comment, and uses only inputs and outputs that version has', () => {
-    const lines = text(cloud).split('\n').filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    const lines = text(cloud)
+      .split('\n')
+      .filter((l) => /^\s*(-\s+)?uses:/.test(l));
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) {
       const match = /uses:\s+([\w.-]+\/[\w.-]+)@([0-9a-f]{40})\s+#\s+(v\d+\.\d+\.\d+)\s*$/.exec(line);
@@ -88,7 +98,9 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
   it('grants nothing at the top and only contents:read (plus id-token:write where a cloud login happens) per job', () => {
     expect(wf.permissions).toEqual({});
     for (const [name, job] of Object.entries(wf.jobs)) {
-      const logsIn = job.steps.some((s) => ['aws-actions/configure-aws-credentials', 'google-github-actions/auth', 'azure/login', 'pulumi/auth-actions'].includes(actionOf(s)!));
+      const logsIn = job.steps.some((s) =>
+        ['aws-actions/configure-aws-credentials', 'google-github-actions/auth', 'azure/login', 'pulumi/auth-actions'].includes(actionOf(s)!),
+      );
       expect({ name, permissions: job.permissions }).toEqual({ name, permissions: logsIn ? { contents: 'read', 'id-token': 'write' } : { contents: 'read' } });
       for (const checkout of stepsUsing(job, 'actions/checkout')) expect(checkout.with?.['persist-credentials']).toBe(false);
     }
@@ -125,7 +137,10 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
     expect(deploy.environment).toBe('production');
     expect(deploy.concurrency).toEqual({ group: `scim-bridge-${cloud}-production`, 'cancel-in-progress': false });
     const [, preview] = cloudJobs(wf).find(([name]) => name !== 'deploy')!;
-    expect(preview.concurrency).toEqual({ group: expect.stringMatching(new RegExp(`^scim-bridge-${cloud}-\\w+-\\$\\{\\{ github\\.event\\.pull_request\\.number \\}\\}$`)), 'cancel-in-progress': true });
+    expect(preview.concurrency).toEqual({
+      group: expect.stringMatching(new RegExp(`^scim-bridge-${cloud}-\\w+-\\$\\{\\{ github\\.event\\.pull_request\\.number \\}\\}$`)),
+      'cancel-in-progress': true,
+    });
   });
 
   it("logs in the cloud's documented way in every job that reaches it", () => {
@@ -133,19 +148,37 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
       const context = `${cloud} job ${name}`;
       if (cloud === 'aws') {
         const [login] = stepsUsing(job, 'aws-actions/configure-aws-credentials');
-        expect({ context, with: login?.with }).toEqual({ context, with: { 'role-to-assume': expect.stringMatching(/^\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}$/), 'aws-region': '${{ vars.AWS_REGION }}', 'role-session-name': expect.any(String) } });
+        expect({ context, with: login?.with }).toEqual({
+          context,
+          with: {
+            'role-to-assume': expect.stringMatching(/^\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}$/),
+            'aws-region': '${{ vars.AWS_REGION }}',
+            'role-session-name': expect.any(String),
+          },
+        });
       }
       if (cloud === 'gcp') {
         const [login] = stepsUsing(job, 'google-github-actions/auth');
-        expect(login?.with).toMatchObject({ workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}', service_account: expect.stringMatching(/^\$\{\{ vars\.GCP_\w+_SERVICE_ACCOUNT \}\}$/) });
+        expect(login?.with).toMatchObject({
+          workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
+          service_account: expect.stringMatching(/^\$\{\{ vars\.GCP_\w+_SERVICE_ACCOUNT \}\}$/),
+        });
       }
       if (cloud === 'azure') {
         const [login] = stepsUsing(job, 'azure/login');
         expect({ context, with: login?.with }).toEqual({
           context,
-          with: { 'client-id': expect.stringMatching(/^\$\{\{ vars\.AZURE_\w*CLIENT_ID \}\}$/), 'tenant-id': '${{ vars.AZURE_TENANT_ID }}', 'subscription-id': '${{ vars.AZURE_SUBSCRIPTION_ID }}' },
+          with: {
+            'client-id': expect.stringMatching(/^\$\{\{ vars\.AZURE_\w*CLIENT_ID \}\}$/),
+            'tenant-id': '${{ vars.AZURE_TENANT_ID }}',
+            'subscription-id': '${{ vars.AZURE_SUBSCRIPTION_ID }}',
+          },
         });
-        expect(wf.env).toMatchObject({ ARM_USE_OIDC: 'true', ARM_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}', ARM_SUBSCRIPTION_ID: '${{ vars.AZURE_SUBSCRIPTION_ID }}' });
+        expect(wf.env).toMatchObject({
+          ARM_USE_OIDC: 'true',
+          ARM_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}',
+          ARM_SUBSCRIPTION_ID: '${{ vars.AZURE_SUBSCRIPTION_ID }}',
+        });
         // The provider runs as the same application azure/login signed in with.
         const pulumiStep = job.steps.find((s) => /pulumi (preview|up) /.test(s.run ?? ''))!;
         expect(pulumiStep.env?.ARM_CLIENT_ID).toBe(login.with!['client-id']);
@@ -155,7 +188,9 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
         expect(tokens.length).toBeGreaterThan(0);
         for (const token of tokens) expect(token).toMatch(/^\$\{\{ secrets\.DIGITALOCEAN_\w*TOKEN \}\}$/);
         // The preview gets the read-only token; only the environment-protected deploy has the deploy token.
-        expect(tokens.every((t) => (name === 'deploy' ? t === '${{ secrets.DIGITALOCEAN_TOKEN }}' : t === '${{ secrets.DIGITALOCEAN_PREVIEW_TOKEN }}'))).toBe(true);
+        expect(tokens.every((t) => (name === 'deploy' ? t === '${{ secrets.DIGITALOCEAN_TOKEN }}' : t === '${{ secrets.DIGITALOCEAN_PREVIEW_TOKEN }}'))).toBe(
+          true,
+        );
       }
       if (cloud !== 'aws') {
         const [pulumiLogin] = stepsUsing(job, 'pulumi/auth-actions');
@@ -173,7 +208,9 @@ describe.each(CLOUDS)('GitHub workflow for %s', (cloud) => {
     expect(builds[0].id).toBe('image');
     const deployStep = deploy.steps.find((s) => s.id === 'deploy')!;
     expect(deployStep.env?.IMAGE).toMatch(/@\$\{\{ steps\.image\.outputs\.digest \}\}$/);
-    expect(deployStep.run).toMatch(cloud === 'aws' ? /npx cdk deploy --require-approval never -c imageUri="\$IMAGE"/ : /pulumi config set image "\$IMAGE" --stack "\$STACK"/);
+    expect(deployStep.run).toMatch(
+      cloud === 'aws' ? /npx cdk deploy --require-approval never -c imageUri="\$IMAGE"/ : /pulumi config set image "\$IMAGE" --stack "\$STACK"/,
+    );
     // The pull request builds the same Dockerfile without pushing.
     const [, preview] = cloudJobs(wf).find(([name]) => name !== 'deploy')!;
     expect(stepsUsing(preview, 'docker/build-push-action').map((s) => s.with)).toEqual([expect.objectContaining({ file: 'bridge/Dockerfile', push: false })]);
@@ -222,7 +259,11 @@ describe('GitLab CI example (AWS)', () => {
     expect(ci['.aws-oidc'].id_tokens).toEqual({ AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
     expect(ci['.aws-oidc'].before_script.join('\n')).toMatch(/AWS_WEB_IDENTITY_TOKEN_FILE/);
     expect(ci.diff).toMatchObject({ extends: '.aws-oidc', variables: { AWS_ROLE_ARN: '$AWS_DIFF_ROLE_ARN' } });
-    expect(ci.deploy).toMatchObject({ extends: '.aws-oidc', variables: { AWS_ROLE_ARN: '$AWS_DEPLOY_ROLE_ARN' }, resource_group: 'scim-bridge-aws-production' });
+    expect(ci.deploy).toMatchObject({
+      extends: '.aws-oidc',
+      variables: { AWS_ROLE_ARN: '$AWS_DEPLOY_ROLE_ARN' },
+      resource_group: 'scim-bridge-aws-production',
+    });
     expect(source).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws_secret_access_key/);
   });
 

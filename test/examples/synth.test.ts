@@ -22,7 +22,10 @@ const TSX = require.resolve('tsx/cli');
 
 async function preview(stack: string, extra: string[] = []) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [TSX, join(ROOT, 'scripts', 'pulumi-preview.ts'), stack, '--json', ...extra], { cwd: ROOT, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [TSX, join(ROOT, 'scripts', 'pulumi-preview.ts'), stack, '--json', ...extra], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     return { code: 0, result: JSON.parse(stdout.trim().split('\n').pop()!), stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

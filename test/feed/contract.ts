@@ -91,17 +91,19 @@ export function describeChangeLogContract(open: () => Promise<Store>): void {
     await store.transaction(async (tx) => {
       await tx.setState('k', 'v');
     });
-    await expect(store.transaction(async (tx) => {
-      await tx.appendChanges([change('b')]);
-      throw new Error('no');
-    })).rejects.toThrow();
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.appendChanges([change('b')]);
+        throw new Error('no');
+      }),
+    ).rejects.toThrow();
     expect(told).toBe(1);
     stop();
     await store.transaction((tx) => tx.appendChanges([change('c')]));
     expect(told).toBe(1);
   });
 
-  it('records a user\'s life as the Directory writes it: created, updated, suspended, reactivated, deleted, versions growing', async () => {
+  it("records a user's life as the Directory writes it: created, updated, suspended, reactivated, deleted, versions growing", async () => {
     const { user } = await directory.createUser({ userName: 'ada@example.com', name: { givenName: 'Ada' } }, ctx);
     await directory.patchUser(user.id, patch({ op: 'replace', path: 'name.givenName', value: 'Augusta' }), undefined, ctx);
     await directory.patchUser(user.id, patch({ op: 'replace', path: 'active', value: false }), undefined, ctx);
@@ -143,7 +145,15 @@ export function describeChangeLogContract(open: () => Promise<Store>): void {
       for (let i = 0; i < 2500; i++) {
         const at = new Date().toISOString();
         const id = `user-${i}`;
-        await tx.insertUser({ id, userName: `u${i}@example.com`, active: true, doc: { userName: `u${i}@example.com`, active: true }, version: 1, created: at, lastModified: at });
+        await tx.insertUser({
+          id,
+          userName: `u${i}@example.com`,
+          active: true,
+          doc: { userName: `u${i}@example.com`, active: true },
+          version: 1,
+          created: at,
+          lastModified: at,
+        });
         ids.push(id);
       }
     });
@@ -158,7 +168,7 @@ export function describeChangeLogContract(open: () => Promise<Store>): void {
     expect(log[0].state).not.toHaveProperty('members');
   });
 
-  it('records a group\'s rename, its net membership changes and its deletion', async () => {
+  it("records a group's rename, its net membership changes and its deletion", async () => {
     const ada = (await directory.createUser({ userName: 'ada@example.com' }, ctx)).user;
     const grace = (await directory.createUser({ userName: 'grace@example.com' }, ctx)).user;
     const { group } = await directory.createGroup({ displayName: 'Eng', members: [{ value: ada.id }] }, ctx);
@@ -206,6 +216,11 @@ export function describeChangeLogContract(open: () => Promise<Store>): void {
     expect((await store.getGroup(eng.id))?.version).toBe(2);
     await expect(directory.patchGroup(eng.id, patch({ op: 'replace', path: 'displayName', value: 'X' }), 'W/"1"', ctx)).rejects.toMatchObject({ status: 412 });
     const events = await store.listEvents({ limit: 10 });
-    expect(events.filter((e) => e.action === 'group.members.remove').map((e) => e.resourceId).sort()).toEqual([eng.id, art.id].sort());
+    expect(
+      events
+        .filter((e) => e.action === 'group.members.remove')
+        .map((e) => e.resourceId)
+        .sort(),
+    ).toEqual([eng.id, art.id].sort());
   });
 }

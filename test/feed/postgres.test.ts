@@ -35,10 +35,14 @@ describePostgres('PostgreSQL change log', () => {
       let heldAtCommit!: () => void;
       const atCommit = new Promise<void>((resolve) => (heldAtCommit = resolve));
       // The earlier transaction has written its change and stops just before COMMIT.
-      const earlier = first.transaction((tx) => tx.appendChanges([change('earlier')]), undefined, async () => {
-        heldAtCommit();
-        await held;
-      });
+      const earlier = first.transaction(
+        (tx) => tx.appendChanges([change('earlier')]),
+        undefined,
+        async () => {
+          heldAtCommit();
+          await held;
+        },
+      );
       await atCommit;
       try {
         // The later one, on another replica, commits first; a reader reads it and moves its cursor past it.
@@ -56,7 +60,7 @@ describePostgres('PostgreSQL change log', () => {
       }
     });
 
-    it('two replicas writing the same users at once: each user\'s versions grow along the feed', async () => {
+    it("two replicas writing the same users at once: each user's versions grow along the feed", async () => {
       const directories = [new Directory(first, { allowedDomains: [] }), new Directory(second, { allowedDomains: [] })];
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) ids.push((await directories[0].createUser({ userName: `u${i}@example.com` }, { actor: 't', requestId: 'c' })).user.id);

@@ -49,13 +49,19 @@ class Provider {
   }
 
   async createUser(): Promise<void> {
-    const res = await call(`${this.edge.scim}/Users`, 'POST', this.edge.token, { userName: `${this.prefix}u${this.n++}@example.com`, name: { givenName: 'U' } });
+    const res = await call(`${this.edge.scim}/Users`, 'POST', this.edge.token, {
+      userName: `${this.prefix}u${this.n++}@example.com`,
+      name: { givenName: 'U' },
+    });
     expect(res.status).toBe(201);
     this.users.push(res.body.id);
   }
 
   async createGroup(members: string[]): Promise<void> {
-    const res = await call(`${this.edge.scim}/Groups`, 'POST', this.edge.token, { displayName: `${this.prefix}g${this.n++}`, members: members.map((value) => ({ value })) });
+    const res = await call(`${this.edge.scim}/Groups`, 'POST', this.edge.token, {
+      displayName: `${this.prefix}g${this.n++}`,
+      members: members.map((value) => ({ value })),
+    });
     expect(res.status).toBe(201);
     this.groups.push(res.body.id);
   }
@@ -70,14 +76,22 @@ class Provider {
     let res: { status: number } = { status: 200 };
     if (roll < 0.2 || !user) return this.createUser();
     if (roll < 0.3 || !group) return this.createGroup(this.users.filter(() => this.next() < 0.3));
-    if (roll < 0.45) res = await call(`${s}/Users/${user}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.givenName', value: `G${this.n++}` }] });
-    else if (roll < 0.55) res = await call(`${s}/Users/${user}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: this.next() < 0.5 }] });
+    if (roll < 0.45)
+      res = await call(`${s}/Users/${user}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.givenName', value: `G${this.n++}` }] });
+    else if (roll < 0.55)
+      res = await call(`${s}/Users/${user}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: this.next() < 0.5 }] });
     else if (roll < 0.63) {
       res = await call(`${s}/Users/${user}`, 'DELETE', t);
       this.users = this.users.filter((id) => id !== user);
-    } else if (roll < 0.78) res = await call(`${s}/Groups/${group}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }] });
-    else if (roll < 0.9) res = await call(`${s}/Groups/${group}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${user}"]` }] });
-    else if (roll < 0.95) res = await call(`${s}/Groups/${group}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: `${this.prefix}g${this.n++}` }] });
+    } else if (roll < 0.78)
+      res = await call(`${s}/Groups/${group}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }] });
+    else if (roll < 0.9)
+      res = await call(`${s}/Groups/${group}`, 'PATCH', t, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${user}"]` }] });
+    else if (roll < 0.95)
+      res = await call(`${s}/Groups/${group}`, 'PATCH', t, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'displayName', value: `${this.prefix}g${this.n++}` }],
+      });
     else {
       res = await call(`${s}/Groups/${group}`, 'DELETE', t);
       this.groups = this.groups.filter((id) => id !== group);
@@ -152,7 +166,10 @@ describe.each(STORE_KINDS)('GET /api/snapshot (%s store)', (kind) => {
     expect(types).toEqual([...types].sort((a, b) => (a === b ? 0 : a === 'User' ? -1 : 1)));
     expect(groupsAt === -1 || groupsAt > 0).toBe(true);
     const group = items.find((item) => item.resource.type === 'Group' && Array.isArray(item.state.members) && (item.state.members as unknown[]).length > 0)!;
-    expect(group.state).toMatchObject({ id: group.resource.id, meta: { resourceType: 'Group', version: `W/"${group.resource.version}"`, location: `/scim/v2/Groups/${group.resource.id}` } });
+    expect(group.state).toMatchObject({
+      id: group.resource.id,
+      meta: { resourceType: 'Group', version: `W/"${group.resource.version}"`, location: `/scim/v2/Groups/${group.resource.id}` },
+    });
     expect(first.body.position).toBe(await edge.store.headPosition());
     expect(first.body.after).toBe(feedCursor({ directory: 'default', position: first.body.position }));
     expect(MEMBERS_PER_SNAPSHOT_PAGE).toBeGreaterThanOrEqual(1000);

@@ -16,8 +16,11 @@ const SEED = process.env.SCIM_FUZZ_SEED ?? 'ci-slice-1';
 const REQUESTS = 20_000;
 
 function explain(summary: FuzzSummary): string {
-  const lines = [`seed ${JSON.stringify(summary.seed)} on ${summary.store}: ${summary.violations} violations, ${summary.errorLogLines} error log lines, exit ${summary.bridgeExit}`];
-  for (const v of summary.firstViolations.slice(0, 10)) lines.push(`lane ${v.lane} #${v.index} ${v.kind}: ${v.problem}\n  ${v.request.slice(0, 300)}\n  → ${v.status} ${v.answer.slice(0, 200)}`);
+  const lines = [
+    `seed ${JSON.stringify(summary.seed)} on ${summary.store}: ${summary.violations} violations, ${summary.errorLogLines} error log lines, exit ${summary.bridgeExit}`,
+  ];
+  for (const v of summary.firstViolations.slice(0, 10))
+    lines.push(`lane ${v.lane} #${v.index} ${v.kind}: ${v.problem}\n  ${v.request.slice(0, 300)}\n  → ${v.status} ${v.answer.slice(0, 200)}`);
   for (const p of summary.consistency?.problems.slice(0, 10) ?? []) lines.push(`store: ${p}`);
   return lines.join('\n');
 }

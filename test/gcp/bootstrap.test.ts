@@ -30,7 +30,9 @@ const hasBootstrap = (() => {
   }
 })();
 
-const describeBootstrap = hasBootstrap ? describePostgres : (name: string, body: () => void) => describe.skip(`${name} (the bundle has no \`db bootstrap\` yet)`, body);
+const describeBootstrap = hasBootstrap
+  ? describePostgres
+  : (name: string, body: () => void) => describe.skip(`${name} (the bundle has no \`db bootstrap\` yet)`, body);
 
 describeBootstrap('GCP: the bootstrap job and the service on a Cloud SQL-like role model', () => {
   const dir = mkdtempSync('/tmp/scim-bridge-gcp-boot-');
@@ -70,7 +72,9 @@ dns.lookup = (host, options, cb) => host === ${JSON.stringify(DB_HOST)} ? lookup
     const mocks: CloudMocks = {
       ...gcpMocks,
       answer: (token, inputs) =>
-        token === 'gcp:sql/getCaCerts:getCaCerts' ? { ...gcpMocks.answer(token, inputs), certs: [{ cert: pem(dir, 'regional') }, { cert: pem(dir, 'root') }] } : gcpMocks.answer(token, inputs),
+        token === 'gcp:sql/getCaCerts:getCaCerts'
+          ? { ...gcpMocks.answer(token, inputs), certs: [{ cert: pem(dir, 'regional') }, { cert: pem(dir, 'root') }] }
+          : gcpMocks.answer(token, inputs),
     };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     run = await runPulumiProgram(mocks, { config: BASE }, () => require('../../stacks/pulumi/gcp').deploy());
@@ -79,7 +83,9 @@ dns.lookup = (host, options, cb) => host === ${JSON.stringify(DB_HOST)} ? lookup
     const postgres = new Client({ host: '127.0.0.1', port: pg.port, user: 'postgres', database: 'postgres' });
     await postgres.connect();
     await postgres.query('CREATE ROLE cloudsqlsuperuser NOLOGIN CREATEROLE CREATEDB');
-    await postgres.query(`CREATE ROLE scim_bridge_admin LOGIN CREATEROLE CREATEDB PASSWORD '${decodeURIComponent(adminUrl.password)}' IN ROLE cloudsqlsuperuser`);
+    await postgres.query(
+      `CREATE ROLE scim_bridge_admin LOGIN CREATEROLE CREATEDB PASSWORD '${decodeURIComponent(adminUrl.password)}' IN ROLE cloudsqlsuperuser`,
+    );
     await postgres.query('CREATE DATABASE scim_bridge OWNER cloudsqlsuperuser');
     await postgres.end();
   }, 90_000);

@@ -47,13 +47,17 @@ test('the database CA bundle holds every CA sql.getCaCerts lists, the upcoming o
 });
 
 test('a maxReplicas the database tier cannot serve during a rolling deploy is refused, not only warned about', async () => {
-  expect(await failure({ ...BASE, maxReplicas: '20' })).toMatch(/^scim-bridge:maxReplicas 20 can open 201 database connections during a deploy, more than the 97 that db-custom-1-3840 allows/);
+  expect(await failure({ ...BASE, maxReplicas: '20' })).toMatch(
+    /^scim-bridge:maxReplicas 20 can open 201 database connections during a deploy, more than the 97 that db-custom-1-3840 allows/,
+  );
   await expect(runGcpStack({ config: { ...BASE, maxReplicas: '20', database: '{"size":"db-custom-4-15360"}' } })).resolves.toBeDefined();
 });
 
 test('a maxReplicas the Direct VPC egress subnet cannot hold is refused, naming the range that would', async () => {
   const big = { ...BASE, database: '{"size":"db-custom-96-624640"}' };
-  expect(await failure({ ...big, networkCidr: '10.8.0.0/26', maxReplicas: '40' })).toMatch(/^scim-bridge:maxReplicas 40 instances need about 80 addresses .* 10\.8\.0\.0\/26 holds 29 instances/);
+  expect(await failure({ ...big, networkCidr: '10.8.0.0/26', maxReplicas: '40' })).toMatch(
+    /^scim-bridge:maxReplicas 40 instances need about 80 addresses .* 10\.8\.0\.0\/26 holds 29 instances/,
+  );
   expect(await failure({ ...big, maxReplicas: '1000' })).toMatch(/^scim-bridge:maxReplicas 1000 instances .* 10\.8\.0\.0\/24 holds 125 instances/);
   await expect(runGcpStack({ config: { ...big, networkCidr: '10.8.0.0/26', maxReplicas: '29' } })).resolves.toBeDefined();
 });

@@ -39,7 +39,12 @@ describe('data protected by default (deletionProtection unset)', () => {
   });
 
   test('exactly the data is protected: nothing stateless holds up a destroy of the rest', () => {
-    expect(run.protectedResources().map((r) => r.type).sort()).toEqual([T.sqlDatabase, T.sqlInstance]);
+    expect(
+      run
+        .protectedResources()
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual([T.sqlDatabase, T.sqlInstance]);
   });
 });
 
@@ -78,7 +83,10 @@ describe('deletionProtection false: a destroy is blocked by nothing', () => {
   // Direct VPC egress keeps the subnet's addresses for one to two hours after the service is deleted
   // (cloud.google.com/run/docs/configuring/vpc-direct-vpc#delete-subnet): deleting them in the same destroy fails.
   test('the network and subnet are left by a destroy (retainOnDelete) instead of failing it; nothing else is', () => {
-    const kept = run.resources.filter((r) => r.options.retainOnDelete).map((r) => r.type).sort();
+    const kept = run.resources
+      .filter((r) => r.options.retainOnDelete)
+      .map((r) => r.type)
+      .sort();
     expect(kept).toEqual([T.network, T.subnetwork]);
   });
 
@@ -96,15 +104,19 @@ describe('what waits for what (a first deploy, in order)', () => {
   test('the service waits for the bootstrap job, every grant on its secrets and every secret version it names', () => {
     const service = run.one(T.service);
     expect(run.waitsFor(service, run.one(T.job))).toBe(true);
-    for (const name of ['scim-bridge-service-scimsession', 'scim-bridge-service-db-password']) expect(run.waitsFor(service, run.one(T.secretIam, name))).toBe(true);
-    for (const name of ['scim-bridge-service-scimsession', 'scim-bridge-db-app-password']) expect(run.waitsFor(service, run.one(T.secretVersion, name))).toBe(true);
+    for (const name of ['scim-bridge-service-scimsession', 'scim-bridge-service-db-password'])
+      expect(run.waitsFor(service, run.one(T.secretIam, name))).toBe(true);
+    for (const name of ['scim-bridge-service-scimsession', 'scim-bridge-db-app-password'])
+      expect(run.waitsFor(service, run.one(T.secretVersion, name))).toBe(true);
   });
 
   test('the bootstrap job waits for its grants, the versions it reads, the database, its administrator, the endpoint and the DNS name', () => {
     const job = run.one(T.job);
-    for (const name of ['scim-bridge-bootstrap-admin-url', 'scim-bridge-bootstrap-app-password']) expect(run.waitsFor(job, run.one(T.secretIam, name))).toBe(true);
+    for (const name of ['scim-bridge-bootstrap-admin-url', 'scim-bridge-bootstrap-app-password'])
+      expect(run.waitsFor(job, run.one(T.secretIam, name))).toBe(true);
     for (const name of ['scim-bridge-db-admin-url', 'scim-bridge-db-app-password']) expect(run.waitsFor(job, run.one(T.secretVersion, name))).toBe(true);
-    for (const r of [run.one(T.sqlDatabase), run.one(T.sqlUser), run.one(T.forwardingRule), run.one(T.recordSet, 'scim-bridge-db-dns')]) expect([r.name, run.waitsFor(job, r)]).toEqual([r.name, true]);
+    for (const r of [run.one(T.sqlDatabase), run.one(T.sqlUser), run.one(T.forwardingRule), run.one(T.recordSet, 'scim-bridge-db-dns')])
+      expect([r.name, run.waitsFor(job, r)]).toEqual([r.name, true]);
   });
 
   test('the endpoint targets the instance attachment, inside the subnet the service uses', () => {

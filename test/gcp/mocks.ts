@@ -17,12 +17,16 @@ export const IMAGE_DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789ab
 /** A Cloud SQL PSC DNS name as the API reports it (trailing dot). */
 export const DB_DNS_NAME = '1a2b3c4d5e6f.a1b2c3d4e5f6.europe-west1.sql.goog.';
 export const DB_HOST = DB_DNS_NAME.slice(0, -1);
-export const SERVER_CA = ['-----BEGIN CERTIFICATE-----\nSUBORDINATE\n-----END CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----'];
+export const SERVER_CA = [
+  '-----BEGIN CERTIFICATE-----\nSUBORDINATE\n-----END CERTIFICATE-----',
+  '-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----',
+];
 /** The CA Google will rotate to: listed by sql.getCaCerts (listServerCas), not by the instance's serverCaCerts. */
 export const UPCOMING_CA = '-----BEGIN CERTIFICATE-----\nUPCOMING\n-----END CERTIFICATE-----';
 /** What the bridge must trust: every CA getCaCerts lists, current and upcoming. */
 export const CA_BUNDLE = `${[...SERVER_CA, UPCOMING_CA].join('\n')}\n`;
-export const GOOGLE_KEY = '{"type":"service_account","client_email":"sync@acme-idp.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n-----END PRIVATE KEY-----\\n"}';
+export const GOOGLE_KEY =
+  '{"type":"service_account","client_email":"sync@acme-idp.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n-----END PRIVATE KEY-----\\n"}';
 export const BASE_NAME = `scim-bridge-${SUFFIX}`;
 export const SA_EMAIL = `${BASE_NAME}@${PROJECT}.iam.gserviceaccount.com`;
 export const BOOT_SA_EMAIL = `${BASE_NAME}-boot@${PROJECT}.iam.gserviceaccount.com`;
@@ -106,7 +110,10 @@ export const gcpMocks: CloudMocks = {
       case T.job:
         return { id: `projects/${v.project}/locations/${v.location}/jobs/${v.name}`, outputs: {} };
       case T.repository:
-        return { id: `projects/${v.project}/locations/${v.location}/repositories/${v.repositoryId}`, outputs: { registryUri: `${v.location}-docker.pkg.dev/${v.project}/${v.repositoryId}` } };
+        return {
+          id: `projects/${v.project}/locations/${v.location}/repositories/${v.repositoryId}`,
+          outputs: { registryUri: `${v.location}-docker.pkg.dev/${v.project}/${v.repositoryId}` },
+        };
       case T.address:
         return { id: `global-address/${name}`, outputs: { address: LB_IP } };
       case T.domainMapping:
@@ -125,9 +132,21 @@ export const gcpMocks: CloudMocks = {
       case 'gcp:organizations/getClientConfig:getClientConfig':
         return { accessToken: ACCESS_TOKEN, project: PROJECT, region: REGION, zone: '', id: 'client', defaultLabels: {} };
       case 'gcp:sql/getCaCerts:getCaCerts':
-        return { project: inputs.project, instance: inputs.instance, activeVersion: 'v1', id: inputs.instance, certs: [...SERVER_CA, UPCOMING_CA].map((cert) => ({ cert })) };
+        return {
+          project: inputs.project,
+          instance: inputs.instance,
+          activeVersion: 'v1',
+          id: inputs.instance,
+          certs: [...SERVER_CA, UPCOMING_CA].map((cert) => ({ cert })),
+        };
       case 'gcp:dns/getManagedZone:getManagedZone':
-        return { name: inputs.name, dnsName: ZONE_DNS_NAME, id: `projects/${inputs.project}/managedZones/${inputs.name}`, nameServers: [], visibility: 'public' };
+        return {
+          name: inputs.name,
+          dnsName: ZONE_DNS_NAME,
+          id: `projects/${inputs.project}/managedZones/${inputs.name}`,
+          nameServers: [],
+          visibility: 'public',
+        };
       default:
         throw new Error(`unexpected invoke ${token}`);
     }
@@ -161,7 +180,10 @@ export const container = (r: Recorded) => (r.type === T.job ? r.inputs.template.
 /** A container's environment as name → value (or `{secret, version}` for a secret reference). */
 export function envOf(r: Recorded): Record<string, any> {
   return Object.fromEntries(
-    container(r).envs.map((e: any) => [e.name, e.valueSource ? { secret: e.valueSource.secretKeyRef.secret, version: e.valueSource.secretKeyRef.version } : e.value]),
+    container(r).envs.map((e: any) => [
+      e.name,
+      e.valueSource ? { secret: e.valueSource.secretKeyRef.secret, version: e.valueSource.secretKeyRef.version } : e.value,
+    ]),
   );
 }
 

@@ -34,7 +34,9 @@ function clientAddress(trustProxy: string, xff: string): string {
 
 describe('SCIM_TRUST_PROXY for each front door, against the X-Forwarded-For Google documents', () => {
   const trust = (frontDoor: 'loadBalancer' | 'domainMapping') =>
-    bridgeEnvironment(resolveBridgeArgs({ domain: 'scim.example.com' }, GCP_RULES), { trustProxy: trustProxyFor(frontDoor), platformSetsPort: true })[BRIDGE_ENV.trustProxy];
+    bridgeEnvironment(resolveBridgeArgs({ domain: 'scim.example.com' }, GCP_RULES), { trustProxy: trustProxyFor(frontDoor), platformSetsPort: true })[
+      BRIDGE_ENV.trustProxy
+    ];
 
   // "X-Forwarded-For: <unverified IP(s)>, <immediate client IP>, <global forwarding rule external IP>": only the last
   // two are written by the load balancer (cloud.google.com/load-balancing/docs/https, X-Forwarded-For header).
@@ -71,7 +73,9 @@ describe('Cloud SQL', () => {
 
   test('a maxReplicas whose rolling deploy could exceed the tier connections is a problem, naming both args', () => {
     expect(connectionProblem({ maxReplicas: 6, databaseTier: 'db-custom-1-3840' })).toBeUndefined();
-    expect(connectionProblem({ maxReplicas: 20, databaseTier: 'db-custom-1-3840' })).toMatch(/^20 can open 201 database connections .* 97 that db-custom-1-3840 allows .*database\.size/);
+    expect(connectionProblem({ maxReplicas: 20, databaseTier: 'db-custom-1-3840' })).toMatch(
+      /^20 can open 201 database connections .* 97 that db-custom-1-3840 allows .*database\.size/,
+    );
     expect(connectionProblem({ maxReplicas: 20, databaseTier: 'db-custom-4-15360' })).toBeUndefined();
   });
 
@@ -108,8 +112,13 @@ describe('front door records', () => {
       { type: 'A', rrdata: '216.239.32.21' },
       { type: 'AAAA', rrdata: '2001:4860:4802:32::15' },
     ]);
-    expect(records.map((r) => [r.type, r.value])).toEqual([['A', '216.239.32.21'], ['AAAA', '2001:4860:4802:32::15']]);
-    expect(trafficRecords('scim.example.com', 'domainMapping', undefined, [{ type: 'CNAME', rrdata: 'ghs.googlehosted.com.' }])[0].value).toBe('ghs.googlehosted.com');
+    expect(records.map((r) => [r.type, r.value])).toEqual([
+      ['A', '216.239.32.21'],
+      ['AAAA', '2001:4860:4802:32::15'],
+    ]);
+    expect(trafficRecords('scim.example.com', 'domainMapping', undefined, [{ type: 'CNAME', rrdata: 'ghs.googlehosted.com.' }])[0].value).toBe(
+      'ghs.googlehosted.com',
+    );
   });
 
   test('the domain must sit in the zone, and a domain mapping (a CNAME) cannot use its apex', () => {

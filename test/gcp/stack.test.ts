@@ -130,7 +130,10 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
     const version = run.one(T.secretVersion, 'scim-bridge-service-scimsession');
     expect(occurrences(version.raw, BASE.scimSession)).toEqual([true]);
     const volume = service.inputs.template.volumes.find((v: { secret?: unknown }) => v.secret);
-    expect(volume.secret).toEqual({ secret: secretIdOf(run, 'scim-bridge-service-scimsession'), items: [{ path: BRIDGE_IMAGE.sessionFileName, version: 'latest' }] });
+    expect(volume.secret).toEqual({
+      secret: secretIdOf(run, 'scim-bridge-service-scimsession'),
+      items: [{ path: BRIDGE_IMAGE.sessionFileName, version: 'latest' }],
+    });
     expect(envOf(service)[BRIDGE_ENV.sessionFile]).toBe(`${BRIDGE_IMAGE.sessionMountDir}/${BRIDGE_IMAGE.sessionFileName}`);
     for (const r of run.resources) if (r !== version) expect(occurrences(r.raw, BASE.scimSession)).toEqual([]);
   });
@@ -146,7 +149,12 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
     const settings = run.one(T.sqlInstance).inputs.settings;
     expect(settings).toMatchObject({ edition: 'ENTERPRISE', tier: 'db-custom-1-3840', availabilityType: 'ZONAL', diskSize: 10 });
     expect(run.one(T.sqlInstance).inputs.databaseVersion).toBe('POSTGRES_17');
-    expect(settings.backupConfiguration).toMatchObject({ enabled: true, pointInTimeRecoveryEnabled: true, transactionLogRetentionDays: 7, backupRetentionSettings: { retainedBackups: 7 } });
+    expect(settings.backupConfiguration).toMatchObject({
+      enabled: true,
+      pointInTimeRecoveryEnabled: true,
+      transactionLogRetentionDays: 7,
+      backupRetentionSettings: { retainedBackups: 7 },
+    });
   });
 
   test('the Private Service Connect endpoint sits in the bridge subnet; a private zone makes the instance DNS name resolve to it inside the VPC only', () => {
@@ -214,13 +222,28 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
     expect(run.one(T.cert).inputs.managed.domains).toEqual([DOMAIN]);
     expect(run.one(T.sslPolicy).inputs).toMatchObject({ profile: 'MODERN', minTlsVersion: 'TLS_1_2' });
     expect(run.one(T.httpsProxy).inputs).toMatchObject({ sslCertificates: [run.one(T.cert).id], sslPolicy: run.one(T.sslPolicy).id });
-    expect(run.one(T.globalRule, 'scim-bridge-front-https').inputs).toMatchObject({ portRange: '443', ipAddress: LB_IP, loadBalancingScheme: 'EXTERNAL_MANAGED' });
-    expect(run.one(T.urlMap, 'scim-bridge-front-http-redirect').inputs.defaultUrlRedirect).toEqual({ httpsRedirect: true, redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT', stripQuery: false });
+    expect(run.one(T.globalRule, 'scim-bridge-front-https').inputs).toMatchObject({
+      portRange: '443',
+      ipAddress: LB_IP,
+      loadBalancingScheme: 'EXTERNAL_MANAGED',
+    });
+    expect(run.one(T.urlMap, 'scim-bridge-front-http-redirect').inputs.defaultUrlRedirect).toEqual({
+      httpsRedirect: true,
+      redirectResponseCode: 'MOVED_PERMANENTLY_DEFAULT',
+      stripQuery: false,
+    });
     expect(run.one(T.globalRule, 'scim-bridge-front-http').inputs).toMatchObject({ portRange: '80', target: run.one(T.httpProxy).id });
   });
 
   test('DNS: the A record in the given zone points at the static address', () => {
-    expect(run.one(T.recordSet, 'scim-bridge-front').inputs).toEqual({ project: PROJECT, managedZone: 'example-zone', name: `${DOMAIN}.`, type: 'A', ttl: 300, rrdatas: [LB_IP] });
+    expect(run.one(T.recordSet, 'scim-bridge-front').inputs).toEqual({
+      project: PROJECT,
+      managedZone: 'example-zone',
+      name: `${DOMAIN}.`,
+      type: 'A',
+      ttl: 300,
+      rrdatas: [LB_IP],
+    });
   });
 
   test('image: built from bridge/Dockerfile at the repository root, never on a preview, pushed with the deployer token (a secret), run by digest', () => {
@@ -244,8 +267,13 @@ describe('default stack: load balancer, Cloud DNS zone, scimsession from a Pulum
   });
 
   test('every API the component calls is enabled first (cloudresourcemanager included) and left on at destroy', () => {
-    const apis = run.ofType(T.api).map((a) => a.inputs.service).sort();
-    expect(apis).toEqual(['artifactregistry', 'cloudresourcemanager', 'compute', 'dns', 'iam', 'run', 'secretmanager', 'sqladmin'].map((a) => `${a}.googleapis.com`));
+    const apis = run
+      .ofType(T.api)
+      .map((a) => a.inputs.service)
+      .sort();
+    expect(apis).toEqual(
+      ['artifactregistry', 'cloudresourcemanager', 'compute', 'dns', 'iam', 'run', 'secretmanager', 'sqladmin'].map((a) => `${a}.googleapis.com`),
+    );
     expect(run.ofType(T.api).every((a) => a.inputs.disableOnDestroy === false)).toBe(true);
     // Pulumi does not pass a component's dependsOn to its children: every Google resource must wait for the APIs itself.
     const apiUrns = run.ofType(T.api).map((a) => a.urn);
@@ -279,15 +307,25 @@ describe('domain mapping front door', () => {
     expect(service.inputs.invokerIamDisabled).toBe(true);
     expect(envOf(service)[BRIDGE_ENV.trustProxy]).toBe('1');
     expect(run.one(T.domainMapping).inputs).toMatchObject({ name: DOMAIN, location: REGION, metadata: { namespace: PROJECT }, spec: { routeName: BASE_NAME } });
-    for (const type of [T.neg, T.backend, T.urlMap, T.cert, T.sslPolicy, T.httpsProxy, T.httpProxy, T.address, T.globalRule]) expect(run.ofType(type)).toHaveLength(0);
-    expect(run.one(T.recordSet, 'scim-bridge-front').inputs).toEqual({ project: 'dns-project', managedZone: 'example-zone', name: `${DOMAIN}.`, type: 'CNAME', ttl: 300, rrdatas: ['ghs.googlehosted.com.'] });
+    for (const type of [T.neg, T.backend, T.urlMap, T.cert, T.sslPolicy, T.httpsProxy, T.httpProxy, T.address, T.globalRule])
+      expect(run.ofType(type)).toHaveLength(0);
+    expect(run.one(T.recordSet, 'scim-bridge-front').inputs).toEqual({
+      project: 'dns-project',
+      managedZone: 'example-zone',
+      name: `${DOMAIN}.`,
+      type: 'CNAME',
+      ttl: 300,
+      rrdatas: ['ghs.googlehosted.com.'],
+    });
     expect(run.outputs.ipAddress).toBeUndefined();
     expect(run.invokes.find((i) => i.token === 'gcp:dns/getManagedZone:getManagedZone')?.inputs).toEqual({ name: 'example-zone', project: 'dns-project' });
   });
 
   test('without a zone, the records Cloud Run asks for, and the domain verification step', async () => {
     const run = await runGcpStack({ config: { ...BASE, frontDoor: 'domainMapping' } });
-    expect(run.outputs.dnsRecords).toEqual([{ name: DOMAIN, type: 'CNAME', value: 'ghs.googlehosted.com', purpose: 'traffic to the Cloud Run domain mapping' }]);
+    expect(run.outputs.dnsRecords).toEqual([
+      { name: DOMAIN, type: 'CNAME', value: 'ghs.googlehosted.com', purpose: 'traffic to the Cloud Run domain mapping' },
+    ]);
     expect(run.outputs.nextSteps).toContain(`${DOMAIN} CNAME ghs.googlehosted.com`);
     expect(run.outputs.nextSteps).toContain('gcloud domains verify');
   });
@@ -297,7 +335,12 @@ describe('an existing Secret Manager secret for the scimsession', () => {
   test('creates no session secret, grants the service account on the given secret and mounts its latest version', async () => {
     const existing = `projects/${PROJECT}/secrets/okta-scimsession`;
     const run = await runGcpStack({ config: { domain: DOMAIN, scimSessionSecretId: existing }, secretKeys: [] });
-    expect(run.ofType(T.secret).map((s) => s.name).sort()).toEqual(['scim-bridge-db-admin-url', 'scim-bridge-db-app-password']);
+    expect(
+      run
+        .ofType(T.secret)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['scim-bridge-db-admin-url', 'scim-bridge-db-app-password']);
     const grant = run.one(T.secretIam, 'scim-bridge-service-scimsession');
     expect(grant.inputs).toMatchObject({ secretId: existing, member: `serviceAccount:${SA_EMAIL}` });
     expect(run.waitsFor(run.one(T.service), grant)).toBe(true);
@@ -363,7 +406,10 @@ describe('configuration reaches the resources', () => {
     const instance = run.one(T.sqlInstance).inputs;
     expect(instance.databaseVersion).toBe('POSTGRES_16');
     expect(instance.settings).toMatchObject({ tier: 'db-custom-4-15360', availabilityType: 'REGIONAL', diskSize: 20 });
-    expect(instance.settings.backupConfiguration).toMatchObject({ transactionLogRetentionDays: 7, backupRetentionSettings: { retainedBackups: 30, retentionUnit: 'COUNT' } });
+    expect(instance.settings.backupConfiguration).toMatchObject({
+      transactionLogRetentionDays: 7,
+      backupRetentionSettings: { retainedBackups: 30, retentionUnit: 'COUNT' },
+    });
   });
 
   test('TLS profile, allowed domains, log level, subnet range, labels; APIs left alone', () => {
@@ -393,8 +439,16 @@ describe('Pulumi.gcp.yaml', () => {
     const file = parse(readFileSync(join(__dirname, '../../Pulumi.gcp.yaml'), 'utf8'), { strict: true }).config as Record<string, unknown>;
     // The engine hands structured values to the program as JSON, plain ones as strings.
     const asConfig = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
-    const config = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('scim-bridge:')).map(([k, v]) => [k.slice('scim-bridge:'.length), asConfig(v)]));
-    const provider = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('gcp:')).map(([k, v]) => [k, asConfig(v)]));
+    const config = Object.fromEntries(
+      Object.entries(file)
+        .filter(([k]) => k.startsWith('scim-bridge:'))
+        .map(([k, v]) => [k.slice('scim-bridge:'.length), asConfig(v)]),
+    );
+    const provider = Object.fromEntries(
+      Object.entries(file)
+        .filter(([k]) => k.startsWith('gcp:'))
+        .map(([k, v]) => [k, asConfig(v)]),
+    );
     const read = new Set<string>();
     const run = await runPulumiProgram(gcpMocks, { config: { ...config, scimSession: SESSION }, provider }, () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

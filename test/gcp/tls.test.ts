@@ -94,11 +94,15 @@ describePostgres('GCP: verify-full to Cloud SQL over Private Service Connect, on
   });
 
   test('a host name the certificate does not carry is refused', async () => {
-    await expect(connect(postgresUrl('scim_bridge', 'other.a1b2c3d4e5f6.europe-west1.sql.goog', 'scim_bridge'), stackBundle())).rejects.toThrow(/does not match|altnames/i);
+    await expect(connect(postgresUrl('scim_bridge', 'other.a1b2c3d4e5f6.europe-west1.sql.goog', 'scim_bridge'), stackBundle())).rejects.toThrow(
+      /does not match|altnames/i,
+    );
   });
 
   test('a per-instance CA certificate (CN project:instance, no DNS name) cannot pass verify-full, whatever name is used', async () => {
     await expect(connect(appUrl, pem(dir, 'instance-ca'), wrongServer.port)).rejects.toThrow(/does not match|altnames/i);
-    await expect(connect(postgresUrl('scim_bridge', INSTANCE_CN.replace(':', '.'), 'scim_bridge'), pem(dir, 'instance-ca'), wrongServer.port)).rejects.toThrow(/does not match|altnames/i);
+    await expect(connect(postgresUrl('scim_bridge', INSTANCE_CN.replace(':', '.'), 'scim_bridge'), pem(dir, 'instance-ca'), wrongServer.port)).rejects.toThrow(
+      /does not match|altnames/i,
+    );
   });
 });

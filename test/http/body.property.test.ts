@@ -14,7 +14,10 @@ const HTTP_RUNS = { seed: RUNS.seed, numRuns: Math.max(10, Math.round(RUNS.numRu
 
 /** Any UTF-16 code units: NUL, lone surrogates, pairs, quotes and backslashes all turn up. */
 const codeUnits = fc.string({
-  unit: fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), fc.constantFrom('\u0000', '\ud800', '\udc00', '\ud83d\ude00', '"', '\\')),
+  unit: fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom('\u0000', '\ud800', '\udc00', '\ud83d\ude00', '"', '\\'),
+  ),
   maxLength: 12,
 });
 
@@ -47,14 +50,19 @@ function allStorable(value: unknown): boolean {
   return true;
 }
 
-const jsonWithAnyText = fc.jsonValue({ maxDepth: 5, stringUnit: fc.oneof(fc.constantFrom('\u0000', '\ud800', '\udfff', 'a', 'é', '"'), fc.string({ unit: 'grapheme', maxLength: 2 })) });
+const jsonWithAnyText = fc.jsonValue({
+  maxDepth: 5,
+  stringUnit: fc.oneof(fc.constantFrom('\u0000', '\ud800', '\udfff', 'a', 'é', '"'), fc.string({ unit: 'grapheme', maxLength: 2 })),
+});
 
 /** Wraps a value `levels` deep in arrays and objects. */
-const nested = fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.integer({ min: 0, max: 60 }), fc.array(fc.boolean(), { maxLength: 60 })).map(([inner, levels, kinds]) => {
-  let value: unknown = inner;
-  for (let i = 0; i < levels; i++) value = kinds[i] ? [value] : { k: value };
-  return value;
-});
+const nested = fc
+  .tuple(fc.jsonValue({ maxDepth: 3 }), fc.integer({ min: 0, max: 60 }), fc.array(fc.boolean(), { maxLength: 60 }))
+  .map(([inner, levels, kinds]) => {
+    let value: unknown = inner;
+    for (let i = 0; i < levels; i++) value = kinds[i] ? [value] : { k: value };
+    return value;
+  });
 
 function scanOutcome(text: string): 'ok' | 'refused' {
   try {
@@ -87,21 +95,33 @@ describe('body scan properties', () => {
   });
 
   it('reads escapes as JSON.parse does: any string, escaped any way, is refused iff it decodes to unstorable text', () => {
-    const escaped = codeUnits.map((s) => ({ s, text: JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) }));
+    const escaped = codeUnits.map((s) => ({
+      s,
+      text: JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    }));
     fc.assert(
-      fc.property(fc.oneof(codeUnits.map((s) => ({ s, text: JSON.stringify(s) })), escaped), ({ s, text }) => {
-        expect(JSON.parse(text)).toBe(s);
-        expect(scanOutcome(`{"v":${text}}`)).toBe(isStorableText(s) ? 'ok' : 'refused');
-      }),
+      fc.property(
+        fc.oneof(
+          codeUnits.map((s) => ({ s, text: JSON.stringify(s) })),
+          escaped,
+        ),
+        ({ s, text }) => {
+          expect(JSON.parse(text)).toBe(s);
+          expect(scanOutcome(`{"v":${text}}`)).toBe(isStorableText(s) ? 'ok' : 'refused');
+        },
+      ),
       RUNS,
     );
   });
 
   it('never throws anything but a SCIM 400 on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.oneof(codeUnits, fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'u', 'd', '8', '0', ':', ','), maxLength: 80 })), (text) => {
-        scanOutcome(text);
-      }),
+      fc.property(
+        fc.oneof(codeUnits, fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'u', 'd', '8', '0', ':', ','), maxLength: 80 })),
+        (text) => {
+          scanOutcome(text);
+        },
+      ),
       RUNS,
     );
   });

@@ -25,7 +25,9 @@ async function pageThrough(bridge: TestBridge, path: string, count: number): Pro
   const bytes: number[] = [];
   let total = 0;
   for (let start = 1, page = 0; page < 50; page++) {
-    const res = await fetch(`${bridge.scim}${path}${path.includes('?') ? '&' : '?'}startIndex=${start}&count=${count}`, { headers: { authorization: `Bearer ${bridge.token}` } });
+    const res = await fetch(`${bridge.scim}${path}${path.includes('?') ? '&' : '?'}startIndex=${start}&count=${count}`, {
+      headers: { authorization: `Bearer ${bridge.token}` },
+    });
     const text = await res.text();
     expect(res.status).toBe(200);
     const body = JSON.parse(text);
@@ -78,7 +80,11 @@ describe.each(STORE_KINDS)('responses bounded in bytes (%s)', (store) => {
     const short = await bridge.request('POST', '/Users', { userName: 'short@example.com', displayName: 'Short Name' });
     const group = await bridge.request('POST', '/Groups', { displayName: 'Mixed', members: [{ value: long.body.id }, { value: short.body.id }] });
     expect(group.status).toBe(201);
-    for (const body of [group.body, (await bridge.request('GET', `/Groups/${group.body.id}`)).body, (await bridge.request('GET', '/Groups?filter=displayName%20eq%20%22Mixed%22')).body.Resources[0]]) {
+    for (const body of [
+      group.body,
+      (await bridge.request('GET', `/Groups/${group.body.id}`)).body,
+      (await bridge.request('GET', '/Groups?filter=displayName%20eq%20%22Mixed%22')).body.Resources[0],
+    ]) {
       const byId = new Map((body.members as { value: string; display?: string }[]).map((m) => [m.value, m.display]));
       expect(byId.get(long.body.id)).toBeUndefined();
       expect(byId.has(long.body.id)).toBe(true);

@@ -59,7 +59,10 @@ describe.each(STORE_KINDS)('bounded work per request (%s)', (store) => {
     const user = await bridge.request('POST', '/Users', { userName: 'many-emails@example.com', emails });
     expect(user.status).toBe(201);
     const filter = Array.from({ length: 95 }, (_, i) => `value eq "q${i}"`).join(' or ');
-    const body = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: Array.from({ length: 480 }, () => ({ op: 'remove', path: `emails[${filter}]` })) };
+    const body = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: Array.from({ length: 480 }, () => ({ op: 'remove', path: `emails[${filter}]` })),
+    };
     const started = performance.now();
     const res = await bridge.request('PATCH', `/Users/${user.body.id}`, body);
     expect(res).toMatchObject({ status: 400, body: { scimType: 'tooMany' } });

@@ -95,7 +95,10 @@ describe('conformance', () => {
           expect({ endpoint, attribute: attribute.name, status: res.status }).toEqual({ endpoint, attribute: attribute.name, status: 400 });
           // Required attributes cannot be removed by PATCH either.
           const created = await bridge.request('POST', endpoint, full());
-          const removed = await bridge.request('PATCH', `${endpoint}/${created.body.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: attribute.name }] });
+          const removed = await bridge.request('PATCH', `${endpoint}/${created.body.id}`, {
+            schemas: [PATCH],
+            Operations: [{ op: 'remove', path: attribute.name }],
+          });
           expect(removed.status).toBe(400);
         }
       }
@@ -105,7 +108,11 @@ describe('conformance', () => {
       for (const { endpoint, schema } of endpoints) {
         for (const attribute of schemas.get(schema)!.filter((a) => a.uniqueness === 'server' && a.mutability !== 'readOnly')) {
           const value = String(valueFor(attribute));
-          const others = Object.fromEntries(writableRequired(schema).filter((a) => a.name !== attribute.name).map((a) => [a.name, valueFor(a)]));
+          const others = Object.fromEntries(
+            writableRequired(schema)
+              .filter((a) => a.name !== attribute.name)
+              .map((a) => [a.name, valueFor(a)]),
+          );
           expect((await bridge.request('POST', endpoint, { schemas: [schema], ...others, [attribute.name]: value })).status).toBe(201);
           const again = await bridge.request('POST', endpoint, { schemas: [schema], ...others, [attribute.name]: value.toUpperCase() });
           expect({ endpoint, attribute: attribute.name, status: again.status }).toEqual({ endpoint, attribute: attribute.name, status: 409 });
@@ -117,14 +124,29 @@ describe('conformance', () => {
     });
 
     it('never returns an attribute marked returned "never", and keeps readOnly attributes out of the client\'s hands', async () => {
-      const never = schemas.get(USER_SCHEMA)!.filter((a) => a.returned === 'never').map((a) => a.name);
+      const never = schemas
+        .get(USER_SCHEMA)!
+        .filter((a) => a.returned === 'never')
+        .map((a) => a.name);
       expect(never).toEqual(['password']);
-      const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'readonly@example.com', password: 'secret', groups: [{ value: 'x' }] });
+      const created = await bridge.request('POST', '/Users', {
+        schemas: [USER_SCHEMA],
+        userName: 'readonly@example.com',
+        password: 'secret',
+        groups: [{ value: 'x' }],
+      });
       for (const name of never) expect(created.body).not.toHaveProperty(name);
       expect(created.body.groups).toEqual([]);
       for (const attribute of schemas.get(USER_SCHEMA)!.filter((a) => a.mutability === 'readOnly')) {
-        const res = await bridge.request('PATCH', `/Users/${created.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: attribute.name, value: [] }] });
-        expect({ attribute: attribute.name, status: res.status, scimType: res.body.scimType }).toEqual({ attribute: attribute.name, status: 400, scimType: 'mutability' });
+        const res = await bridge.request('PATCH', `/Users/${created.body.id}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: attribute.name, value: [] }],
+        });
+        expect({ attribute: attribute.name, status: res.status, scimType: res.body.scimType }).toEqual({
+          attribute: attribute.name,
+          status: 400,
+          scimType: 'mutability',
+        });
       }
     });
 
@@ -141,7 +163,8 @@ describe('conformance', () => {
   describe('group members as identity providers and vendor suites send them', () => {
     const users: string[] = [];
     beforeAll(async () => {
-      for (const name of ['m1', 'm2', 'm3', 'm4']) users.push((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: `${name}@example.com`, displayName: name })).body.id);
+      for (const name of ['m1', 'm2', 'm3', 'm4'])
+        users.push((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: `${name}@example.com`, displayName: name })).body.id);
     });
     const members = async (id: string) => ((await bridge.request('GET', `/Groups/${id}`)).body.members ?? []).map((m: { value: string }) => m.value).sort();
 
@@ -157,16 +180,40 @@ describe('conformance', () => {
 
     it('accepts a member given as a bare id string, a list of them, or only by $ref, in a PATCH', async () => {
       const { body } = await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Bare ids' });
-      expect((await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: users[0] }] })).status).toBe(204);
-      expect((await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [users[1], users[2]] }] })).status).toBe(204);
       expect(
-        (await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ $ref: `${bridge.scim}/Users/${users[3]}`, type: 'User' }] }] })).status,
+        (await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: users[0] }] })).status,
+      ).toBe(204);
+      expect(
+        (await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [users[1], users[2]] }] }))
+          .status,
+      ).toBe(204);
+      expect(
+        (
+          await bridge.request('PATCH', `/Groups/${body.id}`, {
+            schemas: [PATCH],
+            Operations: [{ op: 'add', path: 'members', value: [{ $ref: `${bridge.scim}/Users/${users[3]}`, type: 'User' }] }],
+          })
+        ).status,
       ).toBe(204);
       expect(await members(body.id)).toEqual([...users].sort());
-      expect((await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'members', value: [users[0], { value: users[1], display: 'm2' }] }] })).status).toBe(204);
+      expect(
+        (
+          await bridge.request('PATCH', `/Groups/${body.id}`, {
+            schemas: [PATCH],
+            Operations: [{ op: 'remove', path: 'members', value: [users[0], { value: users[1], display: 'm2' }] }],
+          })
+        ).status,
+      ).toBe(204);
       expect(await members(body.id)).toEqual([users[2], users[3]].sort());
       // A path-less add of members, with display (Okta's Group Push).
-      expect((await bridge.request('PATCH', `/Groups/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', value: { members: [{ value: users[0], display: 'm1' }] } }] })).status).toBe(204);
+      expect(
+        (
+          await bridge.request('PATCH', `/Groups/${body.id}`, {
+            schemas: [PATCH],
+            Operations: [{ op: 'add', value: { members: [{ value: users[0], display: 'm1' }] } }],
+          })
+        ).status,
+      ).toBe(204);
       expect(await members(body.id)).toContain(users[0]);
     });
   });
@@ -192,11 +239,18 @@ describe('SCIM_USERNAME_FORMAT', () => {
     afterAll(() => bridge.stop());
 
     it('takes any non-empty userName, unique regardless of case, and keeps values as given', async () => {
-      const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'Ada L', emails: [{ value: 'Ada.Lovelace@Example.COM', primary: true }] });
+      const created = await bridge.request('POST', '/Users', {
+        schemas: [USER_SCHEMA],
+        userName: 'Ada L',
+        emails: [{ value: 'Ada.Lovelace@Example.COM', primary: true }],
+      });
       expect(created.status).toBe(201);
       expect(created.body.userName).toBe('Ada L');
       expect(created.body.emails).toEqual([{ value: 'Ada.Lovelace@Example.COM', primary: true }]);
-      expect((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'ada l' })).body).toMatchObject({ status: '409', scimType: 'uniqueness' });
+      expect((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'ada l' })).body).toMatchObject({
+        status: '409',
+        scimType: 'uniqueness',
+      });
       const found = await bridge.request('GET', `/Users?filter=${encodeURIComponent('userName eq "ADA L"')}`);
       expect(found.body.Resources.map((u: { id: string }) => u.id)).toEqual([created.body.id]);
       for (const userName of ['', '   ']) expect((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName })).status).toBe(400);
@@ -207,7 +261,9 @@ describe('SCIM_USERNAME_FORMAT', () => {
       const refused = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'grace', emails: [{ value: 'grace@elsewhere.net' }] });
       expect(refused).toMatchObject({ status: 400, body: { scimType: 'invalidValue' } });
       expect(refused.body.detail).toMatch(/allowed email domain/);
-      expect((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'grace', emails: [{ value: 'grace@example.com' }] })).status).toBe(201);
+      expect((await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'grace', emails: [{ value: 'grace@example.com' }] })).status).toBe(
+        201,
+      );
     });
   });
 

@@ -95,7 +95,9 @@ describe('the concurrency bound counts only authenticated requests', () => {
   it('keeps serving identity providers while 300 unauthenticated clients send headers and never the body', async () => {
     const sockets = await Promise.all(
       Array.from({ length: 300 }, () =>
-        rawRequest(edge.url, `POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"a`, { waitMs: 8000 }),
+        rawRequest(edge.url, `POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{"a`, {
+          waitMs: 8000,
+        }),
       ),
     );
     // Each was refused at once from its headers; none holds a slot.
@@ -255,7 +257,23 @@ describe('a 413 that clients can read (the bundled bridge in its own process, as
     for (const expect100 of [true, false]) {
       const { stdout } = await promisify(execFile)(
         'curl',
-        ['-sS', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'content-type: application/scim+json', '-H', `authorization: Bearer ${token}`, ...(expect100 ? [] : ['-H', 'Expect:']), '--data-binary', `@${file}`, `${bridge.url}/scim/v2/Users`],
+        [
+          '-sS',
+          '--max-time',
+          '20',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '-H',
+          'content-type: application/scim+json',
+          '-H',
+          `authorization: Bearer ${token}`,
+          ...(expect100 ? [] : ['-H', 'Expect:']),
+          '--data-binary',
+          `@${file}`,
+          `${bridge.url}/scim/v2/Users`,
+        ],
         { encoding: 'utf8' },
       );
       expect(stdout).toBe('413');

@@ -32,7 +32,16 @@ export const DECLARATIONS = {
       name: 'AcmeUser',
       description: 'Acme custom attributes',
       attributes: [
-        { name: 'costCenter', type: 'string', multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none' },
+        {
+          name: 'costCenter',
+          type: 'string',
+          multiValued: false,
+          required: false,
+          caseExact: false,
+          mutability: 'readWrite',
+          returned: 'default',
+          uniqueness: 'none',
+        },
         { name: 'badgeNumber', type: 'integer' },
         { name: 'role', type: 'string', canonicalValues: ['Engineer', 'Manager'] },
         { name: 'hireDate', type: 'dateTime' },
@@ -71,30 +80,47 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
   });
 
   it('round-trips an Okta-shaped custom attribute: POST, GET, PUT, PATCH and a filter', async () => {
-    const created = await bridge.request('POST', '/Users', {
-      schemas: [USER_SCHEMA, ACME],
-      userName: 'okta.user@example.com',
-      name: { givenName: 'Okta', familyName: 'User' },
-      emails: [{ primary: true, value: 'okta.user@example.com', type: 'work' }],
-      active: true,
-      [ACME]: { costCenter: 'CC-100', badgeNumber: '42', role: 'engineer', hireDate: '2026-03-01', employeeId: 'E-1', remote: 'True' },
-    }, okta);
+    const created = await bridge.request(
+      'POST',
+      '/Users',
+      {
+        schemas: [USER_SCHEMA, ACME],
+        userName: 'okta.user@example.com',
+        name: { givenName: 'Okta', familyName: 'User' },
+        emails: [{ primary: true, value: 'okta.user@example.com', type: 'work' }],
+        active: true,
+        [ACME]: { costCenter: 'CC-100', badgeNumber: '42', role: 'engineer', hireDate: '2026-03-01', employeeId: 'E-1', remote: 'True' },
+      },
+      okta,
+    );
     expect(created.status).toBe(201);
     expect(created.body.schemas).toEqual([USER_SCHEMA, ACME]);
     // Values of the declared types, and the canonical value's declared spelling.
-    expect(created.body[ACME]).toEqual({ costCenter: 'CC-100', badgeNumber: 42, role: 'Engineer', hireDate: '2026-03-01T00:00:00.000Z', employeeId: 'E-1', remote: true });
+    expect(created.body[ACME]).toEqual({
+      costCenter: 'CC-100',
+      badgeNumber: 42,
+      role: 'Engineer',
+      hireDate: '2026-03-01T00:00:00.000Z',
+      employeeId: 'E-1',
+      remote: true,
+    });
     const id = created.body.id;
     expect((await bridge.request('GET', `/Users/${id}`)).body[ACME]).toEqual(created.body[ACME]);
 
     // Okta's profile push is a PUT of the whole user; leaving out the immutable employeeId keeps it.
-    const put = await bridge.request('PUT', `/Users/${id}`, {
-      schemas: [USER_SCHEMA, ACME],
-      id,
-      userName: 'okta.user@example.com',
-      name: { givenName: 'Okta', familyName: 'User' },
-      active: true,
-      [ACME]: { costCenter: 'CC-200', badgeNumber: 43, role: 'Manager' },
-    }, okta);
+    const put = await bridge.request(
+      'PUT',
+      `/Users/${id}`,
+      {
+        schemas: [USER_SCHEMA, ACME],
+        id,
+        userName: 'okta.user@example.com',
+        name: { givenName: 'Okta', familyName: 'User' },
+        active: true,
+        [ACME]: { costCenter: 'CC-200', badgeNumber: 43, role: 'Manager' },
+      },
+      okta,
+    );
     expect(put.status).toBe(200);
     expect(put.body[ACME]).toEqual({ costCenter: 'CC-200', badgeNumber: 43, role: 'Manager', employeeId: 'E-1' });
 
@@ -110,27 +136,42 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
   });
 
   it('round-trips an Entra-shaped custom attribute: POST, PATCH by full path and by path-less key, filter and sort', async () => {
-    const created = await bridge.request('POST', '/Users', {
-      schemas: [USER_SCHEMA, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', ACME],
-      externalId: 'entra-1',
-      userName: 'entra.user@example.com',
-      active: true,
-      [ACME]: { costCenter: 'CC-300', badgeNumber: 7 },
-    }, entra);
+    const created = await bridge.request(
+      'POST',
+      '/Users',
+      {
+        schemas: [USER_SCHEMA, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', ACME],
+        externalId: 'entra-1',
+        userName: 'entra.user@example.com',
+        active: true,
+        [ACME]: { costCenter: 'CC-300', badgeNumber: 7 },
+      },
+      entra,
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
 
-    const added = await bridge.request('PATCH', `/Users/${id}`, {
-      schemas: [PATCH],
-      Operations: [
-        { op: 'Add', path: attr('hireDate'), value: '2026-05-04T09:00:00+02:00' },
-        { op: 'Replace', path: attr('costCenter'), value: 'CC-301' },
-      ],
-    }, entra);
+    const added = await bridge.request(
+      'PATCH',
+      `/Users/${id}`,
+      {
+        schemas: [PATCH],
+        Operations: [
+          { op: 'Add', path: attr('hireDate'), value: '2026-05-04T09:00:00+02:00' },
+          { op: 'Replace', path: attr('costCenter'), value: 'CC-301' },
+        ],
+      },
+      entra,
+    );
     expect(added.status).toBe(200);
     expect(added.body[ACME]).toEqual({ costCenter: 'CC-301', badgeNumber: 7, hireDate: '2026-05-04T07:00:00.000Z' });
 
-    const pathless = await bridge.request('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', value: { [attr('badgeNumber')]: '8', [attr('role')]: 'MANAGER' } }] }, entra);
+    const pathless = await bridge.request(
+      'PATCH',
+      `/Users/${id}`,
+      { schemas: [PATCH], Operations: [{ op: 'Replace', value: { [attr('badgeNumber')]: '8', [attr('role')]: 'MANAGER' } }] },
+      entra,
+    );
     expect(pathless.body[ACME]).toMatchObject({ badgeNumber: 8, role: 'Manager' });
 
     const removed = await bridge.request('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Remove', path: attr('role') }] }, entra);
@@ -140,14 +181,22 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
     expect(after.body).toMatchObject({ totalResults: 1, Resources: [{ id, [ACME]: { costCenter: 'CC-301' } }] });
     expect((await bridge.request('GET', `/Users${filter(`${attr('hireDate')} lt "2026-05-04T07:00:00Z"`)}`)).body.totalResults).toBe(0);
 
-    const sorted = await bridge.request('GET', `/Users?sortBy=${encodeURIComponent(attr('badgeNumber'))}&sortOrder=descending&${filter(`${attr('badgeNumber')} pr`).slice(1)}`);
+    const sorted = await bridge.request(
+      'GET',
+      `/Users?sortBy=${encodeURIComponent(attr('badgeNumber'))}&sortOrder=descending&${filter(`${attr('badgeNumber')} pr`).slice(1)}`,
+    );
     expect(sorted.body.Resources.map((u: { [ACME]: { badgeNumber: number } }) => u[ACME].badgeNumber)).toEqual([43, 8]);
     const searched = await bridge.request('POST', '/Users/.search', { filter: `${attr('costCenter')} sw "CC-3"`, attributes: [attr('badgeNumber')] });
     expect(searched.body.Resources).toEqual([{ schemas: [USER_SCHEMA, ACME], id, [ACME]: { badgeNumber: 8 } }]);
   });
 
   it('carries the custom attributes into the change feed, as the application receives them', async () => {
-    const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, ACME], userName: 'feed.user@example.com', [ACME]: { costCenter: 'CC-9' } }, okta);
+    const created = await bridge.request(
+      'POST',
+      '/Users',
+      { schemas: [USER_SCHEMA, ACME], userName: 'feed.user@example.com', [ACME]: { costCenter: 'CC-9' } },
+      okta,
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
     await bridge.request('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: attr('badgeNumber'), value: 12 }] }, entra);
@@ -166,13 +215,24 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
   it('refuses values of the wrong type, outside the canonical values, or changing an immutable attribute', async () => {
     const post = (values: Record<string, unknown>, userName = 'bad@example.com') =>
       bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, ACME], userName, [ACME]: values });
-    expect((await post({ badgeNumber: 'forty-two' })).body).toMatchObject({ status: '400', scimType: 'invalidValue', detail: expect.stringContaining(`${ACME}:badgeNumber`) });
-    expect((await post({ role: 'Janitor' })).body).toMatchObject({ status: '400', scimType: 'invalidValue', detail: expect.stringContaining('Engineer, Manager') });
+    expect((await post({ badgeNumber: 'forty-two' })).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidValue',
+      detail: expect.stringContaining(`${ACME}:badgeNumber`),
+    });
+    expect((await post({ role: 'Janitor' })).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidValue',
+      detail: expect.stringContaining('Engineer, Manager'),
+    });
     expect((await post({ hireDate: 'yesterday' })).body).toMatchObject({ status: '400', scimType: 'invalidValue' });
     expect((await bridge.request('GET', `/Users${filter('userName eq "bad@example.com"')}`)).body.totalResults).toBe(0);
 
     const { body } = await post({ employeeId: 'E-9' }, 'immutable@example.com');
-    const change = await bridge.request('PATCH', `/Users/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: attr('employeeId'), value: 'E-10' }] });
+    const change = await bridge.request('PATCH', `/Users/${body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: attr('employeeId'), value: 'E-10' }],
+    });
     expect(change.body).toMatchObject({ status: '400', scimType: 'mutability', detail: expect.stringContaining('immutable') });
     const remove = await bridge.request('PATCH', `/Users/${body.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: attr('employeeId') }] });
     expect(remove.body).toMatchObject({ status: '400', scimType: 'mutability' });
@@ -188,7 +248,11 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
     expect((await bridge.request('GET', `/Users${filter('userName eq "lost@example.com"')}`)).body.totalResults).toBe(0);
 
     const user = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'kept@example.com' });
-    for (const operation of [{ op: 'add', path: `${other}:shoeSize`, value: '42' }, { op: 'replace', value: { [`${other}:shoeSize`]: '42' } }, { op: 'add', value: { [other]: { shoeSize: '42' } } }]) {
+    for (const operation of [
+      { op: 'add', path: `${other}:shoeSize`, value: '42' },
+      { op: 'replace', value: { [`${other}:shoeSize`]: '42' } },
+      { op: 'add', value: { [other]: { shoeSize: '42' } } },
+    ]) {
       const res = await bridge.request('PATCH', `/Users/${user.body.id}`, { schemas: [PATCH], Operations: [operation] });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ scimType: 'invalidPath', detail: expect.stringContaining(other) });
@@ -196,9 +260,17 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
   });
 
   it('keeps a multi-valued attribute (Okta string arrays), adds to it with PATCH, and filters on its presence', async () => {
-    const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, ACME], userName: 'skills@example.com', [ACME]: { skills: ['go', 'sql'] } }, okta);
+    const created = await bridge.request(
+      'POST',
+      '/Users',
+      { schemas: [USER_SCHEMA, ACME], userName: 'skills@example.com', [ACME]: { skills: ['go', 'sql'] } },
+      okta,
+    );
     expect(created.body[ACME]).toEqual({ skills: ['go', 'sql'] });
-    const added = await bridge.request('PATCH', `/Users/${created.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: attr('skills'), value: ['rust', 'go'] }] });
+    const added = await bridge.request('PATCH', `/Users/${created.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: attr('skills'), value: ['rust', 'go'] }],
+    });
     expect(added.body[ACME].skills).toEqual(['go', 'sql', 'rust']);
     const present = await bridge.request('GET', `/Users${filter(`${attr('skills')} pr and userName eq "skills@example.com"`)}`);
     expect(present.body.totalResults).toBe(1);
@@ -209,7 +281,11 @@ describe.each(STORE_KINDS)('declared schema extensions (%s store)', (store) => {
   it('stores, requires and filters on a declared group extension', async () => {
     const missing = await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA, ACME_GROUP], displayName: 'No budget', [ACME_GROUP]: {} });
     expect(missing.status).toBe(201); // an empty extension object is no extension
-    const group = await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA, ACME_GROUP], displayName: 'Budgeted', [ACME_GROUP]: { budgetCode: 'B-1' } });
+    const group = await bridge.request('POST', '/Groups', {
+      schemas: [GROUP_SCHEMA, ACME_GROUP],
+      displayName: 'Budgeted',
+      [ACME_GROUP]: { budgetCode: 'B-1' },
+    });
     expect(group.body).toMatchObject({ schemas: [GROUP_SCHEMA, ACME_GROUP], [ACME_GROUP]: { budgetCode: 'B-1' } });
     const cleared = await bridge.request('PATCH', `/Groups/${group.body.id}?attributes=${encodeURIComponent(ACME_GROUP)}`, {
       schemas: [PATCH],
@@ -230,12 +306,20 @@ describe.each(STORE_KINDS)('undeclared extensions kept (%s store)', (store) => {
   afterAll(() => bridge.stop());
 
   it('keeps an undeclared extension as sent, through POST, PATCH and GET', async () => {
-    const created = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA, other], userName: 'kept@example.com', [other]: { shoeSize: '42', tags: ['a'] } });
+    const created = await bridge.request('POST', '/Users', {
+      schemas: [USER_SCHEMA, other],
+      userName: 'kept@example.com',
+      [other]: { shoeSize: '42', tags: ['a'] },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ schemas: [USER_SCHEMA, other], [other]: { shoeSize: '42', tags: ['a'] } });
     const patched = await bridge.request('PATCH', `/Users/${created.body.id}`, {
       schemas: [PATCH],
-      Operations: [{ op: 'replace', path: `${other}:shoeSize`, value: 43 }, { op: 'remove', path: `${other}:tags` }, { op: 'add', value: { [`${other}:hat`]: 'L' } }],
+      Operations: [
+        { op: 'replace', path: `${other}:shoeSize`, value: 43 },
+        { op: 'remove', path: `${other}:tags` },
+        { op: 'add', value: { [`${other}:hat`]: 'L' } },
+      ],
     });
     expect(patched.body[other]).toEqual({ shoeSize: 43, hat: 'L' });
     expect((await bridge.request('GET', `/Users/${created.body.id}`)).body[other]).toEqual({ shoeSize: 43, hat: 'L' });
@@ -279,7 +363,13 @@ describe('declaring extensions', () => {
     [[{ id: ACME, attributes: [{ name: 'a', mutability: 'writeOnly' }] }], /writeOnly is not supported/],
     [[{ id: ACME, attributes: [{ name: 'a', type: 'complex' }] }], /needs "subAttributes"/],
     [[{ id: ACME, attributes: [{ name: 'a', required: 'yes' }] }], /"required" must be true or false/],
-    [[{ id: ACME, attributes: [{ name: 'a' }] }, { id: ACME, attributes: [{ name: 'b' }] }], /declared twice/],
+    [
+      [
+        { id: ACME, attributes: [{ name: 'a' }] },
+        { id: ACME, attributes: [{ name: 'b' }] },
+      ],
+      /declared twice/,
+    ],
   ])('refuses a bad declaration with one line: %j', (value, message) => {
     const text = refusal(value);
     expect(text).toMatch(message);
@@ -288,7 +378,9 @@ describe('declaring extensions', () => {
 
   it('refuses both sources at once, an unreadable file and an unknown policy', () => {
     expect(refusal([], { SCIM_SCHEMA_EXTENSIONS_FILE: '/nonexistent' })).toMatch(/not both/);
-    expect(() => readConfig({ SCIM_SCHEMA_EXTENSIONS_FILE: '/nonexistent/schemas.json' })).toThrow(/SCIM_SCHEMA_EXTENSIONS_FILE \(\/nonexistent\/schemas.json\) cannot be read: ENOENT/);
+    expect(() => readConfig({ SCIM_SCHEMA_EXTENSIONS_FILE: '/nonexistent/schemas.json' })).toThrow(
+      /SCIM_SCHEMA_EXTENSIONS_FILE \(\/nonexistent\/schemas.json\) cannot be read: ENOENT/,
+    );
     expect(() => readConfig({ SCIM_UNDECLARED_EXTENSIONS: 'drop' })).toThrow(/SCIM_UNDECLARED_EXTENSIONS must be one of refuse, keep/);
   });
 

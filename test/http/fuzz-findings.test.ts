@@ -117,8 +117,15 @@ describe('answers that are not implemented by design', () => {
   it('answers /Me and /Bulk with 501 without logging a failure', async () => {
     const edge = await startEdge();
     try {
-      for (const [method, path] of [['GET', '/Me'], ['POST', '/Bulk']]) {
-        const res = await fetch(`${edge.scim}${path}`, { method, headers: { authorization: `Bearer ${edge.token}`, 'content-type': 'application/scim+json' }, body: method === 'POST' ? '{}' : undefined });
+      for (const [method, path] of [
+        ['GET', '/Me'],
+        ['POST', '/Bulk'],
+      ]) {
+        const res = await fetch(`${edge.scim}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${edge.token}`, 'content-type': 'application/scim+json' },
+          body: method === 'POST' ? '{}' : undefined,
+        });
         expect(res.status).toBe(501);
       }
       expect(edge.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);

@@ -25,9 +25,7 @@ describe.each(STORE_KINDS)('Groups over HTTP (%s store)', (store) => {
     const res = await createGroup('Engineering', [users[0], users[1]]);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ schemas: [GROUP_SCHEMA], displayName: 'Engineering', meta: { resourceType: 'Group', version: 'W/"1"' } });
-    expect(res.body.members).toEqual(
-      expect.arrayContaining([{ value: users[0], display: 'ADA', type: 'User', $ref: `${bridge.scim}/Users/${users[0]}` }]),
-    );
+    expect(res.body.members).toEqual(expect.arrayContaining([{ value: users[0], display: 'ADA', type: 'User', $ref: `${bridge.scim}/Users/${users[0]}` }]));
     const ada = await bridge.request('GET', `/Users/${users[0]}`);
     expect(ada.body.groups).toEqual([{ value: res.body.id, display: 'Engineering', type: 'direct', $ref: `${bridge.scim}/Groups/${res.body.id}` }]);
   });
@@ -87,7 +85,7 @@ describe.each(STORE_KINDS)('Groups over HTTP (%s store)', (store) => {
     expect(await memberIds(body.id)).toEqual([users[0]]);
   });
 
-  it('answers Entra\'s membership check: id eq and members[value eq]', async () => {
+  it("answers Entra's membership check: id eq and members[value eq]", async () => {
     const { body } = await createGroup('Checked', [users[0]]);
     const filter = (user: string) => encodeURIComponent(`id eq "${body.id}" and members[value eq "${user}"]`);
     const yes = await bridge.request('GET', `/Groups?filter=${filter(users[0])}&excludedAttributes=members`);

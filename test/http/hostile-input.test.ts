@@ -102,7 +102,7 @@ describe.each(STORE_KINDS)('hostile input (%s store)', (store) => {
       expect(res.body).toMatchObject({ id: userId, userName: 'target@example.com', meta: { resourceType: 'User' } });
     });
 
-    it('reads a multi-valued attribute with a value filter (Microsoft\'s test collection sends one) as the attribute', async () => {
+    it("reads a multi-valued attribute with a value filter (Microsoft's test collection sends one) as the attribute", async () => {
       const res = await bridge.request('GET', `/Users/${userId}?attributes=${encodeURIComponent('emails[type eq "work"]')}`);
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).sort()).toEqual(expect.arrayContaining(['id', 'schemas']));
@@ -229,7 +229,9 @@ describe.each(STORE_KINDS)('hostile input (%s store)', (store) => {
     it('refuses a thousand whole-list filters over a 2,500-value list with 400 tooMany, quickly', async () => {
       const created = await bridge.request('POST', '/Users', userJson('filters@example.com'));
       const id = created.body.id;
-      expect((await bridge.request('PATCH', `/Users/${id}`, patchJson(`{"op":"add","path":"emails","value":[${emails(2_500, 'f').join(',')}]}`))).status).toBe(200);
+      expect((await bridge.request('PATCH', `/Users/${id}`, patchJson(`{"op":"add","path":"emails","value":[${emails(2_500, 'f').join(',')}]}`))).status).toBe(
+        200,
+      );
       const ops = Array.from({ length: 1000 }, (_, i) => `{"op":"replace","path":"emails[value eq \\"nobody${i}@example.com\\"].display","value":"x"}`);
       const { result, busyMs } = await loopBusyMs(() => bridge.request('PATCH', `/Users/${id}`, patchJson(ops.join(','))));
       expect(result).toMatchObject({ status: 400, body: { scimType: 'tooMany' } });

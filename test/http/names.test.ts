@@ -49,6 +49,7 @@ describe.each(STORE_KINDS)('names as people read them (%s)', (store) => {
     const team = await bridge.request('POST', '/Groups', { displayName: 'Billing' });
     const rename = await bridge.request('PATCH', `/Groups/${team.body.id}`, { Operations: [{ op: 'replace', path: 'displayName', value: '\u041ewners' }] });
     expect(rename.status).toBe(409);
-    for (const name of ['Owners of Billing', 'Group Managers EU', 'Recovery Team']) expect((await bridge.request('POST', '/Groups', { displayName: name })).status).toBe(201);
+    for (const name of ['Owners of Billing', 'Group Managers EU', 'Recovery Team'])
+      expect((await bridge.request('POST', '/Groups', { displayName: name })).status).toBe(201);
   });
 });

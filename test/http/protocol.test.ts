@@ -10,7 +10,12 @@ describe('discovery, health and errors', () => {
   it('describes itself: ServiceProviderConfig, ResourceTypes, Schemas', async () => {
     const spc = await bridge.request('GET', '/ServiceProviderConfig', undefined, { authorization: '' });
     expect(spc.status).toBe(200);
-    expect(spc.body).toMatchObject({ patch: { supported: true }, bulk: { supported: false }, filter: { supported: true, maxResults: 1000 }, etag: { supported: true } });
+    expect(spc.body).toMatchObject({
+      patch: { supported: true },
+      bulk: { supported: false },
+      filter: { supported: true, maxResults: 1000 },
+      etag: { supported: true },
+    });
     expect(spc.body.authenticationSchemes[0]).toMatchObject({ type: 'oauthbearertoken' });
 
     const types = await bridge.request('GET', '/ResourceTypes');

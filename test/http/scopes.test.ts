@@ -42,33 +42,47 @@ describe('SCIM routes by scope', () => {
 
   /** Every SCIM write, under each base path the bridge serves. */
   const writes = (): [string, string, unknown][] =>
-    ['/scim/v2', '/scim', ''].flatMap((base) => [
-      ['POST', `${base}/Users`, { userName: 'eve@example.com' }],
-      ['PUT', `${base}/Users/${userId}`, { userName: 'eve@example.com' }],
-      ['PATCH', `${base}/Users/${userId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] }],
-      ['DELETE', `${base}/Users/${userId}`, undefined],
-      ['POST', `${base}/Groups`, { displayName: 'Eve' }],
-      ['PUT', `${base}/Groups/${groupId}`, { displayName: 'Eve' }],
-      ['PATCH', `${base}/Groups/${groupId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: 'members' }] }],
-      ['DELETE', `${base}/Groups/${groupId}`, undefined],
-      ['POST', `${base}/Bulk`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] }],
-    ] as [string, string, unknown][]);
+    ['/scim/v2', '/scim', ''].flatMap(
+      (base) =>
+        [
+          ['POST', `${base}/Users`, { userName: 'eve@example.com' }],
+          ['PUT', `${base}/Users/${userId}`, { userName: 'eve@example.com' }],
+          [
+            'PATCH',
+            `${base}/Users/${userId}`,
+            { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] },
+          ],
+          ['DELETE', `${base}/Users/${userId}`, undefined],
+          ['POST', `${base}/Groups`, { displayName: 'Eve' }],
+          ['PUT', `${base}/Groups/${groupId}`, { displayName: 'Eve' }],
+          [
+            'PATCH',
+            `${base}/Groups/${groupId}`,
+            { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: 'members' }] },
+          ],
+          ['DELETE', `${base}/Groups/${groupId}`, undefined],
+          ['POST', `${base}/Bulk`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] }],
+        ] as [string, string, unknown][],
+    );
 
-  it.each(['read', 'operate'] as const)('a %s token cannot write: every write route answers 403 naming the provision scope, and nothing changes', async (scope) => {
-    for (const [method, path, body] of writes()) {
-      const res = await call(`${edge.url}${path}`, method, edge.tokens[scope], body);
-      expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
-      expect(res.body.schemas).toEqual([ERROR]);
-      expect(res.body.detail).toContain(`This ${scope} token may not ${method}`);
-      expect(res.body.detail).toContain('it needs a provision token');
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="scim-bridge", error="insufficient_scope", scope="provision"');
-    }
-    const user = await call(`${edge.scim}/Users/${userId}`, 'GET', edge.token);
-    expect(user.body).toMatchObject({ userName: 'ada@example.com', active: true, meta: { version: 'W/"1"' } });
-    const group = await call(`${edge.scim}/Groups/${groupId}`, 'GET', edge.token);
-    expect(group.body).toMatchObject({ displayName: 'Engineering', members: [{ value: userId }] });
-    expect((await call(`${edge.scim}/Users`, 'GET', edge.token)).body.totalResults).toBe(1);
-  });
+  it.each(['read', 'operate'] as const)(
+    'a %s token cannot write: every write route answers 403 naming the provision scope, and nothing changes',
+    async (scope) => {
+      for (const [method, path, body] of writes()) {
+        const res = await call(`${edge.url}${path}`, method, edge.tokens[scope], body);
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
+        expect(res.body.schemas).toEqual([ERROR]);
+        expect(res.body.detail).toContain(`This ${scope} token may not ${method}`);
+        expect(res.body.detail).toContain('it needs a provision token');
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="scim-bridge", error="insufficient_scope", scope="provision"');
+      }
+      const user = await call(`${edge.scim}/Users/${userId}`, 'GET', edge.token);
+      expect(user.body).toMatchObject({ userName: 'ada@example.com', active: true, meta: { version: 'W/"1"' } });
+      const group = await call(`${edge.scim}/Groups/${groupId}`, 'GET', edge.token);
+      expect(group.body).toMatchObject({ displayName: 'Engineering', members: [{ value: userId }] });
+      expect((await call(`${edge.scim}/Users`, 'GET', edge.token)).body.totalResults).toBe(1);
+    },
+  );
 
   it('a read token reads SCIM (lists and resources); an operate token does not', async () => {
     for (const path of ['/Users', `/Users/${userId}`, '/Groups', `/Groups/${groupId}`, `/Users?filter=userName%20eq%20%22ada@example.com%22`]) {
@@ -149,7 +163,8 @@ describe('each scope rotates on its own, on a running bridge (session rotate --s
     await runCli(args, (line) => lines.push(line));
     return lines;
   };
-  const status = async (method: string, path: string, token: string) => (await call(`${bridge.scim}${path}`, method, token, method === 'POST' ? { userName: `${Math.random()}@example.com` } : undefined)).status;
+  const status = async (method: string, path: string, token: string) =>
+    (await call(`${bridge.scim}${path}`, method, token, method === 'POST' ? { userName: `${Math.random()}@example.com` } : undefined)).status;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scim-scopes-'));
@@ -174,7 +189,9 @@ describe('each scope rotates on its own, on a running bridge (session rotate --s
     const secondRead = (await cli('session', 'rotate', '--session-file', file, '--scope', 'read')).at(-1)!;
     await reloaded;
     reloaded = once(bridge.session, 'reload');
-    expect((await cli('session', 'retire', '--session-file', file, '--scope', 'read')).at(-1)).toContain('only its newest read token (and its 1 tokens of other scopes)');
+    expect((await cli('session', 'retire', '--session-file', file, '--scope', 'read')).at(-1)).toContain(
+      'only its newest read token (and its 1 tokens of other scopes)',
+    );
     await reloaded;
     expect([await status('GET', '/Users', firstRead), await status('GET', '/Users', secondRead)]).toEqual([401, 200]);
     expect(await status('POST', '/Users', provision)).toBe(201);
@@ -183,6 +200,8 @@ describe('each scope rotates on its own, on a running bridge (session rotate --s
     reloaded = once(bridge.session, 'reload');
     const newProvision = (await cli('session', 'rotate', '--session-file', file, '--retire-others')).at(-1)!;
     await reloaded;
-    expect([await status('GET', '/Users', provision), await status('POST', '/Users', newProvision), await status('GET', '/Users', secondRead)]).toEqual([401, 201, 200]);
+    expect([await status('GET', '/Users', provision), await status('POST', '/Users', newProvision), await status('GET', '/Users', secondRead)]).toEqual([
+      401, 201, 200,
+    ]);
   });
 });

@@ -14,8 +14,18 @@ describe.each(STORE_KINDS)('POST .search (%s store)', (store) => {
   const userIds: string[] = [];
   beforeAll(async () => {
     bridge = await startBridge({ store, env: { SCIM_USERNAME_FORMAT: 'any' } });
-    for (const [name, title] of [['carol', 'Engineer'], ['alice', 'Manager'], ['bob', 'Engineer'], ['dave', 'Engineer']]) {
-      const res = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: name, title, emails: [{ value: `${name}@example.com`, type: 'work' }] });
+    for (const [name, title] of [
+      ['carol', 'Engineer'],
+      ['alice', 'Manager'],
+      ['bob', 'Engineer'],
+      ['dave', 'Engineer'],
+    ]) {
+      const res = await bridge.request('POST', '/Users', {
+        schemas: [USER_SCHEMA],
+        userName: name,
+        title,
+        emails: [{ value: `${name}@example.com`, type: 'work' }],
+      });
       userIds.push(res.body.id);
     }
     await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Engineers', members: [{ value: userIds[0] }] });
@@ -60,7 +70,11 @@ describe.each(STORE_KINDS)('POST .search (%s store)', (store) => {
     // userName is no Group attribute: the groups contribute nothing instead of a 400.
     const byUserName = await bridge.request('POST', `${bridge.url}/.search`, search({ filter: 'userName eq "bob"' }));
     expect(byUserName.body).toMatchObject({ totalResults: 1, Resources: [{ userName: 'bob' }] });
-    const byResourceType = await bridge.request('POST', '/.search', search({ filter: 'meta.resourceType eq "Group"', sortBy: 'displayName', sortOrder: 'descending' }));
+    const byResourceType = await bridge.request(
+      'POST',
+      '/.search',
+      search({ filter: 'meta.resourceType eq "Group"', sortBy: 'displayName', sortOrder: 'descending' }),
+    );
     expect(byResourceType.body.totalResults).toBe(groups);
     expect(byResourceType.body.Resources.slice(0, 2).map((g: { displayName: string }) => g.displayName)).toEqual(['Recovery', 'Owners']);
 
@@ -77,8 +91,14 @@ describe.each(STORE_KINDS)('POST .search (%s store)', (store) => {
     expect(big.status).toBe(200);
     expect(big.body.itemsPerPage).toBe(4);
     expect((await bridge.request('POST', '/Users/.search', search({ count: 'many' }))).body).toMatchObject({ status: '400', scimType: 'invalidValue' });
-    expect((await bridge.request('POST', '/Users/.search', search({ filter: 'userName zz "x"' }))).body).toMatchObject({ status: '400', scimType: 'invalidFilter' });
-    expect((await bridge.request('POST', '/Users/.search', { schemas: ['urn:wrong'], filter: 'userName pr' })).body).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
+    expect((await bridge.request('POST', '/Users/.search', search({ filter: 'userName zz "x"' }))).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidFilter',
+    });
+    expect((await bridge.request('POST', '/Users/.search', { schemas: ['urn:wrong'], filter: 'userName pr' })).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidSyntax',
+    });
     expect((await bridge.request('POST', '/.search', [1, 2])).body).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
     expect((await bridge.request('POST', '/Groups/.search', search({ attributes: [1] }))).body).toMatchObject({ status: '400', scimType: 'invalidValue' });
   });

@@ -29,7 +29,15 @@ describe('a client that reads its answer slowly', () => {
     await edge.store.transaction(async (tx) => {
       for (let i = 0; i < 400; i++) {
         const userName = `slow${i}@example.com`;
-        const user: UserRecord = { id: randomUUID(), userName, active: true, version: 1, created: at, lastModified: at, doc: { userName, active: true, title: 'x'.repeat(50_000) } };
+        const user: UserRecord = {
+          id: randomUUID(),
+          userName,
+          active: true,
+          version: 1,
+          created: at,
+          lastModified: at,
+          doc: { userName, active: true, title: 'x'.repeat(50_000) },
+        };
         await tx.insertUser(user);
       }
     });
@@ -66,7 +74,11 @@ describe('a client that reads its answer slowly', () => {
       await eventually(async () => closed, 10_000);
       expect(received).toBeGreaterThan(0);
       expect(received).toBeLessThan(400 * 50_000);
-      recordFigures(`a client reading a 400-user page at a trickle, response bound ${RESPONSE_MS} ms, 1 slot`, { slotFreedAfterMs: freedMs, bytesTheSlowClientGot: received, exit: 'still running' });
+      recordFigures(`a client reading a 400-user page at a trickle, response bound ${RESPONSE_MS} ms, 1 slot`, {
+        slotFreedAfterMs: freedMs,
+        bytesTheSlowClientGot: received,
+        exit: 'still running',
+      });
     } finally {
       clearInterval(reader);
       socket.destroy();

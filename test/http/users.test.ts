@@ -20,7 +20,11 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
   afterAll(() => bridge.stop());
 
   it('creates a user: 201, Location, ETag, meta; never returns a password; ignores unknown attributes', async () => {
-    const res = await bridge.request('POST', '/Users', newUser('create@example.com', { password: 'hunter2', favouriteColour: 'green', id: 'chosen-by-client' }));
+    const res = await bridge.request(
+      'POST',
+      '/Users',
+      newUser('create@example.com', { password: 'hunter2', favouriteColour: 'green', id: 'chosen-by-client' }),
+    );
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toContain('application/scim+json');
     expect(res.body).toMatchObject({
@@ -80,7 +84,14 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
   });
 
   it('keeps the enterprise extension and lists its schema', async () => {
-    const res = await bridge.request('POST', '/Users', newUser('ent@example.com', { schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], [ENTERPRISE_USER_SCHEMA]: { department: 'R&D', manager: { value: 'boss-id' } } }));
+    const res = await bridge.request(
+      'POST',
+      '/Users',
+      newUser('ent@example.com', {
+        schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+        [ENTERPRISE_USER_SCHEMA]: { department: 'R&D', manager: { value: 'boss-id' } },
+      }),
+    );
     expect(res.body.schemas).toEqual([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
     expect(res.body[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'R&D', manager: { value: 'boss-id' } });
   });
@@ -119,8 +130,14 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
     });
 
     it('removes attributes and filtered values', async () => {
-      await patch([{ op: 'add', path: 'emails', value: [{ value: 'home@example.com', type: 'home' }] }, { op: 'add', path: 'title', value: 'Countess' }]);
-      const res = await patch([{ op: 'remove', path: 'title' }, { op: 'remove', path: 'emails[type eq "home"]' }]);
+      await patch([
+        { op: 'add', path: 'emails', value: [{ value: 'home@example.com', type: 'home' }] },
+        { op: 'add', path: 'title', value: 'Countess' },
+      ]);
+      const res = await patch([
+        { op: 'remove', path: 'title' },
+        { op: 'remove', path: 'emails[type eq "home"]' },
+      ]);
       expect(res.body.title).toBeUndefined();
       expect(res.body.emails).toHaveLength(1);
     });
@@ -130,7 +147,15 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
       [[{ op: 'replace', path: 'groups', value: [] }], 400, 'mutability'],
       [[{ op: 'remove', path: 'userName' }], 400, 'mutability'],
       [[{ op: 'remove' }], 400, 'noTarget'],
-      [[{ op: 'replace', path: 'emails[type eq "work" or type eq "home"].display', value: 'x' }, { op: 'remove', path: 'emails[type eq "work"]' }, { op: 'replace', path: 'emails[type ne "work"].value', value: 'x@example.com' }], 400, 'noTarget'],
+      [
+        [
+          { op: 'replace', path: 'emails[type eq "work" or type eq "home"].display', value: 'x' },
+          { op: 'remove', path: 'emails[type eq "work"]' },
+          { op: 'replace', path: 'emails[type ne "work"].value', value: 'x@example.com' },
+        ],
+        400,
+        'noTarget',
+      ],
       [[{ op: 'replace', path: 'nonsense', value: 1 }], 400, 'invalidPath'],
       [[{ op: 'replace', path: 'emails[type eq ]', value: 1 }], 400, 'invalidPath'],
       [[{ op: 'jump', path: 'title', value: 1 }], 400, 'invalidSyntax'],
@@ -167,7 +192,9 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
   it('replaces a user with PUT, keeping id and created, and refusing a taken userName', async () => {
     const created = await bridge.request('POST', '/Users', newUser('put@example.com', { title: 'Old' }));
     const { id } = created.body;
-    const put = await bridge.request('PUT', `/Users/${id}`, newUser('put@example.com', { name: { givenName: 'New' }, id }), { 'if-match': created.headers.get('etag')! });
+    const put = await bridge.request('PUT', `/Users/${id}`, newUser('put@example.com', { name: { givenName: 'New' }, id }), {
+      'if-match': created.headers.get('etag')!,
+    });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ id, name: { givenName: 'New' }, meta: { created: created.body.meta.created, version: 'W/"2"' } });
     expect(put.body.title).toBeUndefined();
@@ -186,7 +213,8 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
 
   describe('listing', () => {
     beforeAll(async () => {
-      for (let i = 0; i < 12; i++) await bridge.request('POST', '/Users', newUser(`list-${String(i).padStart(2, '0')}@example.org`, { title: i % 2 ? 'odd' : 'even' }));
+      for (let i = 0; i < 12; i++)
+        await bridge.request('POST', '/Users', newUser(`list-${String(i).padStart(2, '0')}@example.org`, { title: i % 2 ? 'odd' : 'even' }));
     });
 
     it('filters by userName case-insensitively (how providers look a person up)', async () => {
@@ -215,7 +243,10 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
       const only = await bridge.request('GET', `/Users?filter=${encodeURIComponent('userName eq "list-00@example.org"')}&attributes=userName,name.givenName`);
       expect(Object.keys(only.body.Resources[0]).sort()).toEqual(['id', 'name', 'schemas', 'userName']);
       expect(only.body.Resources[0].name).toEqual({ givenName: 'Ada' });
-      const without = await bridge.request('GET', `/Users?filter=${encodeURIComponent('userName eq "list-00@example.org"')}&excludedAttributes=emails,groups,meta`);
+      const without = await bridge.request(
+        'GET',
+        `/Users?filter=${encodeURIComponent('userName eq "list-00@example.org"')}&excludedAttributes=emails,groups,meta`,
+      );
       expect(without.body.Resources[0]).not.toHaveProperty('emails');
       expect(without.body.Resources[0]).not.toHaveProperty('groups');
       expect(without.body.Resources[0]).toHaveProperty('userName');

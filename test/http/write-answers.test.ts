@@ -16,7 +16,13 @@ describe.each(STORE_KINDS)('write answers and active (%s store)', (store) => {
   afterAll(() => bridge.stop());
 
   const createUser = (userName: string, query = '', extra: Record<string, unknown> = {}) =>
-    bridge.request('POST', `/Users${query}`, { schemas: [USER_SCHEMA], userName, name: { givenName: 'Ada', familyName: 'Lovelace' }, title: 'Countess', ...extra });
+    bridge.request('POST', `/Users${query}`, {
+      schemas: [USER_SCHEMA],
+      userName,
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      title: 'Countess',
+      ...extra,
+    });
 
   it('projects the answers of POST, PUT and PATCH of a user', async () => {
     const created = await createUser('ada@example.com', '?attributes=userName,name.givenName');
@@ -25,13 +31,20 @@ describe.each(STORE_KINDS)('write answers and active (%s store)', (store) => {
     expect(created.headers.get('location')).toBe(`${bridge.scim}/Users/${created.body.id}`);
     expect(created.headers.get('etag')).toBe('W/"1"');
 
-    const put = await bridge.request('PUT', `/Users/${created.body.id}?excludedAttributes=name,meta`, { schemas: [USER_SCHEMA], userName: 'ada@example.com', title: 'Analyst' });
+    const put = await bridge.request('PUT', `/Users/${created.body.id}?excludedAttributes=name,meta`, {
+      schemas: [USER_SCHEMA],
+      userName: 'ada@example.com',
+      title: 'Analyst',
+    });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ userName: 'ada@example.com', title: 'Analyst', active: true });
     expect(put.body.name).toBeUndefined();
     expect(put.body.meta).toBeUndefined();
 
-    const patched = await bridge.request('PATCH', `/Users/${created.body.id}?attributes=title`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Engineer' }] });
+    const patched = await bridge.request('PATCH', `/Users/${created.body.id}?attributes=title`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'title', value: 'Engineer' }],
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toEqual({ schemas: [USER_SCHEMA], id: created.body.id, title: 'Engineer' });
     expect(patched.headers.get('etag')).toBe('W/"3"');
@@ -39,21 +52,34 @@ describe.each(STORE_KINDS)('write answers and active (%s store)', (store) => {
 
   it('answers a group PATCH with 204, or with 200 and the group when attributes are asked for', async () => {
     const user = await createUser('grace@example.com');
-    const group = await bridge.request('POST', '/Groups?excludedAttributes=members', { schemas: [GROUP_SCHEMA], displayName: 'Navy', members: [{ value: user.body.id }] });
+    const group = await bridge.request('POST', '/Groups?excludedAttributes=members', {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Navy',
+      members: [{ value: user.body.id }],
+    });
     expect(group.status).toBe(201);
     expect(group.body.members).toBeUndefined();
     expect(group.body.displayName).toBe('Navy');
 
-    const plain = await bridge.request('PATCH', `/Groups/${group.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'US Navy' }] });
+    const plain = await bridge.request('PATCH', `/Groups/${group.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'US Navy' }],
+    });
     expect(plain.status).toBe(204);
 
-    const asked = await bridge.request('PATCH', `/Groups/${group.body.id}?attributes=members,displayName`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'Navy' }] });
+    const asked = await bridge.request('PATCH', `/Groups/${group.body.id}?attributes=members,displayName`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Navy' }],
+    });
     expect(asked.status).toBe(200);
     expect(asked.headers.get('etag')).toBe('W/"3"');
     expect(asked.body).toMatchObject({ id: group.body.id, displayName: 'Navy', members: [{ value: user.body.id }] });
     expect(asked.body.meta).toBeUndefined();
 
-    const excluded = await bridge.request('PATCH', `/Groups/${group.body.id}?excludedAttributes=members`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'externalId', value: 'navy-1' }] });
+    const excluded = await bridge.request('PATCH', `/Groups/${group.body.id}?excludedAttributes=members`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'externalId', value: 'navy-1' }],
+    });
     expect(excluded.status).toBe(200);
     expect(excluded.body).toMatchObject({ displayName: 'Navy', externalId: 'navy-1', meta: { version: 'W/"4"' } });
     expect(excluded.body.members).toBeUndefined();
@@ -67,7 +93,11 @@ describe.each(STORE_KINDS)('write answers and active (%s store)', (store) => {
     const patch = (Operations: unknown[]) => bridge.request('PATCH', `/Users/${body.id}`, { schemas: [PATCH], Operations });
     expect((await patch([{ op: 'replace', path: 'active', value: false }])).body.active).toBe(false);
 
-    for (const operation of [{ op: 'remove', path: 'active' }, { op: 'replace', value: { active: null } }, { op: 'Replace', path: 'active', value: null }]) {
+    for (const operation of [
+      { op: 'remove', path: 'active' },
+      { op: 'replace', value: { active: null } },
+      { op: 'Replace', path: 'active', value: null },
+    ]) {
       const refused = await patch([operation]);
       expect(refused.status).toBe(400);
       expect(refused.body).toMatchObject({ scimType: 'mutability' });
@@ -99,7 +129,12 @@ describe.each(STORE_KINDS)('a suspended user with SCIM_USERNAME_FORMAT=any (%s s
   afterAll(() => bridge.stop());
 
   it('may get a new login name, as the userName is no email address there, but keeps its email', async () => {
-    const { body } = await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'OMalley', active: false, emails: [{ value: 'omalley@example.com', primary: true }] });
+    const { body } = await bridge.request('POST', '/Users', {
+      schemas: [USER_SCHEMA],
+      userName: 'OMalley',
+      active: false,
+      emails: [{ value: 'omalley@example.com', primary: true }],
+    });
     const patch = (Operations: unknown[]) => bridge.request('PATCH', `/Users/${body.id}`, { schemas: [PATCH], Operations });
     const renamed = await patch([{ op: 'Replace', path: 'userName', value: 'newusername' }]);
     expect(renamed.status).toBe(200);

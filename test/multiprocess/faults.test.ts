@@ -67,7 +67,12 @@ describe.each(STORE_KINDS)('a bridge killed with SIGKILL mid-burst (%s store)', 
         });
         if (((await res.json()) as { totalResults: number }).totalResults !== 1) missing.push(userName);
       }
-      recordFigures(`SIGKILL mid-burst, 8 writers (${kind})`, { answers: tally(answers), acknowledged: acknowledged.length, lost: missing.length, exit: 'SIGKILL' });
+      recordFigures(`SIGKILL mid-burst, 8 writers (${kind})`, {
+        answers: tally(answers),
+        acknowledged: acknowledged.length,
+        lost: missing.length,
+        exit: 'SIGKILL',
+      });
       expect(missing).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');
@@ -159,7 +164,10 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
       running = false;
       await Promise.all(lanes);
     }
-    recordFigures('PostgreSQL stopped and restarted 4 times (fast, immediate) under 12 clients', { answers: tally(statuses), exit: bridge.child.exitCode ?? 'still running' });
+    recordFigures('PostgreSQL stopped and restarted 4 times (fast, immediate) under 12 clients', {
+      answers: tally(statuses),
+      exit: bridge.child.exitCode ?? 'still running',
+    });
     expect(bridge.child.exitCode).toBeNull();
     expect(statuses.get(500)).toBeUndefined();
     expect(statuses.get(0)).toBeUndefined(); // the bridge itself never went away
@@ -213,7 +221,10 @@ describePostgres('every database connection of a replica busy', () => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
       const stuck = post(bridge.url, 'stuck@example.com');
-      await until(async () => (await locker.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass")).rows[0].n > 0, 'the bridge waits on the lock');
+      await until(
+        async () => (await locker.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'users'::regclass")).rows[0].n > 0,
+        'the bridge waits on the lock',
+      );
       const saturated = await get(bridge.url, '/scim/v2/Users?count=1');
       expect(saturated.status).toBe(503);
       expect(saturated.retryAfter).toBe('1');

@@ -47,9 +47,14 @@ describePostgres('PostgreSQL that stops answering under load', () => {
           const at = phase;
           const started = Date.now();
           try {
-            const res = lane < 5
-              ? await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: [USER], userName: `hung-${lane}-${n++}@example.com` }) })
-              : await fetch(`${bridge.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
+            const res =
+              lane < 5
+                ? await fetch(`${bridge.url}/scim/v2/Users`, {
+                    method: 'POST',
+                    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+                    body: JSON.stringify({ schemas: [USER], userName: `hung-${lane}-${n++}@example.com` }),
+                  })
+                : await fetch(`${bridge.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
             await res.arrayBuffer();
             answers.push({ phase: at, status: res.status, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started });
           } catch {
@@ -61,7 +66,11 @@ describePostgres('PostgreSQL that stops answering under load', () => {
     try {
       while (answers.filter((a) => a.status === 201).length < 50) await new Promise((r) => setTimeout(r, 20));
       const postmaster = Number(readFileSync(`${cluster.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)]).toString().trim().split(/\s+/).map(Number);
+      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)])
+        .toString()
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       processes = [postmaster, ...children];
       execFileSync('kill', ['-STOP', ...processes.map(String)]);
       phase = 'frozen';

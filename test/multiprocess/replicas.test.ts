@@ -73,9 +73,21 @@ describePostgres('bridge replicas sharing PostgreSQL', () => {
     for (let round = 0; round < 5; round++) {
       const current = await call(0, 'GET', `/Users/${id}`);
       const results = await Promise.all([
-        call(0, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `a${round}` }] }, { 'if-match': current.etag! }),
+        call(
+          0,
+          'PATCH',
+          `/Users/${id}`,
+          { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `a${round}` }] },
+          { 'if-match': current.etag! },
+        ),
         call(1, 'PUT', `/Users/${id}`, { schemas: [USER], userName: 'etag@example.com', title: `b${round}` }, { 'if-match': current.etag! }),
-        call(2, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `c${round}` }] }, { 'if-match': current.etag! }),
+        call(
+          2,
+          'PATCH',
+          `/Users/${id}`,
+          { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `c${round}` }] },
+          { 'if-match': current.etag! },
+        ),
       ]);
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 412, 412]);

@@ -31,12 +31,29 @@ function post(url: string, agent: Agent, userName: string): Promise<Answer> {
   const { port } = new URL(url);
   const body = JSON.stringify({ schemas: [USER], userName });
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/scim/v2/Users', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, connection: res.headers.connection, body: text }));
-      res.on('error', () => resolve({ status: 0, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/scim/v2/Users',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+            connection: res.headers.connection,
+            body: text,
+          }),
+        );
+        res.on('error', () => resolve({ status: 0, body: text }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, body: '' })); // refused or reset: never acknowledged
     req.end(body);
   });
@@ -72,7 +89,7 @@ describe.each(STORE_KINDS)('SIGTERM during a burst of writes (%s store)', (kind)
         }
         failures = 0;
         if (answer.status === 201) acknowledged.push(userName);
-        else if (answer.status === 503) (refused.push(answer), refusedNames.push(userName));
+        else if (answer.status === 503) refused.push(answer), refusedNames.push(userName);
         else others.push(answer);
       }
       agent.destroy();
@@ -93,7 +110,9 @@ describe.each(STORE_KINDS)('SIGTERM during a burst of writes (%s store)', (kind)
     const second = await spawnBridge(env);
     try {
       const exists = async (userName: string) => {
-        const res = await fetch(`${second.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&attributes=userName`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${second.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&attributes=userName`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         return ((await res.json()) as { totalResults: number }).totalResults === 1;
       };
       const lost: string[] = [];

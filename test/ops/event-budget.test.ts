@@ -49,7 +49,10 @@ describe.each(STORE_KINDS)('events with a budget (%s)', (kind) => {
   it('records the first refusal of a kind, then one row with the count; the metrics count every refusal', async () => {
     const metrics = new BridgeMetrics();
     const budget = new RefusalBudget((event) => store.recordEvent(event), 60_000);
-    const instrumented = instrumentStore(new Proxy(store, { get: (t, p) => (p === 'recordEvent' ? (e: ProvisioningEvent) => budget.record(e) : Reflect.get(t, p)) }), metrics);
+    const instrumented = instrumentStore(
+      new Proxy(store, { get: (t, p) => (p === 'recordEvent' ? (e: ProvisioningEvent) => budget.record(e) : Reflect.get(t, p)) }),
+      metrics,
+    );
     // 1,000 refusals from one client, and 3 from each of 20 others: more kinds than get rows of their own.
     for (let i = 0; i < 1000; i++) await instrumented.recordEvent(refusal('flood/1.0', i));
     for (let c = 0; c < 20; c++) for (let i = 0; i < 3; i++) await instrumented.recordEvent(refusal(`client-${c}`, i));
@@ -59,7 +62,9 @@ describe.each(STORE_KINDS)('events with a budget (%s)', (kind) => {
     // Every refusal is in a row: the firsts count one each, the summaries say how many more.
     const counted = rows.reduce((n, row) => n + (/^(\d+) (more )?refused requests/.exec(row.detail ?? '') ? Number(/^(\d+)/.exec(row.detail!)![1]) : 1), 0);
     expect(counted).toBe(1060);
-    expect(rows.find((row) => row.actor === 'flood/1.0' && /^999 more refused requests like this from flood\/1.0 in the last minute/.test(row.detail ?? ''))).toBeDefined();
+    expect(
+      rows.find((row) => row.actor === 'flood/1.0' && /^999 more refused requests like this from flood\/1.0 in the last minute/.test(row.detail ?? '')),
+    ).toBeDefined();
     expect(await eventsTotal(metrics, 'user.create')).toBe(1060);
   });
 
@@ -116,7 +121,10 @@ describe('refused authentications over HTTP', () => {
     const store = await openStore(databaseUrl, {});
     try {
       const rows = await store.listEvents({ limit: 10, search: 'auth.rejected' });
-      expect(rows.map((r) => r.detail)).toEqual([expect.stringMatching(/^4 more refused requests like this from guesser\/2.0/), expect.stringMatching(/no bearer token/)]);
+      expect(rows.map((r) => r.detail)).toEqual([
+        expect.stringMatching(/^4 more refused requests like this from guesser\/2.0/),
+        expect.stringMatching(/no bearer token/),
+      ]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,8 @@ import { openStore } from '../../bridge/src/store/open';
 import { type TestBridge, startBridge } from '../support/bridge';
 import { eventually, holdRequest, userBody } from './helpers';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 describe('the bridge in operation', () => {
@@ -235,10 +236,14 @@ describe('the concurrency bound (SCIM_MAX_CONCURRENT_REQUESTS)', () => {
   it('answers 429 with Retry-After at once beyond the bound, keeps probes answering, and frees the slot afterwards', async () => {
     const held = await holdRequest(bridge.url, '/scim/v2/Users', bridge.token, userBody('held@example.com'));
     try {
-      const over = await eventually(async () => {
-        const res = await bridge.request('GET', '/Users');
-        return res.status === 429 ? res : undefined;
-      }, 5000, 20);
+      const over = await eventually(
+        async () => {
+          const res = await bridge.request('GET', '/Users');
+          return res.status === 429 ? res : undefined;
+        },
+        5000,
+        20,
+      );
       expect(over.headers.get('retry-after')).toBe('1');
       expect(over.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429' });
       expect((await fetch(`${bridge.url}/ping`)).status).toBe(200);
@@ -287,7 +292,10 @@ describe('event retention (SCIM_EVENT_RETENTION_DAYS)', () => {
     ['SCIM_MAX_CONCURRENT_REQUESTS', '0'],
     ['SCIM_METRICS_REQUIRE_TOKEN', 'sometimes'],
   ])('refuses a bad %s at start, naming it', async (name, value) => {
-    const start = serve({ env: { SCIM_SESSION: serializeSession(createSession().session), SCIM_DATABASE_URL: 'sqlite::memory:', PORT: '0', HOST: '127.0.0.1', [name]: value }, print: () => undefined });
+    const start = serve({
+      env: { SCIM_SESSION: serializeSession(createSession().session), SCIM_DATABASE_URL: 'sqlite::memory:', PORT: '0', HOST: '127.0.0.1', [name]: value },
+      print: () => undefined,
+    });
     await expect(start).rejects.toThrow(name);
   });
 });

@@ -34,7 +34,14 @@ describe('graceful shutdown of the bundled bridge on SIGTERM', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [BUNDLE, 'serve'], {
-      env: { PATH: process.env.PATH, SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env.PATH,
+        SCIM_SESSION: serializeSession(session),
+        SCIM_DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += chunk));
@@ -44,22 +51,30 @@ describe('graceful shutdown of the bundled bridge on SIGTERM', () => {
 
     const held = await holdRequest(url, '/scim/v2/Users', token, userBody('in-flight@example.com'));
     // The status API counts requests in flight (itself included): the held one has reached the bridge.
-    await eventually(async () => {
-      const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
-      return ((await res.json()) as { limits: { inFlight: number } }).limits.inFlight >= 2;
-    }, 5000, 20);
+    await eventually(
+      async () => {
+        const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+        return ((await res.json()) as { limits: { inFlight: number } }).limits.inFlight >= 2;
+      },
+      5000,
+      20,
+    );
 
     child.kill('SIGTERM');
-    const refused = await eventually(async () => {
-      try {
-        await fetch(`${url}/ping`);
-        return undefined;
-      } catch (error) {
-        // A connection the kernel queued just before the listener closed is reset; wait for a plain refusal.
-        const code = ((error as Error).cause as NodeJS.ErrnoException)?.code;
-        return code === 'ECONNREFUSED' ? code : undefined;
-      }
-    }, 5000, 20);
+    const refused = await eventually(
+      async () => {
+        try {
+          await fetch(`${url}/ping`);
+          return undefined;
+        } catch (error) {
+          // A connection the kernel queued just before the listener closed is reset; wait for a plain refusal.
+          const code = ((error as Error).cause as NodeJS.ErrnoException)?.code;
+          return code === 'ECONNREFUSED' ? code : undefined;
+        }
+      },
+      5000,
+      20,
+    );
     expect(refused).toBe('ECONNREFUSED');
     expect(child.exitCode).toBeNull(); // still waiting for the request in flight
 
@@ -85,7 +100,13 @@ describe('the shutdown bound', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scim-shutdown-bound-'));
     const { session, token } = createSession();
     const running = await serve({
-      env: { SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+      env: {
+        SCIM_SESSION: serializeSession(session),
+        SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+      },
       shutdownGraceMs: 300,
       print: () => undefined,
     });
@@ -93,10 +114,14 @@ describe('the shutdown bound', () => {
       const url = running.url.replace('localhost', '127.0.0.1');
       const held = await holdRequest(url, '/scim/v2/Users', token, userBody('stuck@example.com'));
       const closed = new Promise((resolve) => held.socket.once('close', resolve));
-      await eventually(async () => {
-        const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
-        return ((await res.json()) as { limits: { inFlight: number } }).limits.inFlight >= 2;
-      }, 5000, 20);
+      await eventually(
+        async () => {
+          const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
+          return ((await res.json()) as { limits: { inFlight: number } }).limits.inFlight >= 2;
+        },
+        5000,
+        20,
+      );
       const started = Date.now();
       await running.stop();
       expect(Date.now() - started).toBeLessThan(3000);

@@ -22,7 +22,6 @@ const ENTRA = { 'user-agent': 'Microsoft.AAD.Provisioning/1.0' };
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 declare const sessionStorage: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-
 if (process.env.CI && !AVAILABLE) {
   test('Chromium is installed for the status page test', () => {
     throw new Error(`no Chromium at ${EXECUTABLE}: install Debian's chromium package or set SCIM_TEST_CHROMIUM`);
@@ -43,14 +42,24 @@ if (process.env.CI && !AVAILABLE) {
       ids.push(res.body.id);
     }
     await bridge.request('PATCH', `/Users/${ids[3]}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] }, OKTA);
-    await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Engineering', members: ids.slice(0, 8).map((value) => ({ value })) }, OKTA);
+    await bridge.request(
+      'POST',
+      '/Groups',
+      { schemas: [GROUP_SCHEMA], displayName: 'Engineering', members: ids.slice(0, 8).map((value) => ({ value })) },
+      OKTA,
+    );
     await bridge.request('POST', '/Users', userBody('person01@example.com'), OKTA); // 409: already exists
     await bridge.request('POST', '/Users', userBody('ada@example.com'), ENTRA);
     await bridge.request('POST', '/Users', userBody('grace@example.com'), ENTRA);
     await bridge.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Design' }, ENTRA);
     const owners = await bridge.request('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Owners"')}`, undefined, ENTRA);
     // 403: a protected group is never changed over SCIM.
-    await bridge.request('PATCH', `/Groups/${owners.body.Resources[0].id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: ids[0] }] }] }, ENTRA);
+    await bridge.request(
+      'PATCH',
+      `/Groups/${owners.body.Resources[0].id}`,
+      { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: ids[0] }] }] },
+      ENTRA,
+    );
     await bridge.request('GET', '/Users', undefined, { 'user-agent': 'curl/8.5.0', authorization: 'Bearer scimb_a-guess' }); // auth.rejected
   }
 
@@ -61,7 +70,16 @@ if (process.env.CI && !AVAILABLE) {
     await provision();
     browser = await chromium.launch({
       executablePath: EXECUTABLE,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -135,7 +153,7 @@ if (process.env.CI && !AVAILABLE) {
   it('filters the events by outcome and text', async () => {
     await page.getByLabel('Outcome').selectOption('refused');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr td:nth-child(5)')].every((td: any) => td.textContent === 'refused')) // eslint-disable-line @typescript-eslint/no-explicit-any;
+    await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr td:nth-child(5)')].every((td: any) => td.textContent === 'refused')); // eslint-disable-line @typescript-eslint/no-explicit-any;
     const statuses = await texts('#events tbody tr td:nth-child(6)');
     expect([...new Set(statuses)].sort()).toEqual(['401', '403', '409']);
 

@@ -69,7 +69,10 @@ interface Stage {
 /** The Dockerfile's stages, with line continuations joined. */
 function stages(): Stage[] {
   const out: Stage[] = [];
-  for (const line of dockerfile.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim())) {
+  for (const line of dockerfile
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())) {
     if (line.startsWith('FROM ')) out.push({ from: line, lines: [] });
     else if (out.length && line && !line.startsWith('#')) out[out.length - 1].lines.push(line);
   }
@@ -81,7 +84,10 @@ function contextCopies(stage: Stage): { sources: string[]; dest: string }[] {
   return stage.lines
     .filter((l) => l.startsWith('COPY ') && !/--from=/.test(l))
     .map((l) => {
-      const words = l.split(/\s+/).slice(1).filter((w) => !w.startsWith('--'));
+      const words = l
+        .split(/\s+/)
+        .slice(1)
+        .filter((w) => !w.startsWith('--'));
       return { sources: words.slice(0, -1), dest: words[words.length - 1] };
     });
 }
@@ -102,10 +108,27 @@ describe('.dockerignore', () => {
   test('the context holds the bridge and the contract only: no docs, stacks, tests, stack files, kit dependencies or secrets', () => {
     expect(context.length).toBeGreaterThan(10);
     expect(context.filter((f) => !f.startsWith('bridge/') && !f.startsWith('contract/'))).toEqual([]);
-    for (const f of ['README.md', 'package.json', 'package-lock.json', 'Pulumi.yaml', 'Pulumi.gcp.yaml', 'docs/gcp.md', 'stacks/pulumi/index.ts', 'test/gcp/stack.test.ts', 'cdk.json']) {
+    for (const f of [
+      'README.md',
+      'package.json',
+      'package-lock.json',
+      'Pulumi.yaml',
+      'Pulumi.gcp.yaml',
+      'docs/gcp.md',
+      'stacks/pulumi/index.ts',
+      'test/gcp/stack.test.ts',
+      'cdk.json',
+    ]) {
       expect([f, ignored(f)]).toEqual([f, true]);
     }
-    for (const f of ['node_modules/@pulumi/gcp/index.js', 'bridge/node_modules/pg/package.json', 'bridge/README.md', '.env', 'scimsession', 'dist/scim-bridge.cjs']) {
+    for (const f of [
+      'node_modules/@pulumi/gcp/index.js',
+      'bridge/node_modules/pg/package.json',
+      'bridge/README.md',
+      '.env',
+      'scimsession',
+      'dist/scim-bridge.cjs',
+    ]) {
       expect([f, ignored(f)]).toEqual([f, true]);
     }
   });
@@ -176,7 +199,11 @@ describe('bridge/Dockerfile', () => {
 
 describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const mocks = { cloud: 'test', computed: (_t: string, name: string, v: Record<string, unknown>) => ({ id: name, outputs: { ref: `${(v.tags as string[])[0]}@sha256:${'1'.repeat(64)}` } }), answer: () => ({}) };
+  const mocks = {
+    cloud: 'test',
+    computed: (_t: string, name: string, v: Record<string, unknown>) => ({ id: name, outputs: { ref: `${(v.tags as string[])[0]}@sha256:${'1'.repeat(64)}` } }),
+    answer: () => ({}),
+  };
   const { runPulumiProgram } = require('../support/pulumi-harness') as typeof import('../support/pulumi-harness');
   const registry = { address: 'registry.example.com', username: 'u', password: 'p' };
 
@@ -200,7 +227,13 @@ describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () =>
       return { ref: bridgeImageRef('img', undefined, () => ({ tag: 'registry.example.com/scim-bridge:latest', registry }), {}).ref };
     });
     const image = run.one('docker-build:index:Image');
-    expect(image.inputs).toMatchObject({ buildOnPreview: false, push: true, platforms: ['linux/amd64'], context: { location: ROOT }, dockerfile: { location: join(ROOT, BRIDGE_IMAGE.dockerfile) } });
+    expect(image.inputs).toMatchObject({
+      buildOnPreview: false,
+      push: true,
+      platforms: ['linux/amd64'],
+      context: { location: ROOT },
+      dockerfile: { location: join(ROOT, BRIDGE_IMAGE.dockerfile) },
+    });
     expect(run.outputs.ref).toBe(`registry.example.com/scim-bridge:latest@sha256:${'1'.repeat(64)}`);
   });
 });

@@ -22,7 +22,9 @@ function strictYaml(file: string, text = readFileSync(join(ROOT, file), 'utf8'))
   return { doc, value: doc.toJS() as Record<string, unknown> };
 }
 
-const stackFiles = readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
+const stackFiles = readdirSync(ROOT)
+  .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+  .sort();
 
 /**
  * The `scim-bridge:` keys a cloud's program reads: the shared ones (config.ts) and those its stack module names, as the
@@ -31,7 +33,9 @@ const stackFiles = readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(
  */
 function keysRead(cloud: string): Set<string> {
   const source = readFileSync(join(STACKS_DIR, `${cloud}.ts`), 'utf8');
-  const named = [...source.matchAll(/\(\s*cfg\s*,\s*'([A-Za-z][\w]*)'/g), ...source.matchAll(/\bcfg\s*\.\s*(?:get|require)\w*\(\s*'([A-Za-z][\w]*)'/g)].map((m) => m[1]);
+  const named = [...source.matchAll(/\(\s*cfg\s*,\s*'([A-Za-z][\w]*)'/g), ...source.matchAll(/\bcfg\s*\.\s*(?:get|require)\w*\(\s*'([A-Za-z][\w]*)'/g)].map(
+    (m) => m[1],
+  );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const declared: readonly string[] = (require(join(STACKS_DIR, cloud)) as { CONFIG_KEYS?: readonly string[] }).CONFIG_KEYS ?? [];
   return new Set([...SHARED_CONFIG_KEYS, ...named, ...declared]);
@@ -40,7 +44,9 @@ function keysRead(cloud: string): Set<string> {
 /** `scim-bridge:` keys in a stack file: set ones and the commented examples a user uncomments (`# scim-bridge:key: value`). */
 function stackKeys(file: string, config: Record<string, unknown>): { set: string[]; commented: string[] } {
   const ns = `${CONFIG_NAMESPACE}:`;
-  const set = Object.keys(config).filter((k) => k.startsWith(ns)).map((k) => k.slice(ns.length));
+  const set = Object.keys(config)
+    .filter((k) => k.startsWith(ns))
+    .map((k) => k.slice(ns.length));
   const commented = [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^\s*#\s*scim-bridge:([A-Za-z][\w]*)\s*:/gm)].map((m) => m[1]);
   return { set, commented };
 }

@@ -73,7 +73,12 @@ describe('Microsoft Entra ID provisioning replay', () => {
     expect((await patch(`/Users/${id}`, [{ op: 'Replace', path: 'active', value: 'False' }])).body.active).toBe(false);
 
     // Groups: create, find without members, add, check membership, remove, rename, delete.
-    const group = await call('POST', '/Groups', { schemas: [GROUP], externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159', displayName: 'displayName', meta: { resourceType: 'Group' } });
+    const group = await call('POST', '/Groups', {
+      schemas: [GROUP],
+      externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159',
+      displayName: 'displayName',
+      meta: { resourceType: 'Group' },
+    });
     expect(group.status).toBe(201);
     const gid = group.body.id;
     const found = await call('GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent('displayName eq "displayName"')}`);
@@ -83,7 +88,9 @@ describe('Microsoft Entra ID provisioning replay', () => {
     expect((await call('GET', `/Groups?filter=${member}&excludedAttributes=members`)).body.totalResults).toBe(1);
     expect((await patch(`/Groups/${gid}`, [{ op: 'Remove', path: 'members', value: [{ $ref: null, value: id }] }])).status).toBe(204);
     expect((await call('GET', `/Groups?filter=${member}&excludedAttributes=members`)).body.totalResults).toBe(0);
-    expect((await patch(`/Groups/${gid}`, [{ op: 'Replace', path: 'displayName', value: '1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName' }])).status).toBe(204);
+    expect(
+      (await patch(`/Groups/${gid}`, [{ op: 'Replace', path: 'displayName', value: '1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName' }])).status,
+    ).toBe(204);
     expect((await call('DELETE', `/Groups/${gid}`)).status).toBe(204);
     expect((await call('DELETE', `/Users/${id}`)).status).toBe(204);
 

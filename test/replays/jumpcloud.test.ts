@@ -32,8 +32,12 @@ describe.each(STORE_KINDS)('JumpCloud provisioning replay (%s store)', (store) =
 
     expect((await byUserName('jc-test@example.com')).body.totalResults).toBe(0);
     const test = await call('POST', '/Users', {
-      schemas: [USER], userName: 'jc-test@example.com', externalId: '64f1c0ffee00000000000001',
-      name: { givenName: 'Test', familyName: 'User' }, emails: [{ value: 'jc-test@example.com', type: 'work', primary: true }], active: true,
+      schemas: [USER],
+      userName: 'jc-test@example.com',
+      externalId: '64f1c0ffee00000000000001',
+      name: { givenName: 'Test', familyName: 'User' },
+      emails: [{ value: 'jc-test@example.com', type: 'work', primary: true }],
+      active: true,
     });
     expect(test.status).toBe(201);
     expect((await patch(`/Users/${test.body.id}`, [{ op: 'replace', path: 'name.givenName', value: 'Tested' }])).body.name.givenName).toBe('Tested');
@@ -59,7 +63,12 @@ describe.each(STORE_KINDS)('JumpCloud provisioning replay (%s store)', (store) =
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    const second = await call('POST', '/Users', { schemas: [USER], userName: 'alan.turing@example.com', name: { givenName: 'Alan', familyName: 'Turing' }, active: true });
+    const second = await call('POST', '/Users', {
+      schemas: [USER],
+      userName: 'alan.turing@example.com',
+      name: { givenName: 'Alan', familyName: 'Turing' },
+      active: true,
+    });
 
     // Attribute changes: one replace per attribute, each with a path.
     const updated = await patch(`/Users/${id}`, [

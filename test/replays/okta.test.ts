@@ -50,9 +50,16 @@ describe('Okta provisioning replay', () => {
 
     // Profile push: a full PUT.
     const put = await call('PUT', `/Users/${id}`, {
-      schemas: [USER], id, userName: 'isaac.brock@example.com', name: { givenName: 'Isaac', familyName: 'Brock-Smith' },
-      emails: [{ primary: true, value: 'isaac.brock@example.com', type: 'work' }], displayName: 'Isaac Brock-Smith',
-      locale: 'en-US', externalId: '00ujl29u0le5T6Aj10h7', groups: [], active: true,
+      schemas: [USER],
+      id,
+      userName: 'isaac.brock@example.com',
+      name: { givenName: 'Isaac', familyName: 'Brock-Smith' },
+      emails: [{ primary: true, value: 'isaac.brock@example.com', type: 'work' }],
+      displayName: 'Isaac Brock-Smith',
+      locale: 'en-US',
+      externalId: '00ujl29u0le5T6Aj10h7',
+      groups: [],
+      active: true,
     });
     expect(put.status).toBe(200);
     expect(put.body.name.familyName).toBe('Brock-Smith');
@@ -69,9 +76,15 @@ describe('Okta provisioning replay', () => {
     const gid = group.body.id;
     const byName = await call('GET', `/Groups?${q('displayName eq "Test SCIMv2"')}`);
     expect(byName.body.Resources[0].id).toBe(gid);
-    const rename = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { id: gid, displayName: 'Test SCIMv2 Renamed' } }] });
+    const rename = await call('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { id: gid, displayName: 'Test SCIMv2 Renamed' } }],
+    });
     expect(rename.status).toBe(204);
-    const add = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id, display: 'isaac.brock@example.com' }] }] });
+    const add = await call('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: id, display: 'isaac.brock@example.com' }] }],
+    });
     expect(add.status).toBe(204);
     expect((await call('GET', `/Users/${id}`)).body.groups).toEqual([expect.objectContaining({ value: gid, display: 'Test SCIMv2 Renamed' })]);
     const remove = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
@@ -84,8 +97,15 @@ describe('Okta provisioning replay', () => {
     const events = await store.listEvents({ limit: 50 });
     await store.close();
     expect(events.map((e) => e.action).reverse()).toEqual([
-      'user.create', 'user.replace', 'user.suspend', 'user.reactivate',
-      'group.create', 'group.rename', 'group.members.add', 'group.members.remove', 'group.delete',
+      'user.create',
+      'user.replace',
+      'user.suspend',
+      'user.reactivate',
+      'group.create',
+      'group.rename',
+      'group.members.add',
+      'group.members.remove',
+      'group.delete',
     ]);
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set(['Okta SCIM Client 1.0.0']));
     expect(events.every((e) => e.requestId)).toBe(true);

@@ -47,9 +47,13 @@ describe.each(STORE_KINDS)('OneLogin provisioning replay (%s store)', (store) =>
     expect((await byUserName('katherine.johnson@example.com')).body.totalResults).toBe(0);
     const manager = await call('POST', '/Users', v2('dorothy.vaughan@example.com', 'Dorothy', 'Vaughan'));
     expect(manager.status).toBe(201);
-    const created = await call('POST', '/Users', v2('katherine.johnson@example.com', 'Katherine', 'Johnson', {
-      [ENTERPRISE]: { department: 'Flight Research', manager: { value: manager.body.id, displayName: 'Dorothy Vaughan' } },
-    }));
+    const created = await call(
+      'POST',
+      '/Users',
+      v2('katherine.johnson@example.com', 'Katherine', 'Johnson', {
+        [ENTERPRISE]: { department: 'Flight Research', manager: { value: manager.body.id, displayName: 'Dorothy Vaughan' } },
+      }),
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect(created.body[ENTERPRISE]).toEqual({ department: 'Flight Research', manager: { value: manager.body.id } });
@@ -67,12 +71,25 @@ describe.each(STORE_KINDS)('OneLogin provisioning replay (%s store)', (store) =>
     const group = await call('POST', '/Groups', { schemas: [GROUP], displayName: 'Analysts', members: [] });
     expect(group.status).toBe(201);
     const gid = group.body.id;
-    expect((await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }, { value: manager.body.id }] }] })).status).toBe(204);
-    expect((await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${manager.body.id}"]` }] })).status).toBe(204);
+    expect(
+      (
+        await call('PATCH', `/Groups/${gid}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: id }, { value: manager.body.id }] }],
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${manager.body.id}"]` }] })).status,
+    ).toBe(204);
     expect((await call('GET', `/Users/${id}`)).body.groups).toEqual([expect.objectContaining({ value: gid, display: 'Analysts' })]);
 
     // 5. A user deleted in OneLogin: "Suspend" sends the user inactive; "Delete" deletes it.
-    const suspended = await call('PUT', `/Users/${id}`, v2('katherine.johnson@example.com', 'Katherine', 'Goble', { id, title: 'Mathematician', active: false }));
+    const suspended = await call(
+      'PUT',
+      `/Users/${id}`,
+      v2('katherine.johnson@example.com', 'Katherine', 'Goble', { id, title: 'Mathematician', active: false }),
+    );
     expect(suspended.body.active).toBe(false);
     expect((await call('DELETE', `/Users/${manager.body.id}`)).status).toBe(204);
     expect((await call('GET', `/Users/${manager.body.id}`)).status).toBe(404);
@@ -82,12 +99,21 @@ describe.each(STORE_KINDS)('OneLogin provisioning replay (%s store)', (store) =>
     expect(page.body).toMatchObject({ totalResults: 1, itemsPerPage: 1, startIndex: 1 });
 
     const events = await eventsOf(bridge);
-    expect(events.filter((e) => e.resourceName === 'katherine.johnson@example.com').map((e) => e.action).reverse()).toEqual(['user.create', 'user.replace', 'user.suspend']);
+    expect(
+      events
+        .filter((e) => e.resourceName === 'katherine.johnson@example.com')
+        .map((e) => e.action)
+        .reverse(),
+    ).toEqual(['user.create', 'user.replace', 'user.suspend']);
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set(['OneLogin SCIM']));
   });
 
   it('reads the legacy SCIM 1.1 templates: 1.0 schema names, emails as one object, the 1.0 enterprise extension', async () => {
-    const boss = await call('POST', '/Users', { schemas: ['urn:scim:schemas:core:1.0'], userName: 'mary.jackson@example.com', name: { givenName: 'Mary', familyName: 'Jackson', formatted: 'Mary Jackson' } });
+    const boss = await call('POST', '/Users', {
+      schemas: ['urn:scim:schemas:core:1.0'],
+      userName: 'mary.jackson@example.com',
+      name: { givenName: 'Mary', familyName: 'Jackson', formatted: 'Mary Jackson' },
+    });
     expect(boss.status).toBe(201);
     // The "Enterprise Schema" template of developers.onelogin.com/scim/define-user-schema, filled in.
     const created = await call('POST', '/Users', {

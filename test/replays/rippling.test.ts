@@ -101,7 +101,11 @@ describe.each(STORE_KINDS)('Rippling provisioning replay (%s store)', (store) =>
     expect(moved.body.groups.map((g: { display: string }) => g.display)).toEqual(['Support']);
 
     // Without "Use PATCH to edit Groups": the whole group with PUT.
-    const put = await call('PUT', `/Groups/${support.body.id}`, { schemas: [GROUP], displayName: 'Customer Support', members: [{ value: ids[1] }, { value: ids[2] }] });
+    const put = await call('PUT', `/Groups/${support.body.id}`, {
+      schemas: [GROUP],
+      displayName: 'Customer Support',
+      members: [{ value: ids[1] }, { value: ids[2] }],
+    });
     expect(put.status).toBe(200);
     expect(put.body.members.map((m: { value: string }) => m.value).sort()).toEqual([ids[1], ids[2]].sort());
 

@@ -16,7 +16,21 @@ import { postgresDialect } from '../../bridge/src/store/postgres';
 /** Fixed in CI; FC_SEED=<n> reproduces or explores another run. */
 export const RUNS = { seed: Number(process.env.FC_SEED ?? 17_2026), numRuns: Number(process.env.FC_RUNS ?? 300) };
 
-const NAMES = ['userName', 'displayName', 'title', 'emails', 'name', 'active', 'externalId', 'meta', 'x-custom', '$ref', 'phoneNumbers', 'members', 'department'];
+const NAMES = [
+  'userName',
+  'displayName',
+  'title',
+  'emails',
+  'name',
+  'active',
+  'externalId',
+  'meta',
+  'x-custom',
+  '$ref',
+  'phoneNumbers',
+  'members',
+  'department',
+];
 const SUBS = ['value', 'type', 'primary', 'givenName', 'lastModified', 'display'];
 const OPS: CompareOp[] = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
 
@@ -30,14 +44,16 @@ const value: fc.Arbitrary<FilterValue> = fc.oneof(
   fc.constant(null),
 );
 const ref = (withUri: boolean): fc.Arbitrary<AttrRef> =>
-  fc.record(
-    {
-      uri: withUri ? fc.constantFrom(USER_SCHEMA, ENTERPRISE_USER_SCHEMA, 'urn:example:params:1.0:Thing') : fc.constant(undefined),
-      attr: fc.constantFrom(...NAMES),
-      sub: fc.constantFrom(...SUBS),
-    },
-    { requiredKeys: ['attr'] },
-  ).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as AttrRef);
+  fc
+    .record(
+      {
+        uri: withUri ? fc.constantFrom(USER_SCHEMA, ENTERPRISE_USER_SCHEMA, 'urn:example:params:1.0:Thing') : fc.constant(undefined),
+        attr: fc.constantFrom(...NAMES),
+        sub: fc.constantFrom(...SUBS),
+      },
+      { requiredKeys: ['attr'] },
+    )
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as AttrRef);
 
 const { filter: filterTree } = fc.letrec<{ filter: FilterNode; inner: FilterNode }>((tie) => ({
   filter: fc.oneof(
@@ -63,7 +79,24 @@ const nearValid = fc
   .array(
     fc.oneof(
       fc.constantFrom('(', ')', '[', ']', 'and', 'or', 'not', 'eq', 'ne', 'co', 'pr', 'gt', '"x"', '"', '\\', '\\"', '"\\u0000"', '"\\ud800"', '\u0000'),
-      fc.constantFrom('userName', 'emails', 'emails.value', 'name.givenName', `${USER_SCHEMA}:userName`, `${ENTERPRISE_USER_SCHEMA}:manager.value`, 'urn:a:b:', 'urn:', '.value', 'a.b.c', '$', '1', '1e400', '-0.5', 'true', 'null'),
+      fc.constantFrom(
+        'userName',
+        'emails',
+        'emails.value',
+        'name.givenName',
+        `${USER_SCHEMA}:userName`,
+        `${ENTERPRISE_USER_SCHEMA}:manager.value`,
+        'urn:a:b:',
+        'urn:',
+        '.value',
+        'a.b.c',
+        '$',
+        '1',
+        '1e400',
+        '-0.5',
+        'true',
+        'null',
+      ),
       // Unquoted values, as WSO2's clients send them, and words that look like one but are not.
       fc.constantFrom('loginUser1', 'Group1', 'ada@example.com', 'x.y', 'TRUE', 'Null', '1abc', '-x', '_id', 'a+b'),
       fc.string({ maxLength: 4 }),
@@ -158,7 +191,16 @@ describe('filter parser properties', () => {
     expect(parseFilter('userName eq loginUser1 and active eq true')).toEqual(parseFilter('userName eq "loginUser1" and active eq true'));
     expect(parseFilter('meta.created gt 2015-10-10T14:38:21.8617979-07:00')).toEqual(parseFilter('meta.created gt "2015-10-10T14:38:21.8617979-07:00"'));
     expect(parseFilter('meta.created gt 2015-10-10')).toMatchObject({ value: '2015-10-10' });
-    for (const text of ['userName eq and', 'userName eq or', 'userName eq pr', 'userName eq eq', 'userName eq 1abc', 'userName eq .value', 'userName eq', 'meta.created gt 2015-10-1O'])
+    for (const text of [
+      'userName eq and',
+      'userName eq or',
+      'userName eq pr',
+      'userName eq eq',
+      'userName eq 1abc',
+      'userName eq .value',
+      'userName eq',
+      'meta.created gt 2015-10-1O',
+    ])
       expect(() => parseFilter(text)).toThrow(ScimError);
   });
 
@@ -174,9 +216,13 @@ describe('filter parser properties', () => {
   it('refuses any filter whose text or string values hold NUL or a lone surrogate', () => {
     const bad = fc.constantFrom('\u0000', '\ud800', '\udfff', '\\u0000', '\\udbff', '\\udc00\\ud800');
     fc.assert(
-      fc.property(storableString.filter((s) => !s.includes('"') && !s.includes('\\')), bad, (prefix, poison) => {
-        expect(() => parseFilter(`userName eq "${prefix}${poison}"`)).toThrow(ScimError);
-      }),
+      fc.property(
+        storableString.filter((s) => !s.includes('"') && !s.includes('\\')),
+        bad,
+        (prefix, poison) => {
+          expect(() => parseFilter(`userName eq "${prefix}${poison}"`)).toThrow(ScimError);
+        },
+      ),
       RUNS,
     );
   });
@@ -197,7 +243,11 @@ describe('filter parser properties', () => {
   });
 
   it('evaluates value filters in memory (PATCH paths) without throwing anything but a 400', () => {
-    const element = fc.dictionary(fc.constantFrom(...SUBS, 'Value', 'TYPE'), fc.oneof(fc.string({ maxLength: 6 }), fc.boolean(), fc.integer(), fc.constant(null)), { maxKeys: 4 });
+    const element = fc.dictionary(
+      fc.constantFrom(...SUBS, 'Value', 'TYPE'),
+      fc.oneof(fc.string({ maxLength: 6 }), fc.boolean(), fc.integer(), fc.constant(null)),
+      { maxKeys: 4 },
+    );
     fc.assert(
       fc.property(fc.oneof(filterTree, fc.constant(undefined)), fc.oneof(element, fc.string(), fc.integer(), fc.constant(null)), (tree, item) => {
         expectOnlyScim400(() => {

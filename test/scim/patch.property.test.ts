@@ -29,7 +29,10 @@ const userDoc: fc.Arbitrary<ScimDoc> = fc
       active: fc.boolean(),
       title: word,
       name: fc.record({ givenName: word, familyName: word }, { requiredKeys: [] }),
-      emails: fc.uniqueArray(email.map((e) => ({ ...e, primary: false })), { maxLength: 4, selector: (e) => e.value.toLowerCase() }),
+      emails: fc.uniqueArray(
+        email.map((e) => ({ ...e, primary: false })),
+        { maxLength: 4, selector: (e) => e.value.toLowerCase() },
+      ),
       roles: fc.uniqueArray(fc.record({ value: word }), { maxLength: 3, selector: (r) => r.value }),
       [ENTERPRISE_USER_SCHEMA]: fc.record({ department: word, manager: fc.record({ value: word }) }, { requiredKeys: [] }),
     },
@@ -46,13 +49,48 @@ const userDoc: fc.Arbitrary<ScimDoc> = fc
   });
 
 const GOOD_PATHS = [
-  'title', 'displayName', 'active', 'emails', 'name.givenName', 'roles', 'emails[type eq "work"].value', `${ENTERPRISE_USER_SCHEMA}:department`,
+  'title',
+  'displayName',
+  'active',
+  'emails',
+  'name.givenName',
+  'roles',
+  'emails[type eq "work"].value',
+  `${ENTERPRISE_USER_SCHEMA}:department`,
 ];
 const PATHS = [
-  'title', 'displayName', 'active', 'userName', 'emails', 'emails.value', 'emails.primary', 'name', 'name.givenName', 'roles', 'groups', 'id',
-  'meta.created', 'password', 'emails[type eq "work"]', 'emails[type eq "work"].value', 'emails[value co "@"].display', 'emails[primary eq true]',
-  'emails[type ne "x"].type', `${ENTERPRISE_USER_SCHEMA}:department`, `${ENTERPRISE_USER_SCHEMA}:manager.value`, ENTERPRISE_USER_SCHEMA,
-  `${USER_SCHEMA}:title`, 'urn:example:unknown:1.0:X:attr', 'nonsense', 'a.b.c', 'emails[', 'emails[type eq ]', 'emails]', '', ' ', 'emails[type eq "w"].nope',
+  'title',
+  'displayName',
+  'active',
+  'userName',
+  'emails',
+  'emails.value',
+  'emails.primary',
+  'name',
+  'name.givenName',
+  'roles',
+  'groups',
+  'id',
+  'meta.created',
+  'password',
+  'emails[type eq "work"]',
+  'emails[type eq "work"].value',
+  'emails[value co "@"].display',
+  'emails[primary eq true]',
+  'emails[type ne "x"].type',
+  `${ENTERPRISE_USER_SCHEMA}:department`,
+  `${ENTERPRISE_USER_SCHEMA}:manager.value`,
+  ENTERPRISE_USER_SCHEMA,
+  `${USER_SCHEMA}:title`,
+  'urn:example:unknown:1.0:X:attr',
+  'nonsense',
+  'a.b.c',
+  'emails[',
+  'emails[type eq ]',
+  'emails]',
+  '',
+  ' ',
+  'emails[type eq "w"].nope',
 ];
 
 const opValue = fc.oneof(
@@ -63,13 +101,20 @@ const opValue = fc.oneof(
   fc.array(email, { maxLength: 3 }),
   email,
   fc.record({ givenName: word, familyName: fc.oneof(word, fc.integer()) }, { requiredKeys: [] }),
-  fc.dictionary(fc.constantFrom('title', 'active', 'name.givenName', 'emails', 'id', 'nope', ENTERPRISE_USER_SCHEMA), fc.oneof(word, fc.boolean(), fc.array(email, { maxLength: 2 }), fc.record({ department: word })), { maxKeys: 3 }),
+  fc.dictionary(
+    fc.constantFrom('title', 'active', 'name.givenName', 'emails', 'id', 'nope', ENTERPRISE_USER_SCHEMA),
+    fc.oneof(word, fc.boolean(), fc.array(email, { maxLength: 2 }), fc.record({ department: word })),
+    { maxKeys: 3 },
+  ),
   fc.jsonValue({ maxDepth: 4 }),
 );
 
 const operation = fc.record(
   {
-    op: fc.oneof({ weight: 9, arbitrary: fc.constantFrom('add', 'replace', 'remove', 'Add', 'Replace') }, { weight: 1, arbitrary: fc.constantFrom('move', 7, 'REMOVE') }),
+    op: fc.oneof(
+      { weight: 9, arbitrary: fc.constantFrom('add', 'replace', 'remove', 'Add', 'Replace') },
+      { weight: 1, arbitrary: fc.constantFrom('move', 7, 'REMOVE') },
+    ),
     path: fc.oneof(
       { weight: 5, arbitrary: fc.constantFrom(...GOOD_PATHS) },
       { weight: 4, arbitrary: fc.constantFrom(...PATHS) },
@@ -114,7 +159,16 @@ describe('PATCH engine properties', () => {
       fc.property(userDoc, word, (doc, title) => {
         const without = { ...doc };
         delete without.title;
-        const { doc: after } = applyPatch('User', without, parsePatchRequest({ Operations: [{ op: 'add', path: 'title', value: title }, { op: 'remove', path: 'title' }] }));
+        const { doc: after } = applyPatch(
+          'User',
+          without,
+          parsePatchRequest({
+            Operations: [
+              { op: 'add', path: 'title', value: title },
+              { op: 'remove', path: 'title' },
+            ],
+          }),
+        );
         expect(after).toEqual(without);
       }),
       RUNS,
@@ -130,7 +184,12 @@ describe('PATCH engine properties', () => {
         const { doc: after } = applyPatch(
           'User',
           doc,
-          parsePatchRequest({ Operations: [{ op: 'add', path: 'emails', value: [element] }, { op: 'remove', path: `emails[value eq ${JSON.stringify(added.value)}]` }] }),
+          parsePatchRequest({
+            Operations: [
+              { op: 'add', path: 'emails', value: [element] },
+              { op: 'remove', path: `emails[value eq ${JSON.stringify(added.value)}]` },
+            ],
+          }),
         );
         expect(after).toEqual(doc);
       }),
@@ -142,7 +201,16 @@ describe('PATCH engine properties', () => {
     fc.assert(
       fc.property(userDoc, fc.integer({ min: 1, max: 5000 }), (doc, n) => {
         const values = Array.from({ length: n }, (_, i) => ({ value: `v${i}@example.com`, type: 'other' }));
-        const { work } = applyPatch('User', doc, parsePatchRequest({ Operations: [{ op: 'add', path: 'emails', value: values }, { op: 'add', path: 'emails', value: values.slice(0, 10) }] }));
+        const { work } = applyPatch(
+          'User',
+          doc,
+          parsePatchRequest({
+            Operations: [
+              { op: 'add', path: 'emails', value: values },
+              { op: 'add', path: 'emails', value: values.slice(0, 10) },
+            ],
+          }),
+        );
         const existing = ((doc.emails as unknown[]) ?? []).length;
         expect(work).toBeLessThanOrEqual(3 * (n + existing) + 40);
       }),
@@ -156,7 +224,13 @@ describe.each(STORE_KINDS)('PATCH over HTTP, generated (%s store)', (store) => {
   let id: string;
   beforeAll(async () => {
     bridge = await startBridge({ store });
-    id = (await bridge.request('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'generated@example.com', emails: [{ value: 'generated@example.com', type: 'work' }] })).body.id;
+    id = (
+      await bridge.request('POST', '/Users', {
+        schemas: [USER_SCHEMA],
+        userName: 'generated@example.com',
+        emails: [{ value: 'generated@example.com', type: 'work' }],
+      })
+    ).body.id;
   });
   afterAll(() => bridge.stop());
 

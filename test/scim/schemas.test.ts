@@ -59,9 +59,27 @@ describe('SCHEMAS', () => {
 
   it('lists every RFC 7643 §4.1 User attribute, and no common attribute', () => {
     expect(SCHEMAS[0].attributes.map((a) => a.name)).toEqual([
-      'userName', 'name', 'displayName', 'nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage',
-      'locale', 'timezone', 'active', 'password', 'emails', 'phoneNumbers', 'ims', 'photos', 'addresses',
-      'groups', 'entitlements', 'roles', 'x509Certificates',
+      'userName',
+      'name',
+      'displayName',
+      'nickName',
+      'profileUrl',
+      'title',
+      'userType',
+      'preferredLanguage',
+      'locale',
+      'timezone',
+      'active',
+      'password',
+      'emails',
+      'phoneNumbers',
+      'ims',
+      'photos',
+      'addresses',
+      'groups',
+      'entitlements',
+      'roles',
+      'x509Certificates',
     ]);
     for (const schema of SCHEMAS) {
       expect(schema.attributes.map((a) => a.name)).not.toEqual(expect.arrayContaining(['id']));
@@ -72,7 +90,12 @@ describe('SCHEMAS', () => {
 
   it('gives userName required, case-insensitive, server-unique', () => {
     expect(topLevel(USER_SCHEMA, 'userName')).toMatchObject({
-      type: 'string', required: true, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'server',
+      type: 'string',
+      required: true,
+      caseExact: false,
+      mutability: 'readWrite',
+      returned: 'default',
+      uniqueness: 'server',
     });
   });
 
@@ -109,7 +132,14 @@ describe('SCHEMAS', () => {
     expect(topLevel(USER_SCHEMA, 'photos').subAttributes![0]).toMatchObject({ type: 'reference', referenceTypes: ['external'] });
     expect(topLevel(USER_SCHEMA, 'x509Certificates').subAttributes![0].type).toBe('binary');
     expect(subNames(topLevel(USER_SCHEMA, 'addresses'))).toEqual([
-      'formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'type', 'primary',
+      'formatted',
+      'streetAddress',
+      'locality',
+      'region',
+      'postalCode',
+      'country',
+      'type',
+      'primary',
     ]);
   });
 
@@ -130,9 +160,7 @@ describe('SCHEMAS', () => {
   });
 
   it('gives the enterprise extension its attributes and a manager with a read-only displayName', () => {
-    expect(SCHEMAS[2].attributes.map((a) => a.name)).toEqual([
-      'employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager',
-    ]);
+    expect(SCHEMAS[2].attributes.map((a) => a.name)).toEqual(['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager']);
     const manager = topLevel(ENTERPRISE_USER_SCHEMA, 'manager');
     expect(subNames(manager)).toEqual(['value', '$ref', 'displayName']);
     expect(manager.subAttributes!.find((s) => s.name === 'displayName')?.mutability).toBe('readOnly');
@@ -234,7 +262,7 @@ describe('resolveAttribute', () => {
     expect(resolveAttribute('Group', { uri: GROUP_SCHEMA, attr: 'displayName' })).toMatchObject({ schemaId: GROUP_SCHEMA, path: 'displayName' });
   });
 
-  it('refuses the other kind\'s core URN', () => {
+  it("refuses the other kind's core URN", () => {
     expect(resolveAttribute('Group', { uri: USER_SCHEMA, attr: 'displayName' })).toBeUndefined();
     expect(resolveAttribute('User', { uri: GROUP_SCHEMA, attr: 'displayName' })).toBeUndefined();
   });
@@ -333,7 +361,7 @@ describe('canonicalName', () => {
     expect(canonicalName('Group', 'META')).toBe('meta');
   });
 
-  it('knows only the kind\'s own top-level core and common attributes', () => {
+  it("knows only the kind's own top-level core and common attributes", () => {
     expect(canonicalName('Group', 'userName')).toBeUndefined();
     expect(canonicalName('User', 'department')).toBeUndefined();
     expect(canonicalName('User', 'givenName')).toBeUndefined();

@@ -14,8 +14,7 @@ const SESSION = JSON.stringify({ version: 1, verifiers: [{ id: 'k1', salt: 'c2Fs
 const sm = mockClient(SecretsManagerClient);
 const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 
-const notFound = () =>
-  new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
+const notFound = () => new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
 
 beforeEach(() => sm.reset());
 
@@ -53,9 +52,10 @@ describe('putSessionInAwsSecret', () => {
     sm.on(PutSecretValueCommand).rejects(notFound());
     sm.on(CreateSecretCommand).resolves({ ARN, VersionId: 'v-1' });
 
-    await expect(
-      putSessionInAwsSecret({ secretId: 'scim-bridge/session', session: SESSION, create: true, client }),
-    ).resolves.toEqual({ arn: ARN, versionId: 'v-1' });
+    await expect(putSessionInAwsSecret({ secretId: 'scim-bridge/session', session: SESSION, create: true, client })).resolves.toEqual({
+      arn: ARN,
+      versionId: 'v-1',
+    });
     const input = sm.commandCalls(CreateSecretCommand)[0].args[0].input;
     expect(input.Name).toBe('scim-bridge/session');
     expect(input.SecretString).toBe(SESSION);
@@ -64,9 +64,7 @@ describe('putSessionInAwsSecret', () => {
   it('cannot create a secret from an ARN', async () => {
     sm.on(PutSecretValueCommand).rejects(notFound());
 
-    await expect(putSessionInAwsSecret({ secretId: ARN, session: SESSION, create: true, client })).rejects.toThrow(
-      /cannot be created from an ARN/,
-    );
+    await expect(putSessionInAwsSecret({ secretId: ARN, session: SESSION, create: true, client })).rejects.toThrow(/cannot be created from an ARN/);
     expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
   });
 

@@ -38,7 +38,11 @@ describe('a corrupted scimsession file on the bundled bridge under load', () => 
     writeFileSync(file, serializeSession(good.session));
     const started = await spawnBridge({ SCIM_SESSION_FILE: file, SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}`, LOG_LEVEL: 'warn' });
     bridge = started;
-    const warnings = () => started.output().split('\n').filter((line) => line.includes(WARNING)).length;
+    const warnings = () =>
+      started
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(WARNING)).length;
 
     const statuses = new Map<number, number>();
     let running = true;
@@ -48,9 +52,14 @@ describe('a corrupted scimsession file on the bundled bridge under load', () => 
         while (running) {
           let status = 0;
           try {
-            const res = lane % 2
-              ? await fetch(`${started.url}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${good.token}`, 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: [USER], userName: `load-${lane}-${n++}@example.com` }) })
-              : await fetch(`${started.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${good.token}` } });
+            const res =
+              lane % 2
+                ? await fetch(`${started.url}/scim/v2/Users`, {
+                    method: 'POST',
+                    headers: { authorization: `Bearer ${good.token}`, 'content-type': 'application/scim+json' },
+                    body: JSON.stringify({ schemas: [USER], userName: `load-${lane}-${n++}@example.com` }),
+                  })
+                : await fetch(`${started.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${good.token}` } });
             await res.arrayBuffer();
             status = res.status;
           } catch {
@@ -94,7 +103,10 @@ describe('a corrupted scimsession file on the bundled bridge under load', () => 
 
     // The next good version is taken up without a restart; the old token is then refused.
     writeFileSync(file, nextText);
-    await until(async () => (await fetch(`${started.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${next.token}` } })).status === 200, 'the new token is accepted');
+    await until(
+      async () => (await fetch(`${started.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${next.token}` } })).status === 200,
+      'the new token is accepted',
+    );
     expect((await fetch(`${started.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${good.token}` } })).status).toBe(401);
 
     const output = started.output();

@@ -50,7 +50,9 @@ describe('scoped verifiers', () => {
     const { session } = threeScopes();
     const doc = JSON.parse(serializeSession(session));
     const unknown = { ...doc, verifiers: [{ ...doc.verifiers[0], scope: 'admin' }] };
-    expect(() => parseSession(JSON.stringify(unknown))).toThrow('verifier 1 of the scimsession has an unknown scope (expected one of provision, read, operate)');
+    expect(() => parseSession(JSON.stringify(unknown))).toThrow(
+      'verifier 1 of the scimsession has an unknown scope (expected one of provision, read, operate)',
+    );
     const downgraded = { ...doc, version: 1 };
     expect(() => parseSession(JSON.stringify(downgraded))).toThrow('verifier 2 of the scimsession has scope "read", which needs scimsession version 2');
     expect(() => parseSession(JSON.stringify({ ...doc, version: 3 }))).toThrow('scimsession version 3 is not supported (expected 1 or 2)');

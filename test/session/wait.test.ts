@@ -84,7 +84,14 @@ describe('waiting for a first scimsession', () => {
       let fatal: (message: string) => void = () => undefined;
       const ended = new Promise<string>((resolve) => (fatal = resolve));
       running = await serve({
-        env: { SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', AWS_REGION: 'eu-west-1', SCIM_SESSION_WAIT_SECONDS: '1' },
+        env: {
+          SCIM_DATABASE_URL: `sqlite:${join(dir, 'bridge.db')}`,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+          AWS_REGION: 'eu-west-1',
+          SCIM_SESSION_WAIT_SECONDS: '1',
+        },
         sessionSource: awsSecretSource(ARN, 100),
         print: () => undefined,
         onFatal: (message) => fatal(message),

@@ -47,7 +47,9 @@ describe('Google Workspace settings', () => {
       credentials: { clientEmail: google.clientEmail, tokenUri: google.tokenUri },
     });
     expect(readGoogleConfig({ ...base(), SCIM_GOOGLE_CREDENTIALS: google.keyJson() })!.credentials.privateKeyId).toBe('f00dfeed');
-    expect(readGoogleConfig({ ...base(), SCIM_GOOGLE_CREDENTIALS: Buffer.from(google.keyJson()).toString('base64') })!.credentials.clientEmail).toBe(google.clientEmail);
+    expect(readGoogleConfig({ ...base(), SCIM_GOOGLE_CREDENTIALS: Buffer.from(google.keyJson()).toString('base64') })!.credentials.clientEmail).toBe(
+      google.clientEmail,
+    );
     // A key without token_uri goes to Google's endpoint.
     const { token_uri: _dropped, ...noUri } = JSON.parse(google.keyJson());
     expect(readGoogleConfig({ ...base(), SCIM_GOOGLE_CREDENTIALS: JSON.stringify(noUri) })!.credentials.tokenUri).toBe('https://oauth2.googleapis.com/token');
@@ -72,9 +74,20 @@ describe('Google Workspace settings', () => {
       error({ ...base(), SCIM_GOOGLE_CREDENTIALS: google.keyJson({ token_uri: 'http://tokens.example.com/token' }) }),
     ];
     expect(messages.map((m) => m.match(/SCIM_GOOGLE_[A-Z_]+/)?.[0])).toEqual([
-      'SCIM_GOOGLE_CREDENTIALS_FILE', 'SCIM_GOOGLE_CREDENTIALS_FILE', 'SCIM_GOOGLE_CREDENTIALS_FILE', 'SCIM_GOOGLE_CREDENTIALS', 'SCIM_GOOGLE_CREDENTIALS',
-      'SCIM_GOOGLE_CREDENTIALS', 'SCIM_GOOGLE_ADMIN_EMAIL', 'SCIM_GOOGLE_ADMIN_EMAIL', 'SCIM_GOOGLE_GROUPS', 'SCIM_GOOGLE_GROUPS',
-      'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS', 'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS', 'SCIM_GOOGLE_DIRECTORY_URL', 'SCIM_GOOGLE_CREDENTIALS',
+      'SCIM_GOOGLE_CREDENTIALS_FILE',
+      'SCIM_GOOGLE_CREDENTIALS_FILE',
+      'SCIM_GOOGLE_CREDENTIALS_FILE',
+      'SCIM_GOOGLE_CREDENTIALS',
+      'SCIM_GOOGLE_CREDENTIALS',
+      'SCIM_GOOGLE_CREDENTIALS',
+      'SCIM_GOOGLE_ADMIN_EMAIL',
+      'SCIM_GOOGLE_ADMIN_EMAIL',
+      'SCIM_GOOGLE_GROUPS',
+      'SCIM_GOOGLE_GROUPS',
+      'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS',
+      'SCIM_GOOGLE_SYNC_INTERVAL_SECONDS',
+      'SCIM_GOOGLE_DIRECTORY_URL',
+      'SCIM_GOOGLE_CREDENTIALS',
     ]);
     for (const message of messages) {
       expect(message).not.toContain('\n');
@@ -91,7 +104,13 @@ describe('the service-account token flow', () => {
   afterAll(() => google.close());
   const source = (overrides: Partial<ConstructorParameters<typeof TokenSource>[0]> = {}) => {
     const config = readGoogleConfig(google.env(['staff@example.com']))!;
-    return new TokenSource({ key: config.credentials, subject: config.adminEmail, scopes: GOOGLE_SCOPES, retry: { sleep: async () => undefined }, ...overrides });
+    return new TokenSource({
+      key: config.credentials,
+      subject: config.adminEmail,
+      scopes: GOOGLE_SCOPES,
+      retry: { sleep: async () => undefined },
+      ...overrides,
+    });
   };
 
   it('signs an assertion the token endpoint accepts (iss, sub, scope, aud = token_uri, an hour at most) and caches the token', async () => {
@@ -115,7 +134,7 @@ describe('the service-account token flow', () => {
     expect(await tokens.token()).not.toBe(first);
   });
 
-  it('explains a refusal in the administrator\'s terms (delegation missing, wrong administrator, foreign key)', async () => {
+  it("explains a refusal in the administrator's terms (delegation missing, wrong administrator, foreign key)", async () => {
     await expect(source({ scopes: [...GOOGLE_SCOPES, 'https://www.googleapis.com/auth/admin.directory.user'] }).token()).rejects.toThrow(
       /unauthorized_client.*Manage Domain Wide Delegation.*admin\.directory\.user\.readonly/,
     );
@@ -127,18 +146,20 @@ describe('the service-account token flow', () => {
     await expect(forged.token()).rejects.toThrow(/Invalid JWT Signature/);
   });
 
-  it('retries the token endpoint\'s 5xx and 429', async () => {
+  it("retries the token endpoint's 5xx and 429", async () => {
     google.faults.push({ status: 500, path: '/token' }, { status: 429, path: '/token' });
     expect(await source().token()).toMatch(/^ya29\./);
     expect(google.faults).toHaveLength(0);
   });
 });
 
-describe('Google\'s retry policy', () => {
+describe("Google's retry policy", () => {
   const err = (status: number, reason?: string) => new GoogleApiError(status, reason, 'x');
 
   it('retries exactly what Google says to back off from', () => {
-    expect([err(429), err(500), err(503), err(403, 'rateLimitExceeded'), err(403, 'userRateLimitExceeded'), err(403, 'quotaExceeded')].every(isRetryable)).toBe(true);
+    expect([err(429), err(500), err(503), err(403, 'rateLimitExceeded'), err(403, 'userRateLimitExceeded'), err(403, 'quotaExceeded')].every(isRetryable)).toBe(
+      true,
+    );
     expect([err(403, 'forbidden'), err(403), err(404, 'notFound'), err(400, 'invalid'), err(401, 'authError')].some(isRetryable)).toBe(false);
     expect(isRetryable(new TypeError('fetch failed'))).toBe(true);
     expect(isRetryable(new GoogleAuthError('no'))).toBe(false);
@@ -154,10 +175,15 @@ describe('Google\'s retry policy', () => {
   it('gives up after the bounded number of attempts', async () => {
     let calls = 0;
     const waits: number[] = [];
-    await expect(withRetry(async () => {
-      calls++;
-      throw err(503);
-    }, { attempts: 4, sleep: async (ms) => void waits.push(ms), random: () => 1 - Number.EPSILON })).rejects.toThrow(GoogleApiError);
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw err(503);
+        },
+        { attempts: 4, sleep: async (ms) => void waits.push(ms), random: () => 1 - Number.EPSILON },
+      ),
+    ).rejects.toThrow(GoogleApiError);
     expect(calls).toBe(4);
     expect(waits).toEqual([499, 999, 1999]);
   });

@@ -45,7 +45,8 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined | false
   }
 };
 
-async function status(bridge: BridgeProcess): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function status(bridge: BridgeProcess): Promise<any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await fetch(`${bridge.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
   return res.json();
 }
@@ -131,7 +132,9 @@ describe.each(STORE_KINDS)('the bundled bridge syncing Google Workspace (%s stor
       expect(run.counts).toMatchObject({ googleUsers: PEOPLE, selectedUsers: PEOPLE });
       const users = await fetch(`${second.url}/scim/v2/Users?count=0`, { headers: { authorization: `Bearer ${token}` } }).then(json);
       expect(users.totalResults).toBe(PEOPLE);
-      const groups = await fetch(`${second.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Staff"')}`, { headers: { authorization: `Bearer ${token}` } }).then(json);
+      const groups = await fetch(`${second.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Staff"')}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(json);
       expect(groups.totalResults).toBe(1);
       expect(groups.Resources[0].members).toHaveLength(PEOPLE);
       const events = await fetch(`${second.url}/api/events?limit=200&q=user.create`, { headers: { authorization: `Bearer ${token}` } }).then(json);
@@ -220,7 +223,14 @@ describe('a Google Workspace configuration mistake', () => {
     try {
       const broken = google.keyJson().replace(/MII[A-Za-z0-9+/]{30}/, 'MIIbroken');
       const child = spawn(process.execPath, [BUNDLE, 'serve'], {
-        env: { PATH: process.env.PATH, ...sessionEnv, PORT: '0', SCIM_DATABASE_URL: 'sqlite::memory:', ...google.env([GROUP]), SCIM_GOOGLE_CREDENTIALS: broken },
+        env: {
+          PATH: process.env.PATH,
+          ...sessionEnv,
+          PORT: '0',
+          SCIM_DATABASE_URL: 'sqlite::memory:',
+          ...google.env([GROUP]),
+          SCIM_GOOGLE_CREDENTIALS: broken,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -228,7 +238,9 @@ describe('a Google Workspace configuration mistake', () => {
       child.stderr.on('data', (d) => (out += d));
       const code = await new Promise((resolve) => child.once('exit', resolve));
       expect(code).toBe(1);
-      expect(out.trim().split('\n')).toEqual([expect.stringMatching(/^scim-bridge: SCIM_GOOGLE_CREDENTIALS has a "private_key" that is not a PEM private key$/)]);
+      expect(out.trim().split('\n')).toEqual([
+        expect.stringMatching(/^scim-bridge: SCIM_GOOGLE_CREDENTIALS has a "private_key" that is not a PEM private key$/),
+      ]);
       for (const secret of secretsIn(google)) expect(out).not.toContain(secret);
     } finally {
       await google.close();

@@ -31,7 +31,10 @@ if (process.env.CI && !AVAILABLE) {
       google.addMember('staff@example.com', `${name}@example.com`);
     }
     bridge = await startBridge({ env: google.env(['staff@example.com', 'admins@example.com'], { SCIM_GOOGLE_SYNC_INTERVAL_SECONDS: '3600' }) });
-    browser = await chromium.launch({ executablePath: EXECUTABLE, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: EXECUTABLE,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
   });
   afterAll(async () => {
     await browser?.close();

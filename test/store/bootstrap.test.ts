@@ -52,9 +52,21 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
 
   /** What pg_roles and pg_auth_members say about the bridge's role. */
   async function privileges(role: string) {
-    const attributes = (await sql('SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1', [role])).rows[0];
-    const memberOf = (await sql('SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1', [role])).rows.map((r) => r.rolname);
-    const members = (await sql('SELECT u.rolname FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1', [role])).rows.map((r) => r.rolname);
+    const attributes = (
+      await sql('SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1', [role])
+    ).rows[0];
+    const memberOf = (
+      await sql(
+        'SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1',
+        [role],
+      )
+    ).rows.map((r) => r.rolname);
+    const members = (
+      await sql(
+        'SELECT u.rolname FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1',
+        [role],
+      )
+    ).rows.map((r) => r.rolname);
     return { attributes, memberOf, members };
   }
 
@@ -69,7 +81,9 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
         body: JSON.stringify({ schemas: [USER], userName }),
       });
       expect(created.status).toBe(201);
-      const found = await fetch(`${bridge.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`, { headers: { authorization: `Bearer ${token}` } });
+      const found = await fetch(`${bridge.url}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       return ((await found.json()) as { totalResults: number }).totalResults;
     } finally {
       bridge.child.kill('SIGTERM');
@@ -88,7 +102,10 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
     // Before bootstrap the bridge cannot create its tables: it exits with one line that names the privilege and the fix.
     const refused = await runCli(['serve'], { SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: appUrl, PORT: '0', HOST: '127.0.0.1' });
     expect(refused.code).toBe(1);
-    const lines = refused.output.trim().split('\n').filter((l) => !l.startsWith('{'));
+    const lines = refused.output
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/permission denied for schema public/);
     expect(lines[0]).toMatch(/scim-bridge db bootstrap/);
@@ -107,7 +124,9 @@ describePostgres('scim-bridge db bootstrap on managed-service role models', () =
     const app = new Client({ connectionString: appUrl });
     await app.connect();
     try {
-      expect((await app.query(`SELECT DISTINCT schemaname, tableowner FROM pg_tables WHERE tablename IN ('users', 'events', 'leases')`)).rows).toEqual([{ schemaname: 'do_app', tableowner: 'do_app' }]);
+      expect((await app.query(`SELECT DISTINCT schemaname, tableowner FROM pg_tables WHERE tablename IN ('users', 'events', 'leases')`)).rows).toEqual([
+        { schemaname: 'do_app', tableowner: 'do_app' },
+      ]);
       await expect(app.query('CREATE ROLE sneaky')).rejects.toThrow(/permission denied/);
       await expect(app.query('CREATE DATABASE sneaky')).rejects.toThrow(/permission denied/);
       await expect(app.query('CREATE TABLE public.sneaky (x int)')).rejects.toThrow(/permission denied for schema public/);

@@ -43,7 +43,11 @@ export function describeStoreContract(open: () => Promise<Store>): void {
   const find = (filter: string) => store.queryUsers({ filter: parseFilter(filter), startIndex: 1, count: 100 });
   /** A filter the parser would refuse (the edge refuses such text first): the store must refuse it on its own too. */
   const findUnparsable = (attribute: string, value: string) =>
-    store.queryUsers({ filter: JSON.parse(JSON.stringify(parseFilter(`${attribute} eq "PLACEHOLDER"`)).replace('PLACEHOLDER', () => JSON.stringify(value).slice(1, -1))), startIndex: 1, count: 100 });
+    store.queryUsers({
+      filter: JSON.parse(JSON.stringify(parseFilter(`${attribute} eq "PLACEHOLDER"`)).replace('PLACEHOLDER', () => JSON.stringify(value).slice(1, -1))),
+      startIndex: 1,
+      count: 100,
+    });
 
   it('migrates idempotently and seeds the protected groups', async () => {
     await store.migrate();
@@ -86,8 +90,23 @@ export function describeStoreContract(open: () => Promise<Store>): void {
   describe('filters, compiled to SQL', () => {
     beforeEach(async () => {
       await store.transaction(async (tx) => {
-        await tx.insertUser(user('ada@example.com', { externalId: 'EXT-1', displayName: 'Ada Lovelace', title: 'Countess', emails: [{ value: 'ada@example.com', type: 'work', primary: true }], [ENTERPRISE_USER_SCHEMA]: { department: 'Analytical Engines', manager: { value: 'm-1' } } }));
-        await tx.insertUser(user('grace@example.com', { externalId: 'ext-2', displayName: 'Grace Hopper', emails: [{ value: 'grace@navy.mil', type: 'home' }], [ENTERPRISE_USER_SCHEMA]: { department: 'Navy' } }));
+        await tx.insertUser(
+          user('ada@example.com', {
+            externalId: 'EXT-1',
+            displayName: 'Ada Lovelace',
+            title: 'Countess',
+            emails: [{ value: 'ada@example.com', type: 'work', primary: true }],
+            [ENTERPRISE_USER_SCHEMA]: { department: 'Analytical Engines', manager: { value: 'm-1' } },
+          }),
+        );
+        await tx.insertUser(
+          user('grace@example.com', {
+            externalId: 'ext-2',
+            displayName: 'Grace Hopper',
+            emails: [{ value: 'grace@navy.mil', type: 'home' }],
+            [ENTERPRISE_USER_SCHEMA]: { department: 'Navy' },
+          }),
+        );
         await tx.insertUser(user('alan@example.org', { displayName: 'Alan Turing', title: '' }, false));
       });
     });
@@ -138,7 +157,7 @@ export function describeStoreContract(open: () => Promise<Store>): void {
   });
 
   describe('membership', () => {
-    it('adds idempotently, removes, replaces, and derives users\' groups', async () => {
+    it("adds idempotently, removes, replaces, and derives users' groups", async () => {
       const ada = user('ada@example.com');
       const grace = user('grace@example.com');
       const eng = group('Engineering');
@@ -149,7 +168,12 @@ export function describeStoreContract(open: () => Promise<Store>): void {
         expect((await tx.addMembers(eng.id, [ada.id, grace.id, ada.id])).sort()).toEqual([ada.id, grace.id].sort());
         expect(await tx.addMembers(eng.id, [ada.id])).toEqual([]);
       });
-      expect((await store.membersOfGroups([eng.id])).get(eng.id)?.map((m) => m.value).sort()).toEqual([ada.id, grace.id].sort());
+      expect(
+        (await store.membersOfGroups([eng.id]))
+          .get(eng.id)
+          ?.map((m) => m.value)
+          .sort(),
+      ).toEqual([ada.id, grace.id].sort());
       expect((await store.groupsOfUsers([ada.id])).get(ada.id)).toEqual([{ value: eng.id, display: 'Engineering' }]);
 
       const byMember = await store.queryGroups({ filter: parseFilter(`members[value eq "${ada.id}"]`), startIndex: 1, count: 10 });
@@ -192,7 +216,9 @@ export function describeStoreContract(open: () => Promise<Store>): void {
       expect(await byName(2, 100)).toEqual({ totalResults: 1, items: [] });
       expect(await byName(1, 0)).toEqual({ totalResults: 1, items: [] });
       // the same shape with another value reuses the plan and binds the new value
-      expect((await store.queryUsers({ filter: parseFilter('userName eq "twin@example.com"'), startIndex: 1, count: 1 })).items.map((u) => u.id)).toEqual([twin.id]);
+      expect((await store.queryUsers({ filter: parseFilter('userName eq "twin@example.com"'), startIndex: 1, count: 1 })).items.map((u) => u.id)).toEqual([
+        twin.id,
+      ]);
       expect((await store.queryUsers({ filter: parseFilter('userName eq "nobody@example.com"'), startIndex: 1, count: 1 })).totalResults).toBe(0);
       expect((await store.queryUsers({ filter: parseFilter(`id eq "${twin.id}" and active eq true`), startIndex: 1, count: 5 })).totalResults).toBe(1);
       // externalId is not unique: ordered pages with a separate total
@@ -216,14 +242,22 @@ export function describeStoreContract(open: () => Promise<Store>): void {
         await tx.addMembers(art.id, [ada.id]);
       });
       const found = await store.queryUsers({ filter: parseFilter('userName eq "ada@example.com"'), startIndex: 1, count: 1, withGroups: true });
-      expect(found.items[0].groups).toEqual([{ value: art.id, display: 'art' }, { value: eng.id, display: 'Engineering' }]);
+      expect(found.items[0].groups).toEqual([
+        { value: art.id, display: 'art' },
+        { value: eng.id, display: 'Engineering' },
+      ]);
       expect((await store.getUser(grace.id, { withGroups: true }))?.groups).toEqual([{ value: eng.id, display: 'Engineering' }]);
       expect((await store.getUser(grace.id))?.groups).toBeUndefined();
       const loner = user('loner@example.com');
       await store.transaction((tx) => tx.insertUser(loner));
       expect((await store.getUser(loner.id, { withGroups: true }))?.groups).toEqual([]);
       const withMembers = await store.getGroup(eng.id, { withMembers: true });
-      expect(withMembers?.members).toEqual([{ value: ada.id, display: 'Ada' }, { value: grace.id, display: 'grace@example.com' }].sort((a, b) => (a.value < b.value ? -1 : 1)));
+      expect(withMembers?.members).toEqual(
+        [
+          { value: ada.id, display: 'Ada' },
+          { value: grace.id, display: 'grace@example.com' },
+        ].sort((a, b) => (a.value < b.value ? -1 : 1)),
+      );
       const byMember = await store.queryGroups({ filter: parseFilter(`members[value eq "${grace.id}"]`), startIndex: 1, count: 10, withMembers: true });
       expect(byMember.items.map((g) => [g.displayName, g.members?.length])).toEqual([['Engineering', 2]]);
       const byName = await store.queryGroups({ filter: parseFilter('displayName eq "ENGINEERING"'), startIndex: 1, count: 10 });
@@ -269,7 +303,14 @@ export function describeStoreContract(open: () => Promise<Store>): void {
     });
 
     it('records events with such text made storable, so a refusal is still recorded', async () => {
-      await store.recordEvent({ at: new Date().toISOString(), actor: 'agent\u0000x', action: 'user.create', outcome: 'refused', status: 400, detail: 'bad \ud800 text' });
+      await store.recordEvent({
+        at: new Date().toISOString(),
+        actor: 'agent\u0000x',
+        action: 'user.create',
+        outcome: 'refused',
+        status: 400,
+        detail: 'bad \ud800 text',
+      });
       const [event] = await store.listEvents({ limit: 1 });
       expect(event).toMatchObject({ actor: 'agent\ufffdx', detail: 'bad \ufffd text' });
     });
@@ -315,14 +356,21 @@ export function describeStoreContract(open: () => Promise<Store>): void {
       expect(await store.getState('empty')).toBe('');
       await expect(store.setState('big', 'x'.repeat(1024 * 1024 + 1))).rejects.toThrow(/1 MiB/);
       await expect(store.setState('bad', 'nul\u0000')).rejects.toBeInstanceOf(ScimError);
-      expect(await store.listState()).toEqual(new Map([['empty', ''], ['google.checkpoint', JSON.stringify({ etag: 'b', at: 2 })]]));
+      expect(await store.listState()).toEqual(
+        new Map([
+          ['empty', ''],
+          ['google.checkpoint', JSON.stringify({ etag: 'b', at: 2 })],
+        ]),
+      );
     });
 
     it('writes state inside a transaction, all or nothing', async () => {
-      await expect(store.transaction(async (tx) => {
-        await tx.setState('tx.kept', 'no');
-        throw new Error('abandon');
-      })).rejects.toThrow('abandon');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.setState('tx.kept', 'no');
+          throw new Error('abandon');
+        }),
+      ).rejects.toThrow('abandon');
       expect(await store.getState('tx.kept')).toBeUndefined();
       await store.transaction((tx) => tx.setState('tx.kept', 'yes'));
       expect(await store.getState('tx.kept')).toBe('yes');
@@ -332,7 +380,15 @@ export function describeStoreContract(open: () => Promise<Store>): void {
   describe('events', () => {
     it('records, pages newest first, filters and prunes', async () => {
       for (let i = 0; i < 5; i++) {
-        await store.recordEvent({ at: `2026-01-0${i + 1}T00:00:00.000Z`, actor: 'Okta SCIM Client', action: i % 2 ? 'user.create' : 'group.create', resourceName: `thing-${i}`, outcome: i === 4 ? 'refused' : 'success', status: i === 4 ? 409 : 201, requestId: `r${i}` });
+        await store.recordEvent({
+          at: `2026-01-0${i + 1}T00:00:00.000Z`,
+          actor: 'Okta SCIM Client',
+          action: i % 2 ? 'user.create' : 'group.create',
+          resourceName: `thing-${i}`,
+          outcome: i === 4 ? 'refused' : 'success',
+          status: i === 4 ? 409 : 201,
+          requestId: `r${i}`,
+        });
       }
       const newest = await store.listEvents({ limit: 2 });
       expect(newest.map((e) => e.resourceName)).toEqual(['thing-4', 'thing-3']);

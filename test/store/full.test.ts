@@ -55,7 +55,10 @@ describe('SQLite store at its size limit', () => {
       store.transaction(async (tx) => {
         await tx.insertGroup(team);
         for (const member of members) await tx.insertUser(member);
-        await tx.addMembers(team.id, members.map((m) => m.id));
+        await tx.addMembers(
+          team.id,
+          members.map((m) => m.id),
+        );
       }),
     ).rejects.toBeInstanceOf(StoreFull);
     expect(await store.getGroup(team.id)).toBeUndefined();
@@ -102,7 +105,11 @@ if (!canMount) console.warn('full.test.ts: cannot mount a tmpfs here (needs root
 const { session, token } = createSession();
 const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
 
-async function fillUntilFull(url: string, prefix: string, limit = 4000): Promise<{ status: number; retryAfter: string | null; body: any; userName: string; ids: string[] }> {
+async function fillUntilFull(
+  url: string,
+  prefix: string,
+  limit = 4000,
+): Promise<{ status: number; retryAfter: string | null; body: any; userName: string; ids: string[] }> {
   const ids: string[] = [];
   for (let i = 0; i < limit; i++) {
     const userName = `${prefix}${i}@example.com`;
@@ -155,7 +162,11 @@ async function expectFullThenRecovery(bridge: BridgeProcess, filler: string, fau
   topUp(filler);
   let reported = false;
   for (let i = 0; i < 200 && !reported; i++) {
-    const res = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: `more${i}@example.com`, title: 'z'.repeat(3000) }) });
+    const res = await fetch(`${bridge.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ schemas: [USER], userName: `more${i}@example.com`, title: 'z'.repeat(3000) }),
+    });
     expect([201, 507]).toContain(res.status);
     writes.push(res.status);
     await res.arrayBuffer();
@@ -171,15 +182,25 @@ async function expectFullThenRecovery(bridge: BridgeProcess, filler: string, fau
 
   // A group with members is several statements in one transaction: refused whole, or stored whole.
   const members = refused.ids.slice(-300).map((value) => ({ value }));
-  const groupRes = await fetch(`${bridge.url}/scim/v2/Groups`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [GROUP], displayName: 'Refused team', members }) });
+  const groupRes = await fetch(`${bridge.url}/scim/v2/Groups`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ schemas: [GROUP], displayName: 'Refused team', members }),
+  });
   expect([201, 507]).toContain(groupRes.status);
-  const groups = (await (await fetch(`${bridge.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Refused team"')}`, { headers: auth })).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const groups = (await (
+    await fetch(`${bridge.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Refused team"')}`, { headers: auth })
+  ).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (groupRes.status === 507) expect(groups.totalResults).toBe(0);
   else expect(groups.Resources[0].members).toHaveLength(members.length);
 
   rmSync(filler);
   await until(async () => (await fetch(`${bridge.url}/health`)).status === 200, '/health recovers once there is room');
-  const after = await fetch(`${bridge.url}/scim/v2/Users`, { method: 'POST', headers: auth, body: JSON.stringify({ schemas: [USER], userName: 'after@example.com' }) });
+  const after = await fetch(`${bridge.url}/scim/v2/Users`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ schemas: [USER], userName: 'after@example.com' }),
+  });
   expect(after.status).toBe(201);
   writes.push(groupRes.status, after.status);
   recordFigures(fault, { answers: tally(writes), exit: bridge.child.exitCode ?? 'still running' });

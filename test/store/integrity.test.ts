@@ -20,7 +20,16 @@ describe.each(STORE_KINDS)('a membership of a deleted user (%s)', (kind) => {
 
   it('is a 409 from the store, and nothing of the transaction stays', async () => {
     const attempt = store.transaction(async (tx) => {
-      await tx.insertGroup({ id: 'g-race', displayName: 'Race', managed: true, protected: false, doc: { displayName: 'Race' }, version: 1, created: at, lastModified: at });
+      await tx.insertGroup({
+        id: 'g-race',
+        displayName: 'Race',
+        managed: true,
+        protected: false,
+        doc: { displayName: 'Race' },
+        version: 1,
+        created: at,
+        lastModified: at,
+      });
       await tx.addMembers('g-race', ['no-such-user']);
     });
     await expect(attempt).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/deleted while this request/) });

@@ -22,7 +22,12 @@ describe('PostgreSQL connection settings', () => {
     expect(poolConfig('postgres://db.internal/scim?sslmode=verify-full', {}).ssl).toMatchObject({ rejectUnauthorized: true });
     expect(poolConfig('postgres://db.internal/scim', { PGSSLMODE: 'disable' }).ssl).toBe(false);
     // sslmode is handled here, not passed on to the driver's own (stricter) reading of it
-    expect(poolConfig('postgres://u@db.internal:6432/scim?sslmode=require', {})).toMatchObject({ host: 'db.internal', port: 6432, user: 'u', database: 'scim' });
+    expect(poolConfig('postgres://u@db.internal:6432/scim?sslmode=require', {})).toMatchObject({
+      host: 'db.internal',
+      port: 6432,
+      user: 'u',
+      database: 'scim',
+    });
     expect(poolConfig('postgres://u@/scim?host=/cloudsql/p:r:i', {})).toMatchObject({ host: '/cloudsql/p:r:i', password: undefined });
   });
 

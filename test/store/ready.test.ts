@@ -15,7 +15,8 @@ function flaky(failures: unknown[]): Store {
     get: (target, property, receiver) =>
       property === 'migrate'
         ? () => (failures.length ? Promise.reject(failures.shift()) : migrate())
-        : (Reflect.get(target, property, receiver) as unknown as { bind?: (t: unknown) => unknown })?.bind?.(target) ?? Reflect.get(target, property, receiver),
+        : ((Reflect.get(target, property, receiver) as unknown as { bind?: (t: unknown) => unknown })?.bind?.(target) ??
+          Reflect.get(target, property, receiver)),
   });
 }
 
@@ -31,9 +32,14 @@ describe('the store gate at start', () => {
     await gate.store.close();
   });
 
-  it('stops at start with the operator\'s line for what waiting cannot fix', async () => {
-    const gate = new ReadyGate(flaky([new StoreMisconfigured('the database role "x" lacks a privilege the bridge needs (permission denied for schema public)')]), { onFatal: () => undefined });
-    await expect(gate.start()).rejects.toEqual(new ConfigError('the database role "x" lacks a privilege the bridge needs (permission denied for schema public)'));
+  it("stops at start with the operator's line for what waiting cannot fix", async () => {
+    const gate = new ReadyGate(
+      flaky([new StoreMisconfigured('the database role "x" lacks a privilege the bridge needs (permission denied for schema public)')]),
+      { onFatal: () => undefined },
+    );
+    await expect(gate.start()).rejects.toEqual(
+      new ConfigError('the database role "x" lacks a privilege the bridge needs (permission denied for schema public)'),
+    );
     await gate.store.close();
   });
 

@@ -19,16 +19,64 @@ const dir = mkdtempSync(join(tmpdir(), 'scim-tls-'));
 const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
 function makeCa(name: string): void {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
 }
 
 beforeAll(() => {
   makeCa('test-ca');
   makeCa('other-ca');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'test-ca.crt', '-CAkey', 'test-ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'test-ca.crt',
+    '-CAkey',
+    'test-ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,7 +139,9 @@ describePostgres('TLS to PostgreSQL with a CA made in the test', () => {
     expect(result.code).toBe(1);
     const lines = result.output.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^scim-bridge: TLS to the database \(localhost\) failed: its certificate is not signed by a CA the bridge trusts \(PGSSLROOTCERT=.*other-ca\.crt/);
+    expect(lines[0]).toMatch(
+      /^scim-bridge: TLS to the database \(localhost\) failed: its certificate is not signed by a CA the bridge trusts \(PGSSLROOTCERT=.*other-ca\.crt/,
+    );
     // and with no CA configured, a private CA is not among the public roots
     const publicRoots = await serveOnce({ SCIM_DATABASE_URL: at('localhost', 'sslmode=verify-full&sslrootcert=system') });
     expect(publicRoots.code).toBe(1);
@@ -109,7 +159,10 @@ describePostgres('TLS to PostgreSQL with a CA made in the test', () => {
     const bridge = await spawnBridge({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: at('127.0.0.1', 'sslmode=require'), LOG_LEVEL: 'warn' });
     try {
       expect((await fetch(`${bridge.url}/health`)).status).toBe(200);
-      const warning = bridge.output().split('\n').find((line) => /sslmode=require/.test(line));
+      const warning = bridge
+        .output()
+        .split('\n')
+        .find((line) => /sslmode=require/.test(line));
       expect(JSON.parse(warning!)).toMatchObject({ level: 40, msg: expect.stringMatching(/encrypts but verifies no certificate.*use sslmode=verify-full/) });
     } finally {
       bridge.child.kill('SIGTERM');
@@ -145,16 +198,25 @@ describe('TLS settings (libpq meanings, where the CA comes from)', () => {
     expect(ca.length).toBeGreaterThan(50);
     expect(ca.some((pem) => pem.includes('BEGIN CERTIFICATE'))).toBe(true);
     // an explicit CA wins over the built-in one
-    expect(tlsOf('postgres://u@scim.abc.eu-west-1.rds.amazonaws.com/scim?sslmode=verify-full', { PGSSLROOTCERT: join(dir, 'test-ca.crt') }).caSource).toMatch(/^PGSSLROOTCERT=/);
+    expect(tlsOf('postgres://u@scim.abc.eu-west-1.rds.amazonaws.com/scim?sslmode=verify-full', { PGSSLROOTCERT: join(dir, 'test-ca.crt') }).caSource).toMatch(
+      /^PGSSLROOTCERT=/,
+    );
   });
 
   it('keeps require unverified and warns; sslrootcert=system needs verify-full; a bad CA file is named', () => {
-    expect(tlsOf('postgres://u@db.example.com/scim?sslmode=require')).toMatchObject({ ssl: { rejectUnauthorized: false }, warnings: [expect.stringMatching(/verifies no certificate/)] });
+    expect(tlsOf('postgres://u@db.example.com/scim?sslmode=require')).toMatchObject({
+      ssl: { rejectUnauthorized: false },
+      warnings: [expect.stringMatching(/verifies no certificate/)],
+    });
     expect(tlsOf('postgres://u@db.example.com/scim')).toMatchObject({ mode: 'require', warnings: [expect.stringMatching(/verifies no certificate/)] });
     expect(tlsOf('postgres://u@db.example.com/scim?sslmode=verify-full&sslrootcert=system').warnings).toEqual([]);
     expect(() => tlsOf('postgres://u@db.example.com/scim?sslmode=require&sslrootcert=system')).toThrow(/sslrootcert=system needs sslmode=verify-full/);
-    expect(() => tlsOf('postgres://u@db.example.com/scim?sslmode=verify-full', { PGSSLROOTCERT: '/nonexistent/ca.pem' })).toThrow(/PGSSLROOTCERT: cannot read \/nonexistent\/ca\.pem: ENOENT/);
-    expect(() => tlsOf('postgres://u@db.example.com/scim?sslmode=verify-full', { SCIM_DATABASE_CA_CERT: 'not a certificate' })).toThrow(/SCIM_DATABASE_CA_CERT holds no PEM certificate/);
+    expect(() => tlsOf('postgres://u@db.example.com/scim?sslmode=verify-full', { PGSSLROOTCERT: '/nonexistent/ca.pem' })).toThrow(
+      /PGSSLROOTCERT: cannot read \/nonexistent\/ca\.pem: ENOENT/,
+    );
+    expect(() => tlsOf('postgres://u@db.example.com/scim?sslmode=verify-full', { SCIM_DATABASE_CA_CERT: 'not a certificate' })).toThrow(
+      /SCIM_DATABASE_CA_CERT holds no PEM certificate/,
+    );
     expect(tlsOf('postgres://u@127.0.0.1/scim')).toMatchObject({ ssl: false, warnings: [] });
   });
 });

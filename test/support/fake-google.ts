@@ -51,7 +51,15 @@ export interface RecordedRequest {
   status: number;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
 
 export class FakeGoogle {
   readonly domain = 'example.com';
@@ -163,7 +171,11 @@ export class FakeGoogle {
     }
     const user = [...this.users.values()].find((u) => u.primaryEmail === member);
     // Google gives outside members an id too, one that is no user of this account.
-    group.members.push(user ? { id: user.id, email: user.primaryEmail, type: 'USER', role: 'MEMBER', status: 'ACTIVE' } : { id: String(this.nextId++), email: member, type: 'USER', role: 'MEMBER', status: 'ACTIVE' });
+    group.members.push(
+      user
+        ? { id: user.id, email: user.primaryEmail, type: 'USER', role: 'MEMBER', status: 'ACTIVE' }
+        : { id: String(this.nextId++), email: member, type: 'USER', role: 'MEMBER', status: 'ACTIVE' },
+    );
   }
 
   removeMember(groupEmail: string, email: string): void {
@@ -185,7 +197,19 @@ export class FakeGoogle {
 
   /** Google's error body. */
   private error(res: ServerResponse, status: number, reason: string, message: string, headers: Record<string, string> = {}): void {
-    this.send(res, status, { error: { code: status, message, errors: [{ message, domain: status === 403 && reason !== 'forbidden' ? 'usageLimits' : 'global', reason }], status: STATUS_TEXT[status] ?? 'UNKNOWN' } }, headers);
+    this.send(
+      res,
+      status,
+      {
+        error: {
+          code: status,
+          message,
+          errors: [{ message, domain: status === 403 && reason !== 'forbidden' ? 'usageLimits' : 'global', reason }],
+          status: STATUS_TEXT[status] ?? 'UNKNOWN',
+        },
+      },
+      headers,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -193,7 +217,13 @@ export class FakeGoogle {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, agent: String(req.headers['user-agent'] ?? ''), at: Date.now(), status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      agent: String(req.headers['user-agent'] ?? ''),
+      at: Date.now(),
+      status: 0,
+    };
     this.requests.push(record);
     res.once('finish', () => (record.status = res.statusCode));
     if (url.pathname.startsWith('/admin/') && this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -203,7 +233,13 @@ export class FakeGoogle {
       const [fault] = this.faults.splice(index, 1);
       const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {};
       if (url.pathname === '/token') return this.send(res, fault.status, { error: fault.reason ?? 'internal_failure', error_description: 'fault' }, headers);
-      return this.error(res, fault.status, fault.reason ?? (fault.status >= 500 ? 'backendError' : 'rateLimitExceeded'), fault.status >= 500 ? 'Backend Error' : 'Quota exceeded for quota metric', headers);
+      return this.error(
+        res,
+        fault.status,
+        fault.reason ?? (fault.status >= 500 ? 'backendError' : 'rateLimitExceeded'),
+        fault.status >= 500 ? 'Backend Error' : 'Quota exceeded for quota metric',
+        headers,
+      );
     }
     if (url.pathname === '/token' && req.method === 'POST') return this.token(res, body);
     if (!url.pathname.startsWith('/admin/directory/v1/')) return this.error(res, 404, 'notFound', `No route ${url.pathname}`);
@@ -220,8 +256,22 @@ export class FakeGoogle {
     if (parts[0] === 'groups' && parts.length >= 2) {
       const group = this.groups.get(parts[1]) ?? [...this.groups.values()].find((g) => g.id === parts[1]);
       if (!group) return this.error(res, 404, 'notFound', 'Resource Not Found: groupKey');
-      if (parts.length === 2) return this.send(res, 200, { kind: 'admin#directory#group', id: group.id, email: group.email, name: group.name, directMembersCount: String(group.members.length) });
-      if (parts[2] === 'members') return this.page(res, url, 'members', group.members.map((m) => ({ kind: 'admin#directory#member', ...m })), 'admin#directory#members');
+      if (parts.length === 2)
+        return this.send(res, 200, {
+          kind: 'admin#directory#group',
+          id: group.id,
+          email: group.email,
+          name: group.name,
+          directMembersCount: String(group.members.length),
+        });
+      if (parts[2] === 'members')
+        return this.page(
+          res,
+          url,
+          'members',
+          group.members.map((m) => ({ kind: 'admin#directory#member', ...m })),
+          'admin#directory#members',
+        );
     }
     return this.error(res, 404, 'notFound', 'Resource Not Found');
   }
@@ -245,17 +295,22 @@ export class FakeGoogle {
     if (!header || !payload || !signature) return refuse('invalid_grant', 'Invalid JWT');
     const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>;
     if (head.alg !== 'RS256') return refuse('invalid_grant', 'Invalid JWT signature algorithm');
-    if (!verify('sha256', Buffer.from(`${header}.${payload}`), this.publicKey, Buffer.from(signature, 'base64url'))) return refuse('invalid_grant', 'Invalid JWT Signature.');
+    if (!verify('sha256', Buffer.from(`${header}.${payload}`), this.publicKey, Buffer.from(signature, 'base64url')))
+      return refuse('invalid_grant', 'Invalid JWT Signature.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     this.assertions.push(claims);
     const now = Math.floor(Date.now() / 1000);
     if (claims.iss !== this.clientEmail) return refuse('invalid_grant', 'Invalid issuer');
     if (claims.aud !== this.tokenUri) return refuse('invalid_grant', 'Invalid JWT: audience');
-    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp <= now || claims.exp - claims.iat > 3600) return refuse('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp <= now || claims.exp - claims.iat > 3600)
+      return refuse('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
     if (claims.sub !== this.adminEmail) return refuse('invalid_grant', 'Invalid email or User ID');
     const scopes = String(claims.scope ?? '').split(' ');
     if (scopes.length !== GOOGLE_SCOPES.length || !GOOGLE_SCOPES.every((s) => scopes.includes(s))) {
-      return refuse('unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.');
+      return refuse(
+        'unauthorized_client',
+        'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+      );
     }
     const token = `ya29.${randomBytes(24).toString('base64url')}`;
     this.issuedTokens.add(token);

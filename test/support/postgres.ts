@@ -101,8 +101,11 @@ export function privateCluster(port: number, options: PrivateClusterOptions = {}
   asPg(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
   if (options.hba !== undefined) writeFileSync(`${data}/pg_hba.conf`, options.hba);
   options.beforeStart?.(data);
-  const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-  const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`, 'start']);
+  const settings = Object.entries(options.settings ?? {})
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+  const start = () =>
+    asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-l', `${data}/server.log`, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`, 'start']);
   const stop = (mode: 'fast' | 'immediate' = 'fast') => asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', mode, 'stop']);
   start();
   return {

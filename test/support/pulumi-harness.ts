@@ -125,21 +125,38 @@ function optionsOf(req: any): RecordedOptions {
     aliases: (req.getAliasesList?.() ?? []).map((a: any) => {
       const spec = a.getSpec?.();
       if (!spec) return { urn: a.getUrn() };
-      return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+      return {
+        name: spec.getName() || undefined,
+        type: spec.getType() || undefined,
+        parentUrn: spec.getParenturn() || undefined,
+        noParent: spec.getNoparent() || undefined,
+      };
     }),
   };
 }
 
 const NO_OPTIONS: RecordedOptions = {
-  protect: false, retainOnDelete: false, deletedWith: '', ignoreChanges: [], replaceOnChanges: [],
-  deleteBeforeReplace: false, additionalSecretOutputs: [], parent: '', provider: '', aliases: [],
+  protect: false,
+  retainOnDelete: false,
+  deletedWith: '',
+  ignoreChanges: [],
+  replaceOnChanges: [],
+  deleteBeforeReplace: false,
+  additionalSecretOutputs: [],
+  parent: '',
+  provider: '',
+  aliases: [],
 };
 
 /**
  * Sets the stack configuration, loads a fresh copy of the program's modules and runs `program` (it must `require`
  * what it uses, so it gets this run's modules). Throws what the program throws (configuration errors).
  */
-export async function runPulumiProgram(mocks: CloudMocks, settings: StackSettings, program: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<Run> {
+export async function runPulumiProgram(
+  mocks: CloudMocks,
+  settings: StackSettings,
+  program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<Run> {
   const resources: Recorded[] = [];
   const invokes: { token: string; inputs: any }[] = [];
   const registrations = new Map<string, { dependsOn: string[]; options: RecordedOptions; wire: Record<string, any> }>();
@@ -174,7 +191,19 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
           // A stack reference the cloud's mocks do not answer reads a new stack: no outputs yet.
           if (args.type === STACK_REFERENCE && extra.outputs === undefined) Object.assign(extra, { outputs: {}, secretOutputNames: [] });
           const state = { ...args.inputs, ...extra };
-          resources.push({ type: args.type, name: args.name, custom: Boolean(args.custom), id, urn: '', raw: args.inputs, inputs, wire: args.inputs, state, dependsOn: [], options: NO_OPTIONS });
+          resources.push({
+            type: args.type,
+            name: args.name,
+            custom: Boolean(args.custom),
+            id,
+            urn: '',
+            raw: args.inputs,
+            inputs,
+            wire: args.inputs,
+            state,
+            dependsOn: [],
+            options: NO_OPTIONS,
+          });
           return { id: args.custom ? id : undefined, state };
         },
         call(args: any) {
@@ -209,7 +238,10 @@ export async function runPulumiProgram(mocks: CloudMocks, settings: StackSetting
       else values[k] = v;
     }
     for (const [k, v] of Object.entries(settings.config)) values[`scim-bridge:${k}`] = v;
-    pulumi.runtime.setAllConfig(values, (settings.secretKeys ?? ['scimSession']).map((k) => `scim-bridge:${k}`));
+    pulumi.runtime.setAllConfig(
+      values,
+      (settings.secretKeys ?? ['scimSession']).map((k) => `scim-bridge:${k}`),
+    );
     outputs = program();
   });
 

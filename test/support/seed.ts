@@ -27,7 +27,9 @@ export async function seedDirectory(databaseUrl: string, options: SeedOptions): 
   const user = `'user' || i || '@seed.example.com'`;
   const display = pad ? `'${pad}' || i` : 'NULL';
   const doc = (json: (text: string) => string) =>
-    json(`'{"userName":"' || ${user} || '","active":true,${pad ? `"displayName":"${pad}' || i || '",` : ''}"emails":[{"value":"' || ${user} || '","type":"work","primary":true}]}'`);
+    json(
+      `'{"userName":"' || ${user} || '","active":true,${pad ? `"displayName":"${pad}' || i || '",` : ''}"emails":[{"value":"' || ${user} || '","type":"work","primary":true}]}'`,
+    );
   const statements = (json: (text: string) => string, yes: string) => [
     `INSERT INTO users (id, user_name, user_name_lc, external_id, display_name, active, doc, version, created, last_modified)
      ${series} SELECT 'u' || i, ${user}, ${user}, 'ext' || i, ${display}, ${yes}, ${doc(json)}, 1, '${at}', '${at}' FROM n`,

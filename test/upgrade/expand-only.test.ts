@@ -21,7 +21,7 @@ describe('schema migrations', () => {
     for (const [pattern, what] of DESTRUCTIVE) expect({ migration: sql, [what]: pattern.test(sql as string) }).toEqual({ migration: sql, [what]: false });
   });
 
-  it('are never rewritten once released: the released ones are a prefix of today\'s', () => {
+  it("are never rewritten once released: the released ones are a prefix of today's", () => {
     const released = gitCommit('7ddf029a0020862d1631e8655e2452474ee0f8fd');
     if (!released) return; // no history (an exported tree): the rolling test says so
     const text = execFileSync('git', ['show', `${released}:bridge/src/store/postgres.ts`], { cwd: ROOT, encoding: 'utf8' });

@@ -30,7 +30,11 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const { session, token } = createSession();
 
 function baselines(): { name: string; commit: string }[] {
-  const list = Object.entries(SCHEMA_BASELINES).map(([version, b]) => ({ name: `${b.commit.slice(0, 7)} (${b.note})`, commit: b.commit, version: Number(version) }));
+  const list = Object.entries(SCHEMA_BASELINES).map(([version, b]) => ({
+    name: `${b.commit.slice(0, 7)} (${b.note})`,
+    commit: b.commit,
+    version: Number(version),
+  }));
   const previous = gitCommit('HEAD~1');
   const out = list.map(({ name, commit }) => ({ name, commit }));
   if (previous && !list.some((b) => b.commit === previous) && differs(previous)) out.push({ name: `HEAD~1 (${previous.slice(0, 7)})`, commit: previous });
@@ -87,76 +91,94 @@ async function columns(url: string): Promise<Set<string>> {
 const describeHistory = HISTORY ? describePostgres : describe.skip;
 if (!HISTORY) console.warn('rolling.test.ts: no git history here; the old-and-new-bridge tests are skipped');
 
-for (const { name, commit } of HISTORY ? baselines() : [{ name: '(no git history)', commit: '' }]) describeHistory(`a rolling deploy from ${name} to this tree on one PostgreSQL`, () => {
-  let oldBundle: string;
-  let databaseUrl: string;
-  let old: BridgeProcess;
-  let current: BridgeProcess;
-  const env = () => ({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl });
+for (const { name, commit } of HISTORY ? baselines() : [{ name: '(no git history)', commit: '' }])
+  describeHistory(`a rolling deploy from ${name} to this tree on one PostgreSQL`, () => {
+    let oldBundle: string;
+    let databaseUrl: string;
+    let old: BridgeProcess;
+    let current: BridgeProcess;
+    const env = () => ({ SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl });
 
-  beforeAll(async () => {
-    oldBundle = await buildBridgeAt(commit);
-    databaseUrl = await freshDatabase();
-    old = await spawnBridge(env(), 15_000, oldBundle);
+    beforeAll(async () => {
+      oldBundle = await buildBridgeAt(commit);
+      databaseUrl = await freshDatabase();
+      old = await spawnBridge(env(), 15_000, oldBundle);
+    });
+    afterAll(async () => {
+      for (const bridge of [old, current]) {
+        bridge?.child.kill('SIGTERM');
+        await bridge?.exited;
+      }
+    });
+
+    it('old and new serve together: each reads what the other wrote, through every kind of change', async () => {
+      const viaOld = api(old);
+      const ada = await viaOld('POST', '/Users', { schemas: [USER], userName: 'ada@example.com', name: { givenName: 'Ada' }, externalId: 'x-ada' });
+      expect(ada.status).toBe(201);
+      const before = await columns(databaseUrl);
+
+      // The new release starts while the old one serves, and migrates the schema under it.
+      current = await spawnBridge(env());
+      const viaNew = api(current);
+      const after = await columns(databaseUrl);
+      expect([...before].filter((c) => !after.has(c))).toEqual([]); // nothing dropped, renamed or retyped
+
+      const grace = await viaNew('POST', '/Users', { schemas: [USER], userName: 'grace@example.com', title: 'Rear Admiral' });
+      expect(grace.status).toBe(201);
+      // written by the new, read by the old (by filter and by id), and the other way round
+      expect((await viaOld('GET', `/Users?filter=${encodeURIComponent('userName eq "grace@example.com"')}`)).body).toMatchObject({
+        totalResults: 1,
+        Resources: [{ id: grace.body.id, title: 'Rear Admiral' }],
+      });
+      expect((await viaOld('GET', `/Users/${grace.body.id}`)).body).toMatchObject({ userName: 'grace@example.com' });
+      expect((await viaNew('GET', `/Users?filter=${encodeURIComponent('externalId eq "x-ada"')}`)).body).toMatchObject({
+        totalResults: 1,
+        Resources: [{ id: ada.body.id, name: { givenName: 'Ada' } }],
+      });
+
+      // a group made by the new with a member made by the old; membership changed by the old, seen by the new
+      const team = await viaNew('POST', '/Groups', { schemas: [GROUP], displayName: 'Analytical Engines', members: [{ value: ada.body.id }] });
+      expect(team.status).toBe(201);
+      expect((await viaOld('GET', `/Groups/${team.body.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([ada.body.id]);
+      expect(
+        (
+          await viaOld('PATCH', `/Groups/${team.body.id}`, {
+            schemas: [PATCH],
+            Operations: [{ op: 'add', path: 'members', value: [{ value: grace.body.id }] }],
+          })
+        ).status,
+      ).toBe(204);
+      expect((await viaNew('GET', `/Users/${grace.body.id}`)).body.groups).toEqual([
+        expect.objectContaining({ value: team.body.id, display: 'Analytical Engines' }),
+      ]);
+      expect(
+        (await viaNew('GET', `/Groups?filter=${encodeURIComponent(`members[value eq "${grace.body.id}"]`)}&excludedAttributes=members`)).body.totalResults,
+      ).toBe(1);
+
+      // updates and versions cross over too: the old patches what the new wrote, the new replaces what the old wrote
+      const patched = await viaOld('PATCH', `/Users/${grace.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+      expect(patched.status).toBe(200);
+      expect((await viaNew('GET', `/Users/${grace.body.id}`)).body).toMatchObject({ active: false, meta: { version: patched.body.meta.version } });
+      expect((await viaNew('PUT', `/Users/${ada.body.id}`, { schemas: [USER], userName: 'ada@example.com', title: 'Countess' })).status).toBe(200);
+      expect((await viaOld('GET', `/Users/${ada.body.id}`)).body.title).toBe('Countess');
+
+      // a delete by one is a 404 at the other
+      expect((await viaNew('DELETE', `/Users/${grace.body.id}`)).status).toBe(204);
+      expect((await viaOld('GET', `/Users/${grace.body.id}`)).status).toBe(404);
+      expect((await viaOld('GET', `/Groups/${team.body.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([ada.body.id]);
+    });
+
+    it('an old replica that restarts (or a rollback) starts on the newer schema and serves', async () => {
+      old.child.kill('SIGTERM');
+      await old.exited;
+      old = await spawnBridge(env(), 15_000, oldBundle);
+      const viaOld = api(old);
+      expect((await fetch(`${old.url}/health`)).status).toBe(200);
+      expect((await viaOld('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@example.com"')}`)).body.totalResults).toBe(1);
+      expect((await viaOld('POST', '/Users', { schemas: [USER], userName: 'katherine@example.com' })).status).toBe(201);
+      expect((await api(current)('GET', `/Users?filter=${encodeURIComponent('userName eq "katherine@example.com"')}`)).body.totalResults).toBe(1);
+    });
   });
-  afterAll(async () => {
-    for (const bridge of [old, current]) {
-      bridge?.child.kill('SIGTERM');
-      await bridge?.exited;
-    }
-  });
-
-  it('old and new serve together: each reads what the other wrote, through every kind of change', async () => {
-    const viaOld = api(old);
-    const ada = await viaOld('POST', '/Users', { schemas: [USER], userName: 'ada@example.com', name: { givenName: 'Ada' }, externalId: 'x-ada' });
-    expect(ada.status).toBe(201);
-    const before = await columns(databaseUrl);
-
-    // The new release starts while the old one serves, and migrates the schema under it.
-    current = await spawnBridge(env());
-    const viaNew = api(current);
-    const after = await columns(databaseUrl);
-    expect([...before].filter((c) => !after.has(c))).toEqual([]); // nothing dropped, renamed or retyped
-
-    const grace = await viaNew('POST', '/Users', { schemas: [USER], userName: 'grace@example.com', title: 'Rear Admiral' });
-    expect(grace.status).toBe(201);
-    // written by the new, read by the old (by filter and by id), and the other way round
-    expect((await viaOld('GET', `/Users?filter=${encodeURIComponent('userName eq "grace@example.com"')}`)).body).toMatchObject({ totalResults: 1, Resources: [{ id: grace.body.id, title: 'Rear Admiral' }] });
-    expect((await viaOld('GET', `/Users/${grace.body.id}`)).body).toMatchObject({ userName: 'grace@example.com' });
-    expect((await viaNew('GET', `/Users?filter=${encodeURIComponent('externalId eq "x-ada"')}`)).body).toMatchObject({ totalResults: 1, Resources: [{ id: ada.body.id, name: { givenName: 'Ada' } }] });
-
-    // a group made by the new with a member made by the old; membership changed by the old, seen by the new
-    const team = await viaNew('POST', '/Groups', { schemas: [GROUP], displayName: 'Analytical Engines', members: [{ value: ada.body.id }] });
-    expect(team.status).toBe(201);
-    expect((await viaOld('GET', `/Groups/${team.body.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([ada.body.id]);
-    expect((await viaOld('PATCH', `/Groups/${team.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: grace.body.id }] }] })).status).toBe(204);
-    expect((await viaNew('GET', `/Users/${grace.body.id}`)).body.groups).toEqual([expect.objectContaining({ value: team.body.id, display: 'Analytical Engines' })]);
-    expect((await viaNew('GET', `/Groups?filter=${encodeURIComponent(`members[value eq "${grace.body.id}"]`)}&excludedAttributes=members`)).body.totalResults).toBe(1);
-
-    // updates and versions cross over too: the old patches what the new wrote, the new replaces what the old wrote
-    const patched = await viaOld('PATCH', `/Users/${grace.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
-    expect(patched.status).toBe(200);
-    expect((await viaNew('GET', `/Users/${grace.body.id}`)).body).toMatchObject({ active: false, meta: { version: patched.body.meta.version } });
-    expect((await viaNew('PUT', `/Users/${ada.body.id}`, { schemas: [USER], userName: 'ada@example.com', title: 'Countess' })).status).toBe(200);
-    expect((await viaOld('GET', `/Users/${ada.body.id}`)).body.title).toBe('Countess');
-
-    // a delete by one is a 404 at the other
-    expect((await viaNew('DELETE', `/Users/${grace.body.id}`)).status).toBe(204);
-    expect((await viaOld('GET', `/Users/${grace.body.id}`)).status).toBe(404);
-    expect((await viaOld('GET', `/Groups/${team.body.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([ada.body.id]);
-  });
-
-  it('an old replica that restarts (or a rollback) starts on the newer schema and serves', async () => {
-    old.child.kill('SIGTERM');
-    await old.exited;
-    old = await spawnBridge(env(), 15_000, oldBundle);
-    const viaOld = api(old);
-    expect((await fetch(`${old.url}/health`)).status).toBe(200);
-    expect((await viaOld('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@example.com"')}`)).body.totalResults).toBe(1);
-    expect((await viaOld('POST', '/Users', { schemas: [USER], userName: 'katherine@example.com' })).status).toBe(201);
-    expect((await api(current)('GET', `/Users?filter=${encodeURIComponent('userName eq "katherine@example.com"')}`)).body.totalResults).toBe(1);
-  });
-});
 
 describeHistory('a rollback on one machine (SQLite)', () => {
   it('the previous release opens a file the new one migrated, and serves it', async () => {

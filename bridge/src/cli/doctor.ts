@@ -184,7 +184,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       const secure = parsed.protocol === 'https:';
       const req = (secure ? https : http).request(
         parsed,
-        { method, headers, agent: init.plain ? false : agent, ...(secure && isIP(parsed.hostname.replace(/^\[|\]$/g, '')) === 0 ? { servername: parsed.hostname } : {}) },
+        {
+          method,
+          headers,
+          agent: init.plain ? false : agent,
+          ...(secure && isIP(parsed.hostname.replace(/^\[|\]$/g, '')) === 0 ? { servername: parsed.hostname } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -205,7 +210,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           res.on('error', reject);
         },
       );
-      req.setTimeout(init.timeout ?? timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${init.timeout ?? timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.setTimeout(init.timeout ?? timeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${init.timeout ?? timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -261,7 +268,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return finish();
     }
     if (options.allowHttp) {
-      warn('tls', 'TLS', `plain HTTP to ${target.host}:${target.port}, allowed by --allow-http`, 'only for loopback tests: identity providers must be given an https:// URL');
+      warn(
+        'tls',
+        'TLS',
+        `plain HTTP to ${target.host}:${target.port}, allowed by --allow-http`,
+        'only for loopback tests: identity providers must be given an https:// URL',
+      );
     } else {
       fail(
         'tls',
@@ -280,18 +292,38 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   try {
     const ping = await request('GET', `${target.root}${BRIDGE_PATHS.liveness}`, { auth: null });
     if (ping.status === 200 && ping.json?.status === 'ok') ok('ping', `GET ${BRIDGE_PATHS.liveness}`, 'the bridge answers (200)');
-    else fail('ping', `GET ${BRIDGE_PATHS.liveness}`, `answered ${ping.status}${said(ping)}`, 'this URL does not reach a SCIM bridge: check the load balancer or platform routing and the URL');
+    else
+      fail(
+        'ping',
+        `GET ${BRIDGE_PATHS.liveness}`,
+        `answered ${ping.status}${said(ping)}`,
+        'this URL does not reach a SCIM bridge: check the load balancer or platform routing and the URL',
+      );
   } catch (error) {
-    fail('ping', `GET ${BRIDGE_PATHS.liveness}`, unreachable(error), 'check that the service is running and that the firewall or security group allows HTTPS from the internet');
+    fail(
+      'ping',
+      `GET ${BRIDGE_PATHS.liveness}`,
+      unreachable(error),
+      'check that the service is running and that the firewall or security group allows HTTPS from the internet',
+    );
     return finish();
   }
   try {
     const health = await request('GET', `${target.root}${BRIDGE_PATHS.readiness}`, { auth: null });
     const body = health.json ?? {};
     if (health.status === 200 && body.status === 'ok') {
-      ok('health', `GET ${BRIDGE_PATHS.readiness}`, `ready: version ${body.version ?? '?'}, scimsession with ${plural(body.session?.tokens ?? 0, 'token')}, ${body.store?.kind ?? '?'} store ok`);
+      ok(
+        'health',
+        `GET ${BRIDGE_PATHS.readiness}`,
+        `ready: version ${body.version ?? '?'}, scimsession with ${plural(body.session?.tokens ?? 0, 'token')}, ${body.store?.kind ?? '?'} store ok`,
+      );
     } else if (health.status === 503 && body.session && body.store) {
-      const why = [!body.session.loaded ? 'no scimsession loaded' : '', body.store.status !== 'ok' ? `the ${body.store.kind} store is ${body.store.status}` : ''].filter(Boolean).join(' and ');
+      const why = [
+        !body.session.loaded ? 'no scimsession loaded' : '',
+        body.store.status !== 'ok' ? `the ${body.store.kind} store is ${body.store.status}` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
       fail(
         'health',
         `GET ${BRIDGE_PATHS.readiness}`,
@@ -321,11 +353,26 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       tokenWorks = true;
       ok('token', 'token accepted', 'GET /Users with the token: 200');
     } else if (res.status === 401) {
-      fail('token', 'token accepted', `the bridge refused the token (401)${said(res)}`, 'the token does not match this bridge\'s scimsession: use the token printed by "scim-bridge session create" (or rotate) for the scimsession this deployment loaded');
+      fail(
+        'token',
+        'token accepted',
+        `the bridge refused the token (401)${said(res)}`,
+        'the token does not match this bridge\'s scimsession: use the token printed by "scim-bridge session create" (or rotate) for the scimsession this deployment loaded',
+      );
     } else if (res.status === 429) {
-      fail('token', 'token accepted', `rate limited (429, Retry-After ${res.headers['retry-after'] ?? '?'} s)`, 'too many failed sign-ins from this address recently: wait and run doctor again');
+      fail(
+        'token',
+        'token accepted',
+        `rate limited (429, Retry-After ${res.headers['retry-after'] ?? '?'} s)`,
+        'too many failed sign-ins from this address recently: wait and run doctor again',
+      );
     } else {
-      fail('token', 'token accepted', `GET /Users answered ${res.status}${said(res)}`, res.status === 404 ? 'the URL does not lead to the SCIM API: give the host or the …/scim/v2 URL' : 'see the bridge logs for this request');
+      fail(
+        'token',
+        'token accepted',
+        `GET /Users answered ${res.status}${said(res)}`,
+        res.status === 404 ? 'the URL does not lead to the SCIM API: give the host or the …/scim/v2 URL' : 'see the bridge logs for this request',
+      );
     }
   } catch (error) {
     fail('token', 'token accepted', unreachable(error), 'check that the service is running');
@@ -336,7 +383,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (wrong.status === 401 && none.status === 401) {
       ok('token-refused', 'wrong token refused', 'a wrong token and no token both get 401');
     } else if (wrong.status === 429 || none.status === 429) {
-      warn('token-refused', 'wrong token refused', 'rate limited (429) before answering 401: the failed-sign-in limit is working', 'run doctor again in a minute for a clean result');
+      warn(
+        'token-refused',
+        'wrong token refused',
+        'rate limited (429) before answering 401: the failed-sign-in limit is working',
+        'run doctor again in a minute for a clean result',
+      );
     } else {
       fail(
         'token-refused',
@@ -354,7 +406,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const schemas: unknown[] = Array.isArray(body?.schemas) ? body.schemas : [];
     if (!schemas.includes(SPC_SCHEMA)) throw new Error(`no ${SPC_SCHEMA} in schemas`);
     if (body.patch?.supported !== true) throw new Error('patch.supported is not true: Okta and Entra ID update users with PATCH');
-    const bearer = Array.isArray(body.authenticationSchemes) && body.authenticationSchemes.some((s: { type?: string }) => /oauthbearertoken/i.test(s?.type ?? ''));
+    const bearer =
+      Array.isArray(body.authenticationSchemes) && body.authenticationSchemes.some((s: { type?: string }) => /oauthbearertoken/i.test(s?.type ?? ''));
     if (!bearer) throw new Error('authenticationSchemes lists no oauthbearertoken');
     return `PATCH yes, filter ${body.filter?.supported ? `yes (max ${body.filter.maxResults ?? '?'})` : 'no'}, bulk ${body.bulk?.supported ? 'yes' : 'no'}, bearer token auth`;
   });
@@ -385,7 +438,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const problems = [
       listProblem('GET /Users?count=1', list),
       listProblem('GET /Groups?count=1', groups),
-      listProblem('GET /Users?filter=userName eq', lookupRes) ?? (lookupRes.json.totalResults !== 0 ? `a filter for a user that does not exist found ${lookupRes.json.totalResults}` : undefined),
+      listProblem('GET /Users?filter=userName eq', lookupRes) ??
+        (lookupRes.json.totalResults !== 0 ? `a filter for a user that does not exist found ${lookupRes.json.totalResults}` : undefined),
     ].filter(Boolean);
     if (problems.length) {
       fail('list', 'read-only list', problems.join('; '), 'see the bridge logs for these requests');
@@ -448,15 +502,28 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     socket.destroy();
     const validTo = cert?.valid_to ? new Date(cert.valid_to) : undefined;
     const daysLeft = validTo ? Math.floor((validTo.getTime() - Date.now()) / DAY_MS) : NaN;
-    const names = (cert?.subjectaltname ?? '').replace(/DNS:|IP Address:/g, '').split(/,\s*/).filter(Boolean);
+    const names = (cert?.subjectaltname ?? '')
+      .replace(/DNS:|IP Address:/g, '')
+      .split(/,\s*/)
+      .filter(Boolean);
     const issuer = cert?.issuer?.O ?? cert?.issuer?.CN ?? 'unknown issuer';
     const until = validTo ? `${validTo.toISOString().slice(0, 10)} (${plural(daysLeft, 'day')})` : '?';
     const summary = `certificate for ${names.join(', ') || cert?.subject?.CN || '?'} from ${issuer}, valid until ${until}, ${protocol ?? '?'}`;
     if (!authorized) {
       if (reason === 'CERT_HAS_EXPIRED' || (validTo && daysLeft < 0)) {
-        fail('tls', title, `the certificate expired on ${validTo?.toISOString().slice(0, 10)} (${summary})`, 'renew it; a bridge serving HTTPS itself picks up the renewed SCIM_TLS_CERT_FILE without a restart, a managed certificate needs its DNS record in place');
+        fail(
+          'tls',
+          title,
+          `the certificate expired on ${validTo?.toISOString().slice(0, 10)} (${summary})`,
+          'renew it; a bridge serving HTTPS itself picks up the renewed SCIM_TLS_CERT_FILE without a restart, a managed certificate needs its DNS record in place',
+        );
       } else if (reason === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        fail('tls', title, `the certificate is not valid for ${target.host} (${summary})`, `issue the certificate for ${target.host}, or call the bridge by a name the certificate holds`);
+        fail(
+          'tls',
+          title,
+          `the certificate is not valid for ${target.host} (${summary})`,
+          `issue the certificate for ${target.host}, or call the bridge by a name the certificate holds`,
+        );
       } else if (reason === 'CERT_NOT_YET_VALID') {
         fail('tls', title, `the certificate is not valid yet (${summary})`, "check the server's and this machine's clocks");
       } else if (UNTRUSTED.has(reason)) {
@@ -478,7 +545,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return 'fail';
     }
     if (daysLeft < warningDays) {
-      warn('tls', title, `the certificate expires in ${plural(daysLeft, 'day')} (${summary})`, 'renew it now (managed certificates renew themselves: check that the DNS record still points at the service)');
+      warn(
+        'tls',
+        title,
+        `the certificate expires in ${plural(daysLeft, 'day')} (${summary})`,
+        'renew it now (managed certificates renew themselves: check that the DNS record still points at the service)',
+      );
       return 'warn';
     }
     ok('tls', title, summary);
@@ -498,9 +570,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       const code = errorCode(error);
       const closed = code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
       if (closed) {
-        warn('http-redirect', title, `port ${port} is closed (${code}): an identity provider given http:// fails instead of being redirected`, 'fine if everyone is given the https:// URL; otherwise open port 80 with a redirect to HTTPS');
+        warn(
+          'http-redirect',
+          title,
+          `port ${port} is closed (${code}): an identity provider given http:// fails instead of being redirected`,
+          'fine if everyone is given the https:// URL; otherwise open port 80 with a redirect to HTTPS',
+        );
       } else if (/ECONNRESET|hang up|HPE_/i.test(code + ((error as Error)?.message ?? ''))) {
-        warn('http-redirect', title, `port ${port} closed the connection on a plain HTTP request (${code})`, 'it is likely a TLS-only listener: no SCIM in plain text, but no redirect either');
+        warn(
+          'http-redirect',
+          title,
+          `port ${port} closed the connection on a plain HTTP request (${code})`,
+          'it is likely a TLS-only listener: no SCIM in plain text, but no redirect either',
+        );
       } else {
         warn('http-redirect', title, `port ${port}: ${unreachable(error)}`);
       }
@@ -514,9 +596,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       } catch {
         next = undefined;
       }
-      if (next?.protocol === 'https:' && next.hostname.replace(/^\[|\]$/g, '') === target.host) ok('http-redirect', title, `port ${port} redirects to ${next.origin} (${res.status})`);
-      else if (next?.protocol === 'https:') warn('http-redirect', title, `port ${port} redirects to another host: ${next.origin}`, `redirect to https://${target.host}`);
-      else fail('http-redirect', title, `port ${port} redirects to ${location}, not to HTTPS`, 'redirect plain HTTP to https:// (the kit\'s load balancers do)');
+      if (next?.protocol === 'https:' && next.hostname.replace(/^\[|\]$/g, '') === target.host)
+        ok('http-redirect', title, `port ${port} redirects to ${next.origin} (${res.status})`);
+      else if (next?.protocol === 'https:')
+        warn('http-redirect', title, `port ${port} redirects to another host: ${next.origin}`, `redirect to https://${target.host}`);
+      else fail('http-redirect', title, `port ${port} redirects to ${location}, not to HTTPS`, "redirect plain HTTP to https:// (the kit's load balancers do)");
       return;
     }
     const looksScim =
@@ -531,25 +615,46 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         'answer plain HTTP with a redirect to HTTPS, or close port 80',
       );
     } else {
-      warn('http-redirect', title, `port ${port} answers ${res.status} without redirecting to HTTPS`, 'redirect plain HTTP to https:// so an identity provider given http:// is sent to the right place');
+      warn(
+        'http-redirect',
+        title,
+        `port ${port} answers ${res.status} without redirecting to HTTPS`,
+        'redirect plain HTTP to https:// so an identity provider given http:// is sent to the right place',
+      );
     }
   }
 
-  async function discovery(resource: string, inspect: (body: any) => string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async function discovery(resource: string, inspect: (body: any) => string): Promise<void> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const title = `GET /${resource}`;
     try {
       const res = await request('GET', `${target.scim}/${resource}`);
       if (res.status !== 200) {
-        fail(`discovery-${resource}`, title, `answered ${res.status}${said(res)}`, 'identity providers read this when a connection is tested: see the bridge logs');
+        fail(
+          `discovery-${resource}`,
+          title,
+          `answered ${res.status}${said(res)}`,
+          'identity providers read this when a connection is tested: see the bridge logs',
+        );
         return;
       }
       if (res.json === undefined) {
-        fail(`discovery-${resource}`, title, `the answer is not JSON (${String(res.headers['content-type'] ?? 'no content type')})`, 'something in front of the bridge answers instead of it');
+        fail(
+          `discovery-${resource}`,
+          title,
+          `the answer is not JSON (${String(res.headers['content-type'] ?? 'no content type')})`,
+          'something in front of the bridge answers instead of it',
+        );
         return;
       }
       ok(`discovery-${resource}`, title, inspect(res.json));
     } catch (error) {
-      fail(`discovery-${resource}`, title, error instanceof Error && !('code' in error) ? error.message : unreachable(error), 'the bridge must describe itself as RFC 7643 section 5 says');
+      fail(
+        `discovery-${resource}`,
+        title,
+        error instanceof Error && !('code' in error) ? error.message : unreachable(error),
+        'the bridge must describe itself as RFC 7643 section 5 says',
+      );
     }
   }
 
@@ -585,7 +690,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           'write-create',
           'create test user',
           `POST /Users answered ${res.status}${said(res)}`,
-          domainRule ? 'pass --write-check-domain with one of the allowed domains (the test user is scim-doctor-…@that domain)' : 'see the bridge logs for this request',
+          domainRule
+            ? 'pass --write-check-domain with one of the allowed domains (the test user is scim-doctor-…@that domain)'
+            : 'see the bridge logs for this request',
         );
         return;
       }
@@ -594,11 +701,21 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
       const read = await request('GET', `${users}/${encodeURIComponent(id)}`);
       const found = await request('GET', `${users}?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
-      if (read.status === 200 && read.json?.userName === userName && found.json?.totalResults === 1) ok('write-read', 'read it back', 'by id and by a userName filter');
-      else fail('write-read', 'read it back', `GET by id answered ${read.status}, the filter found ${found.json?.totalResults ?? found.status}`, 'a created user must be found by its userName, or identity providers create duplicates');
+      if (read.status === 200 && read.json?.userName === userName && found.json?.totalResults === 1)
+        ok('write-read', 'read it back', 'by id and by a userName filter');
+      else
+        fail(
+          'write-read',
+          'read it back',
+          `GET by id answered ${read.status}, the filter found ${found.json?.totalResults ?? found.status}`,
+          'a created user must be found by its userName, or identity providers create duplicates',
+        );
 
-      const patch = await request('PATCH', `${users}/${encodeURIComponent(id)}`, { body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { active: false } }] } });
-      if (patch.status === 200 && patch.json?.active === false) ok('write-deactivate', 'deactivate (PATCH active=false)', 'suspended, as identity providers deprovision');
+      const patch = await request('PATCH', `${users}/${encodeURIComponent(id)}`, {
+        body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { active: false } }] },
+      });
+      if (patch.status === 200 && patch.json?.active === false)
+        ok('write-deactivate', 'deactivate (PATCH active=false)', 'suspended, as identity providers deprovision');
       else if (patch.status === 204) ok('write-deactivate', 'deactivate (PATCH active=false)', 'accepted (204)');
       else fail('write-deactivate', 'deactivate (PATCH active=false)', `answered ${patch.status}${said(patch)}`, 'see the bridge logs for this request');
 
@@ -630,12 +747,22 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           if (res.status !== 204 && res.status !== 200 && res.status !== 404) left.push(each);
         }
         if (left.length) {
-          fail('write-cleanup', 'clean up', `could not delete the test user ${userName} (id ${left.join(', ')})`, `delete it by hand: DELETE ${users}/${left[0]} with the token`);
+          fail(
+            'write-cleanup',
+            'clean up',
+            `could not delete the test user ${userName} (id ${left.join(', ')})`,
+            `delete it by hand: DELETE ${users}/${left[0]} with the token`,
+          );
         } else if (ids.size) {
           ok('write-cleanup', 'clean up', `removed the test user ${userName} after the failure above`);
         }
       } catch (error) {
-        fail('write-cleanup', 'clean up', `could not check for the test user ${userName}: ${unreachable(error)}`, `look it up with filter=userName eq "${userName}" and delete it`);
+        fail(
+          'write-cleanup',
+          'clean up',
+          `could not check for the test user ${userName}: ${unreachable(error)}`,
+          `look it up with filter=userName eq "${userName}" and delete it`,
+        );
       }
     }
   }
@@ -726,7 +853,8 @@ export async function doctorCommand(args: string[], out: (line: string) => void,
     out(DOCTOR_HELP);
     return;
   }
-  if (positionals.length !== 1) throw new DoctorUsageError('doctor needs one URL, e.g. scim-bridge doctor https://scim.example.com --token-file token (see scim-bridge doctor --help)');
+  if (positionals.length !== 1)
+    throw new DoctorUsageError('doctor needs one URL, e.g. scim-bridge doctor https://scim.example.com --token-file token (see scim-bridge doctor --help)');
   let token = values.token;
   if (token === undefined && values['token-file'] !== undefined) {
     try {

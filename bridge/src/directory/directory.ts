@@ -97,13 +97,20 @@ function userChange(type: ChangeType, user: UserRecord, ctx: RequestContext, cha
 }
 
 /** A group's state without its members; each membership change carries at most MEMBERS_PER_CHANGE ids. */
-function groupChanges(group: GroupRecord, ctx: RequestContext, what: { type?: ChangeType; changed?: string[]; added?: readonly string[]; removed?: readonly string[] }): ChangeInput[] {
+function groupChanges(
+  group: GroupRecord,
+  ctx: RequestContext,
+  what: { type?: ChangeType; changed?: string[]; added?: readonly string[]; removed?: readonly string[] },
+): ChangeInput[] {
   const resource = { type: 'Group' as const, id: group.id, version: group.version };
   const base = { resource, actor: ctx.actor, requestId: ctx.requestId };
   const state = what.type === 'group.deleted' ? undefined : renderGroup(group, undefined, SCIM_BASE_PATH);
   const changes: ChangeInput[] = [];
   if (what.type) changes.push({ ...base, type: what.type, ...(state ? { state } : {}), ...(what.changed ? { changed: what.changed } : {}) });
-  for (const [type, ids] of [['group.members.removed', what.removed], ['group.members.added', what.added]] as const) {
+  for (const [type, ids] of [
+    ['group.members.removed', what.removed],
+    ['group.members.added', what.added],
+  ] as const) {
     for (let i = 0; ids && i < ids.length; i += MEMBERS_PER_CHANGE) {
       changes.push({ ...base, type, state, members: ids.slice(i, i + MEMBERS_PER_CHANGE) });
     }
@@ -157,26 +164,38 @@ export class Directory {
   }
 
   async replaceUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
-    return this.recorded(ctx, 'user.replace', 'User', async () => {
-      const doc = normalizeInput('User', body);
-      validateDoc('User', doc);
-      checkUserDoc(doc, this.rules);
-      return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(keepImmutable('User', current.doc, doc, true), current.active));
-    }, id);
+    return this.recorded(
+      ctx,
+      'user.replace',
+      'User',
+      async () => {
+        const doc = normalizeInput('User', body);
+        validateDoc('User', doc);
+        checkUserDoc(doc, this.rules);
+        return this.updateUser(id, ifMatch, ctx, 'user.replace', (current) => withActiveOf(keepImmutable('User', current.doc, doc, true), current.active));
+      },
+      id,
+    );
   }
 
   async patchUser(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<UserView> {
-    return this.recorded(ctx, 'user.patch', 'User', async () => {
-      const operations = parsePatchRequest(body);
-      return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
-        const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
-        checkActiveKept(doc);
-        keepImmutable('User', current.doc, doc, false);
-        validateDoc('User', doc);
-        checkUserDoc(doc, this.rules);
-        return doc;
-      });
-    }, id);
+    return this.recorded(
+      ctx,
+      'user.patch',
+      'User',
+      async () => {
+        const operations = parsePatchRequest(body);
+        return this.updateUser(id, ifMatch, ctx, 'user.patch', (current) => {
+          const { doc } = applyPatch('User', { ...current.doc, active: current.active }, operations);
+          checkActiveKept(doc);
+          keepImmutable('User', current.doc, doc, false);
+          validateDoc('User', doc);
+          checkUserDoc(doc, this.rules);
+          return doc;
+        });
+      },
+      id,
+    );
   }
 
   private async updateUser(
@@ -199,11 +218,12 @@ export class Directory {
           if (holder && holder.id !== id) throw conflict(`A user with userName "${fields.userName}" already exists`);
         }
         const unchanged = JSON.stringify(doc) === JSON.stringify({ ...current.doc, active: current.active });
-        const updated: UserRecord = unchanged
-          ? current
-          : { ...current, ...fields, doc, version: current.version + 1, lastModified: this.now().toISOString() };
+        const updated: UserRecord = unchanged ? current : { ...current, ...fields, doc, version: current.version + 1, lastModified: this.now().toISOString() };
         if (!unchanged) {
-          const written = await this.insertOrConflict(() => tx.updateUser(updated, current.version), `A user with userName "${fields.userName}" already exists`);
+          const written = await this.insertOrConflict(
+            () => tx.updateUser(updated, current.version),
+            `A user with userName "${fields.userName}" already exists`,
+          );
           if (!written) throw new VersionConflict();
           const what = current.active && !fields.active ? 'user.suspend' : !current.active && fields.active ? 'user.reactivate' : action;
           await tx.recordEvent(this.event(ctx, what, id, updated.userName, 200));
@@ -217,18 +237,26 @@ export class Directory {
   }
 
   async deleteUser(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<void> {
-    return this.recorded(ctx, 'user.delete', 'User', async () => {
-      // Retried like an update: leaving a group changed by a concurrent writer loses an optimistic race.
-      await this.retrying(undefined, () => this.store.transaction(async (tx) => {
-        const current = await tx.getUser(id);
-        if (!current) throw notFound(`User ${id} not found`);
-        checkIfMatch(ifMatch, current.version);
-        await this.leaveGroups(tx, current, ctx);
-        await tx.deleteUser(id);
-        await tx.recordEvent(this.event(ctx, 'user.delete', id, current.userName, 204));
-        await tx.appendChanges([userChange('user.deleted', current, ctx)]);
-      }));
-    }, id);
+    return this.recorded(
+      ctx,
+      'user.delete',
+      'User',
+      async () => {
+        // Retried like an update: leaving a group changed by a concurrent writer loses an optimistic race.
+        await this.retrying(undefined, () =>
+          this.store.transaction(async (tx) => {
+            const current = await tx.getUser(id);
+            if (!current) throw notFound(`User ${id} not found`);
+            checkIfMatch(ifMatch, current.version);
+            await this.leaveGroups(tx, current, ctx);
+            await tx.deleteUser(id);
+            await tx.recordEvent(this.event(ctx, 'user.delete', id, current.userName, 204));
+            await tx.appendChanges([userChange('user.deleted', current, ctx)]);
+          }),
+        );
+      },
+      id,
+    );
   }
 
   // ---- groups ----
@@ -283,23 +311,49 @@ export class Directory {
   }
 
   async replaceGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
-    return this.recorded(ctx, 'group.replace', 'Group', async () => {
-      const { doc, members } = this.groupInput(body);
-      return this.updateGroup(id, ifMatch, ctx, 'group.replace', (current) => ({ doc: keepImmutable('Group', current.doc, doc, true), changes: [{ kind: 'replace', ids: members ?? [] }] }), true);
-    }, id);
+    return this.recorded(
+      ctx,
+      'group.replace',
+      'Group',
+      async () => {
+        const { doc, members } = this.groupInput(body);
+        return this.updateGroup(
+          id,
+          ifMatch,
+          ctx,
+          'group.replace',
+          (current) => ({ doc: keepImmutable('Group', current.doc, doc, true), changes: [{ kind: 'replace', ids: members ?? [] }] }),
+          true,
+        );
+      },
+      id,
+    );
   }
 
   /** Answers the new version only: echoing a 50,000-member group after each membership change would cost more than the change. */
   async patchGroup(id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<GroupView> {
-    return this.recorded(ctx, 'group.patch', 'Group', async () => {
-      const operations = parsePatchRequest(body);
-      return this.updateGroup(id, ifMatch, ctx, 'group.patch', (current) => {
-        const { doc, memberChanges } = applyPatch('Group', current.doc, operations);
-        keepImmutable('Group', current.doc, doc, false);
-        validateDoc('Group', doc);
-        return { doc, changes: memberChanges };
-      }, false);
-    }, id);
+    return this.recorded(
+      ctx,
+      'group.patch',
+      'Group',
+      async () => {
+        const operations = parsePatchRequest(body);
+        return this.updateGroup(
+          id,
+          ifMatch,
+          ctx,
+          'group.patch',
+          (current) => {
+            const { doc, memberChanges } = applyPatch('Group', current.doc, operations);
+            keepImmutable('Group', current.doc, doc, false);
+            validateDoc('Group', doc);
+            return { doc, changes: memberChanges };
+          },
+          false,
+        );
+      },
+      id,
+    );
   }
 
   private async updateGroup(
@@ -372,17 +426,23 @@ export class Directory {
   }
 
   async deleteGroup(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<void> {
-    return this.recorded(ctx, 'group.delete', 'Group', async () => {
-      await this.store.transaction(async (tx) => {
-        const current = await tx.getGroup(id);
-        if (!current) throw notFound(`Group ${id} not found`);
-        this.requireManaged(current);
-        checkIfMatch(ifMatch, current.version);
-        await tx.deleteGroup(id);
-        await tx.recordEvent(this.event(ctx, 'group.delete', id, current.displayName, 204));
-        await tx.appendChanges(groupChanges({ ...current, version: current.version + 1 }, ctx, { type: 'group.deleted' }));
-      });
-    }, id);
+    return this.recorded(
+      ctx,
+      'group.delete',
+      'Group',
+      async () => {
+        await this.store.transaction(async (tx) => {
+          const current = await tx.getGroup(id);
+          if (!current) throw notFound(`Group ${id} not found`);
+          this.requireManaged(current);
+          checkIfMatch(ifMatch, current.version);
+          await tx.deleteGroup(id);
+          await tx.recordEvent(this.event(ctx, 'group.delete', id, current.displayName, 204));
+          await tx.appendChanges(groupChanges({ ...current, version: current.version + 1 }, ctx, { type: 'group.deleted' }));
+        });
+      },
+      id,
+    );
   }
 
   // ---- helpers ----
@@ -425,7 +485,9 @@ export class Directory {
   private groupNameConflict(existing: GroupRecord): ScimError {
     if (existing.protected) return conflict(`"${existing.displayName}" is a protected group; choose another name`);
     if (!existing.managed) {
-      return conflict(`A group named "${existing.displayName}" exists and is not managed by the bridge; an administrator can run "scim-bridge groups manage ${existing.id}" to link it`);
+      return conflict(
+        `A group named "${existing.displayName}" exists and is not managed by the bridge; an administrator can run "scim-bridge groups manage ${existing.id}" to link it`,
+      );
     }
     return conflict(`A group named "${existing.displayName}" already exists`);
   }
@@ -440,7 +502,14 @@ export class Directory {
     }
   }
 
-  private event(ctx: RequestContext, action: string, resourceId: string | undefined, resourceName: string | undefined, status: number, detail?: string): ProvisioningEvent {
+  private event(
+    ctx: RequestContext,
+    action: string,
+    resourceId: string | undefined,
+    resourceName: string | undefined,
+    status: number,
+    detail?: string,
+  ): ProvisioningEvent {
     return {
       at: this.now().toISOString(),
       actor: ctx.actor,

@@ -63,7 +63,13 @@ function primaryEmail(doc: ScimDoc): string | undefined {
  * whoever owns the new address. Changing it in the same request that reactivates is allowed. The userName is
  * that address only with the `email` format; with `any` it is a login name and only the emails are guarded.
  */
-export function checkSuspendedEmail(before: ScimDoc, beforeActive: boolean, after: ScimDoc, afterActive: boolean, usernameFormat: UsernameFormat = 'email'): void {
+export function checkSuspendedEmail(
+  before: ScimDoc,
+  beforeActive: boolean,
+  after: ScimDoc,
+  afterActive: boolean,
+  usernameFormat: UsernameFormat = 'email',
+): void {
   if (beforeActive || afterActive) return;
   const userNameChanged = usernameFormat === 'email' && String(before.userName).toLowerCase() !== String(after.userName).toLowerCase();
   if (userNameChanged || primaryEmail(before) !== primaryEmail(after)) {

@@ -57,7 +57,10 @@ export async function readSnapshotPage(store: SnapshotSource, from: SnapshotCurs
 
   if (kind === 'User') {
     const page = await store.queryUsers({ filter: after(last), sortBy: 'id', startIndex: 1, count });
-    const items = page.items.map((user) => ({ resource: { type: 'User' as const, id: user.id, version: user.version }, state: renderUser(user, undefined, SCIM_BASE_PATH) }));
+    const items = page.items.map((user) => ({
+      resource: { type: 'User' as const, id: user.id, version: user.version },
+      state: renderUser(user, undefined, SCIM_BASE_PATH),
+    }));
     if (items.length === count) return { position, items, next: { directory, position, kind, after: items[items.length - 1].resource.id } };
     if (items.length > 0) return { position, items, next: { directory, position, kind: 'Group' } };
     kind = 'Group';

@@ -56,7 +56,10 @@ const invalidCursor = (name: string) =>
   badRequest('invalidValue', `"${name}" is not a cursor this bridge gave out; pass the value of "next" (or "after") unchanged`);
 
 const resync = (what: string) =>
-  new ScimError(410, `${what} is older than the oldest change the bridge keeps: changes after it were pruned. Resync: read ${BRIDGE_PATHS.snapshot} and follow ${BRIDGE_PATHS.changes} from the "after" cursor it gives`);
+  new ScimError(
+    410,
+    `${what} is older than the oldest change the bridge keeps: changes after it were pruned. Resync: read ${BRIDGE_PATHS.snapshot} and follow ${BRIDGE_PATHS.changes} from the "after" cursor it gives`,
+  );
 
 const sendJson = (reply: FastifyReply, body: unknown) => reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
 

@@ -16,7 +16,12 @@ import { listResponseText } from './list-page';
 function sortsBy(kind: ResourceKind, sortBy: string | undefined): string | undefined {
   if (!sortBy) return undefined;
   try {
-    return resolveAttribute(kind, parseAttrRef(sortBy, (msg) => new Error(msg))) ? sortBy : undefined;
+    return resolveAttribute(
+      kind,
+      parseAttrRef(sortBy, (msg) => new Error(msg)),
+    )
+      ? sortBy
+      : undefined;
   } catch {
     return sortBy; // not an attribute path at all: the kind's own parser says why, with a 400
   }
@@ -31,15 +36,11 @@ export async function rootSearch(directory: Directory, params: ListParams, baseU
     filter && !filterAppliesTo(kind, filter) ? undefined : { ...base, sortBy: sortsBy(kind, base.sortBy) };
 
   const userQuery = query('User', users.query);
-  const userPage = userQuery
-    ? await directory.listUsers(userQuery, { related: wants(users.projection, 'groups') })
-    : { totalResults: 0, items: [] };
+  const userPage = userQuery ? await directory.listUsers(userQuery, { related: wants(users.projection, 'groups') }) : { totalResults: 0, items: [] };
   const resources = userPage.items.map((view) => applyProjection(renderUser(view.user, view.groups, baseUrl), users.projection));
 
   const groupQuery = query('Group', { ...groups.query, ...nextPage(startIndex, count, userPage.totalResults, resources.length) });
-  const groupPage = groupQuery
-    ? await directory.listGroups(groupQuery, { related: wants(groups.projection, 'members') })
-    : { totalResults: 0, items: [] };
+  const groupPage = groupQuery ? await directory.listGroups(groupQuery, { related: wants(groups.projection, 'members') }) : { totalResults: 0, items: [] };
   for (const view of groupPage.items) resources.push(applyProjection(renderGroup(view.group, view.members, baseUrl), groups.projection));
 
   return listResponseText(userPage.totalResults + groupPage.totalResults, startIndex, resources);

@@ -77,7 +77,14 @@ interface ResourceEndpoints<View> {
   readonly patchAnswersBody: boolean;
 }
 
-function sendResource(request: FastifyRequest, reply: FastifyReply, status: number, version: number, resource: Record<string, unknown>, projection: Projection): FastifyReply {
+function sendResource(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  version: number,
+  resource: Record<string, unknown>,
+  projection: Projection,
+): FastifyReply {
   reply.header('etag', etagOf(version));
   // From the whole resource: a projection may leave meta out of the body, never the Location header.
   if (status === 201) reply.header('location', (resource.meta as { location: string }).location);
@@ -118,7 +125,10 @@ function registerResource<View>(app: FastifyInstance, r: ResourceEndpoints<View>
     // §3.5.2: a PATCH that names attributes to return MUST answer 200 with them; the group is read again (with its
     // members only when they are asked for), since the write itself does not load them.
     if (asksForAttributes(req.query)) return show(req, reply, 200, await r.get(req.params.id, { related: wants(projection, r.related) }), projection);
-    return reply.code(204).header('etag', etagOf(r.versionOf(view))).send();
+    return reply
+      .code(204)
+      .header('etag', etagOf(r.versionOf(view)))
+      .send();
   });
   app.delete(`${r.path}/:id`, PROTECTED, async (req: IdRequest, reply) => {
     await r.remove(req.params.id, ifMatch(req), context(req));
@@ -174,7 +184,8 @@ export async function registerScimRoutes(app: FastifyInstance, options: RouteOpt
 
   // ---- Discovery (RFC 7644 §4): describes the service only; identity providers read it during setup ----
   app.get('/ServiceProviderConfig', async (req, reply) =>
-    sendScim(req, reply, 200, serviceProviderConfig(baseUrlOf(req), { maxResults: MAX_PAGE_SIZE, sortSupported: true })));
+    sendScim(req, reply, 200, serviceProviderConfig(baseUrlOf(req), { maxResults: MAX_PAGE_SIZE, sortSupported: true })),
+  );
   app.get('/ResourceTypes', async (req, reply) => sendScim(req, reply, 200, discoveryList(resourceTypes(baseUrlOf(req)))));
   app.get('/ResourceTypes/:id', async (req: IdRequest, reply) => {
     const found = resourceTypes(baseUrlOf(req)).find((t) => String(t.id).toLowerCase() === req.params.id.toLowerCase());

@@ -66,7 +66,9 @@ export function tlsFilesFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) {
     const missing = certFile ? BRIDGE_ENV.tlsKeyFile : BRIDGE_ENV.tlsCertFile;
-    throw new ConfigError(`${missing} is needed too: set both ${BRIDGE_ENV.tlsCertFile} (PEM certificate chain) and ${BRIDGE_ENV.tlsKeyFile} (its PEM key) to serve HTTPS, or neither`);
+    throw new ConfigError(
+      `${missing} is needed too: set both ${BRIDGE_ENV.tlsCertFile} (PEM certificate chain) and ${BRIDGE_ENV.tlsKeyFile} (its PEM key) to serve HTTPS, or neither`,
+    );
   }
   return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
@@ -220,13 +222,19 @@ export class TlsTerminator {
       pair = loadTlsPair(this.files);
     } catch (error) {
       // Often a renewal half-way through (new certificate, old key): the next change event or poll retries.
-      this.log?.warn({ certFile: this.files.certFile, keyFile: this.files.keyFile, reason: (error as Error).message }, 'tls certificate reload failed; keeping the current one');
+      this.log?.warn(
+        { certFile: this.files.certFile, keyFile: this.files.keyFile, reason: (error as Error).message },
+        'tls certificate reload failed; keeping the current one',
+      );
       return false;
     }
     if (pair.digest === this.pair.digest) return false;
     for (const server of this.servers) server.setSecureContext(secureOptions(pair));
     this.pair = pair;
-    this.log?.info({ certFile: this.files.certFile, subject: pair.info.subject, validTo: pair.info.validTo, fingerprint256: pair.info.fingerprint256 }, 'tls certificate reloaded');
+    this.log?.info(
+      { certFile: this.files.certFile, subject: pair.info.subject, validTo: pair.info.validTo, fingerprint256: pair.info.fingerprint256 },
+      'tls certificate reloaded',
+    );
     this.warnIfExpiring(pair.info);
     return true;
   }

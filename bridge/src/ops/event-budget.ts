@@ -78,7 +78,14 @@ export class RefusalBudget {
       });
     }
     if (others) {
-      await this.write({ at, actor: 'several clients', action: 'requests.refused', outcome: 'refused', status: 400, detail: `${others} refused requests of other kinds in ${span}` });
+      await this.write({
+        at,
+        actor: 'several clients',
+        action: 'requests.refused',
+        outcome: 'refused',
+        status: 400,
+        detail: `${others} refused requests of other kinds in ${span}`,
+      });
     }
   }
 }

@@ -1,7 +1,13 @@
 /** Reads the schema-extension settings from the environment names of the deployment contract. */
 import { readFileSync } from 'node:fs';
 import { BRIDGE_ENV } from '../../../contract';
-import { ExtensionDeclarationError, type ExtensionSettings, UNDECLARED_EXTENSION_POLICIES, type UndeclaredExtensions, parseExtensionDeclarations } from './extensions';
+import {
+  ExtensionDeclarationError,
+  type ExtensionSettings,
+  UNDECLARED_EXTENSION_POLICIES,
+  type UndeclaredExtensions,
+  parseExtensionDeclarations,
+} from './extensions';
 
 export type { ExtensionSettings };
 

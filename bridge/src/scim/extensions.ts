@@ -9,15 +9,7 @@
  * never dropped: a 201 that loses what the identity provider sent is the worst answer.
  */
 import { badRequest } from './errors';
-import {
-  type AttributeDef,
-  type DeclaredExtension,
-  type ResourceKind,
-  SCHEMAS,
-  type SchemaDef,
-  declareExtensions,
-  declaredExtensions,
-} from './schemas';
+import { type AttributeDef, type DeclaredExtension, type ResourceKind, SCHEMAS, type SchemaDef, declareExtensions, declaredExtensions } from './schemas';
 
 export type UndeclaredExtensions = 'refuse' | 'keep';
 export const UNDECLARED_EXTENSION_POLICIES: readonly UndeclaredExtensions[] = ['refuse', 'keep'];
@@ -42,8 +34,7 @@ export function undeclaredExtensions(): UndeclaredExtensions {
   return UNDECLARED;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const TYPES: readonly AttributeDef['type'][] = ['string', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'complex', 'binary'];
 const ATTR_NAME = /^[A-Za-z$][\w$-]*$/;
@@ -58,7 +49,8 @@ function fail(message: string): never {
 function oneOf<T extends string>(where: string, key: string, value: unknown, allowed: readonly T[], fallback: T, unsupported: Record<string, string> = {}): T {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && unsupported[value]) fail(`${where}: "${key}": ${value} ${unsupported[value]}`);
-  if (typeof value !== 'string' || !allowed.includes(value as T)) fail(`${where}: "${key}" must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' || !allowed.includes(value as T))
+    fail(`${where}: "${key}" must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
   return value as T;
 }
 
@@ -71,7 +63,8 @@ function flag(where: string, key: string, value: unknown): boolean {
 function attribute(where: string, raw: unknown, inComplex: boolean): AttributeDef {
   if (!isObject(raw)) fail(`${where}: each attribute must be an object`);
   const name = raw.name;
-  if (typeof name !== 'string' || !ATTR_NAME.test(name)) fail(`${where}: "name" must be an attribute name (letters, digits, _, $ or -; got ${JSON.stringify(name)})`);
+  if (typeof name !== 'string' || !ATTR_NAME.test(name))
+    fail(`${where}: "name" must be an attribute name (letters, digits, _, $ or -; got ${JSON.stringify(name)})`);
   const at = `${where}, attribute "${name}"`;
   const type = oneOf(at, 'type', raw.type, TYPES, 'string');
   if (type === 'complex' && inComplex) fail(`${at}: a complex attribute cannot hold another (RFC 7643 §2.3.8)`);
@@ -88,7 +81,8 @@ function attribute(where: string, raw: unknown, inComplex: boolean): AttributeDe
   });
   let canonicalValues: string[] | undefined;
   if (raw.canonicalValues !== undefined) {
-    if (!Array.isArray(raw.canonicalValues) || !raw.canonicalValues.every((v) => typeof v === 'string')) fail(`${at}: "canonicalValues" must be an array of strings`);
+    if (!Array.isArray(raw.canonicalValues) || !raw.canonicalValues.every((v) => typeof v === 'string'))
+      fail(`${at}: "canonicalValues" must be an array of strings`);
     if (type !== 'string' && raw.canonicalValues.length) fail(`${at}: "canonicalValues" apply to string attributes only`);
     canonicalValues = raw.canonicalValues as string[];
   }
@@ -128,7 +122,8 @@ function schema(raw: unknown, index: number): DeclaredExtension {
   const where0 = `schema ${index + 1}`;
   if (!isObject(raw)) fail(`${where0}: must be an object (an RFC 7643 §7 schema definition)`);
   const id = raw.id;
-  if (typeof id !== 'string' || !URN.test(id)) fail(`${where0}: "id" must be the extension's URN, e.g. "urn:ietf:params:scim:schemas:extension:acme:2.0:User" (got ${JSON.stringify(id)})`);
+  if (typeof id !== 'string' || !URN.test(id))
+    fail(`${where0}: "id" must be the extension's URN, e.g. "urn:ietf:params:scim:schemas:extension:acme:2.0:User" (got ${JSON.stringify(id)})`);
   const where = `schema "${id}"`;
   if (RESERVED_URNS.has(id.toLowerCase())) fail(`${where}: is a built-in schema; declare extensions under a URN of your own`);
   // RFC 7643 §7 gives a schema no resource type: an explicit `resourceType`, or the URN's last part (`…:User`).
@@ -220,7 +215,11 @@ export function validateExtensions(kind: ResourceKind, doc: Record<string, unkno
       if (def.canonicalValues?.length && container[def.name] !== undefined) {
         const canonical = (value: unknown) => {
           const found = def.canonicalValues!.find((c) => (def.caseExact ? c === value : c.toLowerCase() === String(value).toLowerCase()));
-          if (found === undefined) throw badRequest('invalidValue', `"${path}" must be one of ${def.canonicalValues!.join(', ')} (got ${JSON.stringify(String(value).slice(0, 100))})`);
+          if (found === undefined)
+            throw badRequest(
+              'invalidValue',
+              `"${path}" must be one of ${def.canonicalValues!.join(', ')} (got ${JSON.stringify(String(value).slice(0, 100))})`,
+            );
           return found;
         };
         container[def.name] = Array.isArray(container[def.name]) ? (container[def.name] as unknown[]).map(canonical) : canonical(container[def.name]);
@@ -234,7 +233,12 @@ export function validateExtensions(kind: ResourceKind, doc: Record<string, unkno
  * (the RFC lets a service provider read an omission as "not asserted"); a PATCH or PUT that changes or removes it is
  * refused with 400 `mutability`. Returns the document to store.
  */
-export function keepImmutable(kind: ResourceKind, before: Record<string, unknown>, after: Record<string, unknown>, omissionKeeps: boolean): Record<string, unknown> {
+export function keepImmutable(
+  kind: ResourceKind,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  omissionKeeps: boolean,
+): Record<string, unknown> {
   let result = after;
   for (const { kind: k, schema: s } of declaredExtensions()) {
     if (k !== kind) continue;

@@ -92,9 +92,10 @@ function termCost(kind: ResourceKind, node: Extract<FilterNode, { kind: 'pr' | '
   const top = resolved.parent ?? resolved.def;
   if (top.multiValued) {
     // `emails.value eq "x"`, `groups pr`: a subquery over the elements with one inner comparison.
-    const inner: FilterNode = node.kind === 'pr'
-      ? { kind: 'pr', ref: { attr: resolved.parent ? resolved.def.name : 'value' } }
-      : { kind: 'cmp', ref: { attr: resolved.parent ? resolved.def.name : 'value' }, op: node.op, value: node.value };
+    const inner: FilterNode =
+      node.kind === 'pr'
+        ? { kind: 'pr', ref: { attr: resolved.parent ? resolved.def.name : 'value' } }
+        : { kind: 'cmp', ref: { attr: resolved.parent ? resolved.def.name : 'value' }, op: node.op, value: node.value };
     return multiValuedCost(kind, { uri: node.ref.uri, attr: node.ref.attr }, inner);
   }
   const op = node.kind === 'pr' ? 'pr' : node.op;

@@ -38,10 +38,7 @@ const COMPARE_OPS = new Set<CompareOp>(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge'
 export const MAX_FILTER_LENGTH = 4096;
 const MAX_DEPTH = 32;
 
-type Token =
-  | { t: 'word'; v: string; at: number }
-  | { t: 'string'; v: string; at: number }
-  | { t: '(' | ')' | '[' | ']'; at: number };
+type Token = { t: 'word'; v: string; at: number } | { t: 'string'; v: string; at: number } | { t: '(' | ')' | '[' | ']'; at: number };
 
 function tokenize(text: string, fail: (msg: string) => Error): Token[] {
   const tokens: Token[] = [];

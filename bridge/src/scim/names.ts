@@ -33,12 +33,56 @@ const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200
 /** Letters (after folding) that look like Latin ones: Greek and Cyrillic capitals' lower cases included. */
 const LOOKALIKES: Record<string, string> = {
   // Greek
-  α: 'a', β: 'b', ε: 'e', ζ: 'z', η: 'h', ι: 'i', κ: 'k', μ: 'm', ν: 'n', ο: 'o', ρ: 'p', τ: 't', υ: 'y', χ: 'x', ϲ: 'c', ϳ: 'j',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  ζ: 'z',
+  η: 'h',
+  ι: 'i',
+  κ: 'k',
+  μ: 'm',
+  ν: 'n',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'y',
+  χ: 'x',
+  ϲ: 'c',
+  ϳ: 'j',
   // Cyrillic
-  а: 'a', в: 'b', е: 'e', ё: 'e', һ: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', ѕ: 's', т: 't', у: 'y', х: 'x',
-  ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'i', ү: 'y', ɡ: 'g', ı: 'i',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  һ: 'h',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  ѕ: 's',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ӏ: 'i',
+  ү: 'y',
+  ɡ: 'g',
+  ı: 'i',
   // Digits and signs that pass for letters
-  '0': 'o', '1': 'i', l: 'i', '|': 'i', ǀ: 'i', '5': 's', '$': 's',
+  '0': 'o',
+  '1': 'i',
+  l: 'i',
+  '|': 'i',
+  ǀ: 'i',
+  '5': 's',
+  $: 's',
 };
 
 /** The skeleton protected names are compared by (see the module comment). */
@@ -46,5 +90,9 @@ export function confusableSkeleton(text: string): string {
   let out = '';
   for (const ch of foldName(text.normalize('NFKC').replace(INVISIBLE, ''))) out += LOOKALIKES[ch] ?? ch;
   // Marks off (an accent does not make another name of a protected one), then only letters and digits.
-  return out.normalize('NFD').replace(/[^\p{L}\p{N}]/gu, '').replace(/rn/g, 'm').replace(/vv/g, 'w');
+  return out
+    .normalize('NFD')
+    .replace(/[^\p{L}\p{N}]/gu, '')
+    .replace(/rn/g, 'm')
+    .replace(/vv/g, 'w');
 }

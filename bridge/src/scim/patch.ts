@@ -47,8 +47,7 @@ export const MAX_VALUES_PER_OPERATION = 10_000;
  */
 export const MAX_PATCH_WORK = 100_000;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Validates a PATCH body and returns its operations. */
 export function parsePatchRequest(body: unknown): PatchOperation[] {
@@ -121,7 +120,8 @@ export function memberIds(value: unknown, where = 'members'): string[] {
   const items = Array.isArray(value) ? value : [value];
   return items.map((item, i) => {
     const id = isObject(item) ? (item.value ?? idFromRef(item.$ref)) : item;
-    if (typeof id !== 'string' || !id) throw badRequest('invalidValue', `${where}[${i}].value must be a member id (got ${preview(isObject(item) ? item.value : item)})`);
+    if (typeof id !== 'string' || !id)
+      throw badRequest('invalidValue', `${where}[${i}].value must be a member id (got ${preview(isObject(item) ? item.value : item)})`);
     return id;
   });
 }
@@ -179,9 +179,10 @@ class Patcher {
 
   private applyAt(op: PatchOpName, path: PatchPath, value: unknown, text: string, pathless = false): void {
     // A bare schema URN (`urn:…:enterprise:2.0:User`): the value holds that extension's attributes.
-    const bareUrn = path.ref.uri && !path.ref.sub && !path.filter
-      ? schemasFor(this.kind).extensions.find((e) => e.id.toLowerCase() === `${path.ref.uri}:${path.ref.attr}`.toLowerCase())
-      : undefined;
+    const bareUrn =
+      path.ref.uri && !path.ref.sub && !path.filter
+        ? schemasFor(this.kind).extensions.find((e) => e.id.toLowerCase() === `${path.ref.uri}:${path.ref.attr}`.toLowerCase())
+        : undefined;
     if (bareUrn) path = { ref: { uri: bareUrn.id, attr: '' } };
     if (path.ref.uri && path.ref.attr && !this.servesSchema(path.ref.uri)) {
       this.applyUndeclared(op, path, value, text);
@@ -294,7 +295,7 @@ class Patcher {
       setOrDelete(container, parent.name, changed.length ? changed : undefined);
       return;
     }
-    const current = isObject(container[parent.name]) ? { ...(container[parent.name] as object) } as Record<string, unknown> : {};
+    const current = isObject(container[parent.name]) ? ({ ...(container[parent.name] as object) } as Record<string, unknown>) : {};
     if (op === 'remove') delete current[def.name];
     else setOrDelete(current, def.name, coerceAttribute(def, value, text));
     setOrDelete(container, parent.name, Object.keys(current).length ? current : undefined);
@@ -313,8 +314,7 @@ class Patcher {
     if (!def.multiValued || resolved.parent) throw badRequest('invalidPath', `"${text}": a value filter needs a multi-valued attribute`);
     const subDef = sub ? def.subAttributes?.find((s) => s.name.toLowerCase() === sub.toLowerCase()) : undefined;
     if (sub && !subDef) throw badRequest('invalidPath', `"${text}": "${sub}" is not a sub-attribute of ${def.name}`);
-    const caseExactOf = (name: string) =>
-      def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())?.caseExact ?? false;
+    const caseExactOf = (name: string) => def.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())?.caseExact ?? false;
     const current = (container[def.name] as Record<string, unknown>[] | undefined) ?? [];
     // Each element visited costs the filter's comparisons, not one unit: 95 terms over 2,000 elements is 190,000.
     this.spend(current.length * elementFilterWork(filter));
@@ -323,9 +323,7 @@ class Patcher {
     for (let i = 0; i < current.length; i++) if (matchesElement(filter, current[i], caseExactOf)) matched.add(i);
 
     if (op === 'remove') {
-      const kept = subDef
-        ? current.map((item, i) => (matched.has(i) ? withoutKey(item, subDef.name) : item))
-        : current.filter((_item, i) => !matched.has(i));
+      const kept = subDef ? current.map((item, i) => (matched.has(i) ? withoutKey(item, subDef.name) : item)) : current.filter((_item, i) => !matched.has(i));
       setOrDelete(container, def.name, kept.length ? kept : undefined);
       return;
     }
@@ -416,14 +414,15 @@ class Patcher {
       }
       return;
     }
-    if (op !== 'remove') undeclaredExtension(urn, {}, 'invalidPath'); // refused unless undeclared extensions are kept
+    if (op !== 'remove')
+      undeclaredExtension(urn, {}, 'invalidPath'); // refused unless undeclared extensions are kept
     else if (!isObject(this.doc[key])) return;
     const container = isObject(this.doc[key]) ? (this.doc[key] as Record<string, unknown>) : (this.doc[key] = {});
     const { attr, sub } = path.ref;
     if (!sub) {
       setOrDelete(container, attr, op === 'remove' ? undefined : structuredClone(value));
     } else {
-      const inner = isObject(container[attr]) ? { ...(container[attr] as object) } as Record<string, unknown> : {};
+      const inner = isObject(container[attr]) ? ({ ...(container[attr] as object) } as Record<string, unknown>) : {};
       setOrDelete(inner, sub, op === 'remove' ? undefined : structuredClone(value));
       setOrDelete(container, attr, Object.keys(inner).length ? inner : undefined);
     }
@@ -461,7 +460,6 @@ function setOrDelete(target: Record<string, unknown>, key: string, value: unknow
   if (value === undefined) delete target[key];
   else target[key] = value;
 }
-
 
 /** Applies operations in order to a copy of `doc`; the stored document is untouched if any operation fails. */
 export function applyPatch(kind: ResourceKind, doc: ScimDoc, operations: readonly PatchOperation[]): PatchResult {

@@ -16,7 +16,10 @@ function canonicalPaths(kind: ResourceKind, list: string | undefined): string[] 
   const fail = (msg: string) => badRequest('invalidValue', `Invalid attribute list: ${msg}`);
   const paths: string[] = [];
   const { core, extensions } = schemasFor(kind);
-  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     // `emails[type eq "work"]` names no attribute (§3.4.2.5 takes names only), but clients send it (Microsoft's test
     // collection): a multi-valued attribute is returned whole, which holds what was asked for.
     const filtered = /^([^[\]]+)\[[^\]]*\]$/.exec(item);

@@ -6,20 +6,12 @@
 import { badRequest } from './errors';
 import { isUrnKey, undeclaredExtension, validateExtensions } from './extensions';
 import { preview, textProblem } from './text';
-import {
-  type AttributeDef,
-  ENTERPRISE_USER_SCHEMA,
-  type ResourceKind,
-  canonicalName,
-  resolveAttribute,
-  schemasFor,
-} from './schemas';
+import { type AttributeDef, ENTERPRISE_USER_SCHEMA, type ResourceKind, canonicalName, resolveAttribute, schemasFor } from './schemas';
 
 /** A resource's stored attributes: core attributes at the top, extension attributes under their URN. */
 export type ScimDoc = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function invalid(path: string, expected: string, value: unknown): never {
   // preview, not JSON.stringify: the value is the client's and may be nested arbitrarily deep.

@@ -69,11 +69,7 @@ function attr(name: string, type: AttributeDef['type'], description: string, opt
 const str = (name: string, description: string, options?: Options) => attr(name, 'string', description, options);
 
 /** The value/display/type/primary shape RFC 7643 §2.4 gives multi-valued attributes. */
-function multiValued(
-  name: string,
-  description: string,
-  opts: { canonicalTypes?: readonly string[]; value?: AttributeDef } = {},
-): AttributeDef {
+function multiValued(name: string, description: string, opts: { canonicalTypes?: readonly string[]; value?: AttributeDef } = {}): AttributeDef {
   return attr(name, 'complex', description, {
     multiValued: true,
     subAttributes: [
@@ -223,7 +219,7 @@ export const COMMON_ATTRIBUTES: readonly AttributeDef[] = deepFreeze([
     returned: 'always',
     uniqueness: 'server',
   }),
-  str('externalId', "The identifier the provisioning client uses for the resource.", { caseExact: true }),
+  str('externalId', 'The identifier the provisioning client uses for the resource.', { caseExact: true }),
   attr('meta', 'complex', 'Resource metadata.', {
     mutability: 'readOnly',
     subAttributes: [
@@ -270,7 +266,8 @@ let DECLARED: readonly DeclaredExtension[] = [];
  */
 export function declareExtensions(declared: readonly DeclaredExtension[]): void {
   DECLARED = deepFreeze([...declared]);
-  const extensionsOf = (kind: ResourceKind) => Object.freeze([...BUILT_IN_KINDS[kind].extensions, ...DECLARED.filter((d) => d.kind === kind).map((d) => d.schema)]);
+  const extensionsOf = (kind: ResourceKind) =>
+    Object.freeze([...BUILT_IN_KINDS[kind].extensions, ...DECLARED.filter((d) => d.kind === kind).map((d) => d.schema)]);
   KINDS = { User: Object.freeze({ core: USER, extensions: extensionsOf('User') }), Group: Object.freeze({ core: GROUP, extensions: extensionsOf('Group') }) };
   SERVED = Object.freeze([...SCHEMAS, ...DECLARED.map((d) => d.schema)]);
   ATTRS_BY_SCHEMA = builtInAttributes();

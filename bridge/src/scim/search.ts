@@ -10,8 +10,7 @@ import { type ResourceKind, resolveAttribute } from './schemas';
 
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** `attributes` and `excludedAttributes` are arrays in a SearchRequest (§3.4.3); a comma-separated string is read too. */
 function attributeList(name: string, value: unknown): string | undefined {

@@ -3,12 +3,7 @@
  * read the current one (what the bridge re-reads from SCIM_SESSION_AWS_SECRET_ARN to follow a rotation).
  * The session value is never logged and never part of an error message.
  */
-import {
-  CreateSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export interface PutSessionArgs {
   /** Secret name or ARN. */
@@ -49,9 +44,7 @@ export async function putSessionInAwsSecret(args: PutSessionArgs): Promise<{ arn
   } catch (err) {
     if (errorName(err) !== 'ResourceNotFoundException') throw describe(err, `put a new version of secret ${secretId}`);
     if (!args.create) {
-      throw new Error(
-        `secret ${secretId} does not exist; create it by deploying the stack, or pass --create to create it here`,
-      );
+      throw new Error(`secret ${secretId} does not exist; create it by deploying the stack, or pass --create to create it here`);
     }
   }
   if (secretId.startsWith('arn:')) {
@@ -81,7 +74,10 @@ export async function readSessionFromAwsSecret(args: ReadSessionArgs): Promise<{
   } catch (err) {
     // A secret created without a value (the CDK stack makes it so) has no AWSCURRENT version yet: say that, not "wrong name".
     if (errorName(err) === 'ResourceNotFoundException' && /staging label|secret value/i.test(err instanceof Error ? err.message : '')) {
-      throw new Error(`secret ${secretId} holds no scimsession yet; put one with: scim-bridge session push-aws --secret-id ${secretId} --session-file scimsession`, { cause: err });
+      throw new Error(
+        `secret ${secretId} holds no scimsession yet; put one with: scim-bridge session push-aws --secret-id ${secretId} --session-file scimsession`,
+        { cause: err },
+      );
     }
     throw describe(err, `read secret ${secretId}`);
   }

@@ -65,7 +65,13 @@ function hashToken(token: string, salt: string): Buffer {
 
 function newVerifier(token: string, now: Date, scope: Scope): TokenVerifier {
   const salt = b64url(randomBytes(16));
-  const verifier: TokenVerifier = { id: b64url(randomBytes(6)), algorithm: 'hmac-sha256', salt, hash: b64url(hashToken(token, salt)), createdAt: now.toISOString() };
+  const verifier: TokenVerifier = {
+    id: b64url(randomBytes(6)),
+    algorithm: 'hmac-sha256',
+    salt,
+    hash: b64url(hashToken(token, salt)),
+    createdAt: now.toISOString(),
+  };
   return scope === 'provision' ? verifier : { ...verifier, scope };
 }
 
@@ -83,10 +89,7 @@ export function createSession(now = new Date()): { session: ScimSession; token: 
  * Adds a token of `scope` (default `provision`): a rotation. With `retireOthers`, the new token becomes the only one
  * of its scope. Tokens of other scopes are never touched; each scope keeps at most MAX_VERIFIERS.
  */
-export function addToken(
-  session: ScimSession,
-  options: { retireOthers?: boolean; now?: Date; scope?: Scope } = {},
-): { session: ScimSession; token: string } {
+export function addToken(session: ScimSession, options: { retireOthers?: boolean; now?: Date; scope?: Scope } = {}): { session: ScimSession; token: string } {
   const scope = options.scope ?? 'provision';
   const token = newToken();
   const verifier = newVerifier(token, options.now ?? new Date(), scope);
@@ -139,8 +142,13 @@ export function parseSession(text: string): ScimSession {
   if (!Array.isArray(doc.verifiers) || doc.verifiers.length === 0) throw new SessionError('the scimsession holds no token verifiers');
   for (const [i, v] of doc.verifiers.entries()) {
     const ok =
-      v && v.algorithm === 'hmac-sha256' && typeof v.id === 'string' && typeof v.salt === 'string' &&
-      typeof v.hash === 'string' && Buffer.from(v.hash, 'base64url').length === 32 && Buffer.from(v.salt, 'base64url').length >= 16;
+      v &&
+      v.algorithm === 'hmac-sha256' &&
+      typeof v.id === 'string' &&
+      typeof v.salt === 'string' &&
+      typeof v.hash === 'string' &&
+      Buffer.from(v.hash, 'base64url').length === 32 &&
+      Buffer.from(v.salt, 'base64url').length >= 16;
     if (!ok) throw new SessionError(`verifier ${i + 1} of the scimsession is malformed`);
     if (v.scope !== undefined && !SCOPES.includes(v.scope)) {
       throw new SessionError(`verifier ${i + 1} of the scimsession has an unknown scope (expected one of ${SCOPES.join(', ')})`);

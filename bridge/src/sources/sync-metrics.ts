@@ -5,7 +5,12 @@ import type { SyncStatus } from '../ops/metrics';
 const PREFIX = 'scim_bridge_sync_';
 
 export function registerSyncMetrics(registry: Registry, status: () => SyncStatus | undefined): void {
-  const gauge = (name: string, help: string, read: (s: SyncStatus, set: (value: number, labels?: Record<string, string>) => void) => void, labelNames: string[] = []) =>
+  const gauge = (
+    name: string,
+    help: string,
+    read: (s: SyncStatus, set: (value: number, labels?: Record<string, string>) => void) => void,
+    labelNames: string[] = [],
+  ) =>
     new Gauge({
       name: `${PREFIX}${name}`,
       help,
@@ -36,7 +41,12 @@ export function registerSyncMetrics(registry: Registry, status: () => SyncStatus
   gauge('last_success', '1 when the last sync applied every change', (s, set) => {
     if (s.lastRun) set(s.lastRun.outcome === 'success' ? 1 : 0);
   });
-  gauge('last_count', 'What the last sync counted, by kind (users created, members added, ...)', (s, set) => {
-    for (const [kind, value] of Object.entries(s.lastRun?.counts ?? {})) set(value, { kind });
-  }, ['kind']);
+  gauge(
+    'last_count',
+    'What the last sync counted, by kind (users created, members added, ...)',
+    (s, set) => {
+      for (const [kind, value] of Object.entries(s.lastRun?.counts ?? {})) set(value, { kind });
+    },
+    ['kind'],
+  );
 }

@@ -49,8 +49,16 @@ export class ChangeBuffer {
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
-export async function writeChanges(db: SqlExecutor, changes: readonly ChangeInput[], at = new Date().toISOString(), directory = DEFAULT_DIRECTORY): Promise<void> {
-  await insertRows(db, changes.map((change) => ({ ...change, at, directory })));
+export async function writeChanges(
+  db: SqlExecutor,
+  changes: readonly ChangeInput[],
+  at = new Date().toISOString(),
+  directory = DEFAULT_DIRECTORY,
+): Promise<void> {
+  await insertRows(
+    db,
+    changes.map((change) => ({ ...change, at, directory })),
+  );
 }
 
 /**
@@ -123,7 +131,11 @@ export class SqlChangeLog {
   async readChanges(after: number, limit: number, directory = DEFAULT_DIRECTORY): Promise<Change[]> {
     if (!Number.isSafeInteger(after) || after < 0) throw new RangeError(`a change position must be a whole number of at least 0 (got ${after})`);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`a change read's limit must be 1 to 10000 (got ${limit})`);
-    const rows = await this.db.rows(`SELECT ${COLUMNS} FROM changes WHERE directory = $1 AND position > $2 ORDER BY position LIMIT $3`, [directory, after, limit]);
+    const rows = await this.db.rows(`SELECT ${COLUMNS} FROM changes WHERE directory = $1 AND position > $2 ORDER BY position LIMIT $3`, [
+      directory,
+      after,
+      limit,
+    ]);
     return rows.map(toChange);
   }
 

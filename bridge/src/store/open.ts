@@ -18,9 +18,11 @@ export async function openStore(url: string, env: NodeJS.ProcessEnv = process.en
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const reason =
-        code === 'EEXIST' || code === 'ENOTDIR' ? `${dirname(path)} is not a directory`
-        : code === 'EACCES' || code === 'EROFS' ? `no permission to write in ${dirname(path)}`
-        : (error as Error).message;
+        code === 'EEXIST' || code === 'ENOTDIR'
+          ? `${dirname(path)} is not a directory`
+          : code === 'EACCES' || code === 'EROFS'
+            ? `no permission to write in ${dirname(path)}`
+            : (error as Error).message;
       throw new ConfigError(`cannot open the database file ${path}: ${reason}`);
     }
   }

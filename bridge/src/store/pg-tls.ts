@@ -101,7 +101,13 @@ function chooseCa(host: string, urlRootCert: string | undefined, env: NodeJS.Pro
  * TLS options for a connection to `host`, from `sslmode` and `sslrootcert` as written in the URL (or their
  * PGSSLMODE/PGSSLROOTCERT fallbacks). `local` hosts (loopback, a Unix socket) default to no TLS, others to `require`.
  */
-export function tlsSettings(host: string, local: boolean, url: { sslmode?: string; sslrootcert?: string }, env: NodeJS.ProcessEnv, client?: { cert?: unknown; key?: unknown }): TlsSettings {
+export function tlsSettings(
+  host: string,
+  local: boolean,
+  url: { sslmode?: string; sslrootcert?: string },
+  env: NodeJS.ProcessEnv,
+  client?: { cert?: unknown; key?: unknown },
+): TlsSettings {
   const mode = (url.sslmode ?? env[BRIDGE_ENV.pgSslMode] ?? (local ? 'disable' : 'require')).toLowerCase() as SslMode;
   if (!SSL_MODES.includes(mode)) throw new ConfigError(`sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
   if (mode === 'disable' || mode === 'allow' || (mode === 'prefer' && local)) return { ssl: false, mode, warnings: [] };
@@ -125,7 +131,9 @@ export function tlsSettings(host: string, local: boolean, url: { sslmode?: strin
     return {
       ssl: { rejectUnauthorized: false, ...clientCert },
       mode,
-      warnings: [`${where}: sslmode=${mode} encrypts but verifies no certificate, so anyone on the path can pose as the database; use sslmode=verify-full with ${BRIDGE_ENV.pgSslRootCert} or ${BRIDGE_ENV.databaseCaCert}`],
+      warnings: [
+        `${where}: sslmode=${mode} encrypts but verifies no certificate, so anyone on the path can pose as the database; use sslmode=verify-full with ${BRIDGE_ENV.pgSslRootCert} or ${BRIDGE_ENV.databaseCaCert}`,
+      ],
     };
   }
   return {

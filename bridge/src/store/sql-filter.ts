@@ -179,7 +179,12 @@ class Compiler {
       // `emails.value eq "x"` and `emails eq "x"` (the value sub-attribute) match when any element does.
       const source = this.elements({ uri: node.ref.uri, attr: node.ref.attr });
       const subName = resolved.parent ? resolved.def.name : 'value';
-      const condition = node.kind === 'pr' && !resolved.parent ? '1=1' : node.kind === 'pr' ? this.present(source.sub(subName)) : this.comparison(source.sub(subName), node.op, node.value);
+      const condition =
+        node.kind === 'pr' && !resolved.parent
+          ? '1=1'
+          : node.kind === 'pr'
+            ? this.present(source.sub(subName))
+            : this.comparison(source.sub(subName), node.op, node.value);
       return `EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.where} AND ${condition})`;
     }
     if (resolved.path === 'meta.resourceType') {
@@ -235,7 +240,8 @@ class Compiler {
         sub: (name) => {
           const sub = subDef(name);
           if (sub.name === 'value') return { expr: `${alias}.group_id`, type: 'string', caseExact: true, isJson: false };
-          if (sub.name === 'display') return { expr: `${alias}g.display_name`, lowerExpr: `${alias}g.display_name_lc`, type: 'string', caseExact: false, isJson: false };
+          if (sub.name === 'display')
+            return { expr: `${alias}g.display_name`, lowerExpr: `${alias}g.display_name_lc`, type: 'string', caseExact: false, isJson: false };
           if (sub.name === 'type') return { expr: `'direct'`, type: 'string', caseExact: false, isJson: false };
           throw badRequest('invalidFilter', `Invalid filter: groups.${sub.name} cannot be filtered on`);
         },
@@ -274,7 +280,10 @@ class Compiler {
           return bool;
         };
         const test = operand.isJson
-          ? this.dialect.jsonBoolean(operand.expr, this.bind((v) => this.dialect.jsonBooleanParam(toBool(v))))
+          ? this.dialect.jsonBoolean(
+              operand.expr,
+              this.bind((v) => this.dialect.jsonBooleanParam(toBool(v))),
+            )
           : `${operand.expr} = ${this.bind((v) => this.dialect.booleanParam(toBool(v)))}`;
         return op === 'eq' ? test : this.dialect.not(test);
       }
@@ -300,16 +309,21 @@ class Compiler {
         // A name-key column holds nameKey of the value (scim/names.ts), so an equality's parameter is keyed the same
         // way and a substring's folded alike; a document attribute is folded by the database on both sides.
         const folded = !operand.caseExact && !operand.lowerExpr;
-        const expr = operand.caseExact ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
+        const expr = operand.caseExact ? operand.expr : (operand.lowerExpr ?? this.dialect.fold(operand.expr));
         const keyed = op === 'co' || op === 'sw' || op === 'ew' ? (v: FilterValue) => foldName(String(v)) : (v: FilterValue) => nameKey(String(v));
         const bound = this.bind(operand.caseExact || folded ? (v) => String(v) : keyed);
         const param = folded ? this.dialect.fold(bound) : bound;
         switch (op) {
-          case 'co': return this.dialect.contains(expr, param);
-          case 'sw': return this.dialect.startsWith(expr, param);
-          case 'ew': return this.dialect.endsWith(expr, param);
-          case 'ne': return `(${expr} IS NULL OR ${expr} <> ${param})`;
-          default: return `${expr} ${SQL_OPS[op]} ${param}`;
+          case 'co':
+            return this.dialect.contains(expr, param);
+          case 'sw':
+            return this.dialect.startsWith(expr, param);
+          case 'ew':
+            return this.dialect.endsWith(expr, param);
+          case 'ne':
+            return `(${expr} IS NULL OR ${expr} <> ${param})`;
+          default:
+            return `${expr} ${SQL_OPS[op]} ${param}`;
         }
       }
     }
@@ -322,14 +336,17 @@ class Compiler {
   }
 
   sortExpression(sortBy: string): string {
-    const resolved = resolveAttribute(this.kind, parseAttrRef(sortBy, (msg) => badRequest('invalidValue', `Invalid sortBy: ${msg}`)));
+    const resolved = resolveAttribute(
+      this.kind,
+      parseAttrRef(sortBy, (msg) => badRequest('invalidValue', `Invalid sortBy: ${msg}`)),
+    );
     if (!resolved || (resolved.parent ?? resolved.def).multiValued || resolved.def.type === 'complex') {
       throw badRequest('invalidValue', `sortBy "${sortBy}" is not a single-valued attribute of ${this.kind}`);
     }
     const operand = this.operand(resolved.schemaId, resolved.path, resolved.def, resolved.parent);
     // A number read from the document sorts as a number on both stores (PostgreSQL's ->> gives text: "8" > "43").
     if (operand.isJson && (operand.type === 'integer' || operand.type === 'decimal')) return this.dialect.numeric(operand.expr);
-    return operand.caseExact || operand.type !== 'string' ? operand.expr : operand.lowerExpr ?? this.dialect.fold(operand.expr);
+    return operand.caseExact || operand.type !== 'string' ? operand.expr : (operand.lowerExpr ?? this.dialect.fold(operand.expr));
   }
 }
 

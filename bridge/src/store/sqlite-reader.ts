@@ -70,7 +70,6 @@ interface Answer {
   readonly error?: { queued?: boolean; deadlinePassed?: boolean; message?: string; code?: string; errcode?: number };
 }
 
-
 /** How long past a deadline the reader may stay silent before it is terminated (its statement checks every row). */
 const GRACE_MS = 1_000;
 
@@ -120,14 +119,17 @@ export class SqliteReader {
     const worker = (this.worker ??= this.start());
     const id = ++this.nextId;
     return new Promise<ReaderRows>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // The statement stopped checking its deadline (it cannot, between rows): replace the thread.
-        if (!this.pending.has(id)) return;
-        this.pending.delete(id);
-        reject(deadlineError());
-        if (this.worker === worker) this.worker = undefined;
-        void worker.terminate();
-      }, Math.max(0, queueUntil - Date.now()) + budgetMs + GRACE_MS);
+      const timer = setTimeout(
+        () => {
+          // The statement stopped checking its deadline (it cannot, between rows): replace the thread.
+          if (!this.pending.has(id)) return;
+          this.pending.delete(id);
+          reject(deadlineError());
+          if (this.worker === worker) this.worker = undefined;
+          void worker.terminate();
+        },
+        Math.max(0, queueUntil - Date.now()) + budgetMs + GRACE_MS,
+      );
       timer.unref();
       this.pending.set(id, {
         resolve: (rows) => (clearTimeout(timer), resolve(rows)),
@@ -144,4 +146,3 @@ export class SqliteReader {
     if (worker) await worker.terminate();
   }
 }
-

@@ -174,14 +174,10 @@ function respond(event, body) {
   const payload = JSON.stringify(body);
   const transport = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
-    const request = transport.request(
-      url,
-      { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(payload) } },
-      (response) => {
-        response.resume();
-        response.on('end', resolve);
-      },
-    );
+    const request = transport.request(url, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(payload) } }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    });
     request.on('error', reject);
     request.end(payload);
   });

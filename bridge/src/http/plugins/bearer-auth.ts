@@ -81,7 +81,11 @@ export function acceptedScopes(bearer: boolean | readonly Scope[] | undefined): 
 function refuseScope(request: FastifyRequest, reply: FastifyReply, scope: Scope, accepted: readonly Scope[]): FastifyReply {
   const needed = accepted.length === 1 ? `a ${accepted[0]} token` : `a token of scope ${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}`;
   reply.header('www-authenticate', `Bearer realm="scim-bridge", error="insufficient_scope", scope="${accepted.join(' ')}"`);
-  return sendScimError(request, reply, new ScimError(403, `This ${scope} token may not ${request.method} ${request.routeOptions.url ?? 'here'}: it needs ${needed}`));
+  return sendScimError(
+    request,
+    reply,
+    new ScimError(403, `This ${scope} token may not ${request.method} ${request.routeOptions.url ?? 'here'}: it needs ${needed}`),
+  );
 }
 
 /** Makes the check for routes that accept `accepted` scopes; every check shares one failure limit. */
@@ -108,7 +112,8 @@ export function createAuthenticator(options: BearerAuthOptions): (accepted: read
     request.bridgeAuth = 'rejected';
     const address = clientAddress(request);
     const wait = failures.blockedFor(address);
-    if (wait) return sendScimError(request, reply, new ScimError(429, 'Too many failed authentication attempts from this address; retry later', undefined, wait));
+    if (wait)
+      return sendScimError(request, reply, new ScimError(429, 'Too many failed authentication attempts from this address; retry later', undefined, wait));
     failures.fail(address);
     record(request, address, token ? 'bearer token not valid' : 'no bearer token');
     return sendScimError(
@@ -118,22 +123,23 @@ export function createAuthenticator(options: BearerAuthOptions): (accepted: read
     );
   };
 
-  return (accepted) => function authenticate(request, reply, done) {
-    const token = bearerToken(request.headers.authorization);
-    const scope = token === undefined ? undefined : options.session.verify(token);
-    if (scope !== undefined) {
-      request.bridgeAuth = 'ok';
-      request.bridgeScope = scope;
-      if (!accepted.includes(scope)) {
-        refuseScope(request, reply, scope, accepted);
+  return (accepted) =>
+    function authenticate(request, reply, done) {
+      const token = bearerToken(request.headers.authorization);
+      const scope = token === undefined ? undefined : options.session.verify(token);
+      if (scope !== undefined) {
+        request.bridgeAuth = 'ok';
+        request.bridgeScope = scope;
+        if (!accepted.includes(scope)) {
+          refuseScope(request, reply, scope, accepted);
+          return;
+        }
+        done();
         return;
       }
-      done();
-      return;
-    }
-    // Answered here: the rest of the chain (and the body) never runs.
-    reject(request, reply, token);
-  };
+      // Answered here: the rest of the chain (and the body) never runs.
+      reject(request, reply, token);
+    };
 }
 
 export const bearerAuth = rootPlugin<BearerAuthOptions>('scim-bridge-bearer-auth', (app, options) => {

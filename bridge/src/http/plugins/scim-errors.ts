@@ -25,7 +25,11 @@ function storeError(error: StoreUnavailable): ScimError {
   const status = typeof error.status === 'number' && error.status >= 500 ? error.status : 503;
   const retryAfter = typeof error.retryAfterSeconds === 'number' && error.retryAfterSeconds > 0 ? error.retryAfterSeconds : 5;
   const typed = Object.getPrototypeOf(error) !== StoreUnavailable.prototype;
-  const detail = typed ? error.message : status === 507 ? 'The bridge\'s store is full; retry later' : 'The bridge cannot use its store right now; retry shortly';
+  const detail = typed
+    ? error.message
+    : status === 507
+      ? "The bridge's store is full; retry later"
+      : 'The bridge cannot use its store right now; retry shortly';
   return new ScimError(status, detail, undefined, retryAfter);
 }
 

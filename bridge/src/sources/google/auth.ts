@@ -97,7 +97,11 @@ export class TokenSource {
   private async fetchToken(signal?: AbortSignal): Promise<string> {
     const response = await fetch(this.options.key.tokenUri, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+      },
       body: new URLSearchParams({ grant_type: GRANT_TYPE, assertion: this.assertion() }).toString(),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -110,7 +114,12 @@ export class TokenSource {
     }
     if (response.status === 429 || response.status >= 500) {
       const retryAfter = Number(response.headers.get('retry-after'));
-      throw new GoogleApiError(response.status, undefined, `the token endpoint answered ${response.status}`, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+      throw new GoogleApiError(
+        response.status,
+        undefined,
+        `the token endpoint answered ${response.status}`,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      );
     }
     if (!response.ok || typeof body.access_token !== 'string') {
       const error = typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;

@@ -73,7 +73,9 @@ export function parseServiceAccountKey(text: string, source: string): ServiceAcc
   }
   if (!key || typeof key !== 'object') throw new ConfigError(`${source} is not a service-account key (expected a JSON object)`);
   if (key.type !== 'service_account') {
-    throw new ConfigError(`${source} is not a service-account key ("type" is ${JSON.stringify(key.type ?? null)}, expected "service_account"); create a key for the service account in the Google Cloud console`);
+    throw new ConfigError(
+      `${source} is not a service-account key ("type" is ${JSON.stringify(key.type ?? null)}, expected "service_account"); create a key for the service account in the Google Cloud console`,
+    );
   }
   if (typeof key.client_email !== 'string' || !EMAIL.test(key.client_email)) throw new ConfigError(`${source} has no "client_email"`);
   if (typeof key.private_key !== 'string') throw new ConfigError(`${source} has no "private_key"`);
@@ -105,7 +107,9 @@ export function readGoogleConfig(env: NodeJS.ProcessEnv): GoogleConfig | undefin
   const inline = env[BRIDGE_ENV.googleCredentials]?.trim();
   if (file && inline) throw new ConfigError(`set either ${BRIDGE_ENV.googleCredentialsFile} or ${BRIDGE_ENV.googleCredentials}, not both`);
   if (!file && !inline) {
-    throw new ConfigError(`${BRIDGE_ENV.googleCredentialsFile} (a service-account key file) or ${BRIDGE_ENV.googleCredentials} (its contents) is required for Google Workspace`);
+    throw new ConfigError(
+      `${BRIDGE_ENV.googleCredentialsFile} (a service-account key file) or ${BRIDGE_ENV.googleCredentials} (its contents) is required for Google Workspace`,
+    );
   }
   let credentials: ServiceAccountKey;
   let credentialsSource: string;
@@ -115,7 +119,9 @@ export function readGoogleConfig(env: NodeJS.ProcessEnv): GoogleConfig | undefin
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${BRIDGE_ENV.googleCredentialsFile} (${file}) cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? 'unreadable'}`);
+      throw new ConfigError(
+        `${BRIDGE_ENV.googleCredentialsFile} (${file}) cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')}`,
+      );
     }
     credentialsSource = `${BRIDGE_ENV.googleCredentialsFile} (${file})`;
     credentials = parseServiceAccountKey(text, credentialsSource);
@@ -128,7 +134,14 @@ export function readGoogleConfig(env: NodeJS.ProcessEnv): GoogleConfig | undefin
   if (!adminEmail) throw new ConfigError(`${BRIDGE_ENV.googleAdminEmail} is required: the Workspace administrator the service account acts for`);
   if (!EMAIL.test(adminEmail)) throw new ConfigError(`${BRIDGE_ENV.googleAdminEmail} must be an email address (got "${adminEmail}")`);
 
-  const groups = [...new Set((env[BRIDGE_ENV.googleGroups] ?? '').split(/[\s,]+/).map((g) => g.trim().toLowerCase()).filter(Boolean))];
+  const groups = [
+    ...new Set(
+      (env[BRIDGE_ENV.googleGroups] ?? '')
+        .split(/[\s,]+/)
+        .map((g) => g.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   if (!groups.length) throw new ConfigError(`${BRIDGE_ENV.googleGroups} is required: the comma-separated e-mails of the groups whose members are provisioned`);
   const badGroup = groups.find((g) => !EMAIL.test(g));
   if (badGroup) throw new ConfigError(`${BRIDGE_ENV.googleGroups} must list group e-mail addresses ("${badGroup}" is not one)`);

@@ -65,18 +65,26 @@ export class DirectoryClient {
   private async get<T>(path: string, query: Record<string, string | undefined>, signal?: AbortSignal): Promise<T> {
     const url = new URL(`${this.options.baseUrl}/admin/directory/v1/${path}`);
     for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
-    return withRetry(async () => {
-      const token = await this.options.tokens.token(signal);
-      this.requests++;
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}) },
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const text = await response.text();
-      if (response.status === 401) this.options.tokens.invalidate();
-      if (!response.ok) throw apiError(response.status, text, response.headers.get('retry-after'));
-      return JSON.parse(text) as T;
-    }, this.options.retry, signal);
+    return withRetry(
+      async () => {
+        const token = await this.options.tokens.token(signal);
+        this.requests++;
+        const response = await fetch(url, {
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+          },
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        const text = await response.text();
+        if (response.status === 401) this.options.tokens.invalidate();
+        if (!response.ok) throw apiError(response.status, text, response.headers.get('retry-after'));
+        return JSON.parse(text) as T;
+      },
+      this.options.retry,
+      signal,
+    );
   }
 
   private async *pages<T>(path: string, key: string, query: Record<string, string>, signal?: AbortSignal): AsyncGenerator<T[]> {
@@ -95,7 +103,12 @@ export class DirectoryClient {
   /** Every user of the account (all its domains). */
   async listUsers(signal?: AbortSignal): Promise<GoogleUser[]> {
     const users: GoogleUser[] = [];
-    for await (const page of this.pages<GoogleUser>('users', 'users', { customer: 'my_customer', maxResults: String(USERS_PAGE), projection: 'basic' }, signal)) {
+    for await (const page of this.pages<GoogleUser>(
+      'users',
+      'users',
+      { customer: 'my_customer', maxResults: String(USERS_PAGE), projection: 'basic' },
+      signal,
+    )) {
       users.push(...page);
     }
     return users;
@@ -108,7 +121,12 @@ export class DirectoryClient {
   /** Direct members only: the sync flattens nested groups itself, so it sees each group once and stops on cycles. */
   async listMembers(groupKey: string, signal?: AbortSignal): Promise<GoogleMember[]> {
     const members: GoogleMember[] = [];
-    for await (const page of this.pages<GoogleMember>(`groups/${encodeURIComponent(groupKey)}/members`, 'members', { maxResults: String(MEMBERS_PAGE) }, signal)) {
+    for await (const page of this.pages<GoogleMember>(
+      `groups/${encodeURIComponent(groupKey)}/members`,
+      'members',
+      { maxResults: String(MEMBERS_PAGE) },
+      signal,
+    )) {
       members.push(...page);
     }
     return members;

@@ -46,7 +46,10 @@ export function userDoc(user: GoogleUser): ScimDoc {
 function stable(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'undefined';
 }
@@ -172,17 +175,25 @@ export function planGroups(
 ): GroupOp[] {
   const ops: GroupOp[] = [];
   for (const { group: google, members: googleMembers } of snapshot.groups) {
-    const group =
-      groups.find((g) => g.externalId === google.id) ?? groups.find((g) => g.displayName.toLowerCase() === google.name.toLowerCase());
+    const group = groups.find((g) => g.externalId === google.id) ?? groups.find((g) => g.displayName.toLowerCase() === google.name.toLowerCase());
     if (group?.protected) {
       ops.push({ kind: 'skip', google, why: `"${group.displayName}" is a protected group; the sync never changes it (rename the Google group)` });
       continue;
     }
     if (group && !group.managed) {
-      ops.push({ kind: 'skip', google, why: `"${group.displayName}" exists and is not managed by the bridge; run "scim-bridge groups manage ${group.id}" to let the sync manage it` });
+      ops.push({
+        kind: 'skip',
+        google,
+        why: `"${group.displayName}" exists and is not managed by the bridge; run "scim-bridge groups manage ${group.id}" to let the sync manage it`,
+      });
       continue;
     }
-    const desired = new Set([...googleMembers].filter((id) => activeSelected.has(id)).map((id) => bridgeIdOf.get(id)).filter((id): id is string => !!id));
+    const desired = new Set(
+      [...googleMembers]
+        .filter((id) => activeSelected.has(id))
+        .map((id) => bridgeIdOf.get(id))
+        .filter((id): id is string => !!id),
+    );
     if (!group) {
       ops.push({ kind: 'create', google, members: [...desired].sort() });
       continue;

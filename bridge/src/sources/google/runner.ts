@@ -55,7 +55,14 @@ export class GoogleSyncRunner {
       ...options.retry,
       onRetry: (error, attempt, waitMs) => options.log.warn({ reason: (error as Error).message, attempt, waitMs }, 'Google Workspace request failed; retrying'),
     };
-    const tokens = new TokenSource({ key: options.config.credentials, subject: options.config.adminEmail, scopes: GOOGLE_SCOPES, retry, userAgent, now: options.now });
+    const tokens = new TokenSource({
+      key: options.config.credentials,
+      subject: options.config.adminEmail,
+      scopes: GOOGLE_SCOPES,
+      retry,
+      userAgent,
+      now: options.now,
+    });
     this.client = new DirectoryClient({ baseUrl: options.config.directoryUrl, tokens, retry, userAgent });
   }
 
@@ -70,7 +77,13 @@ export class GoogleSyncRunner {
 
   start(): void {
     this.options.log.info(
-      { groups: this.options.config.groups, intervalSeconds: this.options.config.syncIntervalSeconds, admin: this.options.config.adminEmail, credentials: this.options.config.credentialsSource, holder: this.holder },
+      {
+        groups: this.options.config.groups,
+        intervalSeconds: this.options.config.syncIntervalSeconds,
+        admin: this.options.config.adminEmail,
+        credentials: this.options.config.credentialsSource,
+        holder: this.holder,
+      },
       'Google Workspace sync configured',
     );
     this.schedule(0);
@@ -92,7 +105,8 @@ export class GoogleSyncRunner {
     try {
       const wasLeader = this.leader;
       this.leader = await this.options.store.tryAcquireLease(SYNC_LEASE, this.holder, this.leaseMs);
-      if (this.leader !== wasLeader) this.options.log.info({ holder: this.holder }, this.leader ? 'took the Google Workspace sync lease' : 'lost the Google Workspace sync lease');
+      if (this.leader !== wasLeader)
+        this.options.log.info({ holder: this.holder }, this.leader ? 'took the Google Workspace sync lease' : 'lost the Google Workspace sync lease');
       await this.readShared();
       if (!this.leader || this.stopped) return;
       const lastStart = this.lastRun ? Date.parse(this.lastRun.startedAt) : undefined;
@@ -114,14 +128,17 @@ export class GoogleSyncRunner {
   private async syncOnce(): Promise<void> {
     this.abort = new AbortController();
     this.syncing = true;
-    const renew = setInterval(() => {
-      this.options.store.tryAcquireLease(SYNC_LEASE, this.holder, this.leaseMs).then(
-        (held) => {
-          if (!held) this.abort?.abort(new Error('the sync lease passed to another replica'));
-        },
-        () => undefined, // the store is briefly away: the lease has time left, and the sync's own writes will fail if not
-      );
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.options.store.tryAcquireLease(SYNC_LEASE, this.holder, this.leaseMs).then(
+          (held) => {
+            if (!held) this.abort?.abort(new Error('the sync lease passed to another replica'));
+          },
+          () => undefined, // the store is briefly away: the lease has time left, and the sync's own writes will fail if not
+        );
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
     try {
       const run = await runSync({
         client: this.client,

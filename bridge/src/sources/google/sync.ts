@@ -141,8 +141,18 @@ export async function runSync(deps: SyncDeps): Promise<SyncRun> {
   const id = randomUUID();
   const ctx: RequestContext = { actor: SYNC_ACTOR, requestId: `google-sync-${id.slice(0, 8)}` };
   const counts: SyncCounts = {
-    googleUsers: 0, selectedUsers: 0, outsideMembers: 0, usersCreated: 0, usersUpdated: 0, usersSuspended: 0, usersReactivated: 0,
-    groupsCreated: 0, groupsUpdated: 0, membersAdded: 0, membersRemoved: 0, googleRequests: 0,
+    googleUsers: 0,
+    selectedUsers: 0,
+    outsideMembers: 0,
+    usersCreated: 0,
+    usersUpdated: 0,
+    usersSuspended: 0,
+    usersReactivated: 0,
+    groupsCreated: 0,
+    groupsUpdated: 0,
+    membersAdded: 0,
+    membersRemoved: 0,
+    googleRequests: 0,
   };
   const errors: string[] = [];
   let errorCount = 0;
@@ -198,7 +208,9 @@ export async function runSync(deps: SyncDeps): Promise<SyncRun> {
 
     // Groups after the users exist, suspensions after the groups no longer hold them.
     const groups = await allGroups(deps.store);
-    const relevant = groups.filter((g) => snapshot.groups.some((s) => s.group.id === g.externalId || s.group.name.toLowerCase() === g.displayName.toLowerCase()));
+    const relevant = groups.filter((g) =>
+      snapshot.groups.some((s) => s.group.id === g.externalId || s.group.name.toLowerCase() === g.displayName.toLowerCase()),
+    );
     const current = await deps.store.membersOfGroups(relevant.map((g) => g.id));
     const members = new Map([...current].map(([gid, refs]) => [gid, new Set(refs.map((m) => m.value))]));
     for (const op of planGroups(snapshot, groups, members, bridgeIdOf, plan.activeSelected)) {
@@ -206,7 +218,10 @@ export async function runSync(deps: SyncDeps): Promise<SyncRun> {
         fail(`group ${op.google.email}: ${op.why}`);
       } else if (op.kind === 'create') {
         await attempt(`create group ${op.google.email}`, async () => {
-          await deps.directory.createGroup({ schemas: [GROUP_SCHEMA], displayName: op.google.name, externalId: op.google.id, members: op.members.map((value) => ({ value })) }, ctx);
+          await deps.directory.createGroup(
+            { schemas: [GROUP_SCHEMA], displayName: op.google.name, externalId: op.google.id, members: op.members.map((value) => ({ value })) },
+            ctx,
+          );
           counts.groupsCreated++;
           counts.membersAdded += op.members.length;
         });
@@ -229,7 +244,12 @@ export async function runSync(deps: SyncDeps): Promise<SyncRun> {
     for (const op of suspensions) {
       if (op.kind !== 'suspend') continue;
       await attempt(`suspend ${op.user.userName} (${op.why})`, async () => {
-        await deps.directory.patchUser(op.user.id, { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] }, etag(op.user.version), ctx);
+        await deps.directory.patchUser(
+          op.user.id,
+          { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] },
+          etag(op.user.version),
+          ctx,
+        );
         counts.usersSuspended++;
       });
     }
