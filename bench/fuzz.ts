@@ -34,7 +34,7 @@ function wholeNumber(name: string, raw: string | undefined): number {
 }
 
 function report(summary: FuzzSummary): void {
-  const out = (line = '') => process.stdout.write(line + '\n');
+  const out = (line = '') => process.stdout.write(`${line}\n`);
   out();
   out(
     `## ${summary.store}: ${summary.sent.toLocaleString('en')} requests in ${summary.durationSeconds} s (${summary.requestsPerSecond.toLocaleString('en')}/s), seed ${JSON.stringify(summary.seed)}`,
@@ -82,10 +82,10 @@ async function main(): Promise<void> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   for (const store of stores) {
-    const summary = await runFuzz({ seed, requests, store, clients, seconds, heavy: !values.light, log: (line) => process.stdout.write(line + '\n') });
+    const summary = await runFuzz({ seed, requests, store, clients, seconds, heavy: !values.light, log: (line) => process.stdout.write(`${line}\n`) });
     report(summary);
     const file = join(dir, `fuzz-${store}-${seed.replace(/[^\w.-]/g, '_')}.json`);
-    writeFileSync(file, JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(`summary written to ${file}\n`);
     failed ||= !summary.passed;
   }

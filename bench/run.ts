@@ -31,7 +31,7 @@ let PORT = Number(process.env.SCIM_BENCH_PORT) || 0;
 const lines: string[] = [];
 const say = (line: string) => {
   lines.push(line);
-  process.stdout.write(line + '\n');
+  process.stdout.write(`${line}\n`);
 };
 const row = (name: string, r: LoadResult, base?: LoadResult) =>
   say(`| ${name} | ${r.rps.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${base ? (r.rps / base.rps).toFixed(2) : ''} | ${r.non2xx + r.errors} |`);
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-bench-'));
   say(`# Benchmark run ${new Date().toISOString()}`);
   say(
-    `Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(ROOT + '/', '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`,
+    `Node ${process.version}, ${require('node:os').cpus().length} cores, bundle ${BUNDLE.replace(`${ROOT}/`, '')}, load from ${HAVE_WRK ? 'wrk' : 'autocannon'} on the same machine`,
   );
   say('');
   say('Look-ups spread over the whole directory; the bare server sends Content-Length, as the bridge does.');
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   }
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), lines.join('\n') + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), `${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -472,7 +472,7 @@ export async function runSoak(options: SoakOptions) {
 type SoakResult = Awaited<ReturnType<typeof runSoak>>;
 
 function report(r: SoakResult): void {
-  const out = (line = '') => process.stdout.write(line + '\n');
+  const out = (line = '') => process.stdout.write(`${line}\n`);
   out();
   out(
     `## ${r.store}: ${r.sync.users.toLocaleString('en')} users, ${r.sync.groups.toLocaleString('en')} groups, ${r.sync.memberships.toLocaleString('en')} memberships at ${r.options.rate}/s; sync ${r.sync.seconds} s, churn ${r.churn.seconds} s, ${r.requests.toLocaleString('en')} requests`,
@@ -537,17 +537,17 @@ async function main(): Promise<void> {
       batch: Math.round(num('batch', values.batch)),
       workers: Math.round(num('workers', values.workers)),
       seed: values.seed!,
-      log: (line) => process.stdout.write(line + '\n'),
+      log: (line) => process.stdout.write(`${line}\n`),
     });
     report(result);
     const base = join(dir, `soak-${store}-${values.seed!.replace(/[^\w.-]/g, '_')}`);
-    writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(
       `${base}.csv`,
-      [
+      `${[
         'seconds,phase,requests,rss_mb,loop_p99_ms,loop_max_ms,requests_per_second',
         ...result.samples.map((s) => `${s.seconds},${s.phase},${s.requests},${s.rssMb},${s.loopP99Ms},${s.loopMaxMs},${s.requestsPerSecond}`),
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     process.stdout.write(`written: ${base}.json and .csv\n`);
     failed ||= !result.passed;

@@ -20,7 +20,7 @@ import { BENCH_POSTGRES_URL, BUNDLE, ROOT, freshPostgres } from './lib';
 
 const USERS = Number(process.env.SCIM_BENCH_USERS ?? 100_000);
 const GROUPS = 20;
-const say = (line: string) => process.stdout.write(line + '\n');
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Costly shapes; each is repeated with `or` as often as the budget (and the 4,096-character filter bound) allow. */
 const SHAPES = [

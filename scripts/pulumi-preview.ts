@@ -336,8 +336,8 @@ if (require.main === module) {
   }
   previewStack(root, stack, overrides).then(
     (result) => {
-      if (args.includes('--json')) process.stdout.write(JSON.stringify(result) + '\n');
-      else process.stdout.write(formatPreview(result).join('\n') + '\n');
+      if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else process.stdout.write(`${formatPreview(result).join('\n')}\n`);
       process.exit(result.problems.length ? 1 : 0);
     },
     (error: Error) => {

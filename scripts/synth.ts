@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const outcomes: Outcome[] = [];
   const report = (outcome: Outcome, showOutput: boolean) => {
     process.stdout.write(`${outcome.ok ? 'ok  ' : 'FAIL'}  ${outcome.step} (${outcome.seconds.toFixed(1)} s)\n`);
-    if (showOutput || !outcome.ok) process.stdout.write(outcome.output.replace(/^/gm, '      ').replace(/\s+$/, '') + '\n');
+    if (showOutput || !outcome.ok) process.stdout.write(`${outcome.output.replace(/^/gm, '      ').replace(/\s+$/, '')}\n`);
     outcomes.push(outcome);
   };
 

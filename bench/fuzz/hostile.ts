@@ -195,7 +195,7 @@ function deepNesting(lane: Lane): Case {
   const where = rng.int(0, user ? 4 : 2);
   const userName = lane.newUserName();
   let method = 'POST';
-  let resource: Resource = 'Users';
+  const resource: Resource = 'Users';
   let id: string | undefined;
   let path = '/Users';
   let body: string;
@@ -755,7 +755,7 @@ export function rawCase(lane: Lane): Case {
         return inBackground(lane, raw('raw.slow-headers', pieces, { statuses: [200], boundMs: 10_000 }, { pauseMs: rng.int(20, 150) }));
       },
     ],
-    [1, () => raw('raw.tls-hello', [Buffer.from('16030100a5010000a10303' + '00'.repeat(40), 'hex')], bad)],
+    [1, () => raw('raw.tls-hello', [Buffer.from(`16030100a5010000a10303${'00'.repeat(40)}`, 'hex')], bad)],
     [
       1,
       () =>
@@ -827,7 +827,7 @@ export function rawCase(lane: Lane): Case {
           [
             Buffer.concat([
               Buffer.from('GET /ping HTTP/1.1\r\nHost: x\r\nX-Odd: '),
-              Buffer.from(HOSTILE_CHARS.join('') + 'é', 'utf8'),
+              Buffer.from(`${HOSTILE_CHARS.join('')}é`, 'utf8'),
               Buffer.from('\r\n\r\n'),
             ]),
           ],

@@ -618,7 +618,7 @@ export class Lane {
 
   removeMembers(): Case | undefined {
     const group = this.someGroup();
-    if (!group || !group.members.size) return undefined;
+    if (!group?.members.size) return undefined;
     const remove = this.rng.shuffle([...group.members]).slice(0, this.rng.int(1, Math.min(20, group.members.size)));
     const operations = this.rng.chance(0.5)
       ? remove.map((id) => ({ op: 'remove', path: `members[value eq ${str(id)}]` }))

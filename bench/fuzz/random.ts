@@ -72,7 +72,7 @@ export class Random {
 
   /** A length skewed towards small values, up to `max`. */
   length(max: number): number {
-    return Math.floor(Math.pow(this.next(), 3) * (max + 1));
+    return Math.floor(this.next() ** 3 * (max + 1));
   }
 
   shuffle<T>(items: T[]): T[] {

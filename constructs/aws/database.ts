@@ -4,7 +4,7 @@
  * secret; a synth-time check that the bridge's connections fit the instance's `max_connections`.
  */
 import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
-import { CfnResource } from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';

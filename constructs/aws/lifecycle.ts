@@ -5,7 +5,7 @@
  * and what RDS cannot do in place (a major version down, less storage) is refused before RDS is asked.
  */
 import * as path from 'node:path';
-import { ArnFormat, Aws, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';

@@ -1,4 +1,4 @@
-import { Stage, Validations } from 'aws-cdk-lib';
+import { type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 /**

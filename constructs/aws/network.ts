@@ -1,5 +1,5 @@
 /** The network: a VPC across two zones (public, private with egress, isolated) with flow logs, or the given VPC. */
-import { CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';

@@ -2,7 +2,7 @@
  * The bridge's own secrets: the scimsession (created empty, or imported), for Google Workspace the service account
  * key, and the webhooks' signing secrets; and the one way roles get to read a secret, with `kms:Decrypt` on its customer managed key.
  */
-import { CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnResource, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';

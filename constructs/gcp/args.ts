@@ -2,7 +2,7 @@
  * ScimBridgeGcp's args: the shared vocabulary (ScimBridgeBaseArgs) plus what only Google Cloud has, resolved and
  * checked once. Every problem names the arg; a value not known yet (a Pulumi output) is passed through unchecked.
  */
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 import { isUnresolved } from '../pulumi';
 import {
   ArgError,

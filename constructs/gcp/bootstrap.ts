@@ -16,7 +16,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as cloudrunv2 from '@pulumi/gcp/cloudrunv2';
-import * as compute from '@pulumi/gcp/compute';
+import type * as compute from '@pulumi/gcp/compute';
 import * as serviceaccount from '@pulumi/gcp/serviceaccount';
 import { BRIDGE_ENV } from '../../contract';
 import { BOOTSTRAP_COMMAND, BOOTSTRAP_ENV } from '../common';

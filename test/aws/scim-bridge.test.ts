@@ -3,7 +3,7 @@
  * Every build synthesizes the whole app: cdk-nag (AwsSolutions, validation plugin) and CloudFormation validation
  * throw on any unacknowledged finding.
  */
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';

@@ -28,7 +28,7 @@ const openssl = (cwd: string, args: string[]) => execFileSync('openssl', args, {
 
 /** openssl ca's date form: YYYYMMDDHHMMSSZ. */
 function asn1Date(daysFromNow: number): string {
-  return new Date(Date.now() + daysFromNow * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  return `${new Date(Date.now() + daysFromNow * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 
 export function createPki(): Pki {

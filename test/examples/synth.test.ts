@@ -98,10 +98,10 @@ describe('the pipelines pass what the programs read', () => {
   it.each(['gcp', 'digitalocean', 'azure'])('stack %s runs the image the pipeline passes and builds none of its own', async (stack) => {
     const ref =
       stack === 'gcp'
-        ? 'europe-west1-docker.pkg.dev/my-project/scim-bridge/scim-bridge@sha256:' + 'a'.repeat(64)
+        ? `europe-west1-docker.pkg.dev/my-project/scim-bridge/scim-bridge@sha256:${'a'.repeat(64)}`
         : stack === 'digitalocean'
-          ? 'registry.digitalocean.com/acme/scim-bridge@sha256:' + 'a'.repeat(64)
-          : 'scimbridgeabc123.azurecr.io/scim-bridge@sha256:' + 'a'.repeat(64);
+          ? `registry.digitalocean.com/acme/scim-bridge@sha256:${'a'.repeat(64)}`
+          : `scimbridgeabc123.azurecr.io/scim-bridge@sha256:${'a'.repeat(64)}`;
     const { code, result, stderr } = await preview(stack, ['--set', `scim-bridge:image=${ref}`]);
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -183,9 +183,9 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
       expect(refused.status).toBe(400);
       expect(refused.body).toMatchObject({ scimType: 'mutability' });
       expect(refused.body.detail).toMatch(/suspended/);
-      const both = await patch([{ op: 'replace', value: { active: true, userName: 'reactivated-' + id + '@example.com' } }]);
+      const both = await patch([{ op: 'replace', value: { active: true, userName: `reactivated-${id}@example.com` } }]);
       expect(both.status).toBe(200);
-      expect(both.body.userName).toBe('reactivated-' + id + '@example.com');
+      expect(both.body.userName).toBe(`reactivated-${id}@example.com`);
     });
   });
 
@@ -253,10 +253,10 @@ describe.each(STORE_KINDS)('Users over HTTP (%s store)', (store) => {
     });
 
     it.each([
-      ['filter=' + encodeURIComponent('userName eq'), 'invalidFilter'],
-      ['filter=' + encodeURIComponent('nosuch eq "x"'), 'invalidFilter'],
-      ['filter=' + encodeURIComponent('active gt true'), 'invalidFilter'],
-      ['filter=' + encodeURIComponent('meta.lastModified gt "yesterday"'), 'invalidFilter'],
+      [`filter=${encodeURIComponent('userName eq')}`, 'invalidFilter'],
+      [`filter=${encodeURIComponent('nosuch eq "x"')}`, 'invalidFilter'],
+      [`filter=${encodeURIComponent('active gt true')}`, 'invalidFilter'],
+      [`filter=${encodeURIComponent('meta.lastModified gt "yesterday"')}`, 'invalidFilter'],
       ['startIndex=abc', 'invalidValue'],
       ['sortBy=emails', 'invalidValue'],
     ])('answers a bad query (%s) with 400 %s', async (query, scimType) => {

@@ -25,10 +25,10 @@ async function main(): Promise<void> {
     if (!(await store.releaseLease('counter', holder))) throw new Error(`${holder} could not release the lease it held`);
   }
   await store.close();
-  process.stdout.write(JSON.stringify({ holder, increments }) + '\n');
+  process.stdout.write(`${JSON.stringify({ holder, increments })}\n`);
 }
 
 main().catch((error) => {
-  process.stderr.write(String(error?.stack ?? error) + '\n');
+  process.stderr.write(`${String(error?.stack ?? error)}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 /** Helpers for the operations suites: raw HTTP over a socket (to hold a request open), polling. */
-import { Socket, connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 

@@ -156,7 +156,7 @@ describe('the bridge in operation', () => {
 
   describe('failed authentication', () => {
     it('is a provisioning event with the client, never the token; one per address per 10 s', async () => {
-      const wrong = 'scimb_' + 'x'.repeat(43);
+      const wrong = `scimb_${'x'.repeat(43)}`;
       const from = { 'x-forwarded-for': '203.0.113.10', 'user-agent': 'Leaky IdP/2.0' };
       expect((await api('/scim/v2/Users', { ...from, authorization: `Bearer ${wrong}` })).status).toBe(401);
       expect((await api('/scim/v2/Groups', { ...from, authorization: `Bearer ${wrong}` })).status).toBe(401);

@@ -80,8 +80,8 @@ describe('parseFilter', () => {
   });
 
   it('bounds length and nesting', () => {
-    expect(scimTypeOf(() => parseFilter('a eq "' + 'x'.repeat(5000) + '"'))).toBe('invalidFilter');
-    expect(scimTypeOf(() => parseFilter('('.repeat(100) + 'a pr' + ')'.repeat(100)))).toBe('invalidFilter');
+    expect(scimTypeOf(() => parseFilter(`a eq "${'x'.repeat(5000)}"`))).toBe('invalidFilter');
+    expect(scimTypeOf(() => parseFilter(`${'('.repeat(100)}a pr${')'.repeat(100)}`))).toBe('invalidFilter');
   });
 });
 

@@ -17,5 +17,5 @@ export function tally(statuses: Iterable<number> | Map<number, number>): Tally {
 
 export function recordFigures(fault: string, figures: Record<string, unknown>): void {
   const file = process.env.SCIM_TEST_FIGURES;
-  if (file) appendFileSync(file, JSON.stringify({ fault, ...figures }) + '\n');
+  if (file) appendFileSync(file, `${JSON.stringify({ fault, ...figures })}\n`);
 }

@@ -44,7 +44,7 @@ export function checkUserDoc(doc: ScimDoc, rules: ProvisioningRules): void {
   if (!rules.allowedDomains.length) return;
   for (const address of byEmail ? [userName, ...emailsOf(doc)] : emailsOf(doc)) {
     const domain = domainOf(address);
-    if (!rules.allowedDomains.some((allowed) => domain === allowed || domain.endsWith('.' + allowed))) {
+    if (!rules.allowedDomains.some((allowed) => domain === allowed || domain.endsWith(`.${allowed}`))) {
       throw badRequest(
         'invalidValue',
         `"${address}" is not in an allowed email domain (${rules.allowedDomains.join(', ')}); ask your administrator to add "${domain}" to SCIM_ALLOWED_DOMAINS`,

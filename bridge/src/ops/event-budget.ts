@@ -23,7 +23,7 @@ interface Kind {
 /** The client address a refusal names (`… from 203.0.113.7)`, as the bearer check writes it): part of its kind. */
 function addressOf(event: ProvisioningEvent): string | undefined {
   const detail = event.detail;
-  return detail && detail.endsWith(')') ? /\sfrom ([^\s()]+)\)$/.exec(detail)?.[1] : undefined;
+  return detail?.endsWith(')') ? /\sfrom ([^\s()]+)\)$/.exec(detail)?.[1] : undefined;
 }
 
 export class RefusalBudget {

@@ -58,7 +58,7 @@ export function parseProjection(kind: ResourceKind, attributes?: string, exclude
 /** Whether a top-level attribute (e.g. 'members', 'groups') will be returned: lets the store skip loading it. */
 export function wants(projection: Projection, attribute: string): boolean {
   const lower = attribute.toLowerCase();
-  const hits = (paths: readonly string[]) => paths.some((p) => p.toLowerCase() === lower || p.toLowerCase().startsWith(lower + '.'));
+  const hits = (paths: readonly string[]) => paths.some((p) => p.toLowerCase() === lower || p.toLowerCase().startsWith(`${lower}.`));
   if (projection.include) return hits(projection.include);
   if (projection.exclude) return !projection.exclude.some((p) => p.toLowerCase() === lower);
   return true;

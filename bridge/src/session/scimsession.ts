@@ -116,7 +116,7 @@ export function tokensByScope(session: ScimSession): Record<Scope, number> {
 }
 
 export function serializeSession(session: ScimSession): string {
-  return JSON.stringify(session, null, 2) + '\n';
+  return `${JSON.stringify(session, null, 2)}\n`;
 }
 
 /** Parses a scimsession given as JSON or as base64 of JSON (how secrets are often injected). */

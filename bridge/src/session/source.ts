@@ -89,7 +89,7 @@ export function sessionSourceFromEnv(env: NodeJS.ProcessEnv): SessionSource | un
   const arn = env[BRIDGE_ENV.sessionAwsSecretArn];
   // The secret ARN wins over SCIM_SESSION: ECS injects both, and only the ARN follows a rotation.
   if (arn) return awsSecretSource(arn);
-  if (inline && inline.trim()) return inlineSource(inline);
+  if (inline?.trim()) return inlineSource(inline);
   if (file) return fileSource(file);
   return undefined;
 }

@@ -6,7 +6,7 @@
  * A list past its deadline is refused with 400 `tooMany`: the client asked for more work than the bridge does
  * in one request. SECURITY.md documents the figures.
  */
-import { ScimError, badRequest } from '../scim/errors';
+import { type ScimError, badRequest } from '../scim/errors';
 
 /** The longest a list query runs, from its first statement: page and count together. */
 export const LIST_DEADLINE_MS = 2_000;

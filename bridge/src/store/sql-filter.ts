@@ -353,7 +353,7 @@ class Compiler {
 const SQL_OPS: Record<string, string> = { eq: '=', gt: '>', ge: '>=', lt: '<', le: '<=' };
 
 function refText(ref: AttrRef): string {
-  return `${ref.uri ? ref.uri + ':' : ''}${ref.attr}${ref.sub ? '.' + ref.sub : ''}`;
+  return `${ref.uri ? `${ref.uri}:` : ''}${ref.attr}${ref.sub ? `.${ref.sub}` : ''}`;
 }
 
 /**

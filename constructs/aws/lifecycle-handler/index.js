@@ -1,4 +1,4 @@
-'use strict';
+
 /**
  * The ScimBridge construct's custom resource (Custom::ScimBridgeLifecycle): the steps CloudFormation cannot
  * express, so that a failed first deploy rolls back cleanly and protection only starts once the service is healthy.
@@ -49,7 +49,7 @@ function log(message, fields) {
 
 async function stackStatus(cfn, stackId) {
   const out = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
-  return out.Stacks && out.Stacks[0] ? out.Stacks[0].StackStatus : undefined;
+  return out.Stacks?.[0] ? out.Stacks[0].StackStatus : undefined;
 }
 
 /** Retries `fn` while it throws one of `names` (a state RDS is still leaving, IAM not yet propagated). */
@@ -58,7 +58,7 @@ async function retrying(fn, names, deadline) {
     try {
       return await fn();
     } catch (error) {
-      if (!names.includes(error && error.name) || Date.now() + timing.retryMs > deadline) throw error;
+      if (!names.includes(error?.name) || Date.now() + timing.retryMs > deadline) throw error;
       log('retrying', { reason: error.name });
       await new Promise((resolve) => setTimeout(resolve, timing.retryMs));
     }
@@ -76,7 +76,7 @@ async function setDeletionProtection(rds, id, protect, deadline, wait) {
   // CloudFormation deletes the instance next: wait until RDS reports the change.
   while (Date.now() + timing.retryMs <= deadline) {
     const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    const db = out.DBInstances && out.DBInstances[0];
+    const db = out.DBInstances?.[0];
     if (!db || (db.DeletionProtection === protect && db.DBInstanceStatus === 'available')) return;
     await new Promise((resolve) => setTimeout(resolve, timing.retryMs));
   }
@@ -117,7 +117,7 @@ async function checkDatabaseChange(rds, id, props, oldProps, deadline) {
     // On the first deploy the role's policy may not have propagated yet.
     const describe = () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     const out = await retrying(describe, ['AccessDenied', 'AccessDeniedException'], deadline);
-    db = out.DBInstances && out.DBInstances[0];
+    db = out.DBInstances?.[0];
   } catch (error) {
     if (error && error.name === 'DBInstanceNotFoundFault') return; // not created yet
     throw error;
@@ -194,8 +194,8 @@ function makeHandler(clients) {
     try {
       await act(event, clients, deadline);
     } catch (error) {
-      const message = `${(error && error.name) || 'Error'}: ${(error && error.message) || String(error)}`;
-      log('step failed', { requestType: event.RequestType, action: event.ResourceProperties && event.ResourceProperties.Action, error: message });
+      const message = `${(error?.name) || 'Error'}: ${(error?.message) || String(error)}`;
+      log('step failed', { requestType: event.RequestType, action: event.ResourceProperties?.Action, error: message });
       reason = message.slice(0, 500);
       if (event.RequestType !== 'Delete' || (error && error.name === 'DeleteFailure')) status = 'FAILED';
     }
