@@ -25,7 +25,7 @@ import { connectionSettings } from '../store/postgres';
 type Out = (line: string) => void;
 
 /** The bridge's tables: what bootstrap hands to the app role when the bridge made them as someone else. */
-const BRIDGE_TABLES = ['schema_migrations', 'users', 'groups', 'group_members', 'events', 'leases', 'state'];
+const BRIDGE_TABLES = ['schema_migrations', 'users', 'groups', 'group_members', 'events', 'leases', 'state', 'webhook_endpoints'];
 /** Roles whose membership is administrative on the managed services (besides any role with admin attributes). */
 const ADMIN_ROLES = ['rds_superuser', 'azure_pg_admin', 'cloudsqlsuperuser', 'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program'];
 const ADMIN_ATTRIBUTES = [

@@ -121,6 +121,35 @@ const MIGRATIONS: readonly string[] = [
      value text NOT NULL,
      updated_at text NOT NULL
    );`,
+  // 3-5: taken by other branches of this release (placeholders until they are merged).
+  '-- 3',
+  '-- 4',
+  '-- 5',
+  // 6: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  `CREATE TABLE webhook_endpoints (
+     id text PRIMARY KEY,
+     name text NOT NULL UNIQUE,
+     url text NOT NULL,
+     events text,
+     source text NOT NULL,
+     secret text,
+     directory text NOT NULL,
+     position bigint NOT NULL,
+     attempts integer NOT NULL,
+     failing_since bigint,
+     next_attempt_at bigint NOT NULL,
+     last_attempt_at bigint,
+     last_status integer,
+     last_error text,
+     last_delivered_at bigint,
+     delivered bigint NOT NULL,
+     failures bigint NOT NULL,
+     paused boolean NOT NULL,
+     dead_position bigint,
+     dead_at bigint,
+     revision integer NOT NULL,
+     created text NOT NULL
+   );`,
 ];
 
 /** The schema version this code migrates to (tests of the upgrade path read it). */

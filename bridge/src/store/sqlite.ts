@@ -110,6 +110,35 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  // 3-5: taken by other branches of this release (placeholders until they are merged).
+  '-- 3',
+  '-- 4',
+  '-- 5',
+  // 6: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  `CREATE TABLE webhook_endpoints (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     url TEXT NOT NULL,
+     events TEXT,
+     source TEXT NOT NULL,
+     secret TEXT,
+     directory TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     failing_since INTEGER,
+     next_attempt_at INTEGER NOT NULL,
+     last_attempt_at INTEGER,
+     last_status INTEGER,
+     last_error TEXT,
+     last_delivered_at INTEGER,
+     delivered INTEGER NOT NULL,
+     failures INTEGER NOT NULL,
+     paused INTEGER NOT NULL,
+     dead_position INTEGER,
+     dead_at INTEGER,
+     revision INTEGER NOT NULL,
+     created TEXT NOT NULL
+   );`,
 ];
 
 /** The schema version this code migrates to (tests of the upgrade path read it). */
