@@ -146,30 +146,35 @@ export class WebhookDelivery {
       const e = active.endpoint;
       if (this.running.has(e.id) || e.paused || e.deadPosition !== undefined || e.nextAttemptAt > now) continue;
       const work = this.serve(active)
-        .catch((error) => this.options.log.warn({ endpoint: e.name, reason: (error as Error).message }, 'webhook delivery pass failed; retrying shortly'))
-        .finally(() => {
+        .catch((error) => {
+          this.options.log.warn({ endpoint: e.name, reason: (error as Error).message }, 'webhook delivery pass failed; retrying shortly');
+          return false;
+        })
+        .then((worked) => {
           this.running.delete(e.id);
-          // Whatever came in while this endpoint was busy is looked at now rather than at the next poll.
-          if (!this.stopped) this.wake();
+          // Whatever came in while this endpoint was busy is looked at now rather than at the next poll (from the
+          // event loop's next turn: SQLite answers synchronously, and a loop of promises alone would starve I/O).
+          if (worked && !this.stopped) setImmediate(() => this.wake());
         });
       this.running.set(e.id, work);
     }
   }
 
-  /** Delivers to one endpoint while there is something due, holding its lease. */
-  private async serve(active: ActiveEndpoint): Promise<void> {
+  /** Delivers to one endpoint while there is something due, holding its lease; true when it held the lease. */
+  private async serve(active: ActiveEndpoint): Promise<boolean> {
     const { store } = this.options;
     const id = active.endpoint.id;
     // Nothing waiting: no lease taken (a write per endpoint per poll would be waste).
-    if ((await store.readChanges(active.endpoint.position, 1, active.endpoint.directory)).length === 0) return;
+    if ((await store.readChanges(active.endpoint.position, 1, active.endpoint.directory)).length === 0) return false;
     const lease = { name: endpointLease(id), holder: this.holder };
-    if (!(await store.tryAcquireLease(lease.name, lease.holder, this.leaseMs))) return;
+    if (!(await store.tryAcquireLease(lease.name, lease.holder, this.leaseMs))) return false;
     try {
       for (let passes = 0; passes < 1000 && !this.stopped; passes++) {
         const endpoint = await store.getWebhookEndpoint(id);
-        if (!endpoint || endpoint.paused || endpoint.deadPosition !== undefined || endpoint.nextAttemptAt > this.now()) return;
-        if (!(await this.pass(endpoint, active.secret, lease))) return;
+        if (!endpoint || endpoint.paused || endpoint.deadPosition !== undefined || endpoint.nextAttemptAt > this.now()) return true;
+        if (!(await this.pass(endpoint, active.secret, lease))) return true;
       }
+      return true;
     } finally {
       await store.releaseLease(lease.name, lease.holder).catch(() => undefined);
     }

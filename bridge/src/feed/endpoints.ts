@@ -4,12 +4,13 @@
  * store). Both kinds are rows in the store, which holds each one's delivery progress; a declared endpoint's secret
  * is never written there.
  */
+import { randomBytes } from 'node:crypto';
 import { BRIDGE_ENV } from '../../../contract';
 import { ConfigError } from '../config';
-import type { WebhookEndpoint } from './endpoint-record';
+import type { WebhookEndpoint, WebhookEndpointStore } from './endpoint-record';
 import { type TargetPolicy, UnsafeTarget, checkTargetUrl, parseCidrs } from './safe-target';
-import { SecretError, secretKey } from './signing';
-import { CHANGE_TYPES, type ChangeType } from './types';
+import { SecretError, generateSecret, secretKey } from './signing';
+import { CHANGE_TYPES, type ChangeLog, type ChangeType, DEFAULT_DIRECTORY } from './types';
 
 export interface DeclaredEndpoint {
   readonly name: string;
@@ -130,4 +131,34 @@ export function activeEndpoints(rows: readonly WebhookEndpoint[], declared: read
     if (secret) active.push({ endpoint, secret });
   }
   return active;
+}
+
+/**
+ * Registers an endpoint on a running store (`scim-bridge webhooks add`): its URL checked, a new signing secret,
+ * delivery from the log's head on (older changes: `replay --from`). Returns the row and the secret.
+ */
+export async function registerEndpoint(
+  store: Pick<WebhookEndpointStore, 'insertWebhookEndpoint' | 'getWebhookEndpoint'> & Pick<ChangeLog, 'headPosition'>,
+  input: { readonly url: string; readonly events?: readonly string[]; readonly name?: string },
+  policy: Pick<TargetPolicy, 'allowLoopback' | 'allowPrivate'>,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  checkTargetUrl(input.url, policy);
+  const events = input.events?.map(checkEventFilter);
+  const id = `wh_${randomBytes(6).toString('hex')}`;
+  const name = input.name ?? id;
+  if (!NAME.test(name)) throw new RangeError('an endpoint name is 1 to 63 letters, digits, ".", "_" or "-"');
+  const secret = generateSecret();
+  const position = await store.headPosition(DEFAULT_DIRECTORY);
+  await store.insertWebhookEndpoint({ id, name, url: input.url, events, source: 'registered', secret, directory: DEFAULT_DIRECTORY, position, created: new Date().toISOString() });
+  return { endpoint: (await store.getWebhookEndpoint(id))!, secret };
+}
+
+/** The endpoint an operator means: by name or id, else by URL when exactly one endpoint has it. */
+export function findEndpoint(rows: readonly WebhookEndpoint[], ref: string): WebhookEndpoint {
+  const named = rows.find((e) => e.name === ref || e.id === ref);
+  if (named) return named;
+  const byUrl = rows.filter((e) => e.url === ref);
+  if (byUrl.length === 1) return byUrl[0];
+  if (byUrl.length > 1) throw new RangeError(`${byUrl.length} endpoints have the URL ${ref}; name one of them: ${byUrl.map((e) => e.name).join(', ')}`);
+  throw new RangeError(`no webhook endpoint named or at "${ref}" (see "scim-bridge webhooks list")`);
 }

@@ -19,13 +19,16 @@ export interface RetrySchedule {
   readonly jitter: number;
 }
 
+/** The longest `Retry-After` honoured: a far-off value cannot park an endpoint for good. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
 export const DEFAULT_RETRY: RetrySchedule = { baseMs: 5_000, maxMs: 3_600_000, windowMs: 26 * 3_600_000, jitter: 0.2 };
 
 /** The wait after the `attempts`-th failed attempt (1 for the first failure). */
 export function retryDelayMs(attempts: number, schedule: RetrySchedule = DEFAULT_RETRY, retryAfterMs?: number, random: () => number = Math.random): number {
   const exponential = Math.min(schedule.maxMs, schedule.baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 40)));
   const jittered = exponential * (1 + schedule.jitter * (2 * random() - 1));
-  const floor = retryAfterMs !== undefined ? Math.min(schedule.maxMs, retryAfterMs) : 0;
+  const floor = retryAfterMs !== undefined ? Math.min(MAX_RETRY_AFTER_MS, retryAfterMs) : 0;
   return Math.round(Math.max(jittered, floor));
 }
 
