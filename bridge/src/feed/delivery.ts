@@ -23,6 +23,7 @@ import https from 'node:https';
 import { hostname } from 'node:os';
 import type { ProvisioningEvent } from '../store/types';
 import type { EndpointProgress, WebhookEndpoint, WebhookEndpointStore } from './endpoint-record';
+import { type EndpointStatus, endpointStatuses } from './endpoint-status';
 import { type ActiveEndpoint, type DeclaredEndpoint, activeEndpoints, wants } from './endpoints';
 import { DEFAULT_RETRY, type RetrySchedule, parseRetryAfter, retryDelayMs, windowOver } from './retry';
 import { type PostResult, type TargetPolicy, postWebhook } from './safe-target';
@@ -283,6 +284,13 @@ export class WebhookDelivery {
       this.agents.set(key, (agent = url.protocol === 'http:' ? new http.Agent(settings) : new https.Agent(settings)));
     }
     return agent;
+  }
+
+  /** Every endpoint's status as the store has it (any replica shows the same). */
+  async statuses(): Promise<EndpointStatus[]> {
+    const rows = await this.options.store.listWebhookEndpoints();
+    const active = new Set(activeEndpoints(rows, this.options.declared).map((a) => a.endpoint.id));
+    return endpointStatuses(this.options.store, rows, (e) => active.has(e.id), this.now());
   }
 
   /** Stops looking, lets the passes in flight finish (their requests are bounded), and gives the leases up. */
