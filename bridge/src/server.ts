@@ -6,7 +6,10 @@ import { ConfigError, readConfig } from './config';
 import { Directory } from './directory/directory';
 import { buildApp } from './http/app';
 import { tlsFromEnv } from './http/tls';
-import { BridgeMetrics, instrumentStore } from './ops/metrics';
+import { WebhookDelivery } from './feed/delivery';
+import { readWebhookSettings } from './feed/endpoints';
+import type { ChangeLog } from './feed/types';
+import { BridgeMetrics, instrumentStore, registerWebhookMetrics } from './ops/metrics';
 import { startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
@@ -14,6 +17,7 @@ import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } f
 import { GoogleSyncRunner, readGoogleConfig, registerSyncMetrics } from './sources';
 import { openStore } from './store/open';
 import { ReadyGate } from './store/ready';
+import type { Store } from './store/types';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
 
@@ -74,6 +78,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const tls = tlsFromEnv(env);
   // Google Workspace (sources/google): read with the rest of the configuration, so a mistake stops the start at once.
   const googleConfig = readGoogleConfig(env);
+  // Webhooks (feed/): declared endpoints and their secrets, and which targets are allowed; a mistake stops here.
+  const webhookSettings = readWebhookSettings(env);
   const startedAt = new Date();
 
   let source = options.sessionSource ?? sessionSourceFromEnv(env);
@@ -128,6 +134,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
 
   const directory = new Directory(store, { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
   let sync: GoogleSyncRunner | undefined;
+  let webhooks: WebhookDelivery | undefined;
   app = buildApp({
     directory,
     store,
@@ -143,6 +150,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     startedAt,
     httpsServerFactory: tls?.serverFactory,
     syncStatus: googleConfig ? () => sync?.status() : undefined,
+    webhookStatus: async () => (webhooks ? webhooks.statuses() : []),
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -161,6 +169,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     sync.start();
   }
   // ---- end Google Workspace sync ----
+  // ---- webhooks: deliver the change log to every endpoint (any replica; one per endpoint under its lease) ----
+  webhooks = new WebhookDelivery({
+    store: store as Store & ChangeLog,
+    declared: webhookSettings.declared,
+    policy: webhookSettings.policy,
+    log: app.log,
+    version: VERSION,
+    counters: registerWebhookMetrics(metrics.registry, () => webhooks?.statuses() ?? Promise.resolve([])),
+  });
+  await webhooks.start();
+  // ---- end webhooks ----
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address : undefined;
   const port = bound?.port ?? config.port;
@@ -196,6 +215,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
         await closed.catch(() => undefined);
       }
       await sync?.stop();
+      await webhooks?.stop();
       await stopRetention();
       await store.close();
     })());

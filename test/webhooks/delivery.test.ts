@@ -144,6 +144,7 @@ describe.each(STORE_KINDS)('webhook delivery (%s)', (kind) => {
       expect((await untilRow(endpoint.id, (r) => r.lastError !== undefined)).lastError).toMatch(/307 \(redirects are not followed\)/);
 
       // Registered while loopback was allowed; delivered by a replica that does not allow it: refused where it connects.
+      for (const d of deliverers.splice(0)) await d.stop();
       const named = await registerEndpoint(withLog(store, log), { url: other.url.replace('127.0.0.1', 'localhost'), name: 'by-name' }, loopback);
       await deliver({ policy: { allowLoopback: false, allowPrivate: parseCidrs('') } }).start();
       log.append('user.created', 'u2');

@@ -89,6 +89,7 @@ export class WebhookDelivery {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private again = false;
+  private declared = false;
   private stopped = false;
   private unsubscribe?: () => void;
   private readonly retry: RetrySchedule;
@@ -107,14 +108,19 @@ export class WebhookDelivery {
     return (this.options.now ?? Date.now)();
   }
 
-  /** Creates the declared endpoints' rows (new ones start at the log's head), then delivers until stop(). */
+  /** Delivers until stop(); the first step creates the declared endpoints' rows (retried while the store is away). */
   async start(): Promise<void> {
+    this.unsubscribe = this.options.store.onChangesCommitted?.(() => this.wake());
+    this.wake();
+  }
+
+  /** The declared endpoints' rows: new ones start at the log's head; known ones keep their progress. */
+  private async declare(): Promise<void> {
     const head = await this.options.store.headPosition(DEFAULT_DIRECTORY);
     for (const d of this.options.declared) {
       await this.options.store.upsertDeclaredWebhookEndpoint({ id: d.name, name: d.name, url: d.url, events: d.events, directory: DEFAULT_DIRECTORY, position: head, created: new Date().toISOString() });
     }
-    this.unsubscribe = this.options.store.onChangesCommitted?.(() => this.wake());
-    this.wake();
+    this.declared = true;
   }
 
   /** Looks at the endpoints now (a commit in this process, a test). */
@@ -141,6 +147,7 @@ export class WebhookDelivery {
   }
 
   private async tick(): Promise<void> {
+    if (!this.declared) await this.declare();
     const rows = await this.options.store.listWebhookEndpoints();
     const now = this.now();
     for (const active of activeEndpoints(rows, this.options.declared)) {

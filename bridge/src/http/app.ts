@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
+import type { EndpointStatus } from '../feed/endpoint-status';
 import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
@@ -93,6 +94,8 @@ export interface AppOptions {
   readonly httpsServerFactory?: FastifyServerFactory;
   /** A directory sync's status (Google Workspace), shown by the status page; absent when none is configured. */
   readonly syncStatus?: () => SyncStatus | undefined;
+  /** The webhook endpoints' statuses, shown by the status page. */
+  readonly webhookStatus?: () => Promise<EndpointStatus[]>;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -213,6 +216,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         authFailuresPerMinute: failuresPerMinute,
       }),
       syncStatus: options.syncStatus,
+      webhookStatus: options.webhookStatus,
     });
 
     for (const prefix of [SCIM_BASE_PATH, '/scim', '']) {
