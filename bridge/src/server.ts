@@ -8,7 +8,6 @@ import { buildApp } from './http/app';
 import { tlsFromEnv } from './http/tls';
 import { WebhookDelivery } from './feed/delivery';
 import { readWebhookSettings } from './feed/endpoints';
-import type { ChangeLog } from './feed/types';
 import { BridgeMetrics, instrumentStore, registerWebhookMetrics } from './ops/metrics';
 import { startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
@@ -17,7 +16,6 @@ import { SessionHolder, type SessionSource, fileSource, sessionSourceFromEnv } f
 import { GoogleSyncRunner, readGoogleConfig, registerSyncMetrics } from './sources';
 import { openStore } from './store/open';
 import { ReadyGate } from './store/ready';
-import type { Store } from './store/types';
 
 export const VERSION = process.env.SCIM_BRIDGE_VERSION ?? '0.0.0-dev';
 
@@ -171,7 +169,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // ---- end Google Workspace sync ----
   // ---- webhooks: deliver the change log to every endpoint (any replica; one per endpoint under its lease) ----
   webhooks = new WebhookDelivery({
-    store: store as Store & ChangeLog,
+    store,
     declared: webhookSettings.declared,
     policy: webhookSettings.policy,
     log: app.log,

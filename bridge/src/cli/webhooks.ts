@@ -18,7 +18,7 @@ import { UnsafeTarget } from '../feed/safe-target';
 import { generateSecret } from '../feed/signing';
 import type { ChangeLog } from '../feed/types';
 import { openStore } from '../store/open';
-import { type Store, UniqueViolation } from '../store/types';
+import { UniqueViolation } from '../store/types';
 
 type Out = (line: string) => void;
 
@@ -60,7 +60,7 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
     return;
   }
   const policy = targetPolicy(env);
-  const store = (await openStore(readConfig(env).databaseUrl, env)) as Store & ChangeLog;
+  const store = await openStore(readConfig(env).databaseUrl, env);
   try {
     await store.migrate();
     const event = (name: string, what: string, detail: string) =>

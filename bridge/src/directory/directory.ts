@@ -4,6 +4,8 @@
  * groups or members asked for) and their versions; the protocol edge renders, projects and pages them.
  */
 import { randomUUID } from 'node:crypto';
+import { SCIM_BASE_PATH } from '../../../contract';
+import { type ChangeInput, type ChangeType, MEMBERS_PER_CHANGE } from '../feed/types';
 import { ScimError, badRequest, conflict, forbidden, notFound, preconditionFailed } from '../scim/errors';
 import { type MemberChange, applyPatch, memberIds, parsePatchRequest } from '../scim/patch';
 import type { ListRequest } from '../scim/query';
@@ -19,7 +21,7 @@ import {
   UniqueViolation,
   type UserRecord,
 } from '../store/types';
-import { etagOf } from './render';
+import { etagOf, renderGroup, renderUser } from './render';
 import { type ProvisioningRules, checkSuspendedEmail, checkUserDoc } from './rules';
 
 export interface RequestContext {
@@ -74,6 +76,40 @@ function userFields(doc: ScimDoc) {
   };
 }
 
+/** Top-level attributes whose values differ between two documents. */
+function changedAttributes(before: ScimDoc, after: ScimDoc): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
+}
+
+/** What the feed says of a user: its SCIM rendering without groups (membership travels on group changes). */
+function userChange(type: ChangeType, user: UserRecord, ctx: RequestContext, changed?: string[]): ChangeInput {
+  return {
+    type,
+    // A delete is one version past the last state, so a consumer that keeps the newest version applies it.
+    resource: { type: 'User', id: user.id, version: type === 'user.deleted' ? user.version + 1 : user.version },
+    actor: ctx.actor,
+    requestId: ctx.requestId,
+    ...(type === 'user.deleted' ? {} : { state: renderUser(user, undefined, SCIM_BASE_PATH) }),
+    ...(changed ? { changed } : {}),
+  };
+}
+
+/** A group's state without its members; each membership change carries at most MEMBERS_PER_CHANGE ids. */
+function groupChanges(group: GroupRecord, ctx: RequestContext, what: { type?: ChangeType; changed?: string[]; added?: readonly string[]; removed?: readonly string[] }): ChangeInput[] {
+  const resource = { type: 'Group' as const, id: group.id, version: group.version };
+  const base = { resource, actor: ctx.actor, requestId: ctx.requestId };
+  const state = what.type === 'group.deleted' ? undefined : renderGroup(group, undefined, SCIM_BASE_PATH);
+  const changes: ChangeInput[] = [];
+  if (what.type) changes.push({ ...base, type: what.type, ...(state ? { state } : {}), ...(what.changed ? { changed: what.changed } : {}) });
+  for (const [type, ids] of [['group.members.removed', what.removed], ['group.members.added', what.added]] as const) {
+    for (let i = 0; ids && i < ids.length; i += MEMBERS_PER_CHANGE) {
+      changes.push({ ...base, type, state, members: ids.slice(i, i + MEMBERS_PER_CHANGE) });
+    }
+  }
+  return changes;
+}
+
 export class Directory {
   constructor(
     private readonly store: Store,
@@ -96,6 +132,7 @@ export class Directory {
         if (await tx.findUserByUserName(user.userName)) throw conflict(`A user with userName "${user.userName}" already exists`);
         await this.insertOrConflict(() => tx.insertUser(user), `A user with userName "${user.userName}" already exists`);
         await tx.recordEvent(this.event(ctx, 'user.create', user.id, user.userName, 201));
+        await tx.appendChanges([userChange('user.created', user, ctx)]);
       });
       return { user, groups: [] };
     });
@@ -168,6 +205,8 @@ export class Directory {
           if (!written) throw new VersionConflict();
           const what = current.active && !fields.active ? 'user.suspend' : !current.active && fields.active ? 'user.reactivate' : action;
           await tx.recordEvent(this.event(ctx, what, id, updated.userName, 200));
+          const type = what === 'user.suspend' ? 'user.suspended' : what === 'user.reactivate' ? 'user.reactivated' : 'user.updated';
+          await tx.appendChanges([userChange(type, updated, ctx, changedAttributes({ ...current.doc, active: current.active }, doc))]);
         }
         const groups = (await tx.groupsOfUsers([id])).get(id) ?? [];
         return { user: updated, groups };
@@ -177,13 +216,16 @@ export class Directory {
 
   async deleteUser(id: string, ifMatch: string | undefined, ctx: RequestContext): Promise<void> {
     return this.recorded(ctx, 'user.delete', 'User', async () => {
-      await this.store.transaction(async (tx) => {
+      // Retried like an update: leaving a group changed by a concurrent writer loses an optimistic race.
+      await this.retrying(undefined, () => this.store.transaction(async (tx) => {
         const current = await tx.getUser(id);
         if (!current) throw notFound(`User ${id} not found`);
         checkIfMatch(ifMatch, current.version);
+        await this.leaveGroups(tx, current, ctx);
         await tx.deleteUser(id);
         await tx.recordEvent(this.event(ctx, 'user.delete', id, current.userName, 204));
-      });
+        await tx.appendChanges([userChange('user.deleted', current, ctx)]);
+      }));
     }, id);
   }
 
@@ -208,11 +250,13 @@ export class Directory {
         const existing = await tx.findGroupByName(group.displayName);
         if (existing) throw this.groupNameConflict(existing);
         await this.insertOrConflict(() => tx.insertGroup(group), `A group named "${group.displayName}" already exists`);
+        let added: string[] = [];
         if (members?.length) {
           await this.requireUsers(tx, members);
-          await tx.addMembers(group.id, members);
+          added = await tx.addMembers(group.id, members);
         }
         await tx.recordEvent(this.event(ctx, 'group.create', group.id, group.displayName, 201, members?.length ? `${members.length} members` : undefined));
+        await tx.appendChanges(groupChanges(group, ctx, { type: 'group.created', added }));
       });
       const rendered = members?.length ? ((await this.store.membersOfGroups([group.id])).get(group.id) ?? []) : [];
       return { group, members: rendered };
@@ -275,20 +319,24 @@ export class Directory {
           const holder = await tx.findGroupByName(displayName);
           if (holder && holder.id !== id) throw this.groupNameConflict(holder);
         }
-        let added = 0;
-        let removed = 0;
+        // Net membership change: a member removed and added back in one request is no change.
+        const added = new Set<string>();
+        const removed = new Set<string>();
+        const note = (ids: readonly string[], into: Set<string>, from: Set<string>) => {
+          for (const memberId of ids) if (!from.delete(memberId)) into.add(memberId);
+        };
         for (const memberChange of changes) {
           if (memberChange.kind === 'remove') {
-            removed += await tx.removeMembers(id, memberChange.ids);
+            note(await tx.removeMembers(id, memberChange.ids), removed, added);
             continue;
           }
           await this.requireUsers(tx, memberChange.ids);
-          if (memberChange.kind === 'replace') removed += await tx.removeAllMembers(id);
-          added += await tx.addMembers(id, memberChange.ids);
+          if (memberChange.kind === 'replace') note(await tx.removeAllMembers(id), removed, added);
+          note(await tx.addMembers(id, memberChange.ids), added, removed);
         }
         const docChanged = JSON.stringify(doc) !== JSON.stringify(current.doc);
         let updated = current;
-        if (docChanged || added || removed) {
+        if (docChanged || added.size || removed.size) {
           updated = {
             ...current,
             displayName,
@@ -303,8 +351,16 @@ export class Directory {
             const what = displayName !== current.displayName ? 'group.rename' : action;
             await tx.recordEvent(this.event(ctx, what, id, displayName, 200, what === 'group.rename' ? `was "${current.displayName}"` : undefined));
           }
-          if (added) await tx.recordEvent(this.event(ctx, 'group.members.add', id, displayName, 200, `${added} added`));
-          if (removed) await tx.recordEvent(this.event(ctx, 'group.members.remove', id, displayName, 200, `${removed} removed`));
+          if (added.size) await tx.recordEvent(this.event(ctx, 'group.members.add', id, displayName, 200, `${added.size} added`));
+          if (removed.size) await tx.recordEvent(this.event(ctx, 'group.members.remove', id, displayName, 200, `${removed.size} removed`));
+          await tx.appendChanges(
+            groupChanges(updated, ctx, {
+              type: docChanged ? 'group.updated' : undefined,
+              changed: docChanged ? changedAttributes(current.doc, doc) : undefined,
+              added: [...added],
+              removed: [...removed],
+            }),
+          );
         }
         const members = withMembers ? ((await tx.membersOfGroups([id])).get(id) ?? []) : undefined;
         return { group: updated, members };
@@ -321,11 +377,30 @@ export class Directory {
         checkIfMatch(ifMatch, current.version);
         await tx.deleteGroup(id);
         await tx.recordEvent(this.event(ctx, 'group.delete', id, current.displayName, 204));
+        await tx.appendChanges(groupChanges({ ...current, version: current.version + 1 }, ctx, { type: 'group.deleted' }));
       });
     }, id);
   }
 
   // ---- helpers ----
+
+  /**
+   * A deleted user leaves its groups as a change of each group: its version grows (a stale If-Match on the group
+   * is refused), an event and a feed change record it. Protected and unmanaged groups too: the person is gone.
+   */
+  private async leaveGroups(tx: StoreTx, user: UserRecord, ctx: RequestContext): Promise<void> {
+    const refs = (await tx.groupsOfUsers([user.id])).get(user.id) ?? [];
+    for (const ref of refs) {
+      const group = await tx.getGroup(ref.value);
+      if (!group) continue;
+      const removed = await tx.removeMembers(group.id, [user.id]);
+      if (!removed.length) continue;
+      const updated: GroupRecord = { ...group, version: group.version + 1, lastModified: this.now().toISOString() };
+      if (!(await tx.updateGroup(updated, group.version))) throw new VersionConflict();
+      await tx.recordEvent(this.event(ctx, 'group.members.remove', group.id, group.displayName, 200, `${user.userName} was deleted`));
+      await tx.appendChanges(groupChanges(updated, ctx, { removed }));
+    }
+  }
 
   private groupInput(body: unknown): { doc: ScimDoc; members?: string[] } {
     const doc = normalizeInput('Group', body);

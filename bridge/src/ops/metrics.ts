@@ -197,6 +197,7 @@ export function instrumentStore(store: Store, metrics: BridgeMetrics): Store {
   const special: Partial<Store> = {
     migrate: () => store.migrate(),
     close: () => store.close(),
+    onChangesCommitted: (listener) => store.onChangesCommitted(listener),
     transaction: (work) =>
       timed('transaction', async () => {
         const recorded: ProvisioningEvent[] = [];

@@ -59,7 +59,7 @@ export async function migrateStore(fromUrl: string, toUrl: string, log: (line: s
         if (seeded) await tx.updateGroup({ ...group, version: seeded.version + 1 }, seeded.version);
         else await tx.insertGroup(group);
         const ids = (members.get(group.id) ?? []).map((m) => m.value);
-        memberships += await tx.addMembers(group.id, ids);
+        memberships += (await tx.addMembers(group.id, ids)).length;
       }
       // Oldest first, so the copy's ids keep the original order.
       for (const event of events.reverse()) await tx.recordEvent(event);

@@ -18,6 +18,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
+import { CHANGE_LOG_LOCK, writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import {
@@ -121,8 +122,24 @@ const MIGRATIONS: readonly string[] = [
      value text NOT NULL,
      updated_at text NOT NULL
    );`,
-  // 3-5: taken by other branches of this release (placeholders until they are merged).
-  '-- 3',
+  // 3: the change log (bridge/src/store/change-log.ts): every accepted change, in the write's own transaction.
+  `CREATE TABLE changes (
+     position bigserial PRIMARY KEY,
+     directory text NOT NULL,
+     at text NOT NULL,
+     type text NOT NULL,
+     resource_type text NOT NULL,
+     resource_id text NOT NULL,
+     resource_version integer NOT NULL,
+     actor text NOT NULL,
+     request_id text,
+     state jsonb,
+     changed jsonb,
+     members jsonb
+   );
+   CREATE INDEX changes_directory ON changes (directory, position);
+   CREATE INDEX changes_at ON changes (at);`,
+  // 4-5: taken by other branches of this release (placeholders until they are merged).
   '-- 4',
   '-- 5',
   // 6: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
@@ -435,7 +452,15 @@ export class PostgresStore extends SqlStore implements Store {
     this.migrated = true;
   }
 
-  async transaction<T>(work: (tx: StoreTx) => Promise<T>, setup?: (client: PoolClient, executor: SqlExecutor) => Promise<void>): Promise<T> {
+  /**
+   * Runs `work` in one transaction, retried on serialization failures and deadlocks. `beforeCommit` runs after the
+   * changes are written and before COMMIT (tests of the commit order hold a transaction there).
+   */
+  async transaction<T>(
+    work: (tx: StoreTx) => Promise<T>,
+    setup?: (client: PoolClient, executor: SqlExecutor) => Promise<void>,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: PoolClient;
       try {
@@ -448,8 +473,17 @@ export class PostgresStore extends SqlStore implements Store {
       try {
         await client.query('BEGIN');
         if (setup) await setup(client, executor);
-        const result = await work(new PgTx(executor, postgresDialect));
+        const tx = new PgTx(executor, postgresDialect);
+        const result = await work(tx);
+        const changes = tx.changeBuffer.take();
+        if (changes.length) {
+          // Serializes taking positions with committing them: positions commit in order (see change-log.ts).
+          await executor.run('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOG_LOCK]);
+          await writeChanges(executor, changes);
+        }
+        if (beforeCommit) await beforeCommit();
         await client.query('COMMIT');
+        if (changes.length) this.changesCommitted.emit();
         return result;
       } catch (error) {
         // A connection that dropped or stopped answering cannot be trusted with a ROLLBACK: waiting on it would

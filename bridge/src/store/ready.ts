@@ -44,7 +44,7 @@ export class ReadyGate {
   ) {
     this.delay = options.initialDelayMs ?? 250;
     const notReady = () => Promise.reject(new StoreNotReady({ cause: this.lastError }));
-    const passThrough = new Set<PropertyKey>(['kind', 'close', 'migrate']);
+    const passThrough = new Set<PropertyKey>(['kind', 'close', 'migrate', 'onChangesCommitted']);
     const wrapped = new Map<PropertyKey, unknown>();
     this.store = new Proxy(inner, {
       get: (target, property, receiver) => {

@@ -8,7 +8,9 @@
  * compiled once per filter shape, read as arrays rather than row objects, and without ORDER BY/LIMIT/OFFSET
  * where a unique key already pins the answer to at most one row.
  */
+import type { Change, ChangeInput } from '../feed/types';
 import { badRequest } from '../scim/errors';
+import { ChangeBuffer, CommitSignal, SqlChangeLog } from './change-log';
 import type { FilterValue } from '../scim/filter';
 import type { ResourceKind } from '../scim/schemas';
 import type { EndpointCommand, EndpointProgress, WebhookEndpoint, WebhookEndpointStore } from '../feed/endpoint-record';
@@ -194,6 +196,9 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
 // ---- the transaction-scoped operations ----
 
 export class SqlStoreTx implements StoreTx {
+  /** The changes this transaction's work appended; the adapter writes them just before COMMIT. */
+  readonly changeBuffer = new ChangeBuffer();
+
   constructor(
     protected readonly db: SqlExecutor,
     protected readonly dialect: Dialect,
@@ -318,25 +323,27 @@ export class SqlStoreTx implements StoreTx {
     return result;
   }
 
-  async addMembers(groupId: string, userIds: readonly string[]): Promise<number> {
-    let added = 0;
+  async addMembers(groupId: string, userIds: readonly string[]): Promise<string[]> {
+    const added: string[] = [];
     for (const ids of chunks([...new Set(userIds)])) {
       const values = ids.map((_, i) => `($1, $${i + 2})`).join(', ');
-      added += await this.db.run(`INSERT INTO group_members (group_id, user_id) VALUES ${values} ON CONFLICT DO NOTHING`, [groupId, ...ids]);
+      const rows = await this.db.rows(`INSERT INTO group_members (group_id, user_id) VALUES ${values} ON CONFLICT DO NOTHING RETURNING user_id`, [groupId, ...ids]);
+      for (const row of rows) added.push(row[0] as string);
     }
     return added;
   }
 
-  async removeMembers(groupId: string, userIds: readonly string[]): Promise<number> {
-    let removed = 0;
+  async removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
     for (const ids of chunks([...new Set(userIds)])) {
-      removed += await this.db.run(`DELETE FROM group_members WHERE group_id = $1 AND user_id IN (${placeholders(2, ids.length)})`, [groupId, ...ids]);
+      const rows = await this.db.rows(`DELETE FROM group_members WHERE group_id = $1 AND user_id IN (${placeholders(2, ids.length)}) RETURNING user_id`, [groupId, ...ids]);
+      for (const row of rows) removed.push(row[0] as string);
     }
     return removed;
   }
 
-  removeAllMembers(groupId: string): Promise<number> {
-    return this.db.run('DELETE FROM group_members WHERE group_id = $1', [groupId]);
+  async removeAllMembers(groupId: string): Promise<string[]> {
+    return (await this.db.rows('DELETE FROM group_members WHERE group_id = $1 RETURNING user_id', [groupId])).map((row) => row[0] as string);
   }
 
   async existingUserIds(ids: readonly string[]): Promise<Set<string>> {
@@ -354,6 +361,10 @@ export class SqlStoreTx implements StoreTx {
 
   setState(key: string, value: string): Promise<void> {
     return setState(this.db, key, value);
+  }
+
+  async appendChanges(changes: readonly ChangeInput[]): Promise<void> {
+    this.changeBuffer.append(changes);
   }
 
   private async query<T>(kind: ResourceKind, query: ListQuery, relations: boolean, map: (row: unknown[]) => T): Promise<Page<T>> {
@@ -383,6 +394,41 @@ export class SqlStoreTx implements StoreTx {
  * and state. Each adapter adds migrate, transaction, ping and close.
  */
 export abstract class SqlStore extends SqlStoreTx {
+  private readonly changeLog = new SqlChangeLog(this.db);
+  /** Told after a transaction that appended changes commits (the adapters emit it). */
+  protected readonly changesCommitted = new CommitSignal();
+
+  abstract transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+
+  /** Outside a transaction: appended in one of its own. */
+  override appendChanges(changes: readonly ChangeInput[]): Promise<void> {
+    return this.transaction((tx) => tx.appendChanges(changes));
+  }
+
+  readChanges(after: number, limit: number, directory?: string): Promise<Change[]> {
+    return this.changeLog.readChanges(after, limit, directory);
+  }
+
+  headPosition(directory?: string): Promise<number> {
+    return this.changeLog.headPosition(directory);
+  }
+
+  oldestPosition(directory?: string): Promise<number> {
+    return this.changeLog.oldestPosition(directory);
+  }
+
+  positionAt(at: string, directory?: string): Promise<number | undefined> {
+    return this.changeLog.positionAt(at, directory);
+  }
+
+  pruneChanges(olderThan: string, keepFrom: number): Promise<number> {
+    return this.changeLog.pruneChanges(olderThan, keepFrom);
+  }
+
+  onChangesCommitted(listener: () => void): () => void {
+    return this.changesCommitted.subscribe(listener);
+  }
+
   counts(): Promise<DirectoryCounts> {
     return directoryCounts(this.db, this.dialect);
   }

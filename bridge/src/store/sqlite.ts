@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import {
@@ -110,8 +111,24 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
-  // 3-5: taken by other branches of this release (placeholders until they are merged).
-  '-- 3',
+  // 3: the change log (bridge/src/store/change-log.ts): every accepted change, in the write's own transaction.
+  `CREATE TABLE changes (
+     position INTEGER PRIMARY KEY AUTOINCREMENT,
+     directory TEXT NOT NULL,
+     at TEXT NOT NULL,
+     type TEXT NOT NULL,
+     resource_type TEXT NOT NULL,
+     resource_id TEXT NOT NULL,
+     resource_version INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     request_id TEXT,
+     state TEXT,
+     changed TEXT,
+     members TEXT
+   );
+   CREATE INDEX changes_directory ON changes (directory, position);
+   CREATE INDEX changes_at ON changes (at);`,
+  // 4-5: taken by other branches of this release (placeholders until they are merged).
   '-- 4',
   '-- 5',
   // 6: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
@@ -310,9 +327,14 @@ export class SqliteStore extends SqlStore implements Store {
       try {
         this.connection.exec('BEGIN IMMEDIATE');
         this.txWrote = false;
+        this.inside.changeBuffer.take();
         const result = await this.context.run(true, () => work(this.inside));
+        // One writer: positions taken here commit in order.
+        const changes = this.inside.changeBuffer.take();
+        if (changes.length) await writeChanges(this.insideExecutor, changes);
         this.connection.exec('COMMIT');
         if (this.txWrote) this.full = false;
+        if (changes.length) this.changesCommitted.emit();
         return result;
       } catch (error) {
         // SQLite may already have rolled back (it does on SQLITE_FULL); either way none of it stays.

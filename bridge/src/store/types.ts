@@ -3,6 +3,7 @@
  * it, and test/store/contract.ts holds the behaviour every adapter must show.
  */
 import type { WebhookEndpointStore } from '../feed/endpoint-record';
+import type { ChangeInput, ChangeLog } from '../feed/types';
 import type { FilterNode } from '../scim/filter';
 import type { ScimDoc } from '../scim/resource';
 
@@ -135,20 +136,26 @@ export interface StoreTx {
   deleteGroup(id: string): Promise<boolean>;
   queryGroups(query: ListQuery): Promise<Page<GroupRecord>>;
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
-  /** Adds members that are not yet in the group; returns how many were added. */
-  addMembers(groupId: string, userIds: readonly string[]): Promise<number>;
-  removeMembers(groupId: string, userIds: readonly string[]): Promise<number>;
-  removeAllMembers(groupId: string): Promise<number>;
+  /** Adds members that are not yet in the group; returns the ids it added. */
+  addMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
+  /** Returns the ids it removed (those that were members). */
+  removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
+  removeAllMembers(groupId: string): Promise<string[]>;
   /** Of `ids`, those that are users. */
   existingUserIds(ids: readonly string[]): Promise<Set<string>>;
 
   recordEvent(event: ProvisioningEvent): Promise<void>;
+  /**
+   * Appends changes to the change log as part of this transaction: they commit with it or not at all, and take
+   * their positions just before the commit (see store/change-log.ts).
+   */
+  appendChanges(changes: readonly ChangeInput[]): Promise<void>;
   /** Stores `value` under `key` (at most 1 MiB), replacing what was there. */
   setState(key: string, value: string): Promise<void>;
 }
 
 /** `WebhookEndpointStore`: the webhook endpoints and their delivery progress (bridge/src/feed/endpoint-record.ts). */
-export interface Store extends StoreTx, WebhookEndpointStore {
+export interface Store extends StoreTx, ChangeLog, WebhookEndpointStore {
   readonly kind: StoreKind;
   /** Creates or upgrades the schema; safe to run from several processes at once. */
   migrate(): Promise<void>;
@@ -175,6 +182,8 @@ export interface Store extends StoreTx, WebhookEndpointStore {
   getState(key: string): Promise<string | undefined>;
   /** Every key and value kept (for `scim-bridge migrate`: a sync's record of what it manages must move with the users). */
   listState(): Promise<Map<string, string>>;
+  /** Calls `listener` after a transaction of this process that appended changes commits; returns an unsubscribe. */
+  onChangesCommitted(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
