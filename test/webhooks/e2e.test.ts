@@ -69,7 +69,9 @@ async function provision(bridges: () => string, prefix: string, users: number, l
 async function changesIn(databaseUrl: string): Promise<Change[]> {
   const store = await openStore(databaseUrl);
   try {
-    return await store.readChanges(0, 1_000_000);
+    const all: Change[] = [];
+    for (let page = await store.readChanges(0, 10_000); page.length > 0; page = await store.readChanges(page[page.length - 1].position, 10_000)) all.push(...page);
+    return all;
   } finally {
     await store.close();
   }
@@ -146,12 +148,14 @@ describe.each(STORE_KINDS)('webhooks end to end (%s)', (kind) => {
 
   it('delivers everything across a SIGKILL mid-delivery and a restart, and a replay reproduces the sequence', async () => {
     // Slow enough that the kill lands while deliveries are in flight.
-    front.fault = () => 'pass';
+    front.fault = () => 'slow';
     const first = await spawn();
     await provision(() => first.url, 'killed', 60);
     await front.until(() => front.arrivals.length >= 20, 30_000, '20 deliveries before the kill');
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
+    // The kill landed mid-delivery: changes were still waiting.
+    expect(front.acknowledged().size).toBeLessThan((await changesIn(databaseUrl)).length);
     const second = await spawn();
     await provision(() => second.url, 'after', 10);
     const changes = await expectAllDelivered(front, databaseUrl, 90_000);

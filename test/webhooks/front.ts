@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConsumerTable, type ConsumerServer, receive } from '../../examples/consumer/consumer';
 
-export type Fault = 'fail' | 'hang' | 'pass';
+/** `slow`: handed to the consumer after 25 ms (so a kill lands while deliveries are in flight). */
+export type Fault = 'fail' | 'hang' | 'pass' | 'slow';
 
 export interface Arrival {
   readonly id: string;
@@ -87,7 +88,8 @@ export async function startFront(dbPath: string, secret: string): Promise<Front>
         response.writeHead(500).end('injected failure');
         return;
       }
-      const forward = http.request(consumer.url, { method: 'POST', headers: { ...request.headers, host: new URL(consumer.url).host } }, (answer) => {
+      const forward = () => {
+        const onward = http.request(consumer.url, { method: 'POST', headers: { ...request.headers, host: new URL(consumer.url).host } }, (answer) => {
         answer.resume();
         answer.on('end', () => {
           arrival.acknowledged = answer.statusCode! >= 200 && answer.statusCode! < 300;
@@ -95,8 +97,11 @@ export async function startFront(dbPath: string, secret: string): Promise<Front>
           for (const poke of [...waiters]) poke();
         });
       });
-      forward.on('error', () => response.writeHead(502).end());
-      forward.end(body);
+        onward.on('error', () => response.writeHead(502).end());
+        onward.end(body);
+      };
+      if (fault === 'slow') setTimeout(forward, 25);
+      else forward();
     });
   });
   server.listen(0, '127.0.0.1');
