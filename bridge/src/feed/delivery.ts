@@ -3,9 +3,10 @@
  * each endpoint's progress in the store so any replica carries on where another stopped.
  *
  * One replica delivers for an endpoint at a time, under the lease `webhook:<id>`. A pass reads the changes after
- * the endpoint's cursor, takes them in position order into a window of at most `concurrency` changes to distinct
- * resources (the window ends before a second change to a resource already in it), sends the window's requests at
- * once, and moves the cursor to just before the first change that failed (or past the whole window). Order per
+ * the endpoint's cursor, takes them in position order into a window of at most `window` changes to distinct
+ * resources (the window ends before a second change to a resource already in it), sends the window's requests
+ * `concurrency` at a time, and moves the cursor to just before the first change that failed (or past the whole
+ * window). Order per
  * resource holds because a resource appears at most once per window, and a window starts only after every
  * earlier position has been acknowledged: a later change to a resource is never sent before an earlier one was
  * acknowledged. Changes after a failure in the same window may be sent again (at least once; `webhook-id` is the
@@ -14,9 +15,10 @@
  * A failed head change is retried on retry.ts's schedule; once its window is over it is dead-lettered: the
  * endpoint stops (every later change waits behind it, so no resource's order is ever broken) until `redrive`.
  *
- * The lease is renewed right before each window's requests go out and lasts longer than a request can (the request
- * timeout is below the lease), so when a replica dies mid-delivery its requests have ended before another can
- * take over; progress is written only while the writer still holds the lease (one statement checks both).
+ * No request starts later than (lease − request timeout) / 2 after the lease was last renewed, so when a replica
+ * dies mid-delivery its requests have ended before another can take over; progress is written only while the
+ * writer still holds the lease (one statement checks both). A pass costs two statements (read the changes, save the
+ * progress) and a lease renewal every few seconds, whatever the window holds.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -68,11 +70,29 @@ export interface DeliveryOptions {
   readonly timeoutMs?: number;
   /** @default 5000 */
   readonly connectTimeoutMs?: number;
-  /** Requests in flight per endpoint (to distinct resources). @default 8 */
+  /** Requests in flight per endpoint (each to a distinct resource). @default 8 */
   readonly concurrency?: number;
+  /** Changes to distinct resources taken into one window (acknowledged wholly before the next begins). @default 64 */
+  readonly window?: number;
   /** Changes read per pass. @default 200 */
   readonly batch?: number;
   readonly now?: () => number;
+}
+
+interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  /** When the last renewal was asked for (the lease holds until at least then + its lifetime). */
+  renewedAt: number;
+  renewing?: Promise<boolean>;
+}
+
+interface SendResult {
+  readonly ok: boolean;
+  readonly result: PostResult;
+  readonly reason?: string;
+  /** Not sent: the lease could not be renewed. */
+  readonly unsent?: boolean;
 }
 
 /** The lease under which one replica delivers for an endpoint. */
@@ -174,13 +194,16 @@ export class WebhookDelivery {
     const id = active.endpoint.id;
     // Nothing waiting: no lease taken (a write per endpoint per poll would be waste).
     if ((await store.readChanges(active.endpoint.position, 1, active.endpoint.directory)).length === 0) return false;
-    const lease = { name: endpointLease(id), holder: this.holder };
+    const lease: Lease = { name: endpointLease(id), holder: this.holder, renewedAt: this.now() };
     if (!(await store.tryAcquireLease(lease.name, lease.holder, this.leaseMs))) return false;
     try {
-      for (let passes = 0; passes < 1000 && !this.stopped; passes++) {
-        const endpoint = await store.getWebhookEndpoint(id);
+      // The row is read again only when a save did not take (an operator's pause, replay or redrive; a lost lease).
+      let endpoint = await store.getWebhookEndpoint(id);
+      for (let passes = 0; passes < 10_000 && !this.stopped; passes++) {
         if (!endpoint || endpoint.paused || endpoint.deadPosition !== undefined || endpoint.nextAttemptAt > this.now()) return true;
-        if (!(await this.pass(endpoint, active.secret, lease))) return true;
+        const outcome = await this.pass(endpoint, active.secret, lease);
+        if (outcome === 'done') return true;
+        endpoint = outcome === 'reread' ? await store.getWebhookEndpoint(id) : outcome;
       }
       return true;
     } finally {
@@ -188,11 +211,30 @@ export class WebhookDelivery {
     }
   }
 
-  /** One window: true when it moved on and more may be waiting. */
-  private async pass(endpoint: WebhookEndpoint, secret: string, lease: { name: string; holder: string }): Promise<boolean> {
+  /**
+   * Renews the lease when the last renewal is old enough that a request started now could outlive it: every request
+   * starts at most (lease − timeout) / 2 after a renewal, so it ends while the lease still holds.
+   */
+  private async leaseHeld(lease: Lease): Promise<boolean> {
+    if (this.now() - lease.renewedAt <= (this.leaseMs - this.timeoutMs) / 2) return true;
+    lease.renewing ??= (async () => {
+      const at = this.now();
+      const held = await this.options.store.tryAcquireLease(lease.name, lease.holder, this.leaseMs).catch(() => false);
+      if (held) lease.renewedAt = at;
+      lease.renewing = undefined;
+      return held;
+    })();
+    return lease.renewing;
+  }
+
+  /**
+   * One window. Returns the endpoint as saved when it moved on and more may be waiting, `done` when it stops
+   * (caught up, or a failure saved for a later retry), `reread` when the save did not take.
+   */
+  private async pass(endpoint: WebhookEndpoint, secret: string, lease: Lease): Promise<WebhookEndpoint | 'done' | 'reread'> {
     const { store } = this.options;
     const changes = await store.readChanges(endpoint.position, this.options.batch ?? 200, endpoint.directory);
-    if (changes.length === 0) return false;
+    if (changes.length === 0) return 'done';
     // The window: changes in position order, each to a resource not yet in it; unwanted ones are passed over.
     const window: Change[] = [];
     const inWindow = new Set<string>();
@@ -200,18 +242,25 @@ export class WebhookDelivery {
     for (const change of changes) {
       if (wants(endpoint.events, change.type)) {
         const key = resourceKey(change);
-        if (inWindow.has(key) || window.length >= (this.options.concurrency ?? 8)) break;
+        if (inWindow.has(key) || window.length >= (this.options.window ?? 64)) break;
         inWindow.add(key);
         window.push(change);
       }
       end = change.position;
     }
-    // Renewed right before sending: the lease outlives every request of this window.
-    if (!(await store.tryAcquireLease(lease.name, lease.holder, this.leaseMs))) return false;
-    const results = await Promise.all(window.map((change) => this.send(endpoint, secret, change)));
+    // At most `concurrency` requests at once; none starts unless the lease will outlast it.
+    const results: SendResult[] = new Array(window.length);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(window.length, this.options.concurrency ?? 8) }, async () => {
+      while (next < window.length) {
+        const i = next++;
+        results[i] = (await this.leaseHeld(lease)) ? await this.send(endpoint, secret, window[i]) : { ok: false, result: { ms: 0 }, reason: 'the endpoint\'s lease passed to another replica', unsent: true };
+      }
+    }));
     const now = this.now();
     const failed = results.findIndex((r) => !r.ok);
     const delivered = results.filter((r) => r.ok).length;
+    const failures = results.filter((r) => !r.ok && !r.unsent).length;
     let progress: EndpointProgress;
     if (failed < 0) {
       const last = results[results.length - 1];
@@ -243,10 +292,10 @@ export class WebhookDelivery {
         lastError: results[failed].reason,
         ...(delivered > 0 ? { lastDeliveredAt: now } : {}),
         deliveredIncrement: delivered,
-        failuresIncrement: results.length - delivered,
+        failuresIncrement: failures,
         ...(dead ? { deadPosition: head.position, deadAt: now } : {}),
       };
-      this.options.counters?.failed(endpoint.name, results.length - delivered);
+      this.options.counters?.failed(endpoint.name, failures);
       if (dead) {
         this.options.counters?.deadLettered(endpoint.name);
         this.options.log.error({ endpoint: endpoint.name, position: head.position, attempts, reason: results[failed].reason }, 'webhook change dead-lettered: the endpoint waits for "scim-bridge webhooks redrive"');
@@ -260,12 +309,23 @@ export class WebhookDelivery {
       }
     }
     if (delivered > 0) this.options.counters?.delivered(endpoint.name, delivered);
-    const saved = await store.saveWebhookProgress(endpoint.id, endpoint.revision, progress, lease);
+    const saved = await store.saveWebhookProgress(endpoint.id, endpoint.revision, progress, { name: lease.name, holder: lease.holder });
     // Not saved: an operator replayed, paused or redrove meanwhile (the next pass reads that), or the lease was lost.
-    return failed < 0 || !saved;
+    if (!saved) return 'reread';
+    if (failed >= 0) return 'done';
+    return {
+      ...endpoint,
+      position: progress.position,
+      attempts: 0,
+      failingSince: undefined,
+      nextAttemptAt: 0,
+      delivered: endpoint.delivered + delivered,
+      ...(progress.lastAttemptAt ? { lastAttemptAt: progress.lastAttemptAt, lastStatus: progress.lastStatus, lastDeliveredAt: progress.lastDeliveredAt } : {}),
+      lastError: undefined,
+    };
   }
 
-  private async send(endpoint: WebhookEndpoint, secret: string, change: Change): Promise<{ ok: boolean; result: PostResult; reason?: string }> {
+  private async send(endpoint: WebhookEndpoint, secret: string, change: Change): Promise<SendResult> {
     let key = this.keys.get(secret);
     if (!key) this.keys.set(secret, (key = secretKey(secret)));
     const body = JSON.stringify(changeDocument(change));
