@@ -5,7 +5,7 @@
 import { Webhook } from 'standardwebhooks';
 import { BRIDGE_ENV } from '../../contract';
 import { ConfigError } from '../../bridge/src/config';
-import { checkEventFilter, readWebhookSettings, wants } from '../../bridge/src/feed/endpoints';
+import { checkEventFilter, readWebhookSettings, wants, webhookKeepFrom } from '../../bridge/src/feed/endpoints';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelayMs, windowOver } from '../../bridge/src/feed/retry';
 import { UnsafeTarget, checkTargetUrl, parseCidrs, refusal, unmapped } from '../../bridge/src/feed/safe-target';
 import { generateSecret, secretKey, signDelivery } from '../../bridge/src/feed/signing';
@@ -153,5 +153,12 @@ describe('declared endpoints (SCIM_WEBHOOKS, SCIM_WEBHOOK_SECRETS)', () => {
     expect(wants(['group.members.*'], 'group.members.added')).toBe(true);
     expect(wants(['group.created'], 'group.deleted')).toBe(false);
     expect(() => checkEventFilter('users.*')).toThrow(RangeError);
+  });
+});
+
+describe('retention', () => {
+  it('keeps every change an endpoint still needs: from the lowest cursor on', () => {
+    expect(webhookKeepFrom([])).toBeUndefined();
+    expect(webhookKeepFrom([{ position: 120 }, { position: 7 }, { position: 300 }])).toBe(8);
   });
 });

@@ -162,3 +162,12 @@ export function findEndpoint(rows: readonly WebhookEndpoint[], ref: string): Web
   if (byUrl.length > 1) throw new RangeError(`${byUrl.length} endpoints have the URL ${ref}; name one of them: ${byUrl.map((e) => e.name).join(', ')}`);
   throw new RangeError(`no webhook endpoint named or at "${ref}" (see "scim-bridge webhooks list")`);
 }
+
+/**
+ * The lowest position a webhook endpoint still needs (the one after its cursor), for the change log's retention:
+ * nothing at or after it may be pruned while the endpoint exists, paused or dead-lettered included (a dead letter
+ * is kept until it is redriven, and every later change waits behind it). Undefined when there is no endpoint.
+ */
+export function webhookKeepFrom(rows: readonly Pick<WebhookEndpoint, 'position'>[]): number | undefined {
+  return rows.length ? Math.min(...rows.map((e) => e.position)) + 1 : undefined;
+}
