@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readConfig } from '../config';
+import type { WebhookEndpoint } from '../feed/endpoint-record';
 import { endpointStatuses } from '../feed/endpoint-status';
 import { findEndpoint, registerEndpoint, targetPolicy } from '../feed/endpoints';
 import { UnsafeTarget } from '../feed/safe-target';
@@ -69,7 +70,7 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
       const [url] = positionals;
       if (!url) throw new WebhookUsageError('webhooks add needs a URL');
       const events = values.events?.split(',').map((s) => s.trim()).filter(Boolean);
-      let registered;
+      let registered: Awaited<ReturnType<typeof registerEndpoint>>;
       try {
         registered = await registerEndpoint(store, { url, events, name: values.name }, policy);
       } catch (error) {
@@ -102,7 +103,7 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
     }
     const [ref] = positionals;
     if (!ref) throw new WebhookUsageError(`webhooks ${action} needs the endpoint's URL or name (see "scim-bridge webhooks list")`);
-    let endpoint;
+    let endpoint: WebhookEndpoint;
     try {
       endpoint = findEndpoint(rows, ref);
     } catch (error) {

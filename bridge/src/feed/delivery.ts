@@ -327,7 +327,10 @@ export class WebhookDelivery {
 
   private async send(endpoint: WebhookEndpoint, secret: string, change: Change): Promise<SendResult> {
     let key = this.keys.get(secret);
-    if (!key) this.keys.set(secret, (key = secretKey(secret)));
+    if (!key) {
+      key = secretKey(secret);
+      this.keys.set(secret, key);
+    }
     const body = JSON.stringify(changeDocument(change));
     const headers = { ...signDelivery(key, changeId(change), body, new Date(this.now())), 'user-agent': `scim-bridge/${this.options.version ?? 'dev'} (webhooks)` };
     const url = new URL(endpoint.url);
@@ -348,7 +351,8 @@ export class WebhookDelivery {
     let agent = this.agents.get(key);
     if (!agent) {
       const settings = { keepAlive: true, maxSockets: this.options.concurrency ?? 8, timeout: this.timeoutMs };
-      this.agents.set(key, (agent = url.protocol === 'http:' ? new http.Agent(settings) : new https.Agent(settings)));
+      agent = url.protocol === 'http:' ? new http.Agent(settings) : new https.Agent(settings);
+      this.agents.set(key, agent);
     }
     return agent;
   }

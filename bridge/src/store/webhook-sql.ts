@@ -77,7 +77,10 @@ export function webhookEndpointSql(db: SqlExecutor, dialect: Dialect): WebhookEn
     async commandWebhookEndpoint(id, c: EndpointCommand) {
       const sets = ['revision = revision + 1'];
       const params: unknown[] = [id];
-      const param = (value: unknown) => (params.push(value), `$${params.length}`);
+      const param = (value: unknown) => {
+        params.push(value);
+        return `$${params.length}`;
+      };
       if (c.position !== undefined) sets.push(`position = ${param(c.position)}`);
       if (c.paused !== undefined) sets.push(`paused = ${param(bool(c.paused))}`);
       // A new cursor or a redrive starts the head change afresh: no retry wait, no dead letter.
