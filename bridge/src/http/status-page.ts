@@ -308,13 +308,13 @@ const JS = String.raw`(function () {
     list.forEach(function (w) {
       var row = document.createElement('tr');
       cell(row, w.name + ' · ' + w.url, 'mono');
-      cell(row, w.state + (w.nextAttemptAt ? ' (next try ' + when(w.nextAttemptAt) + ')' : ''), w.state === 'delivering' ? 'ok' : w.state === 'retrying' || w.state === 'paused' ? 'warn' : 'bad');
-      cell(row, w.lagPositions + ' changes, ' + w.lagSeconds + ' s', w.lagSeconds > 60 ? 'warn' : '');
+      cell(row, w.state + (w.nextAttemptAt ? ' (next try ' + new Date(w.nextAttemptAt).toLocaleString() + ')' : ''), w.state === 'delivering' ? 'ok' : w.state === 'retrying' || w.state === 'paused' ? 'warn' : 'bad');
+      cell(row, w.lagPositions + (w.lagPositions === 1 ? ' change, ' : ' changes, ') + w.lagSeconds + ' s', w.lagSeconds > 60 ? 'warn' : '');
       cell(row, w.lastDeliveredAt ? when(w.lastDeliveredAt) : 'not yet');
       cell(row, w.lastStatus !== null ? String(w.lastStatus) + (w.lastError ? ': ' + w.lastError : '') : (w.lastError || '—'), w.lastError ? 'bad' : '');
       cell(row, w.delivered);
       cell(row, w.failures, w.failures ? 'warn' : '');
-      cell(row, w.deadLetter ? 'position ' + w.deadLetter.position + ' since ' + when(w.deadLetter.at) : 'none', w.deadLetter ? 'bad' : '');
+      cell(row, w.deadLetter ? 'position ' + w.deadLetter.position + ' since ' + new Date(w.deadLetter.at).toLocaleString() : 'none', w.deadLetter ? 'bad' : '');
       body.appendChild(row);
     });
   }
