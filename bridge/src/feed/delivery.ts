@@ -74,7 +74,9 @@ export interface DeliveryOptions {
   readonly concurrency?: number;
   /** Changes to distinct resources taken into one window (acknowledged wholly before the next begins). @default 64 */
   readonly window?: number;
-  /** Changes read per pass. @default 200 */
+  /** How long a commit waits for others before a pass looks at them together. @default 20 */
+  readonly coalesceMs?: number;
+  /** Changes read per pass (filtered-out ones included). @default the window's size */
   readonly batch?: number;
   readonly now?: () => number;
 }
@@ -109,6 +111,7 @@ export class WebhookDelivery {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private again = false;
+  private coalescing?: NodeJS.Timeout;
   private declared = false;
   private stopped = false;
   private unsubscribe?: () => void;
@@ -130,8 +133,20 @@ export class WebhookDelivery {
 
   /** Delivers until stop(); the first step creates the declared endpoints' rows (retried while the store is away). */
   async start(): Promise<void> {
-    this.unsubscribe = this.options.store.onChangesCommitted?.(() => this.wake());
+    this.unsubscribe = this.options.store.onChangesCommitted?.(() => this.soon());
     this.wake();
+  }
+
+  /**
+   * A commit in this process: look within `coalesceMs`, so a burst of commits is one pass (and one progress write)
+   * rather than one each; on SQLite every progress write is a synchronous commit on the event loop SCIM runs on.
+   */
+  private soon(): void {
+    if (this.stopped || this.coalescing) return;
+    this.coalescing = setTimeout(() => {
+      this.coalescing = undefined;
+      this.wake();
+    }, this.options.coalesceMs ?? 20);
   }
 
   /** The declared endpoints' rows: new ones start at the log's head; known ones keep their progress. */
@@ -233,7 +248,8 @@ export class WebhookDelivery {
    */
   private async pass(endpoint: WebhookEndpoint, secret: string, lease: Lease): Promise<WebhookEndpoint | 'done' | 'reread'> {
     const { store } = this.options;
-    const changes = await store.readChanges(endpoint.position, this.options.batch ?? 200, endpoint.directory);
+    // As many as a window can hold: reading more would parse states that the next pass reads again.
+    const changes = await store.readChanges(endpoint.position, this.options.batch ?? this.options.window ?? 64, endpoint.directory);
     if (changes.length === 0) return 'done';
     // The window: changes in position order, each to a resource not yet in it; unwanted ones are passed over.
     const window: Change[] = [];
@@ -368,6 +384,7 @@ export class WebhookDelivery {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.coalescing);
     this.unsubscribe?.();
     await this.ticking;
     await Promise.all([...this.running.values()]);
