@@ -139,10 +139,10 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX changes_directory ON changes (directory, position);
    CREATE INDEX changes_at ON changes (at);`,
-  // 4-5: taken by other branches of this release (placeholders until they are merged).
+  // 4: taken by another branch of this release (a placeholder until it is merged).
   '-- 4',
-  '-- 5',
-  // 6: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  // 5: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  // (main reserves 5 for this table as 'SELECT 1'; 6 is the deprovisioning guard's.)
   `CREATE TABLE webhook_endpoints (
      id text PRIMARY KEY,
      name text NOT NULL UNIQUE,

@@ -1,4 +1,4 @@
-/** The webhook endpoints' SQL (migration 6), shared by both adapters. */
+/** The webhook endpoints' SQL (migration 5), shared by both adapters. */
 import type { EndpointCommand, EndpointProgress, WebhookEndpoint, WebhookEndpointStore } from '../feed/endpoint-record';
 import type { Dialect } from './sql-filter';
 import type { SqlExecutor } from './sql-store';
