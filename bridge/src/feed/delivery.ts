@@ -6,11 +6,10 @@
  * the endpoint's cursor, takes them in position order into a window of at most `window` changes to distinct
  * resources (the window ends before a second change to a resource already in it), sends the window's requests
  * `concurrency` at a time, and moves the cursor to just before the first change that failed (or past the whole
- * window). Order per
- * resource holds because a resource appears at most once per window, and a window starts only after every
- * earlier position has been acknowledged: a later change to a resource is never sent before an earlier one was
- * acknowledged. Changes after a failure in the same window may be sent again (at least once; `webhook-id` is the
- * idempotency key).
+ * window). Order per resource holds because a resource appears at most once per window, and a window starts only
+ * after every earlier position has been acknowledged: a later change to a resource is never sent before an earlier
+ * one was acknowledged, and a change sent again (after a failure in its window, or a replica's death before it saved
+ * its progress) is never older than one the receiver already has. At least once; `webhook-id` is the idempotency key.
  *
  * A failed head change is retried on retry.ts's schedule; once its window is over it is dead-lettered: the
  * endpoint stops (every later change waits behind it, so no resource's order is ever broken) until `redrive`.
