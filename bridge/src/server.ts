@@ -11,7 +11,9 @@ import { buildApp } from './http/app';
 import { installExtensions } from './scim/extensions';
 import { tlsFromEnv } from './http/tls';
 import { budgetEvents } from './ops/event-budget';
-import { BridgeMetrics, instrumentStore, registerHoldMetrics } from './ops/metrics';
+import { WebhookDelivery } from './feed/delivery';
+import { readWebhookSettings, webhookKeepFrom } from './feed/endpoints';
+import { BridgeMetrics, instrumentStore, registerHoldMetrics, registerWebhookMetrics } from './ops/metrics';
 import { startChangeRetention, startEventRetention } from './ops/retention';
 import { readOpsSettings } from './ops/settings';
 import { createSession, serializeSession } from './session/scimsession';
@@ -81,6 +83,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const tls = tlsFromEnv(env);
   // Google Workspace (sources/google): read with the rest of the configuration, so a mistake stops the start at once.
   const googleConfig = readGoogleConfig(env);
+  // Webhooks (feed/): declared endpoints and their secrets, and which targets are allowed; a mistake stops here.
+  const webhookSettings = readWebhookSettings(env);
   const startedAt = new Date();
 
   let source = options.sessionSource ?? sessionSourceFromEnv(env);
@@ -137,6 +141,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // The directory appends changes through the deprovisioning guard's gate; operator actions use the store itself.
   const directory = new Directory(guardStore(store, { settings: guard }), { allowedDomains: config.allowedDomains, usernameFormat: config.usernameFormat });
   let sync: GoogleSyncRunner | undefined;
+  let webhooks: WebhookDelivery | undefined;
   app = buildApp({
     directory,
     store,
@@ -152,6 +157,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     startedAt,
     httpsServerFactory: tls?.serverFactory,
     syncStatus: googleConfig ? () => sync?.status() : undefined,
+    webhookStatus: async () => (webhooks ? webhooks.statuses() : []),
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -163,8 +169,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   }
   tls?.watch(app.log);
   const stopEventRetention = startEventRetention(store, ops.eventRetentionDays, app.log);
-  // Until a subscriber keeps an older position, everything past the retention period goes.
-  const stopChangeRetention = startChangeRetention(store, ops.changeRetentionDays, async () => (await store.headPosition()) + 1, app.log);
+  // Never past a webhook endpoint's cursor (paused and dead-lettered ones too): everything else past the period goes.
+  const keepFrom = async () => webhookKeepFrom(await store.listWebhookEndpoints()) ?? (await store.headPosition()) + 1;
+  const stopChangeRetention = startChangeRetention(store, ops.changeRetentionDays, keepFrom, app.log);
   const stopRetention = () => Promise.all([stopEventRetention(), stopChangeRetention()]);
   const promoter = new Promoter({ store, settings: guard, log: app.log });
   registerHoldMetrics(metrics.registry, () => promoter.activeHolds);
@@ -176,6 +183,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
     sync.start();
   }
   // ---- end Google Workspace sync ----
+  // ---- webhooks: deliver the change log to every endpoint (any replica; one per endpoint under its lease) ----
+  webhooks = new WebhookDelivery({
+    store,
+    declared: webhookSettings.declared,
+    policy: webhookSettings.policy,
+    log: app.log,
+    version: VERSION,
+    counters: registerWebhookMetrics(metrics.registry, () => webhooks?.statuses() ?? Promise.resolve([])),
+  });
+  await webhooks.start();
+  // ---- end webhooks ----
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address : undefined;
   const port = bound?.port ?? config.port;
@@ -212,6 +230,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
       }
       await sync?.stop();
       await promoter.stop();
+      await webhooks?.stop();
       await stopRetention();
       await store.close();
     })());

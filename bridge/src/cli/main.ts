@@ -52,6 +52,13 @@ Usage:
                                                     instead (keeps it out of argv): see doctor --help
   scim-bridge db bootstrap                          create the bridge's own least-privilege PostgreSQL role
                                                     (SCIM_DATABASE_ADMIN_URL, once, before the service starts)
+  scim-bridge webhooks add URL [--events TYPE,...] [--name NAME]
+                                                    register a webhook endpoint; prints its signing secret last
+  scim-bridge webhooks list [--json]                endpoints: state, lag, last delivery, failures, dead letters
+  scim-bridge webhooks replay URL|NAME --from POSITION|TIME
+                                                    deliver again from a position or a time
+  scim-bridge webhooks redrive|pause|resume|remove URL|NAME
+  scim-bridge webhooks secret                       a new signing secret for SCIM_WEBHOOK_SECRETS
 
 Environment: SCIM_SESSION_FILE or SCIM_SESSION, SCIM_DATABASE_URL (default sqlite:./data/bridge.db),
 PORT (3002), HOST (0.0.0.0), SCIM_ALLOWED_DOMAINS, LOG_LEVEL, SCIM_EVENT_RETENTION_DAYS (90),
@@ -230,6 +237,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       return (await import('./sync')).syncCommand(rest, out);
     case 'db':
       return (await import('./db')).dbCommand(rest, out);
+    case 'webhooks':
+      return (await import('./webhooks')).webhooksCommand(rest, out);
     case 'migrate': {
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
@@ -255,8 +264,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
 
 /** Exit code and message for a failure, safe to print: never a scimsession or a token. */
 export function describeFailure(error: unknown): { code: number; message: string } {
-  // Commands in their own modules mark their usage errors (`usage: true`) rather than import this one.
-  if (error instanceof UsageError || (error as { usage?: unknown })?.usage === true) return { code: 2, message: (error as Error).message };
+  // Commands in their own modules mark their usage errors (`usage: true`, or a WebhookUsageError) rather than import this one.
+  if (error instanceof UsageError || (error as { usage?: unknown })?.usage === true || (error as Error)?.name === 'WebhookUsageError') return { code: 2, message: (error as Error).message };
   if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
   if (error instanceof StoreMisconfigured) return { code: 1, message: error.operatorMessage };
   const err = error as NodeJS.ErrnoException;

@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory
 import { BRIDGE_PATHS, SCIM_BASE_PATH } from '../../../contract';
 import type { Directory } from '../directory/directory';
 import { ChangeWaiters } from '../feed/waiters';
+import type { EndpointStatus } from '../feed/endpoint-status';
 import { BridgeMetrics, type SyncStatus } from '../ops/metrics';
 import { OPS_DEFAULTS } from '../ops/settings';
 import type { SessionHolder } from '../session/source';
@@ -103,6 +104,8 @@ export interface AppOptions {
   readonly maxFeedWaiters?: number;
   /** How often a waiting long-poll reads the change log for other replicas' commits, in ms. @default 1000 */
   readonly feedPollMs?: number;
+  /** The webhook endpoints' statuses, shown by the status page. */
+  readonly webhookStatus?: () => Promise<EndpointStatus[]>;
 }
 
 /** 1 MiB: a PUT of a group with ~10,000 members; larger membership changes arrive as PATCH. */
@@ -227,6 +230,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         feedWaiting: feedWaiters.count,
       }),
       syncStatus: options.syncStatus,
+      webhookStatus: options.webhookStatus,
     });
     registerHoldsApi(routes, { store: options.store });
     registerHoldsPage(routes);

@@ -1,6 +1,7 @@
 /** The authenticated JSON the status page reads: GET /api/status and GET /api/events. */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { EndpointStatus } from '../feed/endpoint-status';
 import type { BridgeMetrics, SyncStatus } from '../ops/metrics';
 import { badRequest } from '../scim/errors';
 import type { SessionHolder } from '../session/source';
@@ -39,6 +40,8 @@ interface StatusApiOptions {
   readonly limits: () => Record<string, number>;
   /** A directory sync's last run and state; `sync` is null in the JSON when none is configured. */
   readonly syncStatus?: () => SyncStatus | undefined;
+  /** The webhook endpoints' statuses; `webhooks` is null in the JSON when the feed is off. */
+  readonly webhookStatus?: () => Promise<EndpointStatus[]>;
 }
 
 interface EventsQuery {
@@ -75,6 +78,7 @@ export function registerStatusApi(app: FastifyInstance, options: StatusApiOption
       eventRetentionDays: options.eventRetentionDays,
       limits: options.limits(),
       sync: options.syncStatus?.() ?? null,
+      webhooks: store.status === 'ok' && options.webhookStatus ? await options.webhookStatus().catch(() => null) : null,
     };
   });
 

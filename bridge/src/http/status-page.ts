@@ -89,6 +89,16 @@ const HTML = `<!doctype html>
         <ul id="y-error-list" class="hint"></ul>
       </section>
     </div>
+    <section id="webhooks-section" aria-labelledby="webhooks-title" hidden>
+      <h2 id="webhooks-title">Webhooks</h2>
+      <p class="hint">Every endpoint, as the store has it (the same on every replica).</p>
+      <div class="scroll">
+        <table id="webhooks">
+          <thead><tr><th scope="col">Endpoint</th><th scope="col">State</th><th scope="col">Lag</th><th scope="col">Last delivery</th><th scope="col">Last status</th><th scope="col">Delivered</th><th scope="col">Failures</th><th scope="col">Dead letter</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+    </section>
     <section aria-labelledby="clients-title">
       <h2 id="clients-title">Identity providers</h2>
       <p class="hint">Last request from each client (by User-Agent) that this replica has answered since it started.</p>
@@ -289,6 +299,26 @@ const JS = String.raw`(function () {
     });
     $('clients-empty').hidden = s.clients.length > 0;
     renderSync(s.sync);
+    renderWebhooks(s.webhooks);
+  }
+
+  function renderWebhooks(list) {
+    $('webhooks-section').hidden = !list || list.length === 0;
+    if (!list) return;
+    var body = $('webhooks').tBodies[0];
+    body.replaceChildren();
+    list.forEach(function (w) {
+      var row = document.createElement('tr');
+      cell(row, w.name + ' · ' + w.url, 'mono');
+      cell(row, w.state + (w.nextAttemptAt ? ' (next try ' + new Date(w.nextAttemptAt).toLocaleString() + ')' : ''), w.state === 'delivering' ? 'ok' : w.state === 'retrying' || w.state === 'paused' ? 'warn' : 'bad');
+      cell(row, w.lagPositions + (w.lagPositions === 1 ? ' change, ' : ' changes, ') + w.lagSeconds + ' s', w.lagSeconds > 60 ? 'warn' : '');
+      cell(row, w.lastDeliveredAt ? when(w.lastDeliveredAt) : 'not yet');
+      cell(row, w.lastStatus !== null ? String(w.lastStatus) + (w.lastError ? ': ' + w.lastError : '') : (w.lastError || '—'), w.lastError ? 'bad' : '');
+      cell(row, w.delivered);
+      cell(row, w.failures, w.failures ? 'warn' : '');
+      cell(row, w.deadLetter ? 'position ' + w.deadLetter.position + ' since ' + new Date(w.deadLetter.at).toLocaleString() : 'none', w.deadLetter ? 'bad' : '');
+      body.appendChild(row);
+    });
   }
 
   function renderSync(y) {

@@ -4,6 +4,8 @@
  * is per replica: a deployment with three replicas has three of each.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryCounters } from '../feed/delivery';
+import type { EndpointStatus } from '../feed/endpoint-status';
 import { type ProvisioningEvent, type Store, type StoreTx, StoreUnavailable } from '../store/types';
 
 const PREFIX = 'scim_bridge_';
@@ -275,4 +277,49 @@ export function registerHoldMetrics(registry: Registry, activeHolds: () => numbe
       this.set(activeHolds());
     },
   });
+}
+
+/**
+ * The webhooks' metrics: deliveries and dead letters counted by this replica; each endpoint's lag (positions and
+ * seconds) and dead-letter state read from the store at scrape time, so every replica reports the same.
+ */
+export function registerWebhookMetrics(registry: Registry, statuses: () => Promise<EndpointStatus[]>): DeliveryCounters {
+  const registers = [registry];
+  const deliveries = new Counter({
+    name: `${PREFIX}webhook_deliveries_total`,
+    help: 'Webhook requests this replica made, by endpoint and outcome (delivered: a 2xx answer; failed: anything else)',
+    labelNames: ['endpoint', 'outcome'],
+    registers,
+  });
+  const deadLetters = new Counter({
+    name: `${PREFIX}webhook_dead_letters_total`,
+    help: 'Changes this replica dead-lettered after their retry window, by endpoint',
+    labelNames: ['endpoint'],
+    registers,
+  });
+  // One read of the store per scrape, shared by the three gauges.
+  let snapshot: { at: number; value: Promise<EndpointStatus[]> } | undefined;
+  const read = () => {
+    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), value: statuses().catch(() => []) };
+    return snapshot.value;
+  };
+  const gauge = (name: string, help: string, value: (s: EndpointStatus) => number) =>
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames: ['endpoint'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of await read()) this.set({ endpoint: s.name }, value(s));
+      },
+    });
+  gauge('webhook_lag_positions', 'Changes after the endpoint\'s cursor, not yet delivered', (s) => s.lagPositions);
+  gauge('webhook_lag_seconds', 'Age of the oldest change not yet delivered to the endpoint (0 when caught up)', (s) => s.lagSeconds);
+  gauge('webhook_dead_letter', '1 while the endpoint holds a dead-lettered change (it waits for scim-bridge webhooks redrive)', (s) => (s.deadLetter ? 1 : 0));
+  return {
+    delivered: (endpoint, count) => deliveries.inc({ endpoint, outcome: 'delivered' }, count),
+    failed: (endpoint, count) => deliveries.inc({ endpoint, outcome: 'failed' }, count),
+    deadLettered: (endpoint) => deadLetters.inc({ endpoint }),
+  };
 }

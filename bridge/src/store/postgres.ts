@@ -152,8 +152,31 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX changes_at ON changes (at);`,
   // 4: name keys recomputed with full case folding (name-keys.ts runs it in JavaScript: the databases fold otherwise).
   '-- name keys: see name-keys.ts',
-  // 5: the webhook endpoints (bridge/src/feed/).
-  'SELECT 1',
+  // 5: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  `CREATE TABLE IF NOT EXISTS webhook_endpoints (
+     id text PRIMARY KEY,
+     name text NOT NULL UNIQUE,
+     url text NOT NULL,
+     events text,
+     source text NOT NULL,
+     secret text,
+     directory text NOT NULL,
+     position bigint NOT NULL,
+     attempts integer NOT NULL,
+     failing_since bigint,
+     next_attempt_at bigint NOT NULL,
+     last_attempt_at bigint,
+     last_status integer,
+     last_error text,
+     last_delivered_at bigint,
+     delivered bigint NOT NULL,
+     failures bigint NOT NULL,
+     paused boolean NOT NULL,
+     dead_position bigint,
+     dead_at bigint,
+     revision integer NOT NULL,
+     created text NOT NULL
+   );`,
   // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on (idempotent: a
   // test rewinds a store to an earlier version and migrates it again).
   `CREATE TABLE IF NOT EXISTS holds (

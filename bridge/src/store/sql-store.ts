@@ -19,7 +19,9 @@ import { membersOf, withBoundedMembers } from './group-page';
 import { OFFLOAD_COST } from './list-deadline';
 import type { ResourceKind } from '../scim/schemas';
 import { type GuardStorage, SqlGuardStorage } from './guard-sql';
+import type { EndpointCommand, EndpointProgress, WebhookEndpoint, WebhookEndpointStore } from '../feed/endpoint-record';
 import { type Dialect, TABLE, compileSort, filterPlan, filterShape } from './sql-filter';
+import { webhookEndpointSql } from './webhook-sql';
 import type {
   DirectoryCounts,
   EventQuery,
@@ -490,6 +492,33 @@ export abstract class SqlStore extends SqlStoreTx {
 
   async listState(): Promise<Map<string, string>> {
     return new Map((await this.db.rows('SELECT key, value FROM state ORDER BY key')).map((row) => [row[0] as string, row[1] as string]));
+  }
+
+  // ---- webhook endpoints (webhook-sql.ts) ----
+  private webhookSql?: WebhookEndpointStore;
+  private get webhooks(): WebhookEndpointStore {
+    return (this.webhookSql ??= webhookEndpointSql(this.db, this.dialect));
+  }
+  listWebhookEndpoints(): Promise<WebhookEndpoint[]> {
+    return this.webhooks.listWebhookEndpoints();
+  }
+  getWebhookEndpoint(id: string): Promise<WebhookEndpoint | undefined> {
+    return this.webhooks.getWebhookEndpoint(id);
+  }
+  insertWebhookEndpoint(endpoint: Parameters<WebhookEndpointStore['insertWebhookEndpoint']>[0]): Promise<void> {
+    return this.webhooks.insertWebhookEndpoint(endpoint);
+  }
+  upsertDeclaredWebhookEndpoint(endpoint: Parameters<WebhookEndpointStore['upsertDeclaredWebhookEndpoint']>[0]): Promise<void> {
+    return this.webhooks.upsertDeclaredWebhookEndpoint(endpoint);
+  }
+  saveWebhookProgress(id: string, revision: number, progress: EndpointProgress, lease: { name: string; holder: string }): Promise<boolean> {
+    return this.webhooks.saveWebhookProgress(id, revision, progress, lease);
+  }
+  commandWebhookEndpoint(id: string, command: EndpointCommand): Promise<boolean> {
+    return this.webhooks.commandWebhookEndpoint(id, command);
+  }
+  deleteWebhookEndpoint(id: string): Promise<boolean> {
+    return this.webhooks.deleteWebhookEndpoint(id);
   }
 }
 

@@ -137,8 +137,31 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX changes_at ON changes (at);`,
   // 4: name keys recomputed with full case folding (name-keys.ts runs it in JavaScript: the databases fold otherwise).
   '-- name keys: see name-keys.ts',
-  // 5: the webhook endpoints (bridge/src/feed/).
-  'SELECT 1',
+  // 5: webhook endpoints: declared (configuration) and registered (CLI) alike, with each one's delivery progress.
+  `CREATE TABLE IF NOT EXISTS webhook_endpoints (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     url TEXT NOT NULL,
+     events TEXT,
+     source TEXT NOT NULL,
+     secret TEXT,
+     directory TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     failing_since INTEGER,
+     next_attempt_at INTEGER NOT NULL,
+     last_attempt_at INTEGER,
+     last_status INTEGER,
+     last_error TEXT,
+     last_delivered_at INTEGER,
+     delivered INTEGER NOT NULL,
+     failures INTEGER NOT NULL,
+     paused INTEGER NOT NULL,
+     dead_position INTEGER,
+     dead_at INTEGER,
+     revision INTEGER NOT NULL,
+     created TEXT NOT NULL
+   );`,
   // 6: the deprovisioning guard: changes not yet in the feed, and the holds an operator decides on (idempotent: a
   // test rewinds a store to an earlier version and migrates it again).
   `CREATE TABLE IF NOT EXISTS holds (

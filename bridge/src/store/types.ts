@@ -2,6 +2,7 @@
  * The persistence port. The directory layer speaks only this; adapters (embedded SQLite, PostgreSQL) implement
  * it, and test/store/contract.ts holds the behaviour every adapter must show.
  */
+import type { WebhookEndpointStore } from '../feed/endpoint-record';
 import type { Change, ChangeInput, ChangeLog } from '../feed/types';
 import type { FilterNode } from '../scim/filter';
 import type { ScimDoc } from '../scim/resource';
@@ -158,7 +159,8 @@ export interface StoreTx {
   setState(key: string, value: string): Promise<void>;
 }
 
-export interface Store extends StoreTx, ChangeLog {
+/** `WebhookEndpointStore`: the webhook endpoints and their delivery progress (bridge/src/feed/endpoint-record.ts). */
+export interface Store extends StoreTx, ChangeLog, WebhookEndpointStore {
   readonly kind: StoreKind;
   /** Creates or upgrades the schema; safe to run from several processes at once. */
   migrate(): Promise<void>;
