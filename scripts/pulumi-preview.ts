@@ -12,7 +12,6 @@
  *
  *   npx tsx scripts/pulumi-preview.ts STACK [--json] [--root DIR] [--set KEY=VALUE]...
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';

@@ -28,7 +28,6 @@ function recordEffect(
   body: any,
   model = lane.model,
 ): string | undefined {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   if (res.status >= 300 || res.status === 0) return undefined;
   const { options } = lane;
   if (method === 'POST' && res.status === 201) {

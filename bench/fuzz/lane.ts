@@ -296,7 +296,6 @@ export class Lane {
     expect: Expectation = { statuses: [200] },
     headers: Record<string, string> = {},
   ): Case {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       cls: 'valid',
       kind,

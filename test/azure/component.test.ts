@@ -2,7 +2,6 @@
  * The pieces under the stack: the ACR token exchange, and ScimBridgeAzure used directly (its argument checks, and
  * that it keeps a session secret even when handed a plain string).
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 import { exchangeAcrRefreshToken } from '../../constructs/azure';
 import { isSecretInput, runPulumiProgram } from '../support/pulumi-harness';
 import { AZURE_MOCKS, SESSION, T } from './mocks';

@@ -83,7 +83,6 @@ interface Response {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly json: any;
 }
 
@@ -625,7 +624,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 
   async function discovery(resource: string, inspect: (body: any) => string): Promise<void> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const title = `GET /${resource}`;
     try {
       const res = await request('GET', `${target.scim}/${resource}`);
@@ -768,7 +766,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function listOf(body: any): any[] {
   if (Array.isArray(body)) return body;
   return Array.isArray(body?.Resources) ? body.Resources : [];
