@@ -44,8 +44,13 @@ function recordEffect(
     else model.staleGroups.add(id);
   }
   if (method === 'DELETE' && res.status === 204 && id) {
-    if (resource === 'Users') options.ack.userDeletes++, model.deleteUser(id);
-    else options.ack.groupDeletes++, model.deleteGroup(id);
+    if (resource === 'Users') {
+      options.ack.userDeletes++;
+      model.deleteUser(id);
+    } else {
+      options.ack.groupDeletes++;
+      model.deleteGroup(id);
+    }
   }
   return undefined;
 }

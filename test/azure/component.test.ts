@@ -50,7 +50,13 @@ describe('ScimBridgeAzure used directly, not through the stack', () => {
   test('a bad arg is an ArgError naming it, thrown before anything is created', async () => {
     const created: string[] = [];
     const attempt = runPulumiProgram(
-      { ...AZURE_MOCKS, computed: (t, n, i) => (created.push(n), AZURE_MOCKS.computed(t, n, i)) },
+      {
+        ...AZURE_MOCKS,
+        computed: (t, n, i) => {
+          created.push(n);
+          return AZURE_MOCKS.computed(t, n, i);
+        },
+      },
       { config: {}, secretKeys: [] },
       () => {
         const azure = require('../../constructs/azure');

@@ -23,8 +23,6 @@ import {
   REGION,
   SA_EMAIL,
   CA_BUNDLE,
-  SERVER_CA,
-  UPCOMING_CA,
   T,
   container,
   envOf,

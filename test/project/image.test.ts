@@ -210,7 +210,15 @@ describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () =>
     let asked = false;
     const run = await runPulumiProgram(mocks, { config: {}, secretKeys: [] }, () => {
       const { bridgeImageRef } = require('../../constructs/pulumi');
-      const image = bridgeImageRef('img', 'ghcr.io/acme/scim-bridge:1.2.3', () => ((asked = true), { tag: 'x', registry }), {});
+      const image = bridgeImageRef(
+        'img',
+        'ghcr.io/acme/scim-bridge:1.2.3',
+        () => {
+          asked = true;
+          return { tag: 'x', registry };
+        },
+        {},
+      );
       return { ref: image.ref };
     });
     expect(run.resources).toEqual([]);

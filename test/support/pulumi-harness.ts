@@ -106,7 +106,9 @@ function flattenPropertyDependencies(req: any): string[] {
   const map = req.getPropertydependenciesMap?.();
   if (!map) return [];
   const urns: string[] = [];
-  map.forEach((deps: any) => urns.push(...deps.getUrnsList()));
+  map.forEach((deps: any) => {
+    urns.push(...deps.getUrnsList());
+  });
   return urns;
 }
 
