@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(process.argv[2] ?? join(__dirname, '..'));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (path: string) => require(join(root, 'bridge', 'src', path));
 const { openStore } = load('store/open');
 const { Directory } = load('directory/directory');

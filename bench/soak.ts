@@ -113,7 +113,6 @@ export async function runSoak(options: SoakOptions) {
 
   /** One paced request; an answer outside `expected` is counted as an error. */
   const call = async (op: string, method: string, path: string, body: unknown, expected: number[]): Promise<{ status: number; body: any }> => {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     await pacer.next();
     const started = performance.now();
     let status = 0;

@@ -12,7 +12,6 @@
  *
  *   npx tsx scripts/pulumi-preview.ts STACK [--json] [--root DIR] [--set KEY=VALUE]...
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -166,7 +165,7 @@ function findLeaks(value: any, secrets: string[], path: string, found: string[])
   if (typeof value === 'string') {
     for (const s of secrets) if (s.length >= 8 && value.includes(s)) found.push(path);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => findLeaks(v, secrets, `${path}[${i}]`, found));
+    for (const [i, v] of value.entries()) findLeaks(v, secrets, `${path}[${i}]`, found);
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) findLeaks(v, secrets, path ? `${path}.${k}` : k, found);
   }

@@ -24,7 +24,7 @@ export interface Case {
   readonly raw?: RawSend;
   readonly expect: Expectation;
   /** Checks the answer against the model and records it there; returns what is wrong, if anything. */
-  readonly after?: (answer: Exchange, body: any) => string | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly after?: (answer: Exchange, body: any) => string | undefined;
   /** No answer came to a write: its effect is unknown. */
   readonly onNoAnswer?: () => void;
   /**

@@ -23,7 +23,7 @@ export interface ConsistencyReport {
   readonly problems: string[];
 }
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const PROTECTED = new Set(['owners', 'administrators', 'recovery', 'group-managers']);

@@ -28,7 +28,6 @@ function recordEffect(
   body: any,
   model = lane.model,
 ): string | undefined {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   if (res.status >= 300 || res.status === 0) return undefined;
   const { options } = lane;
   if (method === 'POST' && res.status === 201) {
@@ -45,8 +44,13 @@ function recordEffect(
     else model.staleGroups.add(id);
   }
   if (method === 'DELETE' && res.status === 204 && id) {
-    if (resource === 'Users') options.ack.userDeletes++, model.deleteUser(id);
-    else options.ack.groupDeletes++, model.deleteGroup(id);
+    if (resource === 'Users') {
+      options.ack.userDeletes++;
+      model.deleteUser(id);
+    } else {
+      options.ack.groupDeletes++;
+      model.deleteGroup(id);
+    }
   }
   return undefined;
 }

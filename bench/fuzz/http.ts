@@ -177,8 +177,14 @@ export function sendRaw(port: number, send: RawSend): Promise<Exchange> {
       data = Buffer.concat([data, chunk]);
       drain(false);
     });
-    socket.on('end', () => (drain(true), finish('closed')));
-    socket.on('close', () => (drain(true), finish('closed')));
+    socket.on('end', () => {
+      drain(true);
+      finish('closed');
+    });
+    socket.on('close', () => {
+      drain(true);
+      finish('closed');
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
     let index = 0;
     const writeNext = () => {

@@ -296,7 +296,6 @@ export class Lane {
     expect: Expectation = { statuses: [200] },
     headers: Record<string, string> = {},
   ): Case {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       cls: 'valid',
       kind,
@@ -613,7 +612,9 @@ export class Lane {
     const operations = this.rng.chance(0.5)
       ? [{ op: 'Add', path: 'members', value: add.map((value) => ({ value })) }]
       : add.map((value) => ({ op: 'add', path: 'members', value: [{ value, display: 'ignored' }] }));
-    return this.groupPatch('group.members-add', group, operations, () => add.forEach((id) => group.members.add(id)));
+    return this.groupPatch('group.members-add', group, operations, () => {
+      for (const id of add) group.members.add(id);
+    });
   }
 
   removeMembers(): Case | undefined {
@@ -623,7 +624,9 @@ export class Lane {
     const operations = this.rng.chance(0.5)
       ? remove.map((id) => ({ op: 'remove', path: `members[value eq ${str(id)}]` }))
       : [{ op: 'Remove', path: 'members', value: remove.map((value) => ({ value })) }];
-    return this.groupPatch('group.members-remove', group, operations, () => remove.forEach((id) => group.members.delete(id)));
+    return this.groupPatch('group.members-remove', group, operations, () => {
+      for (const id of remove) group.members.delete(id);
+    });
   }
 
   renameGroup(): Case | undefined {

@@ -45,14 +45,17 @@ export async function runJob(
   const job = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.App\/jobs\/([^/]+)$/i.exec(req.jobId);
   const [group, jobName] = job ? [job[1], job[2]] : ['<resource group>', req.jobId];
   const deadline = Date.now() + req.timeoutSeconds * 1000;
-  const read = async (response: Response): Promise<Record<string, any>> => {
+  // Only an execution's name and status are read from Resource Manager's answers; anything else there is ignored.
+  const read = async (response: Response): Promise<{ name?: string; status?: string }> => {
     const text = await response.text();
     if (!response.ok) throw new Error(`Container Apps job ${jobName}: HTTP ${response.status} from Resource Manager: ${text.slice(0, 500)}`);
+    let doc: unknown;
     try {
-      return text ? JSON.parse(text) : {};
+      doc = text ? JSON.parse(text) : {};
     } catch {
-      return {};
+      doc = {};
     }
+    return { name: stringOrUndefined(field(doc, 'name')), status: stringOrUndefined(field(field(doc, 'properties'), 'status')) };
   };
 
   const started = await fetchImpl(`${req.armEndpoint}${req.jobId}/start?${api}`, { method: 'POST', headers, body: '{}' });
@@ -69,7 +72,7 @@ export async function runJob(
   const logs = `az containerapp job logs show --name ${jobName} --resource-group ${group} --execution ${execution} --container bootstrap`;
   for (;;) {
     const body = await read(await fetchImpl(`${req.armEndpoint}${req.jobId}/executions/${execution}?${api}`, { headers }));
-    const status: string = body.properties?.status ?? 'Unknown';
+    const status = body.status ?? 'Unknown';
     if (status === 'Succeeded') return { execution, status };
     if (status === 'Failed' || status === 'Stopped' || status === 'Degraded') {
       throw new Error(`Container Apps job ${jobName}: execution ${execution} ended ${status}. Its log: ${logs}`);
@@ -80,7 +83,14 @@ export async function runJob(
   }
 }
 
-const changed = (olds: any, news: any) => JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []);
+/** A member of a parsed JSON object, or undefined when the value is not an object. */
+function field(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+const stringOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+const changed = (olds: { triggers?: unknown }, news: { triggers?: unknown }) => JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []);
 
 const jobRunProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {

@@ -6,7 +6,6 @@ import { CLOUDS, config, oneOf } from './config';
 
 const cloud = oneOf(config(), 'cloud', CLOUDS);
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const program: { deploy(): Promise<Record<string, unknown>> } = require(`./${cloud}`);
 
 // Stack outputs: scimBaseUrl, dnsRecords and nextSteps (OUTPUT_NAMES, the same on every cloud), databaseVersion and

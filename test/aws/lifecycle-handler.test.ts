@@ -10,7 +10,6 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lifecycle = require('../../constructs/aws/lifecycle-handler/index.js') as {
   handler: (event: unknown, context?: unknown) => Promise<string>;
   timing: { retryMs: number; waitMs: number; settleMs: number };

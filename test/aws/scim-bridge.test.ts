@@ -15,10 +15,6 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:scim-br
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
 const CERT_ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
 
-function actions(statement: any): string[] {
-  return [statement.Action].flat();
-}
-
 describe('ScimBridge with default props', () => {
   let t: Template;
   let json: string;

@@ -4,7 +4,6 @@
  * both are dynamic providers, which Pulumi serializes into the state and runs in its provider host, so the tests also
  * load the serialized text as a module the way that host does (then handler()), with a `require` that refuses, and drive it.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-implied-eval */
 import { JOBS_API_VERSION, runJob } from '../../constructs/azure';
 import { BASE, T, runAzure } from './mocks';
 

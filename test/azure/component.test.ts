@@ -2,7 +2,6 @@
  * The pieces under the stack: the ACR token exchange, and ScimBridgeAzure used directly (its argument checks, and
  * that it keeps a session secret even when handed a plain string).
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 import { exchangeAcrRefreshToken } from '../../constructs/azure';
 import { isSecretInput, runPulumiProgram } from '../support/pulumi-harness';
 import { AZURE_MOCKS, SESSION, T } from './mocks';
@@ -51,7 +50,13 @@ describe('ScimBridgeAzure used directly, not through the stack', () => {
   test('a bad arg is an ArgError naming it, thrown before anything is created', async () => {
     const created: string[] = [];
     const attempt = runPulumiProgram(
-      { ...AZURE_MOCKS, computed: (t, n, i) => (created.push(n), AZURE_MOCKS.computed(t, n, i)) },
+      {
+        ...AZURE_MOCKS,
+        computed: (t, n, i) => {
+          created.push(n);
+          return AZURE_MOCKS.computed(t, n, i);
+        },
+      },
       { config: {}, secretKeys: [] },
       () => {
         const azure = require('../../constructs/azure');

@@ -2,7 +2,6 @@
  * Azure's part of the shared Pulumi harness: the values Azure computes (ids, host names, generated secrets) and the
  * answers to the data sources the program reads, plus the ACR token exchange the image build makes over fetch.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { type CloudMocks, type Run, SESSION, runStack } from '../support/pulumi-harness';
 
 export { SESSION };

@@ -3,7 +3,6 @@
  * the shared things sit in its resources (the database, the replicas, the bridge's environment, the secret store).
  * One adapter per cloud; the properties are written once, in contract.ts.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { type CloudMocks, type Recorded, type Run, SESSION, isSecretInput, reveal, runStack } from '../support/pulumi-harness';
 
 export type PulumiCloudName = 'gcp' | 'digitalocean' | 'azure';
@@ -53,7 +52,6 @@ function runWith(mocks: CloudMocks, config: Record<string, string>, options: Run
 const asSecretFlag = (secret: boolean, value: any): EnvValue => (secret ? { secret: true } : value);
 
 export function gcpAdapter(): CloudAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const m = require('../gcp/mocks');
   return {
     cloud: 'gcp',
@@ -74,7 +72,6 @@ export function gcpAdapter(): CloudAdapter {
 }
 
 export function digitalOceanAdapter(): CloudAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const m = require('../digitalocean/mocks');
   const service = (run: Run) => run.one(m.T.app).inputs.spec.services[0];
   return {
@@ -101,7 +98,6 @@ export function digitalOceanAdapter(): CloudAdapter {
 }
 
 export function azureAdapter(): CloudAdapter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const m = require('../azure/mocks');
   const container = (run: Run) => run.one(m.T.app).inputs.template.containers[0];
   return {

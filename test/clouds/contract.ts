@@ -12,7 +12,6 @@
  *   the database; a database version moves only forward, in place; a preview calls only the data sources, and the
  *   program assigns only the roles, that docs/pipelines.md (and docs/pipelines.roles.json beside it) document.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRIDGE_ENV } from '../../contract';

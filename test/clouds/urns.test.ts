@@ -5,7 +5,6 @@
  * a new certificate, a new secret. The engine's rules are followed: a resource answers to its URN, its aliases, and
  * (for an alias spec without a parent of its own) every URN its parent answers to.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Recorded, Run } from '../support/pulumi-harness';
@@ -53,7 +52,6 @@ export function urnsOf(run: Run, r: Recorded, memo = new Map<Recorded, Set<strin
 const ADAPTERS: Record<string, () => CloudAdapter> = { gcp: gcpAdapter, digitalocean: digitalOceanAdapter, azure: azureAdapter };
 
 function configFor(cloud: string, adapter: CloudAdapter): Record<string, string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const constants = require(`../${cloud}/mocks`);
   const raw = SNAPSHOT[cloud].config as Record<string, string>;
   return { ...adapter.base, ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.replace(/^<(\w+)>$/, (_, c) => constants[c])])) };

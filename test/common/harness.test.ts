@@ -2,7 +2,6 @@
  * The shared Pulumi harness must see what mocks do not: resource options. If it did not, every lifecycle test of
  * the clouds (protect, retainOnDelete, deletedWith) would pass whatever the components set.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 import { type CloudMocks, isSecretInput, runPulumiProgram } from '../support/pulumi-harness';
 
 const mocks: CloudMocks = {

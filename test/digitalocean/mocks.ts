@@ -4,7 +4,6 @@
  * in plain text comes back encrypted as `EV[1:…]`, and an `EV[…]` value sent back is kept as it is
  * (digitalocean/terraform-provider-digitalocean#514, #1137, #1603).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { createHash } from 'node:crypto';
 import { type CloudMocks, type Run, SESSION, runStack } from '../support/pulumi-harness';
 

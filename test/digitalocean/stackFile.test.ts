@@ -4,7 +4,6 @@
  * strings, maps as JSON), and every `scim-bridge:` key in it, written or commented out, one the program really reads
  * and accepts. The example stack must deploy as it stands (plus the secret it says to set).
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';

@@ -26,7 +26,6 @@ const ACTIONS: Record<string, { version: string; sha: string; inputs: string[]; 
 const CLOUDS = ['aws', 'gcp', 'digitalocean', 'azure'] as const;
 type Cloud = (typeof CLOUDS)[number];
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, any>; env?: Record<string, any>; if?: string };
 type Job = {
   permissions?: Record<string, string>;

@@ -29,7 +29,7 @@ async function preview(stack: string, extra: string[] = []) {
     return { code: 0, result: JSON.parse(stdout.trim().split('\n').pop()!), stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
-    let result: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    let result: any;
     try {
       result = JSON.parse(e.stdout.trim().split('\n').pop()!);
     } catch {
@@ -61,7 +61,7 @@ describe('scripts/pulumi-preview.ts on a fixture project', () => {
 
   it('lists every resource with the options a destroy acts on (protect, retainOnDelete, deletedWith)', async () => {
     const { result } = await preview('dev', ['--root', FIXTURE]);
-    const table = Object.fromEntries(result.resources.filter((r: { custom: boolean }) => r.custom).map((r: any) => [r.name, r])); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const table = Object.fromEntries(result.resources.filter((r: { custom: boolean }) => r.custom).map((r: any) => [r.name, r]));
     expect(Object.keys(table).sort()).toEqual(['child', 'kept', 'retained', 'wrapped']);
     expect(table.kept).toMatchObject({ type: 'random:index/randomPet:RandomPet', protect: true, retainOnDelete: false });
     expect(table.retained).toMatchObject({ protect: false, retainOnDelete: true });
@@ -121,12 +121,12 @@ describe('the pipelines pass what the programs read', () => {
   it('AWS: the context key the workflows pass (-c imageUri=ECR@digest) is read, and the output the doctor step reads exists', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'scim-cdk-out-'));
     try {
-      const { createApp } = require('../../stacks/aws') as typeof import('../../stacks/aws'); // eslint-disable-line @typescript-eslint/no-require-imports
+      const { createApp } = require('../../stacks/aws') as typeof import('../../stacks/aws');
       const context = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context;
       const image = `111122223333.dkr.ecr.${context.region}.amazonaws.com/scim-bridge@sha256:${'b'.repeat(64)}`;
       const assembly = createApp(new App({ context: { ...context, imageUri: image }, outdir })).synth();
       const stack = assembly.stacks[0];
-      const template = stack.template as { Outputs: Record<string, unknown>; Resources: Record<string, { Type: string; Properties: any }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const template = stack.template as { Outputs: Record<string, unknown>; Resources: Record<string, { Type: string; Properties: any }> };
       // The workflows' jq reads the shared output name, the same on every cloud.
       expect(Object.keys(template.Outputs)).toContain('scimBaseUrl');
       const taskDefinitions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');

@@ -22,7 +22,7 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ENTRA = { 'user-agent': 'Azure AD SCIM Client', 'content-type': 'application/scim+json; charset=utf-8' };
 const MEMBERS = 300;
 const EXECUTABLE = process.env.SCIM_TEST_CHROMIUM || '/usr/bin/chromium';
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any;
 
 describe.each(STORE_KINDS)('Entra ID unassigning a 300-member group, held by the deprovisioning guard (%s store)', (kind) => {
   let bridge: TestBridge;

@@ -76,7 +76,6 @@ dns.lookup = (host, options, cb) => host === ${JSON.stringify(DB_HOST)} ? lookup
           ? { ...gcpMocks.answer(token, inputs), certs: [{ cert: pem(dir, 'regional') }, { cert: pem(dir, 'root') }] }
           : gcpMocks.answer(token, inputs),
     };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     run = await runPulumiProgram(mocks, { config: BASE }, () => require('../../stacks/pulumi/gcp').deploy());
     // Cloud SQL's setup: cloudsqlsuperuser, the API-made database it owns, the API-made administrator its member.
     const adminUrl = new URL(resolvedEnv(envOf(run.one(T.job)))[BRIDGE_ENV.databaseAdminUrl]);

@@ -10,8 +10,9 @@ import { BASE, T, runGcpStack } from './mocks';
 function fields(r: Recorded, key: string): [string, unknown][] {
   const out: [string, unknown][] = [];
   const walk = (v: unknown, path: string) => {
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === key ? out.push([`${path}.${k}`, x]) : walk(x, `${path}.${k}`);
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === key ? out.push([`${path}.${k}`, x]) : walk(x, `${path}.${k}`);
   };
   walk(r.inputs, r.name);
   return out;

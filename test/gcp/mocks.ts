@@ -2,7 +2,6 @@
  * Google Cloud's side of the shared Pulumi harness: the values GCP computes (ids, addresses, DNS names, CA
  * certificates) and its data-source answers, plus the stack's defaults for the tests.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 import { type CloudMocks, type Recorded, type Run, SESSION, type StackSettings, isSecretInput, runPulumiProgram, runStack } from '../support/pulumi-harness';
 
 export const PROJECT = 'acme-idp';

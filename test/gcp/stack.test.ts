@@ -23,8 +23,6 @@ import {
   REGION,
   SA_EMAIL,
   CA_BUNDLE,
-  SERVER_CA,
-  UPCOMING_CA,
   T,
   container,
   envOf,
@@ -434,7 +432,6 @@ describe('the Pulumi program entry point', () => {
 
 describe('Pulumi.gcp.yaml', () => {
   test('the example stack file deploys as written once the scimsession is set, and the program reads every key it sets', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parse } = require('yaml');
     const file = parse(readFileSync(join(__dirname, '../../Pulumi.gcp.yaml'), 'utf8'), { strict: true }).config as Record<string, unknown>;
     // The engine hands structured values to the program as JSON, plain ones as strings.
@@ -451,14 +448,12 @@ describe('Pulumi.gcp.yaml', () => {
     );
     const read = new Set<string>();
     const run = await runPulumiProgram(gcpMocks, { config: { ...config, scimSession: SESSION }, provider }, () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pulumi = require('@pulumi/pulumi');
       const get = pulumi.Config.prototype.get;
       pulumi.Config.prototype.get = function (this: { name: string }, key: string, ...rest: unknown[]) {
         if (this.name === 'scim-bridge') read.add(key);
         return get.call(this, key, ...rest);
       };
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       return require('../../stacks/pulumi/index');
     });
     expect(Object.keys(config).filter((k) => !read.has(k))).toEqual([]);

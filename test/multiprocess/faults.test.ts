@@ -143,10 +143,16 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
     );
     try {
       for (const mode of ['fast', 'immediate', 'fast', 'immediate'] as const) {
-        await until(async () => (alive(), writesSinceMark() > 20), 'writes succeed');
+        await until(async () => {
+          alive();
+          return writesSinceMark() > 20;
+        }, 'writes succeed');
         mark = statuses.get(201) ?? 0;
         cluster.stop(mode);
-        await until(async () => (alive(), (await fetch(`${bridge.url}/health`)).status === 503), '/health reports the outage');
+        await until(async () => {
+          alive();
+          return (await fetch(`${bridge.url}/health`)).status === 503;
+        }, '/health reports the outage');
         const during = await fetch(`${bridge.url}/scim/v2/Users`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
@@ -157,9 +163,15 @@ describePostgres('PostgreSQL stopped and restarted under load', () => {
         expect(await during.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503' });
         expect((await fetch(`${bridge.url}/ping`)).status).toBe(200);
         cluster.start();
-        await until(async () => (alive(), (await fetch(`${bridge.url}/health`)).status === 200), '/health recovers');
+        await until(async () => {
+          alive();
+          return (await fetch(`${bridge.url}/health`)).status === 200;
+        }, '/health recovers');
       }
-      await until(async () => (alive(), writesSinceMark() > 20), 'writes succeed again');
+      await until(async () => {
+        alive();
+        return writesSinceMark() > 20;
+      }, 'writes succeed again');
     } finally {
       running = false;
       await Promise.all(lanes);

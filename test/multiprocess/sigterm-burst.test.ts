@@ -89,8 +89,10 @@ describe.each(STORE_KINDS)('SIGTERM during a burst of writes (%s store)', (kind)
         }
         failures = 0;
         if (answer.status === 201) acknowledged.push(userName);
-        else if (answer.status === 503) refused.push(answer), refusedNames.push(userName);
-        else others.push(answer);
+        else if (answer.status === 503) {
+          refused.push(answer);
+          refusedNames.push(userName);
+        } else others.push(answer);
       }
       agent.destroy();
     };

@@ -19,8 +19,8 @@ const OKTA = { 'user-agent': 'Okta SCIM Client 1.0.0' };
 const ENTRA = { 'user-agent': 'Microsoft.AAD.Provisioning/1.0' };
 // Functions passed to the page run in the browser; this project's TypeScript has no DOM types. (Strings would
 // be evaluated with eval in the page, which the page's CSP rightly refuses.)
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-declare const sessionStorage: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any;
+declare const sessionStorage: any;
 
 if (process.env.CI && !AVAILABLE) {
   test('Chromium is installed for the status page test', () => {
@@ -153,7 +153,7 @@ if (process.env.CI && !AVAILABLE) {
   it('filters the events by outcome and text', async () => {
     await page.getByLabel('Outcome').selectOption('refused');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr td:nth-child(5)')].every((td: any) => td.textContent === 'refused')); // eslint-disable-line @typescript-eslint/no-explicit-any;
+    await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr td:nth-child(5)')].every((td: any) => td.textContent === 'refused'));
     const statuses = await texts('#events tbody tr td:nth-child(6)');
     expect([...new Set(statuses)].sort()).toEqual(['401', '403', '409']);
 

@@ -198,7 +198,6 @@ describe('bridge/Dockerfile', () => {
 });
 
 describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () => {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const mocks = {
     cloud: 'test',
     computed: (_t: string, name: string, v: Record<string, unknown>) => ({ id: name, outputs: { ref: `${(v.tags as string[])[0]}@sha256:${'1'.repeat(64)}` } }),
@@ -211,7 +210,15 @@ describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () =>
     let asked = false;
     const run = await runPulumiProgram(mocks, { config: {}, secretKeys: [] }, () => {
       const { bridgeImageRef } = require('../../constructs/pulumi');
-      const image = bridgeImageRef('img', 'ghcr.io/acme/scim-bridge:1.2.3', () => ((asked = true), { tag: 'x', registry }), {});
+      const image = bridgeImageRef(
+        'img',
+        'ghcr.io/acme/scim-bridge:1.2.3',
+        () => {
+          asked = true;
+          return { tag: 'x', registry };
+        },
+        {},
+      );
       return { ref: image.ref };
     });
     expect(run.resources).toEqual([]);
@@ -239,7 +246,6 @@ describe('constructs/pulumi/image.ts (the image every Pulumi cloud runs)', () =>
 });
 
 describe('the image HEALTHCHECK', () => {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { execFile } = require('node:child_process') as typeof import('node:child_process');
   const { startBridge } = require('../support/bridge') as typeof import('../support/bridge');
   const { createPki } = require('../doctor/pki') as typeof import('../doctor/pki');

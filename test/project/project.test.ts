@@ -36,7 +36,6 @@ function keysRead(cloud: string): Set<string> {
   const named = [...source.matchAll(/\(\s*cfg\s*,\s*'([A-Za-z][\w]*)'/g), ...source.matchAll(/\bcfg\s*\.\s*(?:get|require)\w*\(\s*'([A-Za-z][\w]*)'/g)].map(
     (m) => m[1],
   );
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const declared: readonly string[] = (require(join(STACKS_DIR, cloud)) as { CONFIG_KEYS?: readonly string[] }).CONFIG_KEYS ?? [];
   return new Set([...SHARED_CONFIG_KEYS, ...named, ...declared]);
 }

@@ -32,7 +32,6 @@ const sessionEnv = { SCIM_SESSION: serializeSession(session) };
 const GROUP = 'staff@example.com';
 const PEOPLE = 300;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = (res: Response): Promise<any> => res.json();
 
 const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => {
@@ -46,7 +45,6 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined | false
 };
 
 async function status(bridge: BridgeProcess): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await fetch(`${bridge.url}/api/status`, { headers: { authorization: `Bearer ${token}` } });
   return res.json();
 }

@@ -10,7 +10,7 @@ import { type FakeGoogle, startFakeGoogle } from '../support/fake-google';
 
 const EXECUTABLE = process.env.SCIM_TEST_CHROMIUM || '/usr/bin/chromium';
 const AVAILABLE = existsSync(EXECUTABLE);
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any;
 
 if (process.env.CI && !AVAILABLE) {
   test('Chromium is installed for the sync card test', () => {

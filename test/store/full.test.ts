@@ -118,7 +118,7 @@ async function fillUntilFull(
       headers: auth,
       body: JSON.stringify({ schemas: [USER], userName, title: 'z'.repeat(3000), nickName: String(Math.random()).repeat(50) }),
     });
-    const body = (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const body = (await res.json()) as any;
     if (res.status !== 201) return { status: res.status, retryAfter: res.headers.get('retry-after'), body, userName, ids };
     ids.push(body.id);
   }
@@ -190,7 +190,7 @@ async function expectFullThenRecovery(bridge: BridgeProcess, filler: string, fau
   expect([201, 507]).toContain(groupRes.status);
   const groups = (await (
     await fetch(`${bridge.url}/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Refused team"')}`, { headers: auth })
-  ).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ).json()) as any;
   if (groupRes.status === 507) expect(groups.totalResults).toBe(0);
   else expect(groups.Resources[0].members).toHaveLength(members.length);
 

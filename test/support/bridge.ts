@@ -12,7 +12,7 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface TestResponse {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 export interface TestBridge {

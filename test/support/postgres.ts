@@ -19,7 +19,6 @@ export function describePostgres(name: string, body: () => void): void {
       });
     });
   } else {
-    // eslint-disable-next-line jest/no-disabled-tests
     describe.skip(`${name} (set SCIM_TEST_POSTGRES_URL, e.g. source .ci/postgres.sh)`, body);
   }
 }

@@ -5,7 +5,6 @@
  * yet those decide what a real destroy or replacement does, so the harness reads them from each registration
  * request on its way to the mock monitor. One harness for every Pulumi cloud: a cloud supplies only its mocks.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 import { SESSION, isSecretInput, redact, reveal } from './pulumi-inputs';
 
 export { SESSION, isSecretInput, redact, reveal };
@@ -107,7 +106,9 @@ function flattenPropertyDependencies(req: any): string[] {
   const map = req.getPropertydependenciesMap?.();
   if (!map) return [];
   const urns: string[] = [];
-  map.forEach((deps: any) => urns.push(...deps.getUrnsList()));
+  map.forEach((deps: any) => {
+    urns.push(...deps.getUrnsList());
+  });
   return urns;
 }
 

@@ -2,7 +2,6 @@
  * Reading resource inputs that Pulumi's mocks recorded: secrets arrive wrapped in the engine's "special
  * signature" object, which is how the cloud tests tell that a value stayed a secret.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const SIG_KEY = '4dabf18193072939515e22adb298388d';
 const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';

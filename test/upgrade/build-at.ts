@@ -27,7 +27,6 @@ export function gitCommit(ref: string): string | undefined {
 
 /** Bundles the bridge whose sources are under `sourceRoot` (bridge/src, contract) as bridge/build.mjs does. */
 export async function bundleBridge(sourceRoot: string, outfile: string, options: { minify?: boolean; version?: string } = {}): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require(join(ROOT, 'bridge', 'node_modules', 'esbuild')) as typeof import('esbuild');
   await esbuild.build({
     entryPoints: [join(sourceRoot, 'bridge', 'src', 'main.ts')],

@@ -77,14 +77,12 @@ const UNTRUSTED = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
-class Skip extends Error {}
-
 interface Response {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly json: any;
+  /** The parsed body, or undefined when it is not JSON; read with `at`, which checks each step. */
+  readonly json: unknown;
 }
 
 interface Target {
@@ -144,6 +142,16 @@ function caList(extra: string | Buffer | undefined): string[] | undefined {
 function errorCode(error: unknown): string {
   const err = error as NodeJS.ErrnoException;
   return err?.code ?? err?.message ?? String(error);
+}
+
+/** The member at `path` in a parsed JSON answer, or undefined where a step is missing or not an object. */
+function at(value: unknown, ...path: string[]): unknown {
+  let here = value;
+  for (const key of path) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = (here as Record<string, unknown>)[key];
+  }
+  return here;
 }
 
 function plural(n: number, word: string): string {
@@ -219,8 +227,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   /** A bridge's SCIM error detail, or the start of the body. */
   const said = (res: Response) => {
-    const detail = typeof res.json?.detail === 'string' ? res.json.detail : res.text.replace(/\s+/g, ' ').trim();
-    return detail ? `: ${detail.slice(0, 300)}` : '';
+    const detail = at(res.json, 'detail');
+    const text = typeof detail === 'string' ? detail : res.text.replace(/\s+/g, ' ').trim();
+    return text ? `: ${text.slice(0, 300)}` : '';
   };
   const unreachable = (error: unknown) => {
     const code = errorCode(error);
@@ -291,7 +300,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // 4. Probes (no token).
   try {
     const ping = await request('GET', `${target.root}${BRIDGE_PATHS.liveness}`, { auth: null });
-    if (ping.status === 200 && ping.json?.status === 'ok') ok('ping', `GET ${BRIDGE_PATHS.liveness}`, 'the bridge answers (200)');
+    if (ping.status === 200 && at(ping.json, 'status') === 'ok') ok('ping', `GET ${BRIDGE_PATHS.liveness}`, 'the bridge answers (200)');
     else
       fail(
         'ping',
@@ -310,17 +319,18 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   try {
     const health = await request('GET', `${target.root}${BRIDGE_PATHS.readiness}`, { auth: null });
-    const body = health.json ?? {};
-    if (health.status === 200 && body.status === 'ok') {
+    const body = health.json;
+    const tokens = at(body, 'session', 'tokens');
+    if (health.status === 200 && at(body, 'status') === 'ok') {
       ok(
         'health',
         `GET ${BRIDGE_PATHS.readiness}`,
-        `ready: version ${body.version ?? '?'}, scimsession with ${plural(body.session?.tokens ?? 0, 'token')}, ${body.store?.kind ?? '?'} store ok`,
+        `ready: version ${at(body, 'version') ?? '?'}, scimsession with ${plural(typeof tokens === 'number' ? tokens : 0, 'token')}, ${at(body, 'store', 'kind') ?? '?'} store ok`,
       );
-    } else if (health.status === 503 && body.session && body.store) {
+    } else if (health.status === 503 && at(body, 'session') && at(body, 'store')) {
       const why = [
-        !body.session.loaded ? 'no scimsession loaded' : '',
-        body.store.status !== 'ok' ? `the ${body.store.kind} store is ${body.store.status}` : '',
+        !at(body, 'session', 'loaded') ? 'no scimsession loaded' : '',
+        at(body, 'store', 'status') !== 'ok' ? `the ${at(body, 'store', 'kind')} store is ${at(body, 'store', 'status')}` : '',
       ]
         .filter(Boolean)
         .join(' and ');
@@ -328,7 +338,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         'health',
         `GET ${BRIDGE_PATHS.readiness}`,
         `not ready (503): ${why || 'unavailable'}`,
-        !body.session.loaded
+        !at(body, 'session', 'loaded')
           ? 'put the scimsession into the secret the deploy created (see the stack output nextSteps); the bridge picks it up without a restart'
           : 'check the database: its status, the network path from the bridge and the credentials (the bridge logs say which)',
       );
@@ -403,22 +413,23 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   // 6. Discovery, as identity providers read it when a connection is tested.
   await discovery('ServiceProviderConfig', (body) => {
-    const schemas: unknown[] = Array.isArray(body?.schemas) ? body.schemas : [];
-    if (!schemas.includes(SPC_SCHEMA)) throw new Error(`no ${SPC_SCHEMA} in schemas`);
-    if (body.patch?.supported !== true) throw new Error('patch.supported is not true: Okta and Entra ID update users with PATCH');
-    const bearer =
-      Array.isArray(body.authenticationSchemes) && body.authenticationSchemes.some((s: { type?: string }) => /oauthbearertoken/i.test(s?.type ?? ''));
+    const schemas = at(body, 'schemas');
+    if (!Array.isArray(schemas) || !schemas.includes(SPC_SCHEMA)) throw new Error(`no ${SPC_SCHEMA} in schemas`);
+    if (at(body, 'patch', 'supported') !== true) throw new Error('patch.supported is not true: Okta and Entra ID update users with PATCH');
+    const authenticationSchemes = at(body, 'authenticationSchemes');
+    const bearer = Array.isArray(authenticationSchemes) && authenticationSchemes.some((s) => /oauthbearertoken/i.test(String(at(s, 'type') ?? '')));
     if (!bearer) throw new Error('authenticationSchemes lists no oauthbearertoken');
-    return `PATCH yes, filter ${body.filter?.supported ? `yes (max ${body.filter.maxResults ?? '?'})` : 'no'}, bulk ${body.bulk?.supported ? 'yes' : 'no'}, bearer token auth`;
+    const filter = at(body, 'filter', 'supported') ? `yes (max ${at(body, 'filter', 'maxResults') ?? '?'})` : 'no';
+    return `PATCH yes, filter ${filter}, bulk ${at(body, 'bulk', 'supported') ? 'yes' : 'no'}, bearer token auth`;
   });
   await discovery('ResourceTypes', (body) => {
-    const types = listOf(body).map((t: { name?: string; endpoint?: string }) => `${t.name} (${t.endpoint})`);
-    if (!listOf(body).some((t: { id?: string; name?: string }) => (t.id ?? t.name) === 'User')) throw new Error('no User resource type');
-    if (!listOf(body).some((t: { id?: string; name?: string }) => (t.id ?? t.name) === 'Group')) throw new Error('no Group resource type');
+    const types = listOf(body).map((t) => `${at(t, 'name')} (${at(t, 'endpoint')})`);
+    if (!listOf(body).some((t) => (at(t, 'id') ?? at(t, 'name')) === 'User')) throw new Error('no User resource type');
+    if (!listOf(body).some((t) => (at(t, 'id') ?? at(t, 'name')) === 'Group')) throw new Error('no Group resource type');
     return types.join(', ');
   });
   await discovery('Schemas', (body) => {
-    const ids = listOf(body).map((s: { id?: string }) => s.id);
+    const ids = listOf(body).map((s) => at(s, 'id'));
     for (const id of [USER_SCHEMA, GROUP_SCHEMA]) if (!ids.includes(id)) throw new Error(`no ${id}`);
     return plural(ids.length, 'schema');
   });
@@ -439,12 +450,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       listProblem('GET /Users?count=1', list),
       listProblem('GET /Groups?count=1', groups),
       listProblem('GET /Users?filter=userName eq', lookupRes) ??
-        (lookupRes.json.totalResults !== 0 ? `a filter for a user that does not exist found ${lookupRes.json.totalResults}` : undefined),
+        (at(lookupRes.json, 'totalResults') !== 0 ? `a filter for a user that does not exist found ${at(lookupRes.json, 'totalResults')}` : undefined),
     ].filter(Boolean);
     if (problems.length) {
       fail('list', 'read-only list', problems.join('; '), 'see the bridge logs for these requests');
     } else {
-      ok('list', 'read-only list', `${plural(list.json.totalResults, 'user')}, ${plural(groups.json.totalResults, 'group')}; filter look-up by userName works`);
+      // listProblem found both totals to be numbers.
+      const total = (res: Response) => at(res.json, 'totalResults') as number;
+      ok('list', 'read-only list', `${plural(total(list), 'user')}, ${plural(total(groups), 'group')}; filter look-up by userName works`);
     }
   } catch (error) {
     fail('list', 'read-only list', unreachable(error));
@@ -605,7 +618,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
     const looksScim =
       /scim\+json/i.test(String(res.headers['content-type'] ?? '')) ||
-      (Array.isArray(res.json?.schemas) && res.json.schemas.some((s: unknown) => typeof s === 'string' && s.startsWith('urn:ietf:params:scim:'))) ||
+      arrayOf(at(res.json, 'schemas')).some((s) => typeof s === 'string' && s.startsWith('urn:ietf:params:scim:')) ||
       /bearer/i.test(String(res.headers['www-authenticate'] ?? ''));
     if (looksScim) {
       fail(
@@ -624,8 +637,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
   }
 
-  async function discovery(resource: string, inspect: (body: any) => string): Promise<void> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  async function discovery(resource: string, inspect: (body: unknown) => string): Promise<void> {
     const title = `GET /${resource}`;
     try {
       const res = await request('GET', `${target.scim}/${resource}`);
@@ -683,9 +695,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         createUnknown = true; // it may have been created before the answer was lost
         throw error;
       }
-      if (res.status !== 201 || typeof res.json?.id !== 'string') {
+      const createdId = at(res.json, 'id');
+      if (res.status !== 201 || typeof createdId !== 'string') {
         if (res.status >= 500) createUnknown = true;
-        const domainRule = res.status === 400 && /allowed email domain/i.test(res.json?.detail ?? '');
+        const domainRule = res.status === 400 && /allowed email domain/i.test(String(at(res.json, 'detail') ?? ''));
         fail(
           'write-create',
           'create test user',
@@ -696,25 +709,25 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         );
         return;
       }
-      id = res.json.id as string;
+      id = createdId;
       ok('write-create', 'create test user', `created ${userName} (id ${id})`);
 
       const read = await request('GET', `${users}/${encodeURIComponent(id)}`);
       const found = await request('GET', `${users}?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
-      if (read.status === 200 && read.json?.userName === userName && found.json?.totalResults === 1)
+      if (read.status === 200 && at(read.json, 'userName') === userName && at(found.json, 'totalResults') === 1)
         ok('write-read', 'read it back', 'by id and by a userName filter');
       else
         fail(
           'write-read',
           'read it back',
-          `GET by id answered ${read.status}, the filter found ${found.json?.totalResults ?? found.status}`,
+          `GET by id answered ${read.status}, the filter found ${at(found.json, 'totalResults') ?? found.status}`,
           'a created user must be found by its userName, or identity providers create duplicates',
         );
 
       const patch = await request('PATCH', `${users}/${encodeURIComponent(id)}`, {
         body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { active: false } }] },
       });
-      if (patch.status === 200 && patch.json?.active === false)
+      if (patch.status === 200 && at(patch.json, 'active') === false)
         ok('write-deactivate', 'deactivate (PATCH active=false)', 'suspended, as identity providers deprovision');
       else if (patch.status === 204) ok('write-deactivate', 'deactivate (PATCH active=false)', 'accepted (204)');
       else fail('write-deactivate', 'deactivate (PATCH active=false)', `answered ${patch.status}${said(patch)}`, 'see the bridge logs for this request');
@@ -740,7 +753,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       try {
         const ids = new Set<string>(id ? [id] : []);
         const found = await request('GET', `${users}?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
-        for (const r of listOf(found.json)) if (typeof r?.id === 'string') ids.add(r.id);
+        for (const r of listOf(found.json)) {
+          const each = at(r, 'id');
+          if (typeof each === 'string') ids.add(each);
+        }
         const left: string[] = [];
         for (const each of ids) {
           const res = await request('DELETE', `${users}/${encodeURIComponent(each)}`);
@@ -768,16 +784,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function listOf(body: any): any[] {
-  if (Array.isArray(body)) return body;
-  return Array.isArray(body?.Resources) ? body.Resources : [];
+const arrayOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/** The items of a list answer: a bare array or a ListResponse's Resources (nothing for anything else). */
+function listOf(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : arrayOf(at(body, 'Resources'));
 }
 
 function listProblem(what: string, res: Response): string | undefined {
   if (res.status !== 200) return `${what} answered ${res.status}`;
-  const schemas: unknown[] = Array.isArray(res.json?.schemas) ? res.json.schemas : [];
-  if (!schemas.includes(LIST_SCHEMA) || typeof res.json.totalResults !== 'number') return `${what} is not a SCIM ListResponse`;
+  if (!arrayOf(at(res.json, 'schemas')).includes(LIST_SCHEMA) || typeof at(res.json, 'totalResults') !== 'number') return `${what} is not a SCIM ListResponse`;
   return undefined;
 }
 
@@ -897,7 +913,11 @@ export async function doctorCommand(args: string[], out: (line: string) => void,
     httpPort,
     allowHttp: values['allow-http'],
     timeoutMs: timeout === undefined ? undefined : timeout * 1000,
-    onCheck: json ? undefined : (check) => formatCheck(check).forEach((line) => out(line)),
+    onCheck: json
+      ? undefined
+      : (check) => {
+          for (const line of formatCheck(check)) out(line);
+        },
   });
   if (json) out(JSON.stringify(report, null, 2));
   else out(formatSummary(report));

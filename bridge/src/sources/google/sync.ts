@@ -5,7 +5,6 @@
  * must never look like "everyone left the group".
  */
 import { randomUUID } from 'node:crypto';
-import { SCIM_BASE_PATH } from '../../../../contract';
 import type { Directory, RequestContext } from '../../directory/directory';
 import { ScimError } from '../../scim/errors';
 import { GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA } from '../../scim/schemas';
