@@ -74,7 +74,11 @@ async function delivery(kind: string, databaseUrl: string): Promise<Record<strin
     request.on('end', () => {
       const now = Date.now();
       try {
-        const doc = verifier.verify(Buffer.concat(chunks).toString('utf8'), request.headers as Record<string, string>) as { type: string; timestamp: string; data: { resource: { id: string } } };
+        const doc = verifier.verify(Buffer.concat(chunks).toString('utf8'), request.headers as Record<string, string>) as {
+          type: string;
+          timestamp: string;
+          data: { resource: { id: string } };
+        };
         lags.push(now - Date.parse(doc.timestamp));
         if (doc.type === 'user.created' || doc.type === 'group.created') {
           const acked = acknowledgedAt.get(doc.data.resource.id);
@@ -125,19 +129,28 @@ async function delivery(kind: string, databaseUrl: string): Promise<Record<strin
   // Enough requests in flight to hold the rate whatever the latency; the pacer sets the rate.
   const inParallel = async (count: number, work: (i: number) => Promise<void>) => {
     let next = 0;
-    await Promise.all(Array.from({ length: 64 }, async () => {
-      while (next < count) await work(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < count) await work(next++);
+      }),
+    );
   };
   const started = performance.now();
   await inParallel(USERS, async (i) => {
-    const user = await send('POST', '/Users', { schemas: [USER], userName: `feed${i}@bench.example.com`, displayName: `Feed ${i}`, emails: [{ value: `feed${i}@bench.example.com`, primary: true }] });
+    const user = await send('POST', '/Users', {
+      schemas: [USER],
+      userName: `feed${i}@bench.example.com`,
+      displayName: `Feed ${i}`,
+      emails: [{ value: `feed${i}@bench.example.com`, primary: true }],
+    });
     if (user) userIds[i] = user.id;
   });
   await inParallel(GROUPS, async (g) => {
     const group = await send('POST', '/Groups', { schemas: [GROUP], displayName: `feed group ${g}` });
     if (!group) return;
-    const members = Array.from({ length: MEMBERS }, (_, k) => userIds[(g * MEMBERS + k) % userIds.length]).filter(Boolean).map((value) => ({ value }));
+    const members = Array.from({ length: MEMBERS }, (_, k) => userIds[(g * MEMBERS + k) % userIds.length])
+      .filter(Boolean)
+      .map((value) => ({ value }));
     await send('PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: members }] });
   });
   const loadSeconds = (performance.now() - started) / 1000;
@@ -164,7 +177,12 @@ async function delivery(kind: string, databaseUrl: string): Promise<Record<strin
     deliveredPerSecond: Math.round(lags.length / ((lastAt - firstAt) / 1000 || 1)),
     scimLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
     lagFromAppendMs: { p50: percentile(lags, 0.5), p90: percentile(lags, 0.9), p99: percentile(lags, 0.99), max: percentile(lags, 1) },
-    lagAfterAcknowledgementMs: { p50: percentile(afterAck, 0.5), p90: percentile(afterAck, 0.9), p99: percentile(afterAck, 0.99), max: percentile(afterAck, 1) },
+    lagAfterAcknowledgementMs: {
+      p50: percentile(afterAck, 0.5),
+      p90: percentile(afterAck, 0.9),
+      p99: percentile(afterAck, 0.99),
+      max: percentile(afterAck, 1),
+    },
     drainSecondsAfterLoad: Math.round((lastAt - loadEnded) / 100) / 10,
   };
 }
@@ -194,7 +212,10 @@ async function writeCost(kind: string, databaseUrl: string): Promise<Record<stri
     const directory = which === 'on' ? on : off;
     for (let i = 0; i < count; i++) {
       const t = performance.now();
-      await directory.createUser({ schemas: [USER], userName: `cost${n++}@bench.example.com`, displayName: 'Cost', emails: [{ value: `cost${n}@bench.example.com` }] }, { actor: 'bench', requestId: `r${n}` });
+      await directory.createUser(
+        { schemas: [USER], userName: `cost${n++}@bench.example.com`, displayName: 'Cost', emails: [{ value: `cost${n}@bench.example.com` }] },
+        { actor: 'bench', requestId: `r${n}` },
+      );
       times[which].push(performance.now() - t);
     }
   };
@@ -206,7 +227,11 @@ async function writeCost(kind: string, databaseUrl: string): Promise<Record<stri
     await round(r % 2 ? 'on' : 'off', 100);
   }
   await store.close();
-  const summary = (list: number[]) => ({ mean: Math.round((list.reduce((a, b) => a + b, 0) / list.length) * 1000) / 1000, p50: percentile(list, 0.5), p99: percentile(list, 0.99) });
+  const summary = (list: number[]) => ({
+    mean: Math.round((list.reduce((a, b) => a + b, 0) / list.length) * 1000) / 1000,
+    p50: percentile(list, 0.5),
+    p99: percentile(list, 0.99),
+  });
   const a = summary(times.on);
   const b = summary(times.off);
   return { store: kind, writes: times.on.length, feedOnMs: a, feedOffMs: b, addedPercent: Math.round(((a.mean - b.mean) / b.mean) * 1000) / 10 };

@@ -71,7 +71,7 @@ function createLocalSession(print: (line: string) => void): string {
 
 export async function serve(options: ServeOptions = {}): Promise<RunningBridge> {
   const env = options.env ?? process.env;
-  const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   // A laptop's `serve --local` (npm start) listens on loopback only unless HOST says otherwise: its freshly printed
   // token should not be one network scan away. Containers set no --local and keep the contract's 0.0.0.0.
   const loopbackDefault = options.local === true && !env[BRIDGE_ENV.host];
@@ -102,7 +102,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   // Before the app (and its logger) exists, lines go straight to stdout in the same JSON shape.
   const log = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown> = {}) => {
     if (app) app.log[level](fields, msg);
-    else if (LEVELS[config.logLevel] <= LEVELS[level]) (options.logStream ?? process.stdout).write(JSON.stringify({ level: LEVELS[level], time: Date.now(), ...fields, msg }) + '\n');
+    else if (LEVELS[config.logLevel] <= LEVELS[level])
+      (options.logStream ?? process.stdout).write(`${JSON.stringify({ level: LEVELS[level], time: Date.now(), ...fields, msg })}\n`);
   };
   const rawStore = await openStore(config.databaseUrl, env, { warn: (line) => log('warn', line) });
   // The bridge serves while its database is still coming up (503 meanwhile) and migrates once it answers.
@@ -115,7 +116,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
       const entry = { source: source.description, reason: error.message };
       // Before the app (and its logger) exists, a waiting start still says why it is not healthy.
       if (app) app.log.warn(entry, 'scimsession reload failed; keeping the last good one');
-      else (options.logStream ?? process.stdout).write(JSON.stringify({ level: 40, time: Date.now(), ...entry, msg: 'no valid scimsession yet; polling' }) + '\n');
+      else
+        (options.logStream ?? process.stdout).write(`${JSON.stringify({ level: 40, time: Date.now(), ...entry, msg: 'no valid scimsession yet; polling' })}\n`);
     },
   });
   try {
@@ -199,7 +201,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningBridge> 
   const port = bound?.port ?? config.port;
   const shownHost = loopbackDefault || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
-  app.log.info({ url, scim: `${url}${SCIM_BASE_PATH}`, address: bound?.address ?? config.host, store: store.kind, session: source.description, version: VERSION }, 'scim-bridge listening');
+  app.log.info(
+    { url, scim: `${url}${SCIM_BASE_PATH}`, address: bound?.address ?? config.host, store: store.kind, session: source.description, version: VERSION },
+    'scim-bridge listening',
+  );
   if (options.local) {
     print(`SCIM bridge ${VERSION} on ${url}`);
     print(`  SCIM base URL:  ${url}${SCIM_BASE_PATH}`);

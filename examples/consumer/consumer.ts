@@ -50,21 +50,36 @@ export class ConsumerTable {
   /** Applies one change; false when it was not newer than what the table holds (a duplicate or a stale replay). */
   apply(event: ChangeEvent): boolean {
     const { resource, position, state, members } = event.data;
-    const held = this.db.prepare('SELECT version, position FROM resources WHERE type = ? AND id = ?').get(resource.type, resource.id) as { version: number; position: number } | undefined;
+    const held = this.db.prepare('SELECT version, position FROM resources WHERE type = ? AND id = ?').get(resource.type, resource.id) as
+      | { version: number; position: number }
+      | undefined;
     if (held && (resource.version < held.version || (resource.version === held.version && position <= held.position))) return false;
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const deleted = event.type.endsWith('.deleted');
       // A membership change carries no state: the resource's state stays what it was.
-      this.db.prepare(`INSERT INTO resources (type, id, version, position, deleted, state) VALUES (?, ?, ?, ?, ?, ?)
+      this.db
+        .prepare(`INSERT INTO resources (type, id, version, position, deleted, state) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, position = excluded.position, deleted = excluded.deleted,
         state = CASE WHEN ? THEN resources.state ELSE excluded.state END`)
-        .run(resource.type, resource.id, resource.version, position, deleted ? 1 : 0, state ? JSON.stringify(state) : null, state === undefined && !deleted ? 1 : 0);
-      if (event.type === 'group.members.added') for (const user of members ?? []) this.db.prepare('INSERT OR IGNORE INTO members VALUES (?, ?)').run(resource.id, user);
-      if (event.type === 'group.members.removed') for (const user of members ?? []) this.db.prepare('DELETE FROM members WHERE group_id = ? AND user_id = ?').run(resource.id, user);
+        .run(
+          resource.type,
+          resource.id,
+          resource.version,
+          position,
+          deleted ? 1 : 0,
+          state ? JSON.stringify(state) : null,
+          state === undefined && !deleted ? 1 : 0,
+        );
+      if (event.type === 'group.members.added')
+        for (const user of members ?? []) this.db.prepare('INSERT OR IGNORE INTO members VALUES (?, ?)').run(resource.id, user);
+      if (event.type === 'group.members.removed')
+        for (const user of members ?? []) this.db.prepare('DELETE FROM members WHERE group_id = ? AND user_id = ?').run(resource.id, user);
       if (event.type === 'group.deleted') this.db.prepare('DELETE FROM members WHERE group_id = ?').run(resource.id);
       if (event.type === 'user.deleted') this.db.prepare('DELETE FROM members WHERE user_id = ?').run(resource.id);
-      this.db.prepare('INSERT OR IGNORE INTO applied VALUES (?, ?, ?, ?, ?)').run(event.id, position, event.type, `${resource.type}/${resource.id}`, resource.version);
+      this.db
+        .prepare('INSERT OR IGNORE INTO applied VALUES (?, ?, ?, ?, ?)')
+        .run(event.id, position, event.type, `${resource.type}/${resource.id}`, resource.version);
       this.db.prepare('INSERT INTO cursor VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET position = MAX(position, excluded.position)').run(position);
       this.db.exec('COMMIT');
       return true;
@@ -80,7 +95,10 @@ export class ConsumerTable {
     try {
       this.db.exec('DELETE FROM resources; DELETE FROM members; DELETE FROM applied;');
       const version = (doc: Record<string, unknown>) => Number(/(\d+)/.exec(String((doc.meta as { version?: string } | undefined)?.version ?? '0'))?.[1] ?? 0);
-      for (const [type, docs] of [['User', users], ['Group', groups]] as const) {
+      for (const [type, docs] of [
+        ['User', users],
+        ['Group', groups],
+      ] as const) {
         for (const doc of docs) {
           const { members, ...state } = doc as { members?: { value: string }[] };
           this.db.prepare('INSERT INTO resources VALUES (?, ?, ?, ?, 0, ?)').run(type, String(doc.id), version(doc), position, JSON.stringify(state));
@@ -97,7 +115,9 @@ export class ConsumerTable {
 
   /** The resource as the table holds it (undefined when never seen). */
   get(type: 'User' | 'Group', id: string): { version: number; deleted: boolean; state?: Record<string, unknown> } | undefined {
-    const row = this.db.prepare('SELECT version, deleted, state FROM resources WHERE type = ? AND id = ?').get(type, id) as { version: number; deleted: number; state: string | null } | undefined;
+    const row = this.db.prepare('SELECT version, deleted, state FROM resources WHERE type = ? AND id = ?').get(type, id) as
+      | { version: number; deleted: number; state: string | null }
+      | undefined;
     return row ? { version: row.version, deleted: row.deleted === 1, state: row.state ? JSON.parse(row.state) : undefined } : undefined;
   }
 
@@ -175,10 +195,11 @@ export function receive(table: ConsumerTable, secret: string, port = 0, host = '
       resolve({
         url: `http://${host}:${address.port}${path}`,
         server,
-        close: () => new Promise((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
@@ -186,7 +207,14 @@ export function receive(table: ConsumerTable, secret: string, port = 0, host = '
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '4000' }, db: { type: 'string', default: './consumer.db' }, secret: { type: 'string' }, bridge: { type: 'string' }, token: { type: 'string' }, resync: { type: 'boolean', default: false } },
+    options: {
+      port: { type: 'string', default: '4000' },
+      db: { type: 'string', default: './consumer.db' },
+      secret: { type: 'string' },
+      bridge: { type: 'string' },
+      token: { type: 'string' },
+      resync: { type: 'boolean', default: false },
+    },
   });
   const secret = values.secret ?? process.env.WEBHOOK_SECRET;
   if (!secret) throw new Error('--secret whsec_… (or WEBHOOK_SECRET) is required');

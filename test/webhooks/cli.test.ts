@@ -34,16 +34,28 @@ describe.each(STORE_KINDS)('scim-bridge webhooks (%s)', (kind) => {
     return lines;
   };
   const append = (n: number) =>
-    store.transaction((tx) => tx.appendChanges(Array.from({ length: n }, (_, i) => ({ type: 'user.created' as const, resource: { type: 'User' as const, id: `u${i}`, version: 1 }, actor: 'test' }))));
+    store.transaction((tx) =>
+      tx.appendChanges(
+        Array.from({ length: n }, (_, i) => ({ type: 'user.created' as const, resource: { type: 'User' as const, id: `u${i}`, version: 1 }, actor: 'test' })),
+      ),
+    );
 
   it('registers an endpoint from the head of the log and prints its secret as the last line', async () => {
     await append(3);
     const lines = await cli('add', 'http://127.0.0.1:9/hooks', '--events', 'user.*,group.deleted');
     expect(lines[lines.length - 1]).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     const [endpoint] = await store.listWebhookEndpoints();
-    expect(endpoint).toMatchObject({ url: 'http://127.0.0.1:9/hooks', events: ['user.*', 'group.deleted'], source: 'registered', position: 3, secret: lines[lines.length - 1] });
+    expect(endpoint).toMatchObject({
+      url: 'http://127.0.0.1:9/hooks',
+      events: ['user.*', 'group.deleted'],
+      source: 'registered',
+      position: 3,
+      secret: lines[lines.length - 1],
+    });
     const list = await cli('list');
-    expect(list[0]).toMatch(new RegExp(`^${endpoint.name}\\tregistered\\tdelivering\\thttp://127.0.0.1:9/hooks\\tuser\\.\\*,group\\.deleted\\tat 3/3 \\(lag 0, 0 s\\)`));
+    expect(list[0]).toMatch(
+      new RegExp(`^${endpoint.name}\\tregistered\\tdelivering\\thttp://127.0.0.1:9/hooks\\tuser\\.\\*,group\\.deleted\\tat 3/3 \\(lag 0, 0 s\\)`),
+    );
     expect(list.join('\n')).not.toContain(endpoint.secret!.slice(6));
     const events = await store.listEvents({ limit: 5 });
     expect(events[0]).toMatchObject({ actor: 'cli', action: 'webhook.add', resourceName: endpoint.name, outcome: 'success' });
@@ -68,7 +80,9 @@ describe.each(STORE_KINDS)('scim-bridge webhooks (%s)', (kind) => {
     const row = async () => (await store.listWebhookEndpoints()).find((e) => e.name === 'app')!;
     expect((await row()).position).toBe(5);
 
-    expect(await cli('replay', 'https://hooks.example.com/a', '--from', '2')).toEqual(['app replays from position 2: the next delivery is the first change after position 1.']);
+    expect(await cli('replay', 'https://hooks.example.com/a', '--from', '2')).toEqual([
+      'app replays from position 2: the next delivery is the first change after position 1.',
+    ]);
     expect((await row()).position).toBe(1);
     const before = new Date(Date.now() - 60_000).toISOString();
     await cli('replay', 'app', '--from', before);
@@ -85,7 +99,10 @@ describe.each(STORE_KINDS)('scim-bridge webhooks (%s)', (kind) => {
     await cli('remove', 'app');
     expect(await store.listWebhookEndpoints()).toEqual([]);
 
-    const actions = (await store.listEvents({ limit: 20 })).filter((e) => e.actor === 'cli').map((e) => e.action).reverse();
+    const actions = (await store.listEvents({ limit: 20 }))
+      .filter((e) => e.actor === 'cli')
+      .map((e) => e.action)
+      .reverse();
     expect(actions).toEqual(['webhook.add', 'webhook.replay', 'webhook.replay', 'webhook.pause', 'webhook.resume', 'webhook.remove']);
   });
 

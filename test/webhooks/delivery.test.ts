@@ -19,7 +19,9 @@ import { freshDatabase } from '../support/postgres';
 import { MemoryLog, withLog } from './memory-log';
 import { type Receiver, inOrderPerResource, startReceiver } from './receiver';
 
-const quiet = process.env.DEBUG_WEBHOOKS ? { info: console.log, warn: console.log, error: console.log } : { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = process.env.DEBUG_WEBHOOKS
+  ? { info: console.log, warn: console.log, error: console.log }
+  : { info: () => undefined, warn: () => undefined, error: () => undefined };
 const loopback = { allowLoopback: true, allowPrivate: parseCidrs('') };
 const fast = { baseMs: 20, maxMs: 200, windowMs: 60_000, jitter: 0.2 };
 

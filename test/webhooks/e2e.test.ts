@@ -51,18 +51,32 @@ async function provision(bridges: () => string, prefix: string, users: number, l
   ok(group.status);
   const groupId = group.json?.id as string | undefined;
   let next = 0;
-  await Promise.all(Array.from({ length: lanes }, async () => {
-    while (next < users) {
-      const i = next++;
-      const created = await scim(bridges(), 'POST', '/Users', { schemas: [USER], userName: `${prefix}-${i}@example.com`, displayName: `User ${i}` });
-      if (!ok(created.status)) continue;
-      const id = created.json!.id as string;
-      ok((await scim(bridges(), 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: `User ${i} (renamed)` }] })).status);
-      if (groupId) ok((await scim(bridges(), 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })).status);
-      if (i % 5 === 0) ok((await scim(bridges(), 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] })).status);
-      if (i % 7 === 0) ok((await scim(bridges(), 'DELETE', `/Users/${id}`)).status);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < users) {
+        const i = next++;
+        const created = await scim(bridges(), 'POST', '/Users', { schemas: [USER], userName: `${prefix}-${i}@example.com`, displayName: `User ${i}` });
+        if (!ok(created.status)) continue;
+        const id = created.json!.id as string;
+        ok(
+          (
+            await scim(bridges(), 'PATCH', `/Users/${id}`, {
+              schemas: [PATCH],
+              Operations: [{ op: 'replace', path: 'displayName', value: `User ${i} (renamed)` }],
+            })
+          ).status,
+        );
+        if (groupId)
+          ok(
+            (await scim(bridges(), 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] }))
+              .status,
+          );
+        if (i % 5 === 0)
+          ok((await scim(bridges(), 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] })).status);
+        if (i % 7 === 0) ok((await scim(bridges(), 'DELETE', `/Users/${id}`)).status);
+      }
+    }),
+  );
   return acknowledged;
 }
 
@@ -70,7 +84,8 @@ async function changesIn(databaseUrl: string): Promise<Change[]> {
   const store = await openStore(databaseUrl);
   try {
     const all: Change[] = [];
-    for (let page = await store.readChanges(0, 10_000); page.length > 0; page = await store.readChanges(page[page.length - 1].position, 10_000)) all.push(...page);
+    for (let page = await store.readChanges(0, 10_000); page.length > 0; page = await store.readChanges(page[page.length - 1].position, 10_000))
+      all.push(...page);
     return all;
   } finally {
     await store.close();
@@ -86,7 +101,13 @@ async function expectAllDelivered(front: Front, databaseUrl: string, timeoutMs: 
     const acknowledged = front.acknowledged();
     const missing = changes.filter((c) => !acknowledged.has(`chg_${c.directory}_${c.position}`));
     if (missing.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`${missing.length} of ${changes.length} changes never acknowledged, e.g. positions ${missing.slice(0, 5).map((c) => c.position).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${missing.length} of ${changes.length} changes never acknowledged, e.g. positions ${missing
+          .slice(0, 5)
+          .map((c) => c.position)
+          .join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
   expect(changes.length).toBeGreaterThan(0);
@@ -165,9 +186,21 @@ describe.each(STORE_KINDS)('webhooks end to end (%s)', (kind) => {
     const firstTime = new Map<number, string>();
     for (const a of front.arrivals) if (a.acknowledged && !firstTime.has(a.position)) firstTime.set(a.position, a.id);
     const before = front.arrivals.length;
-    const { stdout } = await run(process.execPath, [BUNDLE, 'webhooks', 'replay', 'app', '--from', '1'], { env: { PATH: process.env.PATH, SCIM_DATABASE_URL: databaseUrl } });
+    const { stdout } = await run(process.execPath, [BUNDLE, 'webhooks', 'replay', 'app', '--from', '1'], {
+      env: { PATH: process.env.PATH, SCIM_DATABASE_URL: databaseUrl },
+    });
     expect(stdout).toMatch(/app replays from position 1/);
-    await front.until(() => new Set(front.arrivals.slice(before).filter((a) => a.acknowledged).map((a) => a.position)).size >= changes.length, 60_000, 'the replay');
+    await front.until(
+      () =>
+        new Set(
+          front.arrivals
+            .slice(before)
+            .filter((a) => a.acknowledged)
+            .map((a) => a.position),
+        ).size >= changes.length,
+      60_000,
+      'the replay',
+    );
     const replayed = front.arrivals.slice(before).filter((a) => a.acknowledged);
     const firstSeen: number[] = [];
     for (const a of replayed) if (!firstSeen.includes(a.position)) firstSeen.push(a.position);
@@ -221,8 +254,11 @@ describePostgres('webhooks end to end with two bridges on one PostgreSQL', () =>
     const secret = generateSecret();
     const front = await startFront(join(dir, 'consumer.db'), secret);
     const env = {
-      SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: databaseUrl, SCIM_WEBHOOKS_ALLOW_LOOPBACK: 'true',
-      SCIM_WEBHOOKS: JSON.stringify([{ name: 'app', url: front.url }]), SCIM_WEBHOOK_SECRETS: JSON.stringify({ app: secret }),
+      SCIM_SESSION: serializeSession(session),
+      SCIM_DATABASE_URL: databaseUrl,
+      SCIM_WEBHOOKS_ALLOW_LOOPBACK: 'true',
+      SCIM_WEBHOOKS: JSON.stringify([{ name: 'app', url: front.url }]),
+      SCIM_WEBHOOK_SECRETS: JSON.stringify({ app: secret }),
     };
     const a = await spawnBridge(env);
     const b = await spawnBridge(env);
@@ -244,8 +280,11 @@ describePostgres('webhooks end to end with two bridges on one PostgreSQL', () =>
     const secret = generateSecret();
     const front = await startFront(join(dir, 'consumer.db'), secret);
     const bridge = await spawnBridge({
-      SCIM_SESSION: serializeSession(session), SCIM_DATABASE_URL: cluster.url, SCIM_WEBHOOKS_ALLOW_LOOPBACK: 'true',
-      SCIM_WEBHOOKS: JSON.stringify([{ name: 'app', url: front.url }]), SCIM_WEBHOOK_SECRETS: JSON.stringify({ app: secret }),
+      SCIM_SESSION: serializeSession(session),
+      SCIM_DATABASE_URL: cluster.url,
+      SCIM_WEBHOOKS_ALLOW_LOOPBACK: 'true',
+      SCIM_WEBHOOKS: JSON.stringify([{ name: 'app', url: front.url }]),
+      SCIM_WEBHOOK_SECRETS: JSON.stringify({ app: secret }),
     });
     try {
       const load = provision(() => bridge.url, 'restart', 80);

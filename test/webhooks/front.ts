@@ -90,13 +90,13 @@ export async function startFront(dbPath: string, secret: string): Promise<Front>
       }
       const forward = () => {
         const onward = http.request(consumer.url, { method: 'POST', headers: { ...request.headers, host: new URL(consumer.url).host } }, (answer) => {
-        answer.resume();
-        answer.on('end', () => {
-          arrival.acknowledged = answer.statusCode! >= 200 && answer.statusCode! < 300;
-          response.writeHead(answer.statusCode!).end();
-          for (const poke of [...waiters]) poke();
+          answer.resume();
+          answer.on('end', () => {
+            arrival.acknowledged = answer.statusCode! >= 200 && answer.statusCode! < 300;
+            response.writeHead(answer.statusCode!).end();
+            for (const poke of [...waiters]) poke();
+          });
         });
-      });
         onward.on('error', () => response.writeHead(502).end());
         onward.end(body);
       };

@@ -15,8 +15,14 @@ export class MemoryLog implements ChangeLog {
     const version = (this.versions.get(key) ?? 0) + 1;
     this.versions.set(key, version);
     const change: Change = {
-      position: this.changes.length + 1, directory: 'default', at: new Date().toISOString(), type, actor: 'test',
-      resource: { type: resourceType, id: resourceId, version }, state: { id: resourceId, version }, ...extra,
+      position: this.changes.length + 1,
+      directory: 'default',
+      at: new Date().toISOString(),
+      type,
+      actor: 'test',
+      resource: { type: resourceType, id: resourceId, version },
+      state: { id: resourceId, version },
+      ...extra,
     };
     this.changes.push(change);
     for (const listener of this.listeners) listener();

@@ -33,7 +33,10 @@ if (process.env.CI && !AVAILABLE) {
         SCIM_WEBHOOKS_ALLOW_LOOPBACK: 'true',
       },
     });
-    browser = await chromium.launch({ executablePath: EXECUTABLE, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: EXECUTABLE,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
   });
   afterAll(async () => {
     await browser?.close();

@@ -40,7 +40,17 @@ it('the status API and /metrics show an endpoint that is failing: state, lag, la
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(webhooks).toEqual([
-      expect.objectContaining({ name: 'app', source: 'declared', state: 'retrying', lagPositions: 1, lastStatus: 503, failures: 1, delivered: 0, deadLetter: null, lastError: 'answered 503: maintenance' }),
+      expect.objectContaining({
+        name: 'app',
+        source: 'declared',
+        state: 'retrying',
+        lagPositions: 1,
+        lastStatus: 503,
+        failures: 1,
+        delivered: 0,
+        deadLetter: null,
+        lastError: 'answered 503: maintenance',
+      }),
     ]);
     // Retry-After: 120 is honoured: the next attempt is at least two minutes away.
     expect(Date.parse(webhooks[0].nextAttemptAt as string) - Date.now()).toBeGreaterThan(100_000);

@@ -12,8 +12,13 @@ import { generateSecret, secretKey, signDelivery } from '../../bridge/src/feed/s
 import { type Change, changeDocument, changeId } from '../../bridge/src/feed/types';
 
 const change: Change = {
-  position: 42, directory: 'default', at: '2026-12-06T10:00:00.000Z', type: 'user.created',
-  resource: { type: 'User', id: 'u1', version: 1 }, actor: 'okta', state: { userName: 'ada@example.com', displayName: 'Ada Lovelace ✓' },
+  position: 42,
+  directory: 'default',
+  at: '2026-12-06T10:00:00.000Z',
+  type: 'user.created',
+  resource: { type: 'User', id: 'u1', version: 1 },
+  actor: 'okta',
+  state: { userName: 'ada@example.com', displayName: 'Ada Lovelace ✓' },
 };
 
 describe('Standard Webhooks signatures', () => {
@@ -39,7 +44,7 @@ describe('Standard Webhooks signatures', () => {
   it('refuse secrets that are not whsec_ and base64 of 24 to 64 bytes', () => {
     expect(() => secretKey('abc')).toThrow(/whsec_/);
     expect(() => secretKey('whsec_not base64!')).toThrow(/base64/);
-    expect(() => secretKey('whsec_' + Buffer.alloc(8).toString('base64'))).toThrow(/24 to 64 bytes/);
+    expect(() => secretKey(`whsec_${Buffer.alloc(8).toString('base64')}`)).toThrow(/24 to 64 bytes/);
   });
 });
 
@@ -47,8 +52,24 @@ describe('safe targets', () => {
   const policy = { allowLoopback: false, allowPrivate: parseCidrs('') };
 
   it.each([
-    '169.254.169.254', 'fd00:ec2::254', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', 'fc00::1', 'fe80::1',
-    '::ffff:10.0.0.1', '::ffff:a00:1', '::ffff:169.254.169.254', '0.0.0.0', '::', '127.0.0.1', '::1', '::ffff:127.0.0.1', '224.0.0.1',
+    '169.254.169.254',
+    'fd00:ec2::254',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    'fc00::1',
+    'fe80::1',
+    '::ffff:10.0.0.1',
+    '::ffff:a00:1',
+    '::ffff:169.254.169.254',
+    '0.0.0.0',
+    '::',
+    '127.0.0.1',
+    '::1',
+    '::ffff:127.0.0.1',
+    '224.0.0.1',
   ])('refuse %s', (address) => {
     expect(refusal(address, policy)).toBeDefined();
   });
@@ -130,7 +151,14 @@ describe('declared endpoints (SCIM_WEBHOOKS, SCIM_WEBHOOK_SECRETS)', () => {
     ['a bad secret', env([{ name: 'app', url: 'https://h.example.com/' }], { app: 'whsec_short' }), /the secret for "app" is not usable/],
     ['plain http', env([{ name: 'app', url: 'http://h.example.com/' }]), /\("app"\).*plain http/],
     ['an unknown type', env([{ name: 'app', url: 'https://h.example.com/', events: ['user.renamed'] }]), /user\.renamed/],
-    ['a twice-declared name', env([{ name: 'app', url: 'https://a.example.com/' }, { name: 'app', url: 'https://b.example.com/' }]), /declared twice/],
+    [
+      'a twice-declared name',
+      env([
+        { name: 'app', url: 'https://a.example.com/' },
+        { name: 'app', url: 'https://b.example.com/' },
+      ]),
+      /declared twice/,
+    ],
     ['secrets that are not JSON', env([{ name: 'app', url: 'https://h.example.com/' }], `{"app":"${secret}"`), /SCIM_WEBHOOK_SECRETS is not valid JSON/],
     ['a bad CIDR', env([], {}, { [BRIDGE_ENV.webhooksAllowPrivate]: '10.0.0.0/40' }), /SCIM_WEBHOOKS_ALLOW_PRIVATE/],
   ])('refuse %s with one line that never holds a secret', (_what, settings, message) => {

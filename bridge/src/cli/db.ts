@@ -28,7 +28,10 @@ type Out = (line: string) => void;
  * The bridge's tables: what bootstrap hands to the app role when the bridge made them as someone else. Read from the
  * migrations themselves, so a table a later release adds is handed over too.
  */
-const BRIDGE_TABLES = ['schema_migrations', ...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1])))];
+const BRIDGE_TABLES = [
+  'schema_migrations',
+  ...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1]))),
+];
 /** Roles whose membership is administrative on the managed services (besides any role with admin attributes). */
 const ADMIN_ROLES = ['rds_superuser', 'azure_pg_admin', 'cloudsqlsuperuser', 'pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program'];
 const ADMIN_ATTRIBUTES = [
@@ -63,7 +66,8 @@ function target(env: NodeJS.ProcessEnv): { app: Target; appUrl: string; adminUrl
   const appUrl = env[BRIDGE_ENV.databaseUrl];
   const adminUrl = env[BRIDGE_ENV.databaseAdminUrl];
   if (!adminUrl) throw new ConfigError(`${BRIDGE_ENV.databaseAdminUrl} is not set: give an administrator's postgres:// URL (it is used only by this command)`);
-  if (!appUrl || !/^postgres(ql)?:\/\//i.test(appUrl)) throw new ConfigError(`${BRIDGE_ENV.databaseUrl} must be the bridge's postgres:// URL (its role, password and database)`);
+  if (!appUrl || !/^postgres(ql)?:\/\//i.test(appUrl))
+    throw new ConfigError(`${BRIDGE_ENV.databaseUrl} must be the bridge's postgres:// URL (its role, password and database)`);
   if (!/^postgres(ql)?:\/\//i.test(adminUrl)) throw new ConfigError(`${BRIDGE_ENV.databaseAdminUrl} must be a postgres:// URL`);
   const app = connectionSettings(appUrl, env).pool;
   const role = app.user ?? env.PGUSER;
@@ -108,7 +112,9 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
   const warn = (line: string) => out(`db bootstrap: warning: ${line}`);
   const warned = new Set<string>();
   warnTls = (line) => {
-    if (!warned.has(line)) warned.add(line), warn(line);
+    if (warned.has(line)) return;
+    warned.add(line);
+    warn(line);
   };
   // The administrator's password: in its URL, or in SCIM_DATABASE_ADMIN_PASSWORD (never PGPASSWORD, which is the app's).
   const adminPassword = env[BRIDGE_ENV.databaseAdminPassword] || undefined;
@@ -119,9 +125,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
   try {
     const me = (await admin.query('SELECT current_user AS name, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user')).rows[0];
     if (me.name === app.role) {
-      throw new ConfigError(`${BRIDGE_ENV.databaseUrl} uses the administrator's role "${app.role}": give the bridge a role of its own (e.g. ${JSON.stringify('scim_bridge_app')}) and keep the administrator's credentials out of the service`);
+      throw new ConfigError(
+        `${BRIDGE_ENV.databaseUrl} uses the administrator's role "${app.role}": give the bridge a role of its own (e.g. ${JSON.stringify('scim_bridge_app')}) and keep the administrator's credentials out of the service`,
+      );
     }
-    if (!me.rolsuper && !me.rolcreaterole) throw new ConfigError(`the administrator role "${me.name}" has no CREATEROLE: it cannot create or manage the bridge's role`);
+    if (!me.rolsuper && !me.rolcreaterole)
+      throw new ConfigError(`the administrator role "${me.name}" has no CREATEROLE: it cannot create or manage the bridge's role`);
 
     // ---- the database ----
     const database = (await admin.query('SELECT datname FROM pg_database WHERE datname = $1', [app.database])).rows[0];
@@ -142,8 +151,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
     let role = (await admin.query('SELECT * FROM pg_roles WHERE rolname = $1', [app.role])).rows[0];
     if (!role) {
       try {
-        await admin.query(`CREATE ROLE ${ident(app.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT${await passwordClause()}`);
-        say(`created role "${app.role}" (LOGIN only)${app.password === undefined ? '; no password was given, so it logs in only by other means (IAM, certificates)' : ''}`);
+        await admin.query(
+          `CREATE ROLE ${ident(app.role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT${await passwordClause()}`,
+        );
+        say(
+          `created role "${app.role}" (LOGIN only)${app.password === undefined ? '; no password was given, so it logs in only by other means (IAM, certificates)' : ''}`,
+        );
       } catch (error) {
         if ((error as { code?: string }).code !== '42710') throw error; // created by a concurrent bootstrap
       }
@@ -170,7 +183,9 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
         await admin.query(`ALTER ROLE ${ident(app.role)} NO${attribute}`);
         say(`removed ${attribute} from role "${app.role}"`);
       } catch (error) {
-        warn(`role "${app.role}" has ${attribute} and "${me.name}" cannot remove it (${(error as Error).message}); run ALTER ROLE ${ident(app.role)} NO${attribute} as a role that can`);
+        warn(
+          `role "${app.role}" has ${attribute} and "${me.name}" cannot remove it (${(error as Error).message}); run ALTER ROLE ${ident(app.role)} NO${attribute} as a role that can`,
+        );
       }
     }
     const memberships = (
@@ -186,7 +201,9 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
         await admin.query(`REVOKE ${ident(rolname)} FROM ${ident(app.role)}`);
         say(`removed role "${app.role}" from "${rolname}"`);
       } catch (error) {
-        warn(`role "${app.role}" is a member of "${rolname}" and "${me.name}" cannot revoke it (${(error as Error).message}); run REVOKE ${ident(rolname)} FROM ${ident(app.role)} as a role that can`);
+        warn(
+          `role "${app.role}" is a member of "${rolname}" and "${me.name}" cannot revoke it (${(error as Error).message}); run REVOKE ${ident(rolname)} FROM ${ident(app.role)} as a role that can`,
+        );
       }
     }
 
@@ -210,9 +227,13 @@ export async function bootstrap(env: NodeJS.ProcessEnv, out: Out): Promise<void>
       throw new ConfigError(`role "${app.role}" still cannot connect with ${BRIDGE_ENV.databaseUrl}: ${error.message}`);
     });
     try {
-      const { rows } = await check.query(`SELECT current_user AS role, current_schema() AS schema, has_schema_privilege(current_schema(), 'CREATE') AS can_create`);
+      const { rows } = await check.query(
+        `SELECT current_user AS role, current_schema() AS schema, has_schema_privilege(current_schema(), 'CREATE') AS can_create`,
+      );
       if (rows[0].schema !== schema || !rows[0].can_create) {
-        throw new ConfigError(`role "${app.role}" resolves its tables to schema ${rows[0].schema ?? '(none)'}, not "${schema}" (is its search_path changed?); reset it with ALTER ROLE ${ident(app.role)} RESET search_path`);
+        throw new ConfigError(
+          `role "${app.role}" resolves its tables to schema ${rows[0].schema ?? '(none)'}, not "${schema}" (is its search_path changed?); reset it with ALTER ROLE ${ident(app.role)} RESET search_path`,
+        );
       }
     } finally {
       await check.end();
@@ -241,15 +262,23 @@ async function prepareSchema(admin: Client, role: string, say: Out): Promise<str
   if (schemas.length > 1) throw new ConfigError(`the bridge's tables exist in more than one schema (${schemas.join(', ')}); keep one and drop the others`);
   const existing = schemas[0];
   if (existing !== undefined && existing !== role && existing !== 'public') {
-    throw new ConfigError(`the bridge's tables are in schema "${existing}", which role "${role}" would not find; move them with ALTER TABLE ... SET SCHEMA ${ident(role)}`);
+    throw new ConfigError(
+      `the bridge's tables are in schema "${existing}", which role "${role}" would not find; move them with ALTER TABLE ... SET SCHEMA ${ident(role)}`,
+    );
   }
   const schema = existing ?? role;
   if (existing === undefined) {
     await admin.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
   } else if (existing === 'public') {
     // A schema named after the role would come first on its search path and hide these tables: it must not exist.
-    const shadow = (await admin.query(`SELECT count(c.oid)::int AS objects FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = $1 GROUP BY n.oid`, [role])).rows[0];
-    if (shadow && shadow.objects > 0) throw new ConfigError(`schema "${role}" holds objects and would hide the bridge's tables in "public" from role "${role}"`);
+    const shadow = (
+      await admin.query(
+        `SELECT count(c.oid)::int AS objects FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = $1 GROUP BY n.oid`,
+        [role],
+      )
+    ).rows[0];
+    if (shadow && shadow.objects > 0)
+      throw new ConfigError(`schema "${role}" holds objects and would hide the bridge's tables in "public" from role "${role}"`);
     if (shadow) await admin.query(`DROP SCHEMA ${ident(role)}`);
   }
   await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(role)}`);
@@ -265,7 +294,9 @@ async function prepareSchema(admin: Client, role: string, say: Out): Promise<str
     } finally {
       if (!member) await admin.query(`REVOKE ${ident(role)} FROM CURRENT_USER`);
     }
-    say(`handed the bridge's ${foreign.length} existing tables in "${schema}" (owned by ${[...new Set(foreign.map((t) => `"${t.owner}"`))].join(', ')}) to role "${role}"`);
+    say(
+      `handed the bridge's ${foreign.length} existing tables in "${schema}" (owned by ${[...new Set(foreign.map((t) => `"${t.owner}"`))].join(', ')}) to role "${role}"`,
+    );
   }
   return schema;
 }

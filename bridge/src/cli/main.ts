@@ -147,7 +147,8 @@ async function sessionCommand(args: string[], out: Out): Promise<void> {
         values.json,
         (values['retire-others']
           ? `Replaced every ${scope} token in ${path}: only the new one works once the bridge reads it (tokens of other scopes are untouched).`
-          : `Added a ${scope} token to ${path} (${tokensByScope(session)[scope]} ${scope} tokens accepted). Retire the old ones with "scim-bridge session retire --session-file ${path}${flag}" once every client uses the new one.`) + upgraded,
+          : `Added a ${scope} token to ${path} (${tokensByScope(session)[scope]} ${scope} tokens accepted). Retire the old ones with "scim-bridge session retire --session-file ${path}${flag}" once every client uses the new one.`) +
+          upgraded,
         scope,
       );
       return;
@@ -159,7 +160,9 @@ async function sessionCommand(args: string[], out: Out): Promise<void> {
       const session = retireAllButNewest(before, scope);
       writeNewFile(path, serializeSession(session), true);
       const others = session.verifiers.length - tokensByScope(session)[scope];
-      out(`${path} now accepts only its newest ${scope === 'provision' && others === 0 ? '' : `${scope} `}token${others ? ` (and its ${others} tokens of other scopes)` : ''}.`);
+      out(
+        `${path} now accepts only its newest ${scope === 'provision' && others === 0 ? '' : `${scope} `}token${others ? ` (and its ${others} tokens of other scopes)` : ''}.`,
+      );
       return;
     }
     case 'push-aws': {
@@ -189,7 +192,8 @@ async function groupsCommand(args: string[], out: Out): Promise<void> {
       }
       return;
     }
-    if (action !== 'manage' && action !== 'unmanage') throw new UsageError(`unknown groups command "${action ?? ''}"; expected list, manage, unmanage or grant-access`);
+    if (action !== 'manage' && action !== 'unmanage')
+      throw new UsageError(`unknown groups command "${action ?? ''}"; expected list, manage, unmanage or grant-access`);
     if (!id) throw new UsageError(`groups ${action} needs a group id (see "scim-bridge groups list")`);
     await store.transaction(async (tx) => {
       const group = await tx.getGroup(id);
@@ -198,8 +202,14 @@ async function groupsCommand(args: string[], out: Out): Promise<void> {
       const managed = action === 'manage';
       await tx.updateGroup({ ...group, managed, version: group.version + 1, lastModified: new Date().toISOString() }, group.version);
       await tx.recordEvent({
-        at: new Date().toISOString(), actor: 'cli', action: managed ? 'group.manage' : 'group.unmanage', resourceType: 'Group',
-        resourceId: id, resourceName: group.displayName, outcome: 'success', status: 200,
+        at: new Date().toISOString(),
+        actor: 'cli',
+        action: managed ? 'group.manage' : 'group.unmanage',
+        resourceType: 'Group',
+        resourceId: id,
+        resourceName: group.displayName,
+        outcome: 'success',
+        status: 200,
       });
       out(`"${group.displayName}" is ${managed ? 'now managed: identity providers may change it' : 'no longer managed: identity providers cannot change it'}.`);
     });
@@ -208,14 +218,14 @@ async function groupsCommand(args: string[], out: Out): Promise<void> {
   }
 }
 
-export async function runCli(argv: string[], out: Out = (line) => process.stdout.write(line + '\n')): Promise<void> {
+export async function runCli(argv: string[], out: Out = (line) => process.stdout.write(`${line}\n`)): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { local: { type: 'boolean', default: false } }, strict: true });
       const bridge = await serve({ local: values.local, print: out });
       const shutdown = (signal: string) => {
-        process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: `${signal}: finishing in-flight requests` }) + '\n');
+        process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: `${signal}: finishing in-flight requests` })}\n`);
         bridge.stop().then(
           () => process.exit(0),
           () => process.exit(1),
@@ -244,7 +254,9 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
       if (!values.from || !values.to) throw new UsageError('migrate needs --from sqlite:PATH and --to postgres://...');
       const { migrateStore } = await import('../store/migrate');
       const summary = await migrateStore(values.from, values.to, out);
-      out(`Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events, ${summary.changes} changes of the feed (positions kept) and ${summary.state} kept state values.`);
+      out(
+        `Copied ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.events} events, ${summary.changes} changes of the feed (positions kept) and ${summary.state} kept state values.`,
+      );
       return;
     }
     case '--version':
@@ -265,7 +277,8 @@ export async function runCli(argv: string[], out: Out = (line) => process.stdout
 /** Exit code and message for a failure, safe to print: never a scimsession or a token. */
 export function describeFailure(error: unknown): { code: number; message: string } {
   // Commands in their own modules mark their usage errors (`usage: true`, or a WebhookUsageError) rather than import this one.
-  if (error instanceof UsageError || (error as { usage?: unknown })?.usage === true || (error as Error)?.name === 'WebhookUsageError') return { code: 2, message: (error as Error).message };
+  if (error instanceof UsageError || (error as { usage?: unknown })?.usage === true || (error as Error)?.name === 'WebhookUsageError')
+    return { code: 2, message: (error as Error).message };
   if (error instanceof ConfigError || error instanceof SessionError) return { code: 1, message: error.message };
   if (error instanceof StoreMisconfigured) return { code: 1, message: error.operatorMessage };
   const err = error as NodeJS.ErrnoException;

@@ -37,7 +37,10 @@ async function cursorFrom(log: ChangeLog, from: string, directory: string): Prom
   if (/^\d+$/.test(from)) {
     const position = Number(from);
     if (position < 1) throw new WebhookUsageError('--from POSITION counts from 1');
-    if (oldest > 0 && position < oldest) throw new WebhookUsageError(`position ${position} is no longer retained (the oldest is ${oldest}); replay from ${oldest}, or resync the application from /api/snapshot`);
+    if (oldest > 0 && position < oldest)
+      throw new WebhookUsageError(
+        `position ${position} is no longer retained (the oldest is ${oldest}); replay from ${oldest}, or resync the application from /api/snapshot`,
+      );
     return { cursor: Math.min(position - 1, head), said: `position ${position}` };
   }
   const at = Date.parse(from);
@@ -56,7 +59,7 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
     strict: true,
   });
   if (action === 'secret') {
-    out('A new signing secret (put it in SCIM_WEBHOOK_SECRETS under the endpoint\'s name, and give it to the receiver):');
+    out("A new signing secret (put it in SCIM_WEBHOOK_SECRETS under the endpoint's name, and give it to the receiver):");
     out(generateSecret());
     return;
   }
@@ -69,7 +72,10 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
     if (action === 'add') {
       const [url] = positionals;
       if (!url) throw new WebhookUsageError('webhooks add needs a URL');
-      const events = values.events?.split(',').map((s) => s.trim()).filter(Boolean);
+      const events = values.events
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       let registered: Awaited<ReturnType<typeof registerEndpoint>>;
       try {
         registered = await registerEndpoint(store, { url, events, name: values.name }, policy);
@@ -80,7 +86,9 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
       }
       const { endpoint, secret } = registered;
       await event(endpoint.name, 'add', `${endpoint.url}${events ? ` (${events.join(', ')})` : ''}, from position ${endpoint.position + 1}`);
-      out(`Registered ${endpoint.name} for ${endpoint.url}${events ? ` (${events.join(', ')})` : ' (every change)'}: changes after position ${endpoint.position} are delivered.`);
+      out(
+        `Registered ${endpoint.name} for ${endpoint.url}${events ? ` (${events.join(', ')})` : ' (every change)'}: changes after position ${endpoint.position} are delivered.`,
+      );
       out('Its signing secret (shown only now; give it to the receiver, which verifies webhook-signature with it):');
       out(secret);
       return;
@@ -97,7 +105,9 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
       for (const s of statuses) {
         const last = s.lastStatus !== null ? `last ${s.lastStatus}` : s.lastError ? 'last failed' : 'nothing sent yet';
         const dead = s.deadLetter ? `\tdead letter: position ${s.deadLetter.position} since ${s.deadLetter.at}` : '';
-        out(`${s.name}\t${s.source}\t${s.state}\t${s.url}\t${s.events?.join(',') ?? '*'}\tat ${s.position}/${s.head} (lag ${s.lagPositions}, ${s.lagSeconds} s)\t${last}\t${s.delivered} delivered, ${s.failures} failed${dead}${s.lastError ? `\t${s.lastError}` : ''}`);
+        out(
+          `${s.name}\t${s.source}\t${s.state}\t${s.url}\t${s.events?.join(',') ?? '*'}\tat ${s.position}/${s.head} (lag ${s.lagPositions}, ${s.lagSeconds} s)\t${last}\t${s.delivered} delivered, ${s.failures} failed${dead}${s.lastError ? `\t${s.lastError}` : ''}`,
+        );
       }
       return;
     }
@@ -124,7 +134,11 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
           return;
         }
         await store.commandWebhookEndpoint(endpoint.id, { redrive: true });
-        await event(endpoint.name, 'redrive', endpoint.deadPosition !== undefined ? `dead letter at position ${endpoint.deadPosition}` : `retry of position ${endpoint.position + 1} now`);
+        await event(
+          endpoint.name,
+          'redrive',
+          endpoint.deadPosition !== undefined ? `dead letter at position ${endpoint.deadPosition}` : `retry of position ${endpoint.position + 1} now`,
+        );
         out(`${endpoint.name}: position ${endpoint.deadPosition ?? endpoint.position + 1} is tried again now.`);
         return;
       }
@@ -132,15 +146,21 @@ export async function webhooksCommand(args: string[], out: Out, env: NodeJS.Proc
       case 'resume': {
         await store.commandWebhookEndpoint(endpoint.id, { paused: action === 'pause' });
         await event(endpoint.name, action, endpoint.url);
-        out(action === 'pause' ? `${endpoint.name} is paused: changes wait (and stay retained) until "webhooks resume".` : `${endpoint.name} delivers again from position ${endpoint.position + 1}.`);
+        out(
+          action === 'pause'
+            ? `${endpoint.name} is paused: changes wait (and stay retained) until "webhooks resume".`
+            : `${endpoint.name} delivers again from position ${endpoint.position + 1}.`,
+        );
         return;
       }
       case 'remove': {
         await store.deleteWebhookEndpoint(endpoint.id);
         await event(endpoint.name, 'remove', endpoint.url);
-        out(endpoint.source === 'declared'
-          ? `Removed ${endpoint.name}'s progress; it is still in SCIM_WEBHOOKS, so the next start adds it again from the head: remove it there.`
-          : `Removed ${endpoint.name} (${endpoint.url}).`);
+        out(
+          endpoint.source === 'declared'
+            ? `Removed ${endpoint.name}'s progress; it is still in SCIM_WEBHOOKS, so the next start adds it again from the head: remove it there.`
+            : `Removed ${endpoint.name} (${endpoint.url}).`,
+        );
         return;
       }
     }

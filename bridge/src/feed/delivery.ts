@@ -152,7 +152,15 @@ export class WebhookDelivery {
   private async declare(): Promise<void> {
     const head = await this.options.store.headPosition(DEFAULT_DIRECTORY);
     for (const d of this.options.declared) {
-      await this.options.store.upsertDeclaredWebhookEndpoint({ id: d.name, name: d.name, url: d.url, events: d.events, directory: DEFAULT_DIRECTORY, position: head, created: new Date().toISOString() });
+      await this.options.store.upsertDeclaredWebhookEndpoint({
+        id: d.name,
+        name: d.name,
+        url: d.url,
+        events: d.events,
+        directory: DEFAULT_DIRECTORY,
+        position: head,
+        created: new Date().toISOString(),
+      });
     }
     this.declared = true;
   }
@@ -266,12 +274,16 @@ export class WebhookDelivery {
     // At most `concurrency` requests at once; none starts unless the lease will outlast it.
     const results: SendResult[] = new Array(window.length);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(window.length, this.options.concurrency ?? 8) }, async () => {
-      while (next < window.length) {
-        const i = next++;
-        results[i] = (await this.leaseHeld(lease)) ? await this.send(endpoint, secret, window[i]) : { ok: false, result: { ms: 0 }, reason: 'the endpoint\'s lease passed to another replica', unsent: true };
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(window.length, this.options.concurrency ?? 8) }, async () => {
+        while (next < window.length) {
+          const i = next++;
+          results[i] = (await this.leaseHeld(lease))
+            ? await this.send(endpoint, secret, window[i])
+            : { ok: false, result: { ms: 0 }, reason: "the endpoint's lease passed to another replica", unsent: true };
+        }
+      }),
+    );
     const now = this.now();
     const failed = results.findIndex((r) => !r.ok);
     const delivered = results.filter((r) => r.ok).length;
@@ -313,14 +325,35 @@ export class WebhookDelivery {
       this.options.counters?.failed(endpoint.name, failures);
       if (dead) {
         this.options.counters?.deadLettered(endpoint.name);
-        this.options.log.error({ endpoint: endpoint.name, position: head.position, attempts, reason: results[failed].reason }, 'webhook change dead-lettered: the endpoint waits for "scim-bridge webhooks redrive"');
-        await store.recordEvent({
-          at: new Date(now).toISOString(), actor: 'webhooks', action: 'webhook.dead-letter', outcome: 'failed', status: result.status ?? 0,
-          ...(head.resource.type !== 'Hold' ? { resourceType: head.resource.type } : {}), resourceId: head.resource.id, resourceName: endpoint.name,
-          detail: `change ${head.position} to ${endpoint.name} failed for ${Math.round((now - failingSince) / 60_000)} min (${attempts} attempts): ${results[failed].reason}`,
-        }).catch(() => undefined);
+        this.options.log.error(
+          { endpoint: endpoint.name, position: head.position, attempts, reason: results[failed].reason },
+          'webhook change dead-lettered: the endpoint waits for "scim-bridge webhooks redrive"',
+        );
+        await store
+          .recordEvent({
+            at: new Date(now).toISOString(),
+            actor: 'webhooks',
+            action: 'webhook.dead-letter',
+            outcome: 'failed',
+            status: result.status ?? 0,
+            ...(head.resource.type !== 'Hold' ? { resourceType: head.resource.type } : {}),
+            resourceId: head.resource.id,
+            resourceName: endpoint.name,
+            detail: `change ${head.position} to ${endpoint.name} failed for ${Math.round((now - failingSince) / 60_000)} min (${attempts} attempts): ${results[failed].reason}`,
+          })
+          .catch(() => undefined);
       } else {
-        this.options.log.warn({ endpoint: endpoint.name, position: head.position, attempts, status: result.status, reason: results[failed].reason, retryInMs: progress.nextAttemptAt - now }, 'webhook delivery failed; retrying later');
+        this.options.log.warn(
+          {
+            endpoint: endpoint.name,
+            position: head.position,
+            attempts,
+            status: result.status,
+            reason: results[failed].reason,
+            retryInMs: progress.nextAttemptAt - now,
+          },
+          'webhook delivery failed; retrying later',
+        );
       }
     }
     if (delivered > 0) this.options.counters?.delivered(endpoint.name, delivered);
@@ -347,7 +380,10 @@ export class WebhookDelivery {
       this.keys.set(secret, key);
     }
     const body = JSON.stringify(changeDocument(change));
-    const headers = { ...signDelivery(key, changeId(change), body, new Date(this.now())), 'user-agent': `scim-bridge/${this.options.version ?? 'dev'} (webhooks)` };
+    const headers = {
+      ...signDelivery(key, changeId(change), body, new Date(this.now())),
+      'user-agent': `scim-bridge/${this.options.version ?? 'dev'} (webhooks)`,
+    };
     const url = new URL(endpoint.url);
     const result = await postWebhook(url, headers, body, this.options.policy, {
       timeoutMs: this.timeoutMs,
@@ -355,8 +391,11 @@ export class WebhookDelivery {
       agent: this.agent(endpoint, url),
     });
     if (result.status !== undefined && result.status >= 200 && result.status < 300) return { ok: true, result };
-    const reason = result.error
-      ?? (result.status! >= 300 && result.status! < 400 ? `answered ${result.status} (redirects are not followed)` : `answered ${result.status}${result.body ? `: ${result.body.slice(0, 200)}` : ''}`);
+    const reason =
+      result.error ??
+      (result.status! >= 300 && result.status! < 400
+        ? `answered ${result.status} (redirects are not followed)`
+        : `answered ${result.status}${result.body ? `: ${result.body.slice(0, 200)}` : ''}`);
     return { ok: false, result, reason };
   }
 

@@ -71,7 +71,9 @@ export interface WebhookEndpointStore {
   listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
   getWebhookEndpoint(id: string): Promise<WebhookEndpoint | undefined>;
   /** Throws UniqueViolation when the name is taken. */
-  insertWebhookEndpoint(endpoint: Pick<WebhookEndpoint, 'id' | 'name' | 'url' | 'events' | 'source' | 'secret' | 'directory' | 'position' | 'created'>): Promise<void>;
+  insertWebhookEndpoint(
+    endpoint: Pick<WebhookEndpoint, 'id' | 'name' | 'url' | 'events' | 'source' | 'secret' | 'directory' | 'position' | 'created'>,
+  ): Promise<void>;
   /**
    * A declared endpoint as the configuration says: created at `position` when new, its URL and filter updated when
    * not (its progress stays).

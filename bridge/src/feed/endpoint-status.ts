@@ -43,14 +43,27 @@ export function displayUrl(url: string): string {
 }
 
 /** Each endpoint's status; `active(endpoint)` tells whether this replica has its secret (a declared one still declared). */
-export async function endpointStatuses(log: Pick<ChangeLog, 'readChanges' | 'headPosition'>, rows: readonly WebhookEndpoint[], active: (endpoint: WebhookEndpoint) => boolean, now = Date.now()): Promise<EndpointStatus[]> {
+export async function endpointStatuses(
+  log: Pick<ChangeLog, 'readChanges' | 'headPosition'>,
+  rows: readonly WebhookEndpoint[],
+  active: (endpoint: WebhookEndpoint) => boolean,
+  now = Date.now(),
+): Promise<EndpointStatus[]> {
   const heads = new Map<string, number>();
   const statuses: EndpointStatus[] = [];
   for (const e of rows) {
     if (!heads.has(e.directory)) heads.set(e.directory, await log.headPosition(e.directory));
     const head = heads.get(e.directory)!;
     const [next] = e.position < head ? await log.readChanges(e.position, 1, e.directory) : [];
-    const state: EndpointState = !active(e) ? 'inactive' : e.deadPosition !== undefined ? 'dead-letter' : e.paused ? 'paused' : e.attempts > 0 ? 'retrying' : 'delivering';
+    const state: EndpointState = !active(e)
+      ? 'inactive'
+      : e.deadPosition !== undefined
+        ? 'dead-letter'
+        : e.paused
+          ? 'paused'
+          : e.attempts > 0
+            ? 'retrying'
+            : 'delivering';
     statuses.push({
       name: e.name,
       source: e.source,

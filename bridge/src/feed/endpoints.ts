@@ -74,7 +74,8 @@ export function readWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
   const list = parseJson(BRIDGE_ENV.webhooks, rawEndpoints);
   if (!Array.isArray(list)) throw new ConfigError(`${BRIDGE_ENV.webhooks} must be a JSON array of {"name","url","events"?}`);
   const secrets = rawSecrets ? parseJson(BRIDGE_ENV.webhookSecrets, rawSecrets) : {};
-  if (typeof secrets !== 'object' || secrets === null || Array.isArray(secrets)) throw new ConfigError(`${BRIDGE_ENV.webhookSecrets} must be a JSON object {"name":"whsec_…"}`);
+  if (typeof secrets !== 'object' || secrets === null || Array.isArray(secrets))
+    throw new ConfigError(`${BRIDGE_ENV.webhookSecrets} must be a JSON object {"name":"whsec_…"}`);
   const seen = new Set<string>();
   const declared = list.map((item: unknown, index): DeclaredEndpoint => {
     const entry = item as { name?: unknown; url?: unknown; events?: unknown };
@@ -93,7 +94,8 @@ export function readWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     }
     let events: string[] | undefined;
     if (entry.events !== undefined) {
-      if (!Array.isArray(entry.events) || entry.events.some((e) => typeof e !== 'string')) throw new ConfigError(`${where}.events must be an array of change types`);
+      if (!Array.isArray(entry.events) || entry.events.some((e) => typeof e !== 'string'))
+        throw new ConfigError(`${where}.events must be an array of change types`);
       try {
         events = entry.events.map((e: string) => checkEventFilter(e));
       } catch (error) {
@@ -101,7 +103,8 @@ export function readWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
       }
     }
     const secret = (secrets as Record<string, unknown>)[entry.name];
-    if (typeof secret !== 'string') throw new ConfigError(`${BRIDGE_ENV.webhookSecrets} holds no signing secret for "${entry.name}" (create one with "scim-bridge webhooks secret")`);
+    if (typeof secret !== 'string')
+      throw new ConfigError(`${BRIDGE_ENV.webhookSecrets} holds no signing secret for "${entry.name}" (create one with "scim-bridge webhooks secret")`);
     try {
       secretKey(secret);
     } catch (error) {
@@ -149,7 +152,17 @@ export async function registerEndpoint(
   if (!NAME.test(name)) throw new RangeError('an endpoint name is 1 to 63 letters, digits, ".", "_" or "-"');
   const secret = generateSecret();
   const position = await store.headPosition(DEFAULT_DIRECTORY);
-  await store.insertWebhookEndpoint({ id, name, url: input.url, events, source: 'registered', secret, directory: DEFAULT_DIRECTORY, position, created: new Date().toISOString() });
+  await store.insertWebhookEndpoint({
+    id,
+    name,
+    url: input.url,
+    events,
+    source: 'registered',
+    secret,
+    directory: DEFAULT_DIRECTORY,
+    position,
+    created: new Date().toISOString(),
+  });
   return { endpoint: (await store.getWebhookEndpoint(id))!, secret };
 }
 

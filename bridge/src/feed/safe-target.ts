@@ -35,10 +35,26 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 const REFUSED = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) REFUSED.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['100::', 64], ['2001:db8::', 32]] as const) {
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  REFUSED.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['100::', 64],
+  ['2001:db8::', 32],
+] as const) {
   REFUSED.addSubnet(network, prefix, 'ipv6');
 }
 
@@ -59,7 +75,10 @@ export function unmapped(address: string): { address: string; family: 'ipv4' | '
 /** Comma-separated CIDRs (SCIM_WEBHOOKS_ALLOW_PRIVATE), e.g. `10.20.0.0/16,fd12::/16`. */
 export function parseCidrs(text: string | undefined): BlockList {
   const list = new BlockList();
-  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([^/]+)\/(\d{1,3})$/.exec(item);
     const family = match ? isIP(match[1]) : 0;
     const prefix = match ? Number(match[2]) : -1;
@@ -76,7 +95,8 @@ export function refusal(address: string, policy: TargetPolicy): string | undefin
   if (LOOPBACK.check(ip, family)) {
     return policy.allowLoopback ? undefined : `${address} is a loopback address (allowed only with SCIM_WEBHOOKS_ALLOW_LOOPBACK=true)`;
   }
-  if (REFUSED.check(ip, family)) return `${address} is a private, link-local or reserved address (allow its range in SCIM_WEBHOOKS_ALLOW_PRIVATE if it is meant)`;
+  if (REFUSED.check(ip, family))
+    return `${address} is a private, link-local or reserved address (allow its range in SCIM_WEBHOOKS_ALLOW_PRIVATE if it is meant)`;
   return undefined;
 }
 
@@ -94,7 +114,9 @@ export function checkTargetUrl(text: string, policy: Pick<TargetPolicy, 'allowLo
   if (url.hash) throw new UnsafeTarget('a webhook URL may not have a #fragment');
   if (url.protocol === 'http:') {
     if (!policy.allowLoopback || !LOOPBACK_NAME.test(url.hostname)) {
-      throw new UnsafeTarget(`${url.origin} is plain http: webhooks go over https (plain http only to 127.0.0.1, localhost or [::1] with SCIM_WEBHOOKS_ALLOW_LOOPBACK=true)`);
+      throw new UnsafeTarget(
+        `${url.origin} is plain http: webhooks go over https (plain http only to 127.0.0.1, localhost or [::1] with SCIM_WEBHOOKS_ALLOW_LOOPBACK=true)`,
+      );
     }
   } else if (url.protocol !== 'https:') {
     throw new UnsafeTarget(`${url.protocol} is not a webhook scheme; use https://`);
@@ -135,9 +157,10 @@ export function guardedLookup(policy: TargetPolicy, plainHttp: boolean): NonNull
       if (error) return callback(error);
       const reasons: string[] = [];
       const allowed = addresses.filter((entry) => {
-        const reason = plainHttp && !LOOPBACK.check(unmapped(entry.address).address, unmapped(entry.address).family)
-          ? `${entry.address} is not loopback (plain http goes to loopback only)`
-          : refusal(entry.address, policy);
+        const reason =
+          plainHttp && !LOOPBACK.check(unmapped(entry.address).address, unmapped(entry.address).family)
+            ? `${entry.address} is not loopback (plain http goes to loopback only)`
+            : refusal(entry.address, policy);
         if (reason) reasons.push(reason);
         return !reason;
       });
@@ -159,7 +182,10 @@ export function postWebhook(url: URL, headers: Record<string, string>, body: str
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // An IP literal is connected to without a lookup: judged here instead.
   if (isIP(host)) {
-    const reason = plainHttp && !LOOPBACK.check(unmapped(host).address, unmapped(host).family) ? `${host} is not loopback (plain http goes to loopback only)` : refusal(host, policy);
+    const reason =
+      plainHttp && !LOOPBACK.check(unmapped(host).address, unmapped(host).family)
+        ? `${host} is not loopback (plain http goes to loopback only)`
+        : refusal(host, policy);
     if (reason) return Promise.resolve({ error: reason, ms: elapsed() });
   }
   return new Promise((resolve) => {
@@ -195,7 +221,8 @@ export function postWebhook(url: URL, headers: Record<string, string>, body: str
       clearTimeout(connect);
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = () => finish({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BYTES) });
+      const done = () =>
+        finish({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BYTES) });
       response.on('data', (chunk: Buffer) => {
         if (size < RESPONSE_BYTES) chunks.push(chunk.subarray(0, RESPONSE_BYTES - size));
         size += chunk.length;

@@ -21,7 +21,8 @@ export function generateSecret(): string {
 export function secretKey(secret: string): Buffer {
   if (typeof secret !== 'string' || !secret.startsWith(SECRET_PREFIX)) throw new SecretError(`a signing secret must start with ${SECRET_PREFIX}`);
   const encoded = secret.slice(SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw new SecretError(`a signing secret must be ${SECRET_PREFIX} followed by base64`);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0)
+    throw new SecretError(`a signing secret must be ${SECRET_PREFIX} followed by base64`);
   const key = Buffer.from(encoded, 'base64');
   if (key.length < 24 || key.length > 64) throw new SecretError(`a signing secret must encode 24 to 64 bytes (got ${key.length})`);
   return key;

@@ -61,7 +61,14 @@ export interface EdgeTimeouts {
   readonly responseMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: EdgeTimeouts = { requestMs: 30_000, headersMs: 10_000, idleMs: 60_000, keepAliveMs: 72_000, checkEveryMs: 1_000, responseMs: 60_000 };
+export const DEFAULT_TIMEOUTS: EdgeTimeouts = {
+  requestMs: 30_000,
+  headersMs: 10_000,
+  idleMs: 60_000,
+  keepAliveMs: 72_000,
+  checkEveryMs: 1_000,
+  responseMs: 60_000,
+};
 
 export interface AppOptions {
   readonly directory: Directory;
@@ -208,8 +215,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
       });
     });
 
-    routes.get(BRIDGE_PATHS.metrics, { config: { unbounded: true, bearer: options.metricsRequireToken === true && ROUTE_SCOPES.any } }, async (_request, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    routes.get(
+      BRIDGE_PATHS.metrics,
+      { config: { unbounded: true, bearer: options.metricsRequireToken === true && ROUTE_SCOPES.any } },
+      async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
 
     registerStatusPage(routes);

@@ -21,7 +21,10 @@ export async function checkStore(store: Store, timeoutMs = 2000): Promise<StoreC
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const status = await Promise.race([
-    store.ping().then(() => 'ok' as const, (error) => (error instanceof StoreUnavailable ? error.reason : ('unreachable' as const))),
+    store.ping().then(
+      () => 'ok' as const,
+      (error) => (error instanceof StoreUnavailable ? error.reason : ('unreachable' as const)),
+    ),
     new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     }),

@@ -189,7 +189,7 @@ td time{white-space:nowrap}
 `;
 
 // Plain ES2020 for the browser: no template literals, so this file's own template stays unambiguous.
-const JS = String.raw`(function () {
+const JS = `(function () {
   'use strict';
   var KEY = 'scim-bridge-token';
   var PAGE = 20;
@@ -422,7 +422,6 @@ export function registerStatusPage(app: FastifyInstance): void {
   for (const path of STATUS_PAGE_PATHS.page) {
     app.get(path, async (_request, reply) => reply.type('text/html; charset=utf-8').send(HTML));
   }
-  app.get(STATUS_PAGE_PATHS.script, async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(JS));
+  app.get(STATUS_PAGE_PATHS.script, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(JS));
   app.get(STATUS_PAGE_PATHS.style, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(CSS));
 }

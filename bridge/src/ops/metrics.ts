@@ -314,7 +314,7 @@ export function registerWebhookMetrics(registry: Registry, statuses: () => Promi
         for (const s of await read()) this.set({ endpoint: s.name }, value(s));
       },
     });
-  gauge('webhook_lag_positions', 'Changes after the endpoint\'s cursor, not yet delivered', (s) => s.lagPositions);
+  gauge('webhook_lag_positions', "Changes after the endpoint's cursor, not yet delivered", (s) => s.lagPositions);
   gauge('webhook_lag_seconds', 'Age of the oldest change not yet delivered to the endpoint (0 when caught up)', (s) => s.lagSeconds);
   gauge('webhook_dead_letter', '1 while the endpoint holds a dead-lettered change (it waits for scim-bridge webhooks redrive)', (s) => (s.deadLetter ? 1 : 0));
   return {

@@ -105,7 +105,8 @@ function eventText(value: string | undefined, max: number): string | null {
 
 /** userName, externalId and active live in the document too; reading fewer columns is most of a look-up's cost. */
 const USER_COLUMNS = 'users.id, users.active, users.doc, users.version, users.created, users.last_modified';
-const GROUP_COLUMNS = 'groups.id, groups.display_name, groups.external_id, groups.managed, groups.protected, groups.doc, groups.version, groups.created, groups.last_modified';
+const GROUP_COLUMNS =
+  'groups.id, groups.display_name, groups.external_id, groups.managed, groups.protected, groups.doc, groups.version, groups.created, groups.last_modified';
 
 /** Chunks IN lists so a 50,000-member replace stays under every driver's parameter limit. */
 const IN_CHUNK = 500;
@@ -188,8 +189,10 @@ function listPlan(kind: ResourceKind, query: ListQuery, dialect: Dialect, relati
   if (!plan) {
     const table = TABLE[kind];
     const filter = query.filter ? filterPlan(kind, query.filter, dialect, shape.key) : { sql: '1=1', binders: [], unique: false };
-    const columns = kind === 'User' ? USER_COLUMNS + (relations ? `, ${dialect.groupsOfUserJson} AS groups_json` : '')
-      : GROUP_COLUMNS + (relations ? `, ${dialect.membersOfGroupJson} AS members_json` : '');
+    const columns =
+      kind === 'User'
+        ? USER_COLUMNS + (relations ? `, ${dialect.groupsOfUserJson} AS groups_json` : '')
+        : GROUP_COLUMNS + (relations ? `, ${dialect.membersOfGroupJson} AS members_json` : '');
     const n = filter.binders.length;
     const binders = filter.binders;
     // A look-up by a unique key reads one row and needs no guard; every other list checks its deadline per row.
@@ -249,8 +252,18 @@ export class SqlStoreTx implements StoreTx {
     await this.db.run(
       `INSERT INTO users (id, user_name, user_name_lc, external_id, display_name, active, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
-        docText(user.doc), user.version, user.created, user.lastModified],
+      [
+        user.id,
+        user.userName,
+        nameKey(user.userName),
+        user.externalId ?? null,
+        displayOf(user.doc),
+        this.dialect.booleanParam(user.active),
+        docText(user.doc),
+        user.version,
+        user.created,
+        user.lastModified,
+      ],
     );
   }
 
@@ -258,8 +271,18 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE users SET user_name = $2, user_name_lc = $3, external_id = $4, display_name = $5, active = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [user.id, user.userName, nameKey(user.userName), user.externalId ?? null, displayOf(user.doc), this.dialect.booleanParam(user.active),
-        docText(user.doc), user.version, user.lastModified, expectedVersion],
+      [
+        user.id,
+        user.userName,
+        nameKey(user.userName),
+        user.externalId ?? null,
+        displayOf(user.doc),
+        this.dialect.booleanParam(user.active),
+        docText(user.doc),
+        user.version,
+        user.lastModified,
+        expectedVersion,
+      ],
     );
     return changed === 1;
   }
@@ -306,8 +329,18 @@ export class SqlStoreTx implements StoreTx {
     await this.db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, external_id, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
-        this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.created, group.lastModified],
+      [
+        group.id,
+        group.displayName,
+        nameKey(group.displayName),
+        group.externalId ?? null,
+        this.dialect.booleanParam(group.managed),
+        this.dialect.booleanParam(group.protected),
+        docText(group.doc),
+        group.version,
+        group.created,
+        group.lastModified,
+      ],
     );
   }
 
@@ -315,8 +348,18 @@ export class SqlStoreTx implements StoreTx {
     const changed = await this.db.run(
       `UPDATE groups SET display_name = $2, display_name_lc = $3, external_id = $4, managed = $5, protected = $6, doc = $7,
          version = $8, last_modified = $9 WHERE id = $1 AND version = $10`,
-      [group.id, group.displayName, nameKey(group.displayName), group.externalId ?? null, this.dialect.booleanParam(group.managed),
-        this.dialect.booleanParam(group.protected), docText(group.doc), group.version, group.lastModified, expectedVersion],
+      [
+        group.id,
+        group.displayName,
+        nameKey(group.displayName),
+        group.externalId ?? null,
+        this.dialect.booleanParam(group.managed),
+        this.dialect.booleanParam(group.protected),
+        docText(group.doc),
+        group.version,
+        group.lastModified,
+        expectedVersion,
+      ],
     );
     return changed === 1;
   }
@@ -338,7 +381,10 @@ export class SqlStoreTx implements StoreTx {
   async membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
     const result = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
     for (const ids of chunks(groupIds)) {
-      const rows = await this.db.rows(`SELECT groups.id, ${this.dialect.membersOfGroupJson} FROM groups WHERE groups.id IN (${placeholders(1, ids.length)})`, ids);
+      const rows = await this.db.rows(
+        `SELECT groups.id, ${this.dialect.membersOfGroupJson} FROM groups WHERE groups.id IN (${placeholders(1, ids.length)})`,
+        ids,
+      );
       for (const row of rows) result.set(row[0] as string, membersOf(parseJson<[string, string | null][]>(row[1], [])));
     }
     return result;
@@ -348,7 +394,10 @@ export class SqlStoreTx implements StoreTx {
     const added: string[] = [];
     for (const ids of chunks([...new Set(userIds)])) {
       const values = ids.map((_, i) => `($1, $${i + 2})`).join(', ');
-      const rows = await this.db.rows(`INSERT INTO group_members (group_id, user_id) VALUES ${values} ON CONFLICT DO NOTHING RETURNING user_id`, [groupId, ...ids]);
+      const rows = await this.db.rows(`INSERT INTO group_members (group_id, user_id) VALUES ${values} ON CONFLICT DO NOTHING RETURNING user_id`, [
+        groupId,
+        ...ids,
+      ]);
       for (const row of rows) added.push(row[0] as string);
     }
     return added;
@@ -357,7 +406,10 @@ export class SqlStoreTx implements StoreTx {
   async removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]> {
     const removed: string[] = [];
     for (const ids of chunks([...new Set(userIds)])) {
-      const rows = await this.db.rows(`DELETE FROM group_members WHERE group_id = $1 AND user_id IN (${placeholders(2, ids.length)}) RETURNING user_id`, [groupId, ...ids]);
+      const rows = await this.db.rows(`DELETE FROM group_members WHERE group_id = $1 AND user_id IN (${placeholders(2, ids.length)}) RETURNING user_id`, [
+        groupId,
+        ...ids,
+      ]);
       for (const row of rows) removed.push(row[0] as string);
     }
     return removed;
@@ -526,8 +578,18 @@ export async function recordEvent(db: SqlExecutor, event: ProvisioningEvent): Pr
   await db.run(
     `INSERT INTO events (at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [event.at, eventText(event.actor, 200), eventText(event.action, 100), event.resourceType ?? null, eventText(event.resourceId, 256),
-      eventText(event.resourceName, 256), event.outcome, event.status, eventText(event.requestId, 128), eventText(event.detail, 1000)],
+    [
+      event.at,
+      eventText(event.actor, 200),
+      eventText(event.action, 100),
+      event.resourceType ?? null,
+      eventText(event.resourceId, 256),
+      eventText(event.resourceName, 256),
+      event.outcome,
+      event.status,
+      eventText(event.requestId, 128),
+      eventText(event.detail, 1000),
+    ],
   );
 }
 
@@ -571,7 +633,7 @@ export async function listEvents(db: SqlExecutor, query: EventQuery, dialect: Di
     conditions.push(`outcome = $${params.length}`);
   }
   if (query.search) {
-    params.push(`%${query.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+    params.push(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     // Folded alike on both sides, so "élodie" finds "Élodie" on SQLite too (see Dialect.fold).
     const p = dialect.fold(`$${params.length}`);
     const like = (column: string) => `${dialect.fold(column)} LIKE ${p} ESCAPE '\\'`;
@@ -580,7 +642,7 @@ export async function listEvents(db: SqlExecutor, query: EventQuery, dialect: Di
   params.push(query.limit);
   const rows = await db.all<Row>(
     `SELECT id, at, actor, action, resource_type, resource_id, resource_name, outcome, status, request_id, detail FROM events
-     ${conditions.length ? 'WHERE ' + conditions.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`,
+     ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
     params,
   );
   return rows.map((row) => ({
@@ -662,8 +724,15 @@ export async function seedProtectedGroups(db: SqlExecutor, dialect: Dialect): Pr
     await db.run(
       `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING`,
-      [group.id, group.displayName, nameKey(group.displayName), dialect.booleanParam(false), dialect.booleanParam(true),
-        JSON.stringify({ displayName: group.displayName }), now],
+      [
+        group.id,
+        group.displayName,
+        nameKey(group.displayName),
+        dialect.booleanParam(false),
+        dialect.booleanParam(true),
+        JSON.stringify({ displayName: group.displayName }),
+        now,
+      ],
     );
   }
 }

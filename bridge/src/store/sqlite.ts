@@ -18,15 +18,7 @@ import { FOLD_BUDGET_CHARS, LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDea
 import type { Dialect } from './sql-filter';
 import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
 import { ReaderBusy, SqliteReader } from './sqlite-reader';
-import {
-  type Store,
-  StoreFull,
-  StorePoolExhausted,
-  StoreTimeout,
-  type StoreTx,
-  StoreUnavailable,
-  UniqueViolation,
-} from './types';
+import { type Store, StoreFull, StorePoolExhausted, StoreTimeout, type StoreTx, StoreUnavailable, UniqueViolation } from './types';
 
 const jsonPath = (keys: readonly string[]) => `'$${keys.map((k) => `."${k}"`).join('')}'`;
 
@@ -47,7 +39,11 @@ export const sqliteDialect: Dialect = {
   fold: (expr) => `scim_lower(${expr})`,
   groupsOfUserJson:
     '(SELECT json_group_array(json_array(g.id, g.display_name, g.display_name_lc)) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = users.id)',
-  membersOfGroupJson: boundedMembersJson({ aggregate: (element, order) => `json_group_array(json_array(${element}) ORDER BY ${order})`, length: 'length', least: 'min' }),
+  membersOfGroupJson: boundedMembersJson({
+    aggregate: (element, order) => `json_group_array(json_array(${element}) ORDER BY ${order})`,
+    length: 'length',
+    least: 'min',
+  }),
   nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
   // Registered on each connection: fails the statement once the list's deadline has passed (list-deadline.ts).
   rowGuard: 'scim_deadline()',
@@ -311,9 +307,18 @@ class SqliteExecutor implements SqlExecutor {
   /** The parameters are checked here for both adapters alike: see assertStorable. */
   static checked(executor: SqliteExecutor, bounded?: SqlExecutor['bounded']): SqlExecutor {
     return {
-      all: (sql, params = []) => (assertStorable(params), executor.all(sql, params)),
-      rows: (sql, params = []) => (assertStorable(params), executor.rows(sql, params)),
-      run: (sql, params = []) => (assertStorable(params), executor.run(sql, params)),
+      all: (sql, params = []) => {
+        assertStorable(params);
+        return executor.all(sql, params);
+      },
+      rows: (sql, params = []) => {
+        assertStorable(params);
+        return executor.rows(sql, params);
+      },
+      run: (sql, params = []) => {
+        assertStorable(params);
+        return executor.run(sql, params);
+      },
       bounded,
     };
   }
@@ -391,11 +396,19 @@ export class SqliteStore extends SqlStore implements Store {
   private constructor(connection: DatabaseSync, slot: DeadlineSlot, reader: SqliteReader | undefined, listDeadlineMs: number) {
     const statements = new Statements(connection);
     const noteWrite = (changes: number, error?: unknown) => this.noteWrite(changes, error);
-    const main = new SqliteExecutor(connection, statements, noteWrite, () => this.queue, () => this.context.getStore() === true);
+    const main = new SqliteExecutor(
+      connection,
+      statements,
+      noteWrite,
+      () => this.queue,
+      () => this.context.getStore() === true,
+    );
     /** Costly lists go to the reader thread; the others run here, bounded by the same deadline. */
     const bounded = async <T>(cost: number, work: (db: SqlExecutor) => Promise<T>): Promise<T> => {
       try {
-        return await work(reader && cost >= OFFLOAD_COST ? readerExecutor(reader, listDeadlineMs) : SqliteExecutor.checked(main.until(slot, Date.now() + listDeadlineMs)));
+        return await work(
+          reader && cost >= OFFLOAD_COST ? readerExecutor(reader, listDeadlineMs) : SqliteExecutor.checked(main.until(slot, Date.now() + listDeadlineMs)),
+        );
       } catch (error) {
         if (isDeadlinePassed(error)) throw listTimedOut(listDeadlineMs);
         throw error;
@@ -475,7 +488,9 @@ export class SqliteStore extends SqlStore implements Store {
    */
   private async probeWrite(): Promise<void> {
     await this.transaction(async () => {
-      this.connection.prepare("INSERT INTO state (key, value, updated_at) VALUES ('bridge.probe', hex(randomblob(8192)), '') ON CONFLICT (key) DO NOTHING").run();
+      this.connection
+        .prepare("INSERT INTO state (key, value, updated_at) VALUES ('bridge.probe', hex(randomblob(8192)), '') ON CONFLICT (key) DO NOTHING")
+        .run();
       this.connection.prepare("DELETE FROM state WHERE key = 'bridge.probe'").run();
     });
     this.full = false;

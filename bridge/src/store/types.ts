@@ -222,7 +222,7 @@ export class StoreUnavailable extends Error {
 export class StoreTimeout extends StoreUnavailable {
   override readonly reason = 'timeout';
   constructor(options?: { cause?: unknown }) {
-    super('The bridge\'s store did not answer in time; retry shortly', options);
+    super("The bridge's store did not answer in time; retry shortly", options);
     this.name = 'StoreTimeout';
   }
 }
@@ -243,7 +243,7 @@ export class StoreFull extends StoreUnavailable {
   override readonly status = 507;
   override readonly retryAfterSeconds = 60;
   constructor(options?: { cause?: unknown }) {
-    super('The bridge\'s store is out of space; nothing was written; retry later', options);
+    super("The bridge's store is out of space; nothing was written; retry later", options);
     this.name = 'StoreFull';
   }
 }

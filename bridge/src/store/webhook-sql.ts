@@ -69,8 +69,24 @@ export function webhookEndpointSql(db: SqlExecutor, dialect: Dialect): WebhookEn
            last_status = COALESCE($8, last_status), last_error = $9, last_delivered_at = COALESCE($10, last_delivered_at),
            delivered = delivered + $11, failures = failures + $12, dead_position = $13, dead_at = $14
          WHERE id = $1 AND revision = $2 AND EXISTS (SELECT 1 FROM leases WHERE name = $15 AND holder = $16 AND expires_at > ${dialect.nowMs})`,
-        [id, revision, p.position, p.attempts, p.failingSince ?? null, p.nextAttemptAt, p.lastAttemptAt ?? null, p.lastStatus ?? null,
-          errorText(p.lastError), p.lastDeliveredAt ?? null, p.deliveredIncrement, p.failuresIncrement, p.deadPosition ?? null, p.deadAt ?? null, lease.name, lease.holder],
+        [
+          id,
+          revision,
+          p.position,
+          p.attempts,
+          p.failingSince ?? null,
+          p.nextAttemptAt,
+          p.lastAttemptAt ?? null,
+          p.lastStatus ?? null,
+          errorText(p.lastError),
+          p.lastDeliveredAt ?? null,
+          p.deliveredIncrement,
+          p.failuresIncrement,
+          p.deadPosition ?? null,
+          p.deadAt ?? null,
+          lease.name,
+          lease.holder,
+        ],
       );
       return changed === 1;
     },
@@ -84,7 +100,8 @@ export function webhookEndpointSql(db: SqlExecutor, dialect: Dialect): WebhookEn
       if (c.position !== undefined) sets.push(`position = ${param(c.position)}`);
       if (c.paused !== undefined) sets.push(`paused = ${param(bool(c.paused))}`);
       // A new cursor or a redrive starts the head change afresh: no retry wait, no dead letter.
-      if (c.position !== undefined || c.redrive) sets.push('attempts = 0', 'failing_since = NULL', 'next_attempt_at = 0', 'dead_position = NULL', 'dead_at = NULL');
+      if (c.position !== undefined || c.redrive)
+        sets.push('attempts = 0', 'failing_since = NULL', 'next_attempt_at = 0', 'dead_position = NULL', 'dead_at = NULL');
       return (await db.run(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE id = $1`, params)) === 1;
     },
     async deleteWebhookEndpoint(id) {

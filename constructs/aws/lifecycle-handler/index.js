@@ -1,4 +1,3 @@
-
 /**
  * The ScimBridge construct's custom resource (Custom::ScimBridgeLifecycle): the steps CloudFormation cannot
  * express, so that a failed first deploy rolls back cleanly and protection only starts once the service is healthy.
@@ -194,7 +193,7 @@ function makeHandler(clients) {
     try {
       await act(event, clients, deadline);
     } catch (error) {
-      const message = `${(error?.name) || 'Error'}: ${(error?.message) || String(error)}`;
+      const message = `${error?.name || 'Error'}: ${error?.message || String(error)}`;
       log('step failed', { requestType: event.RequestType, action: event.ResourceProperties?.Action, error: message });
       reason = message.slice(0, 500);
       if (event.RequestType !== 'Delete' || (error && error.name === 'DeleteFailure')) status = 'FAILED';
