@@ -1,0 +1,226 @@
+/**
+ * The change feed's promises under the faults a platform causes, through the pull API of real bundled bridges: a
+ * bridge killed with SIGKILL mid-write, two replicas writing while a consumer long-polls one of them, PostgreSQL
+ * stopped (fast, then as a crash) under load. Each time: every write acknowledged to the identity provider (2xx) is
+ * in the feed exactly once, each resource's changes come in version order, no position is skipped, a consumer that
+ * applies docs/pull-api.md's rule ends with the directory SCIM shows (so nothing unacknowledged is half there), and
+ * a replay from any cursor gives the same sequence.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
+import { STORE_KINDS } from '../support/bridge';
+import { FeedConsumer, directoryView } from '../support/feed-consumer';
+import { type ChangeDoc, FeedFollower, type SnapshotItem, readFeed, readSnapshot, verdict } from '../support/feed-follow';
+import { recordFigures, tally } from '../support/figures';
+import { IdpLoad } from '../support/idp-load';
+import { describePostgres, freshDatabase, privateCluster } from '../support/postgres';
+import { type BridgeProcess, freePort, spawnBridge } from '../support/process';
+
+const provision = createSession();
+const read = addToken(provision.session, { scope: 'read' });
+const token = provision.token;
+const readToken = read.token;
+const sessionEnv = { SCIM_SESSION: serializeSession(read.session) };
+
+/**
+ * The consumer's copy: a snapshot taken before the load (the protected groups the bridge seeds are in no change),
+ * then the changes after it, in directoryView's shape.
+ */
+function replayed(snapshot: readonly SnapshotItem[], changes: readonly ChangeDoc[]): Record<string, unknown> {
+  const consumer = new FeedConsumer();
+  for (const item of snapshot) consumer.applySnapshotItem(item);
+  for (const change of changes) consumer.applyChange(change);
+  return consumer.view();
+}
+
+/** Polls (bounded in time) until `check` holds: waits on the bridge's answers, not on a fixed sleep. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      /* not answering yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const healthIs = (bridge: BridgeProcess, status: number) => async () => (await fetch(`${bridge.url}/health`, { signal: AbortSignal.timeout(5000) })).status === status;
+
+async function stopBridge(bridge: BridgeProcess | undefined): Promise<void> {
+  if (!bridge || bridge.child.exitCode !== null || bridge.child.signalCode !== null) return;
+  bridge.child.kill('SIGTERM');
+  await bridge.exited;
+}
+
+describe.each(STORE_KINDS)('the change feed across a SIGKILL mid-write (%s store)', (kind) => {
+  let dir: string;
+  let restarted: BridgeProcess | undefined;
+  let feed: ChangeDoc[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scim-feed-kill-'));
+  });
+  afterAll(async () => {
+    await stopBridge(restarted);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds every acknowledged write exactly once, in order per resource, and nothing unacknowledged half-written', async () => {
+    const databaseUrl = kind === 'postgres' ? await freshDatabase() : `sqlite:${join(dir, 'bridge.db')}`;
+    const first = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: databaseUrl });
+    const snapshot = await readSnapshot(first.url, readToken);
+    const load = new IdpLoad({ targets: [first.url], token, lanes: 8 });
+    try {
+      await load.start();
+      await load.untilAcknowledged(400);
+      first.child.kill('SIGKILL');
+    } finally {
+      await load.stop();
+    }
+    expect(await first.exited).toBe('SIGKILL');
+
+    restarted = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: databaseUrl });
+    feed = (await readFeed(restarted.url, readToken)).changes;
+    const followed = (await readFeed(restarted.url, readToken, { after: snapshot.after })).changes;
+    expect(followed).toEqual(feed); // nothing was written before the snapshot
+    const found = verdict(load.acks, feed);
+    const directory = await directoryView(`${restarted.url}/scim/v2`, token);
+    recordFigures(`feed: SIGKILL mid-write, 8 writers (${kind})`, {
+      answers: tally(load.statuses),
+      acknowledged: load.acknowledged,
+      lost: found.missing.length,
+      changes: feed.length,
+      repeated: found.repeated.length + found.duplicated.length,
+      disordered: found.disordered.length,
+      exit: 'SIGKILL',
+    });
+    // Some requests were cut off by the kill: this run did test writes in flight.
+    expect(load.statuses.get(0)).toBeGreaterThan(0);
+    expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
+    expect(feed.map((c) => c.data.position)).toEqual(feed.map((_, i) => i + 1));
+    // Directory and feed agree on every resource (its version and state): no write is in one and not the other.
+    expect(replayed(snapshot.items, feed)).toEqual(directory);
+  });
+
+  it('replays: the feed from position 0 twice is the same sequence, and from a cursor in the middle exactly its suffix', async () => {
+    expect(feed.length).toBeGreaterThan(400);
+    const again = await readFeed(restarted!.url, readToken, { limit: 37 });
+    expect(again.changes).toEqual(feed);
+    // Without `after` the feed starts at the oldest change: the same as asking after position 0.
+    const { feedCursor } = await import('../../bridge/src/feed/cursor');
+    const fromZero = await readFeed(restarted!.url, readToken, { after: feedCursor({ directory: 'default', position: 0 }), limit: 1000 });
+    expect(fromZero.changes).toEqual(feed);
+    expect(fromZero.next).toBe(again.next);
+    // The cursor a page in the middle handed out, and one at an arbitrary position.
+    for (const middle of [1, 137, Math.floor(feed.length / 2), feed.length - 1]) {
+      const first = await fetch(`${restarted!.url}/api/changes?limit=${middle}`, { headers: { authorization: `Bearer ${readToken}` } });
+      const { next } = (await first.json()) as { next: string };
+      const suffix = await readFeed(restarted!.url, readToken, { after: next, limit: 100 });
+      expect(suffix.changes).toEqual(feed.slice(middle));
+    }
+  });
+});
+
+describePostgres('the change feed with two replicas writing while a consumer long-polls one of them', () => {
+  const replicas: BridgeProcess[] = [];
+  afterAll(async () => {
+    for (const replica of replicas) await stopBridge(replica);
+  });
+
+  it('delivers every acknowledged change once, in order per resource, and the consumer ends with the directory', async () => {
+    const env = { ...sessionEnv, SCIM_DATABASE_URL: await freshDatabase() };
+    replicas.push(...(await Promise.all([spawnBridge(env), spawnBridge(env)])));
+    const snapshot = await readSnapshot(replicas[0].url, readToken);
+    const follower = new FeedFollower(replicas[0].url, readToken, { after: snapshot.after, wait: 10, limit: 50 });
+    follower.start();
+    const load = new IdpLoad({ targets: replicas.map((r) => r.url), token, lanes: 8 });
+    try {
+      await load.start();
+      await load.untilAcknowledged(600);
+    } finally {
+      await load.stop();
+      await follower.finish();
+    }
+
+    const found = verdict(load.acks, follower.changes);
+    const directory = await directoryView(`${replicas[1].url}/scim/v2`, token);
+    recordFigures('feed: two replicas writing, a consumer long-polling one (postgres)', {
+      answers: tally(load.statuses),
+      acknowledged: load.acknowledged,
+      lost: found.missing.length,
+      delivered: follower.changes.length,
+      consumerAnswers: tally(follower.statuses),
+      pages: follower.pages,
+      exit: 'still running',
+    });
+    expect(follower.problems).toEqual([]);
+    expect([...follower.statuses.keys()]).toEqual([200]);
+    expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
+    // The consumer waited on the feed: more than one page of changes came while the writes ran.
+    expect(follower.pages).toBeGreaterThan(1);
+    expect(replayed(snapshot.items, follower.changes)).toEqual(directory);
+    // What the consumer got, live, is the whole log as the other replica reads it afterwards.
+    expect((await readFeed(replicas[1].url, readToken)).changes).toEqual(follower.changes);
+  });
+});
+
+describePostgres('the change feed while PostgreSQL restarts under load', () => {
+  let cluster: ReturnType<typeof privateCluster> | undefined;
+  let bridge: BridgeProcess | undefined;
+  afterAll(async () => {
+    await stopBridge(bridge);
+    cluster?.destroy();
+  });
+
+  it('reaches the long-polling consumer whole after fast and crash restarts: no 500, cursor never back, nothing skipped', async () => {
+    cluster = privateCluster(await freePort());
+    const served = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: cluster.url });
+    bridge = served;
+    const snapshot = await readSnapshot(served.url, readToken);
+    const follower = new FeedFollower(served.url, readToken, { after: snapshot.after, wait: 10, limit: 50 });
+    follower.start();
+    const load = new IdpLoad({ targets: [served.url], token, lanes: 8 });
+    const outages: Record<string, number> = {};
+    try {
+      await load.start();
+      for (const mode of ['fast', 'immediate'] as const) {
+        await load.untilAcknowledged(load.acknowledged + 100);
+        const refusedBefore = load.statuses.get(503) ?? 0;
+        cluster.stop(mode);
+        await until(healthIs(served, 503), '/health reports the outage');
+        // The identity provider was told: some writes were refused while the database was away.
+        await until(async () => (load.statuses.get(503) ?? 0) > refusedBefore, 'a write is refused during the outage');
+        outages[mode] = (load.statuses.get(503) ?? 0) - refusedBefore;
+        cluster.start();
+        await until(healthIs(served, 200), '/health recovers');
+      }
+      await load.untilAcknowledged(load.acknowledged + 100);
+    } finally {
+      await load.stop();
+      await follower.finish();
+    }
+
+    const found = verdict(load.acks, follower.changes);
+    const directory = await directoryView(`${served.url}/scim/v2`, token);
+    recordFigures('feed: PostgreSQL stopped (fast, then immediate) under 8 writers and a long-polling consumer', {
+      answers: tally(load.statuses),
+      acknowledged: load.acknowledged,
+      lost: found.missing.length,
+      delivered: follower.changes.length,
+      consumerAnswers: tally(follower.statuses),
+      exit: served.child.exitCode ?? 'still running',
+    });
+    expect(served.child.exitCode).toBeNull();
+    expect(follower.problems).toEqual([]);
+    // Only 200 and 503 (with Retry-After, checked as they came) reached the consumer: never a 500.
+    expect([...follower.statuses.keys()].every((status) => status === 200 || status === 503)).toBe(true);
+    expect([...load.statuses.keys()].every((status) => status === 0 || (status >= 200 && status < 300) || status === 503)).toBe(true);
+    expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
+    expect(replayed(snapshot.items, follower.changes)).toEqual(directory);
+    expect((await readFeed(served.url, readToken)).changes).toEqual(follower.changes);
+  });
+});

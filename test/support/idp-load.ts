@@ -1,0 +1,223 @@
+/**
+ * An identity provider's write load over real HTTP, for the feed's fault tests: lanes of sequential writes that
+ * create users, suspend and reactivate them, retitle them, add and remove them as members of a group every lane
+ * shares and of the lane's own group, and delete users and groups. Each write the bridge acknowledged (2xx) is kept
+ * with the change it must appear as in the feed: its type, resource id and version (ETag), and the member for a
+ * membership change. A write that got anything else leaves its resource unknown to the lane, which stops using it
+ * (so later requests never depend on a write that may or may not have happened).
+ */
+import type { ChangeType } from '../../bridge/src/feed/types';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/** A write acknowledged with a 2xx, as the change the feed must hold for it. */
+export interface Ack {
+  readonly type: ChangeType;
+  readonly resource: { readonly type: 'User' | 'Group'; readonly id: string };
+  /** From the ETag; a delete's answer carries none. */
+  readonly version?: number;
+  /** The user a membership change adds or removes. */
+  readonly member?: string;
+}
+
+interface Answer {
+  status: number;
+  version?: number;
+  retryAfter?: number;
+  body?: Record<string, unknown>;
+}
+
+/** One request, bounded in time; status 0 when no answer came (refused, reset, killed, timed out). */
+async function send(url: string, token: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  try {
+    const res = await fetch(`${url}/scim/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await res.text();
+    const etag = res.headers.get('etag');
+    const version = etag ? Number(/W\/"(\d+)"/.exec(etag)?.[1]) : undefined;
+    const retryAfter = res.headers.get('retry-after');
+    return { status: res.status, version, retryAfter: retryAfter ? Number(retryAfter) : undefined, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+/** A small deterministic generator, so a lane's choices repeat from run to run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+interface LaneGroup {
+  id: string;
+  /** This lane's users in it (the only members the lane adds or removes). */
+  members: Set<string>;
+}
+
+export interface IdpLoadOptions {
+  /** Bridges to write to: lane i writes to targets[i % n], and the shared group gets writes from all of them. */
+  readonly targets: readonly string[];
+  readonly token: string;
+  /** @default 6 */
+  readonly lanes?: number;
+  /** Writes per lane at most (the load also ends at stop()). @default 2000 */
+  readonly maxWritesPerLane?: number;
+}
+
+export class IdpLoad {
+  readonly acks: Ack[] = [];
+  /** Answers by status (0: none). */
+  readonly statuses = new Map<number, number>();
+  private running = true;
+  private finished: Promise<void> | undefined;
+  private readonly waiting = new Set<() => void>();
+  private sharedGroup: string | undefined;
+
+  constructor(private readonly options: IdpLoadOptions) {}
+
+  get acknowledged(): number {
+    return this.acks.length;
+  }
+
+  /** Creates the shared group, then runs the lanes until stop() or their bound. */
+  async start(): Promise<void> {
+    const created = await this.write(this.options.targets[0], 'POST', '/Groups', { schemas: [GROUP], displayName: 'Everyone' });
+    if (created.status !== 201) throw new Error(`the shared group could not be created: ${created.status}`);
+    this.sharedGroup = created.body!.id as string;
+    this.ack({ type: 'group.created', resource: { type: 'Group', id: this.sharedGroup }, version: created.version });
+    this.finished = Promise.all(Array.from({ length: this.options.lanes ?? 6 }, (_, lane) => this.lane(lane))).then(() => {
+      // Every lane reached its bound: whoever still waits for acknowledgements learns it now.
+      this.running = false;
+      for (const check of [...this.waiting]) check();
+    });
+  }
+
+  /** Resolves once `count` writes in all have been acknowledged (or the load ended first: then rejects). */
+  untilAcknowledged(count: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.acks.length >= count) {
+          this.waiting.delete(check);
+          resolve();
+        } else if (!this.running) {
+          this.waiting.delete(check);
+          reject(new Error(`the load ended with ${this.acks.length} of ${count} writes acknowledged`));
+        }
+      };
+      this.waiting.add(check);
+      check();
+    });
+  }
+
+  /** Ends the lanes after their current request; resolves once every lane has stopped. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.finished;
+    for (const check of [...this.waiting]) check();
+  }
+
+  private ack(ack: Ack): void {
+    this.acks.push(ack);
+    for (const check of [...this.waiting]) check();
+  }
+
+  private async write(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
+    const answer = await send(url, this.options.token, method, path, body);
+    this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
+    // An identity provider backs off as told (bounded: at most a second here) or briefly when nothing answered.
+    if (answer.status === 503 || answer.status === 429) await new Promise((r) => setTimeout(r, Math.min(1000, 1000 * (answer.retryAfter ?? 1))));
+    else if (answer.status === 0 && this.running) await new Promise((r) => setTimeout(r, 100));
+    return answer;
+  }
+
+  private async lane(lane: number): Promise<void> {
+    const url = this.options.targets[lane % this.options.targets.length];
+    const next = random(lane * 7919 + 17);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const users = new Map<string, { active: boolean }>();
+    let own: LaneGroup | undefined;
+    // This lane's own users in the shared group: a lane never touches another's users (its removal could be a no-op).
+    const shared: LaneGroup = { id: this.sharedGroup!, members: new Set() };
+    let n = 0;
+    const forget = (id: string) => {
+      users.delete(id);
+      shared.members.delete(id);
+      own?.members.delete(id);
+    };
+    for (let i = 0; i < (this.options.maxWritesPerLane ?? 2000) && this.running; i++) {
+      const r = next();
+      const ids = [...users.keys()];
+      if (ids.length < 3 || r < 0.22) {
+        const answer = await this.write(url, 'POST', '/Users', { schemas: [USER], userName: `lane${lane}-${n++}@example.com`, title: 'new' });
+        if (answer.status === 201) {
+          users.set(answer.body!.id as string, { active: true });
+          this.ack({ type: 'user.created', resource: { type: 'User', id: answer.body!.id as string }, version: answer.version });
+        }
+      } else if (r < 0.4) {
+        const id = pick(ids);
+        const active = !users.get(id)!.active;
+        const answer = await this.write(url, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: active }] });
+        if (answer.status === 200) {
+          users.set(id, { active });
+          this.ack({ type: active ? 'user.reactivated' : 'user.suspended', resource: { type: 'User', id }, version: answer.version });
+        } else forget(id);
+      } else if (r < 0.5) {
+        const id = pick(ids);
+        const answer = await this.write(url, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t${i}` }] });
+        if (answer.status === 200) this.ack({ type: 'user.updated', resource: { type: 'User', id }, version: answer.version });
+        else forget(id);
+      } else if (r < 0.7) {
+        // Add one of this lane's users to the shared group or its own (created when there is none).
+        if (!own) {
+          const answer = await this.write(url, 'POST', '/Groups', { schemas: [GROUP], displayName: `lane${lane}-${n++}` });
+          if (answer.status === 201) {
+            own = { id: answer.body!.id as string, members: new Set() };
+            this.ack({ type: 'group.created', resource: { type: 'Group', id: own.id }, version: answer.version });
+          }
+          continue;
+        }
+        const group = next() < 0.5 ? shared : own;
+        const candidates = ids.filter((id) => !group.members.has(id));
+        if (candidates.length === 0) continue;
+        const id = pick(candidates);
+        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] });
+        if (answer.status === 204) {
+          group.members.add(id);
+          this.ack({ type: 'group.members.added', resource: { type: 'Group', id: group.id }, version: answer.version, member: id });
+        } else if (group === own) own = undefined;
+        else forget(id);
+      } else if (r < 0.85) {
+        const group = next() < 0.5 || !own ? shared : own;
+        const mine = [...group.members];
+        if (mine.length === 0) continue;
+        const id = pick(mine);
+        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
+        if (answer.status === 204) {
+          group.members.delete(id);
+          this.ack({ type: 'group.members.removed', resource: { type: 'Group', id: group.id }, version: answer.version, member: id });
+        } else if (group === own) own = undefined;
+        else forget(id);
+      } else if (r < 0.96 || !own) {
+        const id = pick(ids);
+        const answer = await this.write(url, 'DELETE', `/Users/${id}`);
+        if (answer.status === 204) this.ack({ type: 'user.deleted', resource: { type: 'User', id } });
+        forget(id);
+      } else {
+        const answer = await this.write(url, 'DELETE', `/Groups/${own.id}`);
+        if (answer.status === 204) this.ack({ type: 'group.deleted', resource: { type: 'Group', id: own.id } });
+        own = undefined;
+      }
+    }
+  }
+}
