@@ -98,9 +98,17 @@ export class FeedFollower {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly url: string,
+    private url: string,
     private readonly token: string,
-    private readonly options: { after?: string; wait?: number; limit?: number; maxRequests?: number; deadlineMs?: number } = {},
+    private readonly options: {
+      after?: string;
+      wait?: number;
+      limit?: number;
+      maxRequests?: number;
+      deadlineMs?: number;
+      /** The bridge is killed on purpose: a request that gets no answer is expected, not a problem. */
+      noAnswerExpected?: boolean;
+    } = {},
   ) {
     this.cursor = options.after;
     this.position = options.after === undefined ? undefined : positionOf(options.after);
@@ -108,6 +116,11 @@ export class FeedFollower {
 
   start(): void {
     this.running = this.run();
+  }
+
+  /** Follows another bridge from the same cursor (the killed one's replacement), from the next request on. */
+  moveTo(url: string): void {
+    this.url = url;
   }
 
   /** Reads what is left without waiting and resolves once a page comes back empty. */
@@ -132,7 +145,7 @@ export class FeedFollower {
         continue;
       }
       if (page.status !== 200) {
-        this.problems.push(`answered ${page.status}: ${page.text.slice(0, 300)}`);
+        if (page.status !== 0 || !this.options.noAnswerExpected) this.problems.push(`answered ${page.status}: ${page.text.slice(0, 300)}`);
         if (page.status === 0) await new Promise((r) => setTimeout(r, 100));
         continue;
       }
