@@ -27,10 +27,14 @@ interface Page {
   text: string;
 }
 
-async function getPage(url: string, token: string, after: string | undefined, limit: number, wait: number): Promise<Page> {
+async function getPage(url: string, token: string, after: string | undefined, limit: number, wait: number, cancel?: AbortSignal): Promise<Page> {
   const query = new URLSearchParams({ limit: String(limit), wait: String(wait), ...(after ? { after } : {}) });
+  const timeout = AbortSignal.timeout((wait + 20) * 1000);
   try {
-    const res = await fetch(`${url}/api/changes?${query}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout((wait + 20) * 1000) });
+    const res = await fetch(`${url}/api/changes?${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout,
+    });
     const text = await res.text();
     const body = res.status === 200 ? (JSON.parse(text) as { changes: ChangeDoc[]; next: string }) : undefined;
     return { status: res.status, retryAfter: res.headers.get('retry-after'), changes: body?.changes, next: body?.next, text };
@@ -49,7 +53,11 @@ const positionOf = (cursor: string) => {
  * Reads every change after `after` (from the oldest retained without it) with `wait=0` until a page comes back
  * empty; throws on any answer but 200. Bounded: at most `maxPages` pages.
  */
-export async function readFeed(url: string, token: string, options: { after?: string; limit?: number; maxPages?: number } = {}): Promise<{ changes: ChangeDoc[]; next: string | undefined }> {
+export async function readFeed(
+  url: string,
+  token: string,
+  options: { after?: string; limit?: number; maxPages?: number } = {},
+): Promise<{ changes: ChangeDoc[]; next: string | undefined }> {
   const changes: ChangeDoc[] = [];
   let after = options.after;
   for (let i = 0; i < (options.maxPages ?? 2000); i++) {
@@ -96,6 +104,8 @@ export class FeedFollower {
   private position: number | undefined;
   private finishing = false;
   private running: Promise<void> | undefined;
+  /** Ends the poll waiting when finish() is called (the writes are over: nothing would wake it). */
+  private readonly waiting = new AbortController();
 
   constructor(
     private url: string,
@@ -126,6 +136,7 @@ export class FeedFollower {
   /** Reads what is left without waiting and resolves once a page comes back empty. */
   async finish(): Promise<void> {
     this.finishing = true;
+    this.waiting.abort();
     await this.running;
   }
 
@@ -137,7 +148,15 @@ export class FeedFollower {
         return;
       }
       const finishing = this.finishing;
-      const page = await getPage(this.url, this.token, this.cursor, this.options.limit ?? 200, finishing ? 0 : (this.options.wait ?? 5));
+      const page = await getPage(
+        this.url,
+        this.token,
+        this.cursor,
+        this.options.limit ?? 200,
+        finishing ? 0 : (this.options.wait ?? 5),
+        finishing ? undefined : this.waiting.signal,
+      );
+      if (page.status === 0 && !finishing && this.finishing) continue; // the wait finish() cut short
       this.statuses.set(page.status, (this.statuses.get(page.status) ?? 0) + 1);
       if (page.status === 503 || page.status === 429) {
         if (!page.retryAfter) this.problems.push(`${page.status} without Retry-After`);
@@ -216,7 +235,8 @@ export function verdict(acks: readonly Ack[], changes: readonly ChangeDoc[]): Fe
     if (previous) {
       if (previous.type.endsWith('.deleted')) disordered.push(`${identity} after ${previous.type}`);
       // One write's changes (a membership change in chunks, adds and removes) share a version and a request id.
-      const sameWrite = resource.version === previous.data.resource.version && change.data.requestId !== undefined && change.data.requestId === previous.data.requestId;
+      const sameWrite =
+        resource.version === previous.data.resource.version && change.data.requestId !== undefined && change.data.requestId === previous.data.requestId;
       if (resource.version < previous.data.resource.version || (resource.version === previous.data.resource.version && !sameWrite)) {
         disordered.push(`${identity} at ${change.data.position} after v${previous.data.resource.version} at ${previous.data.position}`);
       }

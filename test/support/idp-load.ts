@@ -42,7 +42,12 @@ async function send(url: string, token: string, method: string, path: string, bo
     const etag = res.headers.get('etag');
     const version = etag ? Number(/W\/"(\d+)"/.exec(etag)?.[1]) : undefined;
     const retryAfter = res.headers.get('retry-after');
-    return { status: res.status, version, retryAfter: retryAfter ? Number(retryAfter) : undefined, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    return {
+      status: res.status,
+      version,
+      retryAfter: retryAfter ? Number(retryAfter) : undefined,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    };
   } catch {
     return { status: 0 };
   }
@@ -191,7 +196,10 @@ export class IdpLoad {
         const candidates = ids.filter((id) => !group.members.has(id));
         if (candidates.length === 0) continue;
         const id = pick(candidates);
-        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] });
+        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }],
+        });
         if (answer.status === 204) {
           group.members.add(id);
           this.ack({ type: 'group.members.added', resource: { type: 'Group', id: group.id }, version: answer.version, member: id });
@@ -202,7 +210,10 @@ export class IdpLoad {
         const mine = [...group.members];
         if (mine.length === 0) continue;
         const id = pick(mine);
-        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
+        const answer = await this.write(url, 'PATCH', `/Groups/${group.id}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }],
+        });
         if (answer.status === 204) {
           group.members.delete(id);
           this.ack({ type: 'group.members.removed', resource: { type: 'Group', id: group.id }, version: answer.version, member: id });
