@@ -9,6 +9,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
+import { CHANGE_LOG_LOCK } from '../../bridge/src/store/change-log';
+import { NUMBERING_IDLE_LIMIT_MS } from '../../bridge/src/store/postgres';
 import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
 import { FeedConsumer, directoryView } from '../support/feed-consumer';
@@ -62,7 +65,8 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   }
 }
 
-const healthIs = (bridge: BridgeProcess, status: number) => async () => (await fetch(`${bridge.url}/health`, { signal: AbortSignal.timeout(5000) })).status === status;
+const healthIs = (bridge: BridgeProcess, status: number) => async () =>
+  (await fetch(`${bridge.url}/health`, { signal: AbortSignal.timeout(5000) })).status === status;
 
 async function stopBridge(bridge: BridgeProcess | undefined): Promise<void> {
   if (!bridge || bridge.child.exitCode !== null || bridge.child.signalCode !== null) return;
@@ -250,5 +254,76 @@ describePostgres('the change feed while PostgreSQL restarts under load', () => {
     expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
     expect(replayed(snapshot.items, follower.changes)).toEqual(directory);
     expect((await readFeed(served.url, readToken)).changes).toEqual(follower.changes);
+  });
+});
+
+describePostgres('the change feed while a replica is frozen holding the numbering lock', () => {
+  const replicas: BridgeProcess[] = [];
+  afterAll(async () => {
+    for (const replica of replicas) {
+      replica.child.kill('SIGCONT');
+      await stopBridge(replica);
+    }
+  });
+
+  it("keeps flowing to another replica's consumer: the frozen replica's hold ends within seconds, and it recovers", async () => {
+    const databaseUrl = await freshDatabase();
+    const env = { ...sessionEnv, SCIM_DATABASE_URL: databaseUrl };
+    replicas.push(...(await Promise.all([spawnBridge(env), spawnBridge(env)])));
+    const [other, frozen] = replicas;
+    const createUser = async (userName: string) =>
+      (
+        await fetch(`${other.url}/scim/v2/Users`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+          body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName }),
+        })
+      ).status;
+    const locker = new Client({ connectionString: databaseUrl });
+    await locker.connect();
+    let stuck: Promise<number> | undefined;
+    let follower: FeedFollower | undefined;
+    try {
+      const snapshot = await readSnapshot(other.url, readToken);
+      // A committed change not numbered yet, its row locked here: the frozen replica's numbering takes the lock and
+      // waits on the row, so the freeze lands while it holds the lock (a partition or a paused VM, at that moment).
+      expect(await createUser('first@example.com')).toBe(201);
+      await locker.query('BEGIN');
+      expect((await locker.query('SELECT seq FROM changes WHERE position IS NULL FOR UPDATE')).rowCount).toBe(1);
+      stuck = fetch(`${frozen.url}/api/changes?after=${snapshot.after}`, { headers: { authorization: `Bearer ${readToken}` } }).then(
+        (res) => res.status,
+        () => 0,
+      );
+      const holding = `SELECT l.pid, s.state, s.wait_event_type FROM pg_locks l JOIN pg_stat_activity s USING (pid)
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1`;
+      await until(
+        async () => (await locker.query(holding, [CHANGE_LOG_LOCK])).rows[0]?.wait_event_type === 'Lock',
+        'the replica numbers changes, waiting on the row',
+      );
+      frozen.child.kill('SIGSTOP');
+      await locker.query('ROLLBACK');
+      await until(
+        async () => (await locker.query(holding, [CHANGE_LOG_LOCK])).rows[0]?.state === 'idle in transaction',
+        'the numbering is done and waits for a COMMIT that will not come',
+      );
+
+      const frozenAt = Date.now();
+      follower = new FeedFollower(other.url, readToken, { after: snapshot.after, wait: 10 });
+      follower.start();
+      expect(await createUser('second@example.com')).toBe(201);
+      await until(async () => follower!.changes.length >= 2, "the other replica's consumer gets both changes", 25_000);
+      const stalledMs = Date.now() - frozenAt;
+      recordFigures('feed: a replica frozen (SIGSTOP) holding the numbering lock, consumer on the other replica', { stalledMs, exit: 'still running' });
+      expect(stalledMs).toBeLessThan(NUMBERING_IDLE_LIMIT_MS + 3000);
+    } finally {
+      frozen.child.kill('SIGCONT');
+      await follower?.finish();
+      await locker.end();
+    }
+    expect(follower.problems).toEqual([]);
+    expect(follower.changes.map((c) => c.data.state?.userName)).toEqual(['first@example.com', 'second@example.com']);
+    // The thawed replica answers its stuck poll (its transaction was ended for it) and serves the same feed.
+    expect([200, 503]).toContain(await stuck);
+    expect((await readFeed(frozen.url, readToken)).changes).toEqual(follower.changes);
   });
 });
