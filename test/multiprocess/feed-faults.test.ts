@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { CHANGE_LOG_LOCK } from '../../bridge/src/store/change-log';
 import { NUMBERING_IDLE_LIMIT_MS } from '../../bridge/src/store/postgres';
+import { MEMBERS_PER_CHANGE } from '../../bridge/src/feed/types';
 import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
 import { FeedConsumer, directoryView } from '../support/feed-consumer';
@@ -36,6 +37,20 @@ function replayed(snapshot: readonly SnapshotItem[], changes: readonly ChangeDoc
   for (const item of snapshot) consumer.applySnapshotItem(item);
   for (const change of changes) consumer.applyChange(change);
   return consumer.view();
+}
+
+/** Members of the bulk lane's writes: more than one change's worth (MEMBERS_PER_CHANGE), so each write is several. */
+const BULK_MEMBERS = MEMBERS_PER_CHANGE + 100;
+
+/** How many writes came as several membership changes (one request id, one version): the bulk lane's, whole. */
+function chunkedWrites(changes: readonly ChangeDoc[]): number {
+  const chunks = new Map<string, number>();
+  for (const change of changes) {
+    if (!change.type.startsWith('group.members.')) continue;
+    const key = `${change.data.requestId} ${change.data.resource.id} v${change.data.resource.version}`;
+    chunks.set(key, (chunks.get(key) ?? 0) + 1);
+  }
+  return [...chunks.values()].filter((n) => n > 1).length;
 }
 
 /**
@@ -93,10 +108,10 @@ describe.each(STORE_KINDS)('the change feed across a SIGKILL mid-write (%s store
     // An application long-polls the bridge that gets killed, and carries its cursor over to the restarted one.
     const follower = new FeedFollower(first.url, readToken, { after: snapshot.after, wait: 10, limit: 50, noAnswerExpected: true });
     follower.start();
-    const load = new IdpLoad({ targets: [first.url], token, lanes: 8 });
+    const load = new IdpLoad({ targets: [first.url], token, lanes: 8, bulkMembers: BULK_MEMBERS });
     try {
       await load.start();
-      await load.untilAcknowledged(400);
+      await load.untilAcknowledged(load.acknowledged + 400);
       first.child.kill('SIGKILL');
     } finally {
       await load.stop();
@@ -117,8 +132,11 @@ describe.each(STORE_KINDS)('the change feed across a SIGKILL mid-write (%s store
       unacknowledgedInFeed: unacknowledged(load.acks, feed),
       delivered: follower.changes.length,
       consumerAnswers: tally(follower.statuses),
+      bulkWritesWhole: chunkedWrites(feed),
+      bulkWritesCutOff: load.bulkCutOff,
       exit: 'SIGKILL',
     });
+    expect(chunkedWrites(feed)).toBeGreaterThan(0);
     // Some requests were cut off by the kill: this run did test writes in flight.
     expect(load.statuses.get(0)).toBeGreaterThan(0);
     expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
@@ -142,8 +160,16 @@ describe.each(STORE_KINDS)('the change feed across a SIGKILL mid-write (%s store
     expect(fromZero.next).toBe(again.next);
     // The cursor a page in the middle handed out, and one at an arbitrary position.
     for (const middle of [1, 137, Math.floor(feed.length / 2), feed.length - 1]) {
-      const first = await fetch(`${restarted!.url}/api/changes?limit=${middle}`, { headers: { authorization: `Bearer ${readToken}` } });
-      const { next } = (await first.json()) as { next: string };
+      // Pages (of at most 1,000, the bound) that end exactly after `middle` changes.
+      let next: string | undefined;
+      for (let taken = 0, i = 0; taken < middle && i < 100; i++) {
+        const page = await fetch(`${restarted!.url}/api/changes?limit=${Math.min(1000, middle - taken)}${next ? `&after=${next}` : ''}`, {
+          headers: { authorization: `Bearer ${readToken}` },
+        });
+        const body = (await page.json()) as { changes: unknown[]; next: string };
+        taken += body.changes.length;
+        next = body.next;
+      }
       const suffix = await readFeed(restarted!.url, readToken, { after: next, limit: 100 });
       expect(suffix.changes).toEqual(feed.slice(middle));
     }
@@ -162,10 +188,10 @@ describePostgres('the change feed with two replicas writing while a consumer lon
     const snapshot = await readSnapshot(replicas[0].url, readToken);
     const follower = new FeedFollower(replicas[0].url, readToken, { after: snapshot.after, wait: 10, limit: 50 });
     follower.start();
-    const load = new IdpLoad({ targets: replicas.map((r) => r.url), token, lanes: 8 });
+    const load = new IdpLoad({ targets: replicas.map((r) => r.url), token, lanes: 8, bulkMembers: BULK_MEMBERS });
     try {
       await load.start();
-      await load.untilAcknowledged(600);
+      await load.untilAcknowledged(load.acknowledged + 600);
     } finally {
       await load.stop();
       await follower.finish();
@@ -181,6 +207,7 @@ describePostgres('the change feed with two replicas writing while a consumer lon
       unacknowledgedInFeed: unacknowledged(load.acks, follower.changes),
       consumerAnswers: tally(follower.statuses),
       pages: follower.pages,
+      bulkWritesWhole: chunkedWrites(follower.changes),
       exit: 'still running',
     });
     expect(follower.problems).toEqual([]);
@@ -188,6 +215,7 @@ describePostgres('the change feed with two replicas writing while a consumer lon
     expect(found).toEqual({ missing: [], repeated: [], duplicated: [], disordered: [], unordered: 0 });
     // The consumer waited on the feed: more than one page of changes came while the writes ran.
     expect(follower.pages).toBeGreaterThan(1);
+    expect(chunkedWrites(follower.changes)).toBeGreaterThan(0);
     expect(replayed(snapshot.items, follower.changes)).toEqual(directory);
     // What the consumer got, live, is the whole log as the other replica reads it afterwards.
     expect((await readFeed(replicas[1].url, readToken)).changes).toEqual(follower.changes);

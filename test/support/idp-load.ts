@@ -78,6 +78,12 @@ export interface IdpLoadOptions {
   readonly lanes?: number;
   /** Writes per lane at most (the load also ends at stop()). @default 2000 */
   readonly maxWritesPerLane?: number;
+  /**
+   * Users created before the lanes start, which one more lane adds to a group of their own all at once and removes
+   * all at once, over and over: each such write is several membership changes (MEMBERS_PER_CHANGE ids each) that
+   * must be in the feed all or none. @default 0 (no bulk lane)
+   */
+  readonly bulkMembers?: number;
 }
 
 export class IdpLoad {
@@ -88,6 +94,10 @@ export class IdpLoad {
   private finished: Promise<void> | undefined;
   private readonly waiting = new Set<() => void>();
   private sharedGroup: string | undefined;
+  /** Every lane's users (a lane changes others' only by their title). */
+  private readonly users = new Set<string>();
+  /** Bulk membership writes that got no answer (cut off by the fault), for the figures. */
+  bulkCutOff = 0;
 
   constructor(private readonly options: IdpLoadOptions) {}
 
@@ -101,7 +111,10 @@ export class IdpLoad {
     if (created.status !== 201) throw new Error(`the shared group could not be created: ${created.status}`);
     this.sharedGroup = created.body!.id as string;
     this.ack({ type: 'group.created', resource: { type: 'Group', id: this.sharedGroup }, version: created.version });
-    this.finished = Promise.all(Array.from({ length: this.options.lanes ?? 6 }, (_, lane) => this.lane(lane))).then(() => {
+    const bulk = await this.bulkUsers(this.options.bulkMembers ?? 0);
+    const lanes = Array.from({ length: this.options.lanes ?? 6 }, (_, lane) => this.lane(lane));
+    if (bulk.length > 0) lanes.push(this.bulkLane(bulk));
+    this.finished = Promise.all(lanes).then(() => {
       // Every lane reached its bound: whoever still waits for acknowledgements learns it now.
       this.running = false;
       for (const check of [...this.waiting]) check();
@@ -146,6 +159,56 @@ export class IdpLoad {
     return answer;
   }
 
+  /** Creates `count` users, 8 at a time (before any fault: each must be acknowledged). */
+  private async bulkUsers(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    const url = this.options.targets[0];
+    for (let start = 0; start < count; start += 8) {
+      const answers = await Promise.all(
+        Array.from({ length: Math.min(8, count - start) }, (_, i) =>
+          this.write(url, 'POST', '/Users', { schemas: [USER], userName: `bulk-${start + i}@example.com` }),
+        ),
+      );
+      for (const answer of answers) {
+        if (answer.status !== 201) throw new Error(`a bulk member could not be created: ${answer.status}`);
+        ids.push(answer.body!.id as string);
+        this.ack({ type: 'user.created', resource: { type: 'User', id: answer.body!.id as string }, version: answer.version });
+      }
+    }
+    return ids;
+  }
+
+  /** Adds all of `ids` to a group in one PATCH, removes them all in the next, until stopped. */
+  private async bulkLane(ids: readonly string[]): Promise<void> {
+    const url = this.options.targets[this.options.targets.length - 1];
+    // A few members spread over the write's chunks: each must be in exactly one of its changes.
+    const sampled = [ids[0], ids[Math.floor(ids.length / 2)], ids[ids.length - 1]];
+    let group: string | undefined;
+    let full = false;
+    for (let i = 0; i < 200 && this.running; i++) {
+      if (!group) {
+        const answer = await this.write(url, 'POST', '/Groups', { schemas: [GROUP], displayName: `bulk-${i}` });
+        if (answer.status === 201) {
+          group = answer.body!.id as string;
+          full = false;
+          this.ack({ type: 'group.created', resource: { type: 'Group', id: group }, version: answer.version });
+        }
+        continue;
+      }
+      const operation = full ? { op: 'remove', path: 'members' } : { op: 'add', path: 'members', value: ids.map((value) => ({ value })) };
+      const answer = await this.write(url, 'PATCH', `/Groups/${group}`, { schemas: [PATCH], Operations: [operation] });
+      if (answer.status === 204) {
+        for (const member of sampled) {
+          this.ack({ type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id: group }, version: answer.version, member });
+        }
+        full = !full;
+      } else {
+        if (answer.status === 0) this.bulkCutOff++;
+        group = undefined; // its members are unknown now: start over with a new group
+      }
+    }
+  }
+
   private async lane(lane: number): Promise<void> {
     const url = this.options.targets[lane % this.options.targets.length];
     const next = random(lane * 7919 + 17);
@@ -157,6 +220,7 @@ export class IdpLoad {
     let n = 0;
     const forget = (id: string) => {
       users.delete(id);
+      this.users.delete(id);
       shared.members.delete(id);
       own?.members.delete(id);
     };
@@ -167,6 +231,7 @@ export class IdpLoad {
         const answer = await this.write(url, 'POST', '/Users', { schemas: [USER], userName: `lane${lane}-${n++}@example.com`, title: 'new' });
         if (answer.status === 201) {
           users.set(answer.body!.id as string, { active: true });
+          this.users.add(answer.body!.id as string);
           this.ack({ type: 'user.created', resource: { type: 'User', id: answer.body!.id as string }, version: answer.version });
         }
       } else if (r < 0.4) {
@@ -178,10 +243,13 @@ export class IdpLoad {
           this.ack({ type: active ? 'user.reactivated' : 'user.suspended', resource: { type: 'User', id }, version: answer.version });
         } else forget(id);
       } else if (r < 0.5) {
-        const id = pick(ids);
+        // A title change on this lane's user or on any lane's (which may be written through another replica at the
+        // same moment, or deleted: a 404 then).
+        const everyone = [...this.users];
+        const id = next() < 0.5 || everyone.length === 0 ? pick(ids) : pick(everyone);
         const answer = await this.write(url, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t${i}` }] });
         if (answer.status === 200) this.ack({ type: 'user.updated', resource: { type: 'User', id }, version: answer.version });
-        else forget(id);
+        else if (users.has(id)) forget(id);
       } else if (r < 0.7) {
         // Add one of this lane's users to the shared group or its own (created when there is none).
         if (!own) {
