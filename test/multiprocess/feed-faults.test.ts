@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { CHANGE_LOG_LOCK } from '../../bridge/src/store/change-log';
-import { NUMBERING_IDLE_LIMIT_MS } from '../../bridge/src/store/postgres';
+import { IDLE_TRANSACTION_LIMIT_MS, NUMBERING_IDLE_LIMIT_MS } from '../../bridge/src/store/postgres';
 import { MEMBERS_PER_CHANGE } from '../../bridge/src/feed/types';
 import { addToken, createSession, serializeSession } from '../../bridge/src/session/scimsession';
 import { STORE_KINDS } from '../support/bridge';
@@ -353,5 +353,89 @@ describePostgres('the change feed while a replica is frozen holding the numberin
     // The thawed replica answers its stuck poll (its transaction was ended for it) and serves the same feed.
     expect([200, 503]).toContain(await stuck);
     expect((await readFeed(frozen.url, readToken)).changes).toEqual(follower.changes);
+  });
+});
+
+describePostgres('a replica frozen in the middle of a write', () => {
+  const replicas: BridgeProcess[] = [];
+  afterAll(async () => {
+    for (const replica of replicas) {
+      replica.child.kill('SIGCONT');
+      await stopBridge(replica);
+    }
+  });
+
+  it('holds its locks only until the server ends its idle transaction: the same write through another replica then succeeds, once in the feed', async () => {
+    const databaseUrl = await freshDatabase();
+    const env = { ...sessionEnv, SCIM_DATABASE_URL: databaseUrl };
+    replicas.push(...(await Promise.all([spawnBridge(env), spawnBridge(env)])));
+    const [other, frozen] = replicas;
+    const scim = async (url: string, method: string, path: string, body: unknown) => {
+      try {
+        const res = await fetch(`${url}/scim/v2${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      } catch {
+        return { status: 0, body: undefined };
+      }
+    };
+    const snapshot = await readSnapshot(other.url, readToken);
+    const user = (await scim(other.url, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'x@example.com' })).body
+      .id as string;
+    const group = (await scim(other.url, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Frozen' })).body
+      .id as string;
+    const addUser = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: user }] }] };
+    const locker = new Client({ connectionString: databaseUrl });
+    await locker.connect();
+    let stuck: Promise<{ status: number }> | undefined;
+    const answers: number[] = [];
+    let waitedMs = 0;
+    try {
+      // The frozen replica's membership insert waits (its foreign key check) on the user's row, locked here; the
+      // freeze lands while its transaction holds what it wrote so far.
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user]);
+      stuck = scim(frozen.url, 'PATCH', `/Groups/${group}`, addUser);
+      let pid: number | undefined;
+      await until(async () => {
+        pid = (await locker.query('SELECT pid FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()')).rows[0]?.pid;
+        return pid !== undefined;
+      }, "the replica's write waits on the row");
+      frozen.child.kill('SIGSTOP');
+      await locker.query('ROLLBACK');
+      const state = async () => (await locker.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.state;
+      await until(async () => (await state()) === 'idle in transaction', 'the write waits, idle, for statements that will not come');
+
+      // The identity provider retries through the other replica (bounded: 40 s), as it does after a 503.
+      const started = Date.now();
+      for (let i = 0; i < 20 && Date.now() - started < 40_000; i++) {
+        const answer = await scim(other.url, 'PATCH', `/Groups/${group}`, addUser);
+        answers.push(answer.status);
+        if (answer.status === 204) break;
+        if (answer.status !== 503) throw new Error(`the retry got ${answer.status}`);
+      }
+      waitedMs = Date.now() - started;
+    } finally {
+      frozen.child.kill('SIGCONT');
+      await locker.end();
+    }
+    recordFigures('a replica frozen (SIGSTOP) mid-write; the identity provider retries the write through another', {
+      answers: tally(answers),
+      waitedMs,
+      frozenReplicaAnswer: (await stuck)?.status,
+      exit: 'still running',
+    });
+    expect(answers.at(-1)).toBe(204);
+    expect(waitedMs).toBeLessThan(IDLE_TRANSACTION_LIMIT_MS + 12_000);
+    // The frozen replica's own write was ended for it: never acknowledged, so nothing of it is in the feed.
+    expect((await stuck)?.status).toBe(503);
+    const feed = (await readFeed(other.url, readToken, { after: snapshot.after })).changes;
+    expect(feed.filter((c) => c.type === 'group.members.added').map((c) => c.data.members)).toEqual([[user]]);
+    expect(replayed(snapshot.items, feed)).toEqual(await directoryView(`${frozen.url}/scim/v2`, token));
   });
 });

@@ -150,6 +150,14 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 export const POSTGRES_MIGRATIONS = MIGRATIONS;
 
 /**
+ * How long any of the bridge's transactions may sit idle between statements before the server ends it: a replica
+ * frozen or cut off mid-write (a paused VM, a partition) would otherwise hold its row locks, and block every other
+ * replica's writes to those rows, until the server dropped the dead connection (TCP keepalive: hours). Far above
+ * the gaps of a live transaction (one statement follows another at once).
+ */
+export const IDLE_TRANSACTION_LIMIT_MS = 15_000;
+
+/**
  * How long the transaction that numbers changes may sit idle holding the change log's lock before the server ends
  * it: a frozen replica delays every replica's feed by at most this (sequenceChanges).
  */
@@ -349,6 +357,8 @@ export function connectionSettings(url: string, env: NodeJS.ProcessEnv): Connect
       connectionTimeoutMillis: 2_000,
       statement_timeout: 10_000,
       query_timeout: 15_000,
+      // A transaction whose replica stopped sending (frozen, partitioned) is ended by the server, with its locks.
+      idle_in_transaction_session_timeout: IDLE_TRANSACTION_LIMIT_MS,
       application_name: 'scim-bridge',
     },
   };
