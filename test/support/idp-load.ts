@@ -96,14 +96,15 @@ export class IdpLoad {
   private sharedGroup: string | undefined;
   /** Every lane's users (a lane changes others' only by their title). */
   private readonly users = new Set<string>();
+  /** Answers no fault explains (anything but 2xx, 503 and 429 with Retry-After, or none), as `METHOD path: status`. */
+  readonly unexpected: string[] = [];
   /** Bulk membership writes that got no answer (cut off by the fault), for the figures. */
   bulkCutOff = 0;
 
   constructor(private readonly options: IdpLoadOptions) {}
 
-  get acknowledged(): number {
-    return this.acks.length;
-  }
+  /** Writes acknowledged (a bulk write is one, with several entries in `acks`). */
+  acknowledged = 0;
 
   /** Creates the shared group, then runs the lanes until stop() or their bound. */
   async start(): Promise<void> {
@@ -125,12 +126,12 @@ export class IdpLoad {
   untilAcknowledged(count: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        if (this.acks.length >= count) {
+        if (this.acknowledged >= count) {
           this.waiting.delete(check);
           resolve();
         } else if (!this.running) {
           this.waiting.delete(check);
-          reject(new Error(`the load ended with ${this.acks.length} of ${count} writes acknowledged`));
+          reject(new Error(`the load ended with ${this.acknowledged} of ${count} writes acknowledged`));
         }
       };
       this.waiting.add(check);
@@ -145,14 +146,19 @@ export class IdpLoad {
     for (const check of [...this.waiting]) check();
   }
 
-  private ack(ack: Ack): void {
+  private ack(ack: Ack, sameWrite = false): void {
     this.acks.push(ack);
+    if (!sameWrite) this.acknowledged++;
     for (const check of [...this.waiting]) check();
   }
 
-  private async write(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  private async write(url: string, method: string, path: string, body?: unknown, mayBeGone = false): Promise<Answer> {
     const answer = await send(url, this.options.token, method, path, body);
     this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
+    const explained =
+      answer.status === 0 || (answer.status >= 200 && answer.status < 300) || ((answer.status === 503 || answer.status === 429) && answer.retryAfter! > 0);
+    if (!explained && !(mayBeGone && answer.status === 404))
+      this.unexpected.push(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body ?? '').slice(0, 200)}`);
     // An identity provider backs off as told (bounded: at most a second here) or briefly when nothing answered.
     if (answer.status === 503 || answer.status === 429) await new Promise((r) => setTimeout(r, Math.min(1000, 1000 * (answer.retryAfter ?? 1))));
     else if (answer.status === 0 && this.running) await new Promise((r) => setTimeout(r, 100));
@@ -198,9 +204,12 @@ export class IdpLoad {
       const operation = full ? { op: 'remove', path: 'members' } : { op: 'add', path: 'members', value: ids.map((value) => ({ value })) };
       const answer = await this.write(url, 'PATCH', `/Groups/${group}`, { schemas: [PATCH], Operations: [operation] });
       if (answer.status === 204) {
-        for (const member of sampled) {
-          this.ack({ type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id: group }, version: answer.version, member });
-        }
+        sampled.forEach((member, i) =>
+          this.ack(
+            { type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id: group }, version: answer.version, member },
+            i > 0,
+          ),
+        );
         full = !full;
       } else {
         if (answer.status === 0) this.bulkCutOff++;
@@ -247,7 +256,13 @@ export class IdpLoad {
         // same moment, or deleted: a 404 then).
         const everyone = [...this.users];
         const id = next() < 0.5 || everyone.length === 0 ? pick(ids) : pick(everyone);
-        const answer = await this.write(url, 'PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t${i}` }] });
+        const answer = await this.write(
+          url,
+          'PATCH',
+          `/Users/${id}`,
+          { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t${i}` }] },
+          !users.has(id),
+        );
         if (answer.status === 200) this.ack({ type: 'user.updated', resource: { type: 'User', id }, version: answer.version });
         else if (users.has(id)) forget(id);
       } else if (r < 0.7) {
