@@ -204,9 +204,10 @@ export class IdpLoad {
       const operation = full ? { op: 'remove', path: 'members' } : { op: 'add', path: 'members', value: ids.map((value) => ({ value })) };
       const answer = await this.write(url, 'PATCH', `/Groups/${group}`, { schemas: [PATCH], Operations: [operation] });
       if (answer.status === 204) {
+        const id = group;
         sampled.forEach((member, i) =>
           this.ack(
-            { type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id: group }, version: answer.version, member },
+            { type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id }, version: answer.version, member },
             i > 0,
           ),
         );
