@@ -80,6 +80,17 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   }
 }
 
+/** The changes committed to the database at `url`, numbered or not: the position a consumer must reach (none pruned). */
+async function committedChanges(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT count(*)::int AS n FROM changes')).rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Waits (bounded) until no session but the caller's is connected to the database at `url`. */
 async function untilSessionsEnd(url: string): Promise<void> {
   const client = new Client({ connectionString: url });
@@ -135,7 +146,7 @@ describe.each(STORE_KINDS)('the change feed across a SIGKILL mid-write (%s store
 
     restarted = await spawnBridge({ ...sessionEnv, SCIM_DATABASE_URL: databaseUrl });
     follower.moveTo(restarted.url);
-    await follower.finish();
+    await follower.finish(kind === 'postgres' ? await committedChanges(databaseUrl) : undefined);
     feed = (await readFeed(restarted.url, readToken)).changes;
     const found = verdict(load.acks, feed);
     const directory = await directoryView(`${restarted.url}/scim/v2`, token);
@@ -199,7 +210,8 @@ describePostgres('the change feed with two replicas writing while a consumer lon
   });
 
   it('delivers every acknowledged change once, in order per resource, and the consumer ends with the directory', async () => {
-    const env = { ...sessionEnv, SCIM_DATABASE_URL: await freshDatabase() };
+    const databaseUrl = await freshDatabase();
+    const env = { ...sessionEnv, SCIM_DATABASE_URL: databaseUrl };
     replicas.push(...(await Promise.all([spawnBridge(env), spawnBridge(env)])));
     const snapshot = await readSnapshot(replicas[0].url, readToken);
     const follower = new FeedFollower(replicas[0].url, readToken, { after: snapshot.after, wait: 10, limit: 50 });
@@ -210,7 +222,7 @@ describePostgres('the change feed with two replicas writing while a consumer lon
       await load.untilAcknowledged(load.acknowledged + 600);
     } finally {
       await load.stop();
-      await follower.finish();
+      await follower.finish(await committedChanges(databaseUrl).catch(() => undefined));
     }
 
     const found = verdict(load.acks, follower.changes);
@@ -276,7 +288,7 @@ describePostgres('the change feed while PostgreSQL restarts under load', () => {
       await load.untilAcknowledged(load.acknowledged + 100);
     } finally {
       await load.stop();
-      await follower.finish();
+      await follower.finish(await committedChanges(cluster.url).catch(() => undefined));
     }
 
     const found = verdict(load.acks, follower.changes);

@@ -103,6 +103,8 @@ export class FeedFollower {
   private cursor: string | undefined;
   private position: number | undefined;
   private finishing = false;
+  private through: number | undefined;
+  private finishBy = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
   /** Ends the poll waiting when finish() is called (the writes are over: nothing would wake it). */
   private readonly waiting = new AbortController();
@@ -133,8 +135,14 @@ export class FeedFollower {
     this.url = url;
   }
 
-  /** Reads what is left without waiting and resolves once a page comes back empty. */
-  async finish(): Promise<void> {
+  /**
+   * Reads what is left and resolves once the consumer holds position `through` (every change the test knows was
+   * committed), or, without it, once a page comes back empty. On PostgreSQL an empty page is not the end: a read
+   * that finds another request numbering changes (the wait this cuts short, say) answers what is numbered so far.
+   */
+  async finish(through?: number): Promise<void> {
+    this.through = through;
+    this.finishBy = Date.now() + 20_000;
     this.finishing = true;
     this.waiting.abort();
     await this.running;
@@ -143,8 +151,8 @@ export class FeedFollower {
   private async run(): Promise<void> {
     const deadline = Date.now() + (this.options.deadlineMs ?? 120_000);
     for (let i = 0; i < (this.options.maxRequests ?? 20_000); i++) {
-      if (Date.now() > deadline) {
-        this.problems.push('the follower ran out of time');
+      if (Date.now() > Math.min(deadline, this.finishBy)) {
+        this.problems.push(`the follower ran out of time at position ${this.position}${this.through === undefined ? '' : ` (to reach ${this.through})`}`);
         return;
       }
       const finishing = this.finishing;
@@ -153,7 +161,7 @@ export class FeedFollower {
         this.token,
         this.cursor,
         this.options.limit ?? 200,
-        finishing ? 0 : (this.options.wait ?? 5),
+        finishing ? (this.through === undefined ? 0 : 1) : (this.options.wait ?? 5),
         finishing ? undefined : this.waiting.signal,
       );
       if (page.status === 0 && !finishing && this.finishing) continue; // the wait finish() cut short
@@ -169,7 +177,7 @@ export class FeedFollower {
         continue;
       }
       this.take(page.changes!, page.next!);
-      if (finishing && page.changes!.length === 0) return;
+      if (finishing && (this.through === undefined ? page.changes!.length === 0 : (this.position ?? 0) >= this.through)) return;
     }
     this.problems.push('the follower ran out of requests');
   }

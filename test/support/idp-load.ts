@@ -261,7 +261,7 @@ export class IdpLoad {
           url,
           'PATCH',
           `/Users/${id}`,
-          { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t${i}` }] },
+          { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `t-${lane}-${i}` }] },
           !users.has(id),
         );
         if (answer.status === 200) this.ack({ type: 'user.updated', resource: { type: 'User', id }, version: answer.version });
