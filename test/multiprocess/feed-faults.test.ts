@@ -4,7 +4,9 @@
  * stopped (fast, then as a crash) under load. Each time: every write acknowledged to the identity provider (2xx) is
  * in the feed exactly once, each resource's changes come in version order, no position is skipped, a consumer that
  * applies docs/pull-api.md's rule ends with the directory SCIM shows (so nothing unacknowledged is half there), and
- * a replay from any cursor gives the same sequence.
+ * a replay from any cursor gives the same sequence. Then a replica frozen (SIGSTOP: a paused VM, a partition) while
+ * it numbers changes, and while it writes: the server ends its idle transaction, so neither the feed nor the other
+ * replicas' writes wait on it for longer than the limits in store/postgres.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
