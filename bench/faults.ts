@@ -13,6 +13,7 @@ import { ROOT } from './lib';
 
 const SUITES = [
   'test/multiprocess/faults.test.ts',
+  'test/multiprocess/feed-faults.test.ts',
   'test/multiprocess/sigterm-burst.test.ts',
   'test/multiprocess/hung-database.test.ts',
   'test/store/full.test.ts',

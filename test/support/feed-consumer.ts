@@ -90,12 +90,19 @@ export class FeedConsumer {
 export async function directoryView(scim: string, token: string): Promise<Record<string, unknown>> {
   const view: [string, unknown][] = [];
   for (const type of ['User', 'Group'] as const) {
-    const response = await fetch(`${scim}/${type}s?count=1000`, { headers: { authorization: `Bearer ${token}` } });
-    const list = (await response.json()) as { totalResults: number; Resources: Record<string, unknown>[] };
-    if (list.totalResults > 1000) throw new Error('directoryView reads one page of 1000');
-    for (const resource of list.Resources) {
-      const version = Number(/W\/"(\d+)"/.exec((resource.meta as { version: string }).version)![1]);
-      view.push([`${type}/${resource.id}`, { version, state: attributes(resource), ...(type === 'Group' ? { members: [...memberIds(resource)].sort() } : {}) }]);
+    // Pages of 1000 (at most 100 of them), read while nothing writes.
+    for (let startIndex = 1, page = 0; page < 100; page++) {
+      const response = await fetch(`${scim}/${type}s?count=1000&startIndex=${startIndex}`, { headers: { authorization: `Bearer ${token}` } });
+      const list = (await response.json()) as { totalResults: number; Resources: Record<string, unknown>[] };
+      for (const resource of list.Resources) {
+        const version = Number(/W\/"(\d+)"/.exec((resource.meta as { version: string }).version)![1]);
+        view.push([
+          `${type}/${resource.id}`,
+          { version, state: attributes(resource), ...(type === 'Group' ? { members: [...memberIds(resource)].sort() } : {}) },
+        ]);
+      }
+      startIndex += list.Resources.length;
+      if (list.Resources.length === 0 || startIndex > list.totalResults) break;
     }
   }
   return Object.fromEntries(view.sort(([a], [b]) => a.localeCompare(b)));

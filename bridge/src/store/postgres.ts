@@ -213,6 +213,20 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 /** The migrations themselves, for the test that holds every one of them to the expand-only rule. */
 export const POSTGRES_MIGRATIONS = MIGRATIONS;
 
+/**
+ * How long any of the bridge's transactions may sit idle between statements before the server ends it: a replica
+ * frozen or cut off mid-write (a paused VM, a partition) would otherwise hold its row locks, and block every other
+ * replica's writes to those rows, until the server dropped the dead connection (TCP keepalive: hours). Far above
+ * the gaps of a live transaction (one statement follows another at once).
+ */
+export const IDLE_TRANSACTION_LIMIT_MS = 15_000;
+
+/**
+ * How long the transaction that numbers changes may sit idle holding the change log's lock before the server ends
+ * it: a frozen replica delays every replica's feed by at most this (sequenceChanges).
+ */
+export const NUMBERING_IDLE_LIMIT_MS = 5000;
+
 /** Any 32-bit key unique to this application: replicas wait on it while one of them migrates. */
 const MIGRATION_LOCK = 0x5c1b_0001;
 const TRANSACTION_ATTEMPTS = 4;
@@ -443,6 +457,8 @@ export function connectionSettings(url: string, env: NodeJS.ProcessEnv): Connect
       connectionTimeoutMillis: 2_000,
       statement_timeout: 10_000,
       query_timeout: 15_000,
+      // A transaction whose replica stopped sending (frozen, partitioned) is ended by the server, with its locks.
+      idle_in_transaction_session_timeout: IDLE_TRANSACTION_LIMIT_MS,
       application_name: 'scim-bridge',
     },
   };
@@ -586,10 +602,18 @@ export class PostgresStore extends SqlStore implements Store {
    * Numbers the committed changes that have no position yet, in the order they were written, in one transaction
    * under an advisory lock: each batch of positions commits whole and after every lower one. A reader that finds
    * the lock taken reads what is numbered; the holder's batch will come after it.
+   *
+   * Every replica's readers wait on the holder, so the holder's transaction may not sit idle: a replica frozen or
+   * cut off between its UPDATE and its COMMIT (a paused VM, a network partition) would stall the feed of every
+   * replica until the server noticed the dead connection (TCP keepalive: hours). The server ends such a
+   * transaction after NUMBERING_IDLE_LIMIT_MS, releasing the lock (test/multiprocess/feed-faults.test.ts).
    */
   protected override async sequenceChanges(): Promise<void> {
     await this.transaction(async () => undefined, async (client) => {
-      const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS mine', [CHANGE_LOG_LOCK]);
+      const { rows } = await client.query("SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_try_advisory_xact_lock($1) AS mine", [
+        CHANGE_LOG_LOCK,
+        String(NUMBERING_IDLE_LIMIT_MS),
+      ]);
       if (rows[0].mine) await client.query(SEQUENCE_CHANGES);
     });
   }
