@@ -32,19 +32,31 @@ const jest = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'jest', 'bi
   env: { ...process.env, SCIM_TEST_FIGURES: figures },
 });
 
-const rows = existsSync(figures) ? readFileSync(figures, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) : [];
+const rows = existsSync(figures)
+  ? readFileSync(figures, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+  : [];
 const show = (value: unknown): string =>
-  value === undefined ? '' : typeof value === 'object' && value !== null
-    ? Object.entries(value).map(([k, v]) => (typeof v === 'object' ? `${k}: ${show(v)}` : `${k}: ${Number(v).toLocaleString('en')}`)).join(', ')
-    : String(value);
+  value === undefined
+    ? ''
+    : typeof value === 'object' && value !== null
+      ? Object.entries(value)
+          .map(([k, v]) => (typeof v === 'object' ? `${k}: ${show(v)}` : `${k}: ${Number(v).toLocaleString('en')}`))
+          .join(', ')
+      : String(value);
 const lines = [
   '| fault | answers by status (0: no answer) | acknowledged / lost | other | the bridge |',
   '|---|---|---|---|---|',
   ...rows.map(({ fault, answers, acknowledged, lost, exit, ...rest }) => {
-    const other = Object.entries(rest).map(([k, v]) => `${k}: ${show(v)}`).join('; ');
+    const other = Object.entries(rest)
+      .map(([k, v]) => `${k}: ${show(v)}`)
+      .join('; ');
     return `| ${fault} | ${show(answers)} | ${acknowledged === undefined ? '' : `${acknowledged} / ${lost}`} | ${other} | ${exit === 'still running' ? 'kept serving' : `exit ${exit}`} |`;
   }),
 ];
-writeFileSync(join(results, 'faults.md'), lines.join('\n') + '\n');
-process.stdout.write('\n' + lines.join('\n') + '\n');
+writeFileSync(join(results, 'faults.md'), `${lines.join('\n')}\n`);
+process.stdout.write(`\n${lines.join('\n')}\n`);
 process.exit(jest.status ?? 1);

@@ -81,7 +81,9 @@ export class FeedConsumer {
   /** Comparable form: key → version, attributes and sorted members. */
   view(): Record<string, unknown> {
     return Object.fromEntries(
-      [...this.held.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, held]) => [key, { version: held.version, state: held.state, ...(held.members ? { members: [...held.members].sort() } : {}) }]),
+      [...this.held.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, held]) => [key, { version: held.version, state: held.state, ...(held.members ? { members: [...held.members].sort() } : {}) }]),
     );
   }
 }

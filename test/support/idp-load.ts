@@ -205,12 +205,9 @@ export class IdpLoad {
       const answer = await this.write(url, 'PATCH', `/Groups/${group}`, { schemas: [PATCH], Operations: [operation] });
       if (answer.status === 204) {
         const id = group;
-        sampled.forEach((member, i) =>
-          this.ack(
-            { type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id }, version: answer.version, member },
-            i > 0,
-          ),
-        );
+        for (const [i, member] of sampled.entries()) {
+          this.ack({ type: full ? 'group.members.removed' : 'group.members.added', resource: { type: 'Group', id }, version: answer.version, member }, i > 0);
+        }
         full = !full;
       } else {
         if (answer.status === 0) this.bulkCutOff++;

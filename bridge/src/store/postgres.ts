@@ -232,7 +232,8 @@ const MIGRATION_LOCK = 0x5c1b_0001;
 const TRANSACTION_ATTEMPTS = 4;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
-const DROPPED = /Connection terminated|Client has encountered a connection error|connection timeout|Query read timeout|Client was closed|terminating connection/i;
+const DROPPED =
+  /Connection terminated|Client has encountered a connection error|connection timeout|Query read timeout|Client was closed|terminating connection/i;
 
 /** What the store knows about its connection, for turning driver errors into operator-readable ones. */
 interface Context {
@@ -284,9 +285,13 @@ function classify(error: unknown, context: Context): unknown {
     );
   }
   if (code === '28P01' || code === '28000') {
-    return new StoreMisconfigured(`the database refused role "${context.user}" (${message}); check the password in ${BRIDGE_ENV.databaseUrl} (or PGPASSWORD), or run "scim-bridge db bootstrap"`, { cause: error });
+    return new StoreMisconfigured(
+      `the database refused role "${context.user}" (${message}); check the password in ${BRIDGE_ENV.databaseUrl} (or PGPASSWORD), or run "scim-bridge db bootstrap"`,
+      { cause: error },
+    );
   }
-  if (code === '3D000') return new StoreMisconfigured(`the database does not exist (${message}); create it, or run "scim-bridge db bootstrap"`, { cause: error });
+  if (code === '3D000')
+    return new StoreMisconfigured(`the database does not exist (${message}); create it, or run "scim-bridge db bootstrap"`, { cause: error });
   const tlsLine = describeTlsFailure(error, context.host, context.tls);
   if (tlsLine) return new StoreMisconfigured(tlsLine, { cause: error });
   if (/timeout exceeded when trying to connect/i.test(message)) {
@@ -316,7 +321,7 @@ class PgExecutor implements SqlExecutor {
     private readonly names: StatementNames,
     private readonly context: Context,
     /** Set on the pool's executor: list queries run under this statement_timeout (list-deadline.ts). */
-    private readonly listDeadlineMs?: number,
+    listDeadlineMs?: number,
   ) {
     if (listDeadlineMs !== undefined) this.bounded = (_cost, work) => this.boundedRead(listDeadlineMs, work);
   }
@@ -377,7 +382,6 @@ class PgExecutor implements SqlExecutor {
 
 /** Rows read inside a transaction are locked until it ends: concurrent writers queue instead of racing. */
 class PgTx extends SqlStoreTx {
-
   override async getUser(id: string, options?: UserReadOptions): Promise<UserRecord | undefined> {
     if (options?.withGroups) {
       const [row] = await this.db.rows('SELECT id FROM users WHERE id = $1 FOR UPDATE', [id]);
@@ -476,7 +480,7 @@ export interface PostgresOptions {
   readonly listDeadlineMs?: number;
 }
 
-const defaultWarn = (line: string) => process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), msg: line }) + '\n');
+const defaultWarn = (line: string) => process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), msg: line })}\n`);
 
 export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
@@ -533,18 +537,21 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    await this.transaction(async () => undefined, async (client, executor) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
-      const { rows } = await client.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
-      // A newer schema than this code knows (a newer release migrated first): fine, every step is additive.
-      for (let version = Number(rows[0].v) + 1; version <= MIGRATIONS.length; version++) {
-        await client.query(MIGRATIONS[version - 1]);
-        if (version === NAME_KEY_MIGRATION) await recomputeNameKeys(executor);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
-      }
-      await seedProtectedGroups(executor, postgresDialect);
-    });
+    await this.transaction(
+      async () => undefined,
+      async (client, executor) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
+        const { rows } = await client.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
+        // A newer schema than this code knows (a newer release migrated first): fine, every step is additive.
+        for (let version = Number(rows[0].v) + 1; version <= MIGRATIONS.length; version++) {
+          await client.query(MIGRATIONS[version - 1]);
+          if (version === NAME_KEY_MIGRATION) await recomputeNameKeys(executor);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
+        }
+        await seedProtectedGroups(executor, postgresDialect);
+      },
+    );
     this.migrated = true;
   }
 
@@ -609,23 +616,31 @@ export class PostgresStore extends SqlStore implements Store {
    * transaction after NUMBERING_IDLE_LIMIT_MS, releasing the lock (test/multiprocess/feed-faults.test.ts).
    */
   protected override async sequenceChanges(): Promise<void> {
-    await this.transaction(async () => undefined, async (client) => {
-      const { rows } = await client.query("SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_try_advisory_xact_lock($1) AS mine", [
-        CHANGE_LOG_LOCK,
-        String(NUMBERING_IDLE_LIMIT_MS),
-      ]);
-      if (rows[0].mine) await client.query(SEQUENCE_CHANGES);
-    });
+    await this.transaction(
+      async () => undefined,
+      async (client) => {
+        const { rows } = await client.query("SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_try_advisory_xact_lock($1) AS mine", [
+          CHANGE_LOG_LOCK,
+          String(NUMBERING_IDLE_LIMIT_MS),
+        ]);
+        if (rows[0].mine) await client.query(SEQUENCE_CHANGES);
+      },
+    );
   }
 
   /** After a disk-full error: a write that needs fresh pages, rolled back, tells whether there is room again. */
   private async probeWrite(): Promise<void> {
     try {
-      await this.transaction(async () => {
-        throw new ProbeDone();
-      }, async (_client, executor) => {
-        await executor.run("INSERT INTO state (key, value, updated_at) SELECT 'bridge.probe', string_agg(md5(random()::text), ''), '' FROM generate_series(1, 800) ON CONFLICT (key) DO NOTHING");
-      });
+      await this.transaction(
+        async () => {
+          throw new ProbeDone();
+        },
+        async (_client, executor) => {
+          await executor.run(
+            "INSERT INTO state (key, value, updated_at) SELECT 'bridge.probe', string_agg(md5(random()::text), ''), '' FROM generate_series(1, 800) ON CONFLICT (key) DO NOTHING",
+          );
+        },
+      );
     } catch (error) {
       if (!(error instanceof ProbeDone)) throw error;
     }
