@@ -28,7 +28,9 @@ const provision = createSession();
 const read = addToken(provision.session, { scope: 'read' });
 const token = provision.token;
 const readToken = read.token;
-const sessionEnv = { SCIM_SESSION: serializeSession(read.session) };
+// The deprovisioning guard off: its settle time would keep suspensions and deletions out of the feed for a minute, and
+// what is proven here is that the log loses nothing (test/feed/guard-*.test.ts prove the guard's own holds).
+const sessionEnv = { SCIM_SESSION: serializeSession(read.session), SCIM_DEPROVISION_HOLD_WINDOW_SECONDS: '0' };
 
 /**
  * The consumer's copy: a snapshot taken before the load (the protected groups the bridge seeds are in no change),
