@@ -22,6 +22,7 @@ import {
   UniqueViolation,
   type UserRecord,
 } from '../store/types';
+import { protectedLookalike } from './protected-groups';
 import { etagOf, renderGroup, renderUser } from './render';
 import { type ProvisioningRules, checkActiveKept, checkSuspendedEmail, checkUserDoc, withActiveOf } from './rules';
 
@@ -277,7 +278,7 @@ export class Directory {
         lastModified: at,
       };
       await this.store.transaction(async (tx) => {
-        const existing = await tx.findGroupByName(group.displayName);
+        const existing = await this.groupNamed(tx, group.displayName);
         if (existing) throw this.groupNameConflict(existing);
         await this.insertOrConflict(() => tx.insertGroup(group), `A group named "${group.displayName}" already exists`);
         let added: string[] = [];
@@ -373,7 +374,7 @@ export class Directory {
         const { doc, changes } = change(current);
         const displayName = doc.displayName as string;
         if (displayName.toLowerCase() !== current.displayName.toLowerCase()) {
-          const holder = await tx.findGroupByName(displayName);
+          const holder = await this.groupNamed(tx, displayName);
           if (holder && holder.id !== id) throw this.groupNameConflict(holder);
         }
         // Net membership change: a member removed and added back in one request is no change.
@@ -471,6 +472,14 @@ export class Directory {
     delete doc.members;
     validateDoc('Group', doc);
     return { doc, members };
+  }
+
+  /** The group holding `name`, or the protected group it imitates (a look-alike of a protected name is taken). */
+  private async groupNamed(tx: StoreTx, name: string): Promise<GroupRecord | undefined> {
+    const holder = await tx.findGroupByName(name);
+    if (holder) return holder;
+    const protectedId = protectedLookalike(name);
+    return protectedId ? tx.getGroup(protectedId) : undefined;
   }
 
   private requireManaged(group: GroupRecord): void {

@@ -25,7 +25,8 @@ import { LIST_DEADLINE_MS, listTimedOut } from './list-deadline';
 import { type TlsSettings, describeTlsFailure, tlsSettings } from './pg-tls';
 import { CHANGE_LOG_LOCK, SEQUENCE_CHANGES, writeChanges } from './change-log';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable } from './sql-store';
+import { seedProtectedGroups } from './seed';
 import {
   type Store,
   StoreFull,

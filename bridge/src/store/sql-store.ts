@@ -14,7 +14,6 @@ import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './chang
 import type { FilterValue } from '../scim/filter';
 import { filterCost } from '../scim/filter-cost';
 import { nameKey } from '../scim/names';
-import { protectedLookalike } from './confusables';
 import { membersOf, withBoundedMembers } from './group-page';
 import { OFFLOAD_COST } from './list-deadline';
 import type { ResourceKind } from '../scim/schemas';
@@ -319,10 +318,7 @@ export class SqlStoreTx implements StoreTx {
 
   async findGroupByName(displayName: string): Promise<GroupRecord | undefined> {
     const [row] = await this.db.rows(`SELECT ${GROUP_COLUMNS} FROM groups WHERE groups.display_name_lc = $1`, [nameKey(displayName)]);
-    if (row) return toGroup(row, false);
-    // A look-alike of a protected group's name is that group (confusables.ts): it cannot be taken.
-    const protectedId = protectedLookalike(displayName);
-    return protectedId ? this.getGroup(protectedId) : undefined;
+    return row ? toGroup(row, false) : undefined;
   }
 
   async insertGroup(group: GroupRecord): Promise<void> {
@@ -716,31 +712,3 @@ export async function setState(db: SqlExecutor, key: string, value: string): Pro
     [key, value, new Date().toISOString()],
   );
 }
-
-/** Creates the protected groups a store must always hold (part of every migration, idempotent). */
-export async function seedProtectedGroups(db: SqlExecutor, dialect: Dialect): Promise<void> {
-  const now = new Date().toISOString();
-  for (const group of PROTECTED_GROUPS) {
-    await db.run(
-      `INSERT INTO groups (id, display_name, display_name_lc, managed, protected, doc, version, created, last_modified)
-       VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING`,
-      [
-        group.id,
-        group.displayName,
-        nameKey(group.displayName),
-        dialect.booleanParam(false),
-        dialect.booleanParam(true),
-        JSON.stringify({ displayName: group.displayName }),
-        now,
-      ],
-    );
-  }
-}
-
-/** Groups that hold account-wide powers: present in every store, never changed over SCIM. */
-export const PROTECTED_GROUPS = [
-  { id: 'owners', displayName: 'Owners', description: 'Full control of the account' },
-  { id: 'administrators', displayName: 'Administrators', description: 'Manage people, groups and settings' },
-  { id: 'recovery', displayName: 'Recovery', description: 'Recover accounts of people who lost access' },
-  { id: 'group-managers', displayName: 'Group Managers', description: 'Manage all groups' },
-] as const;

@@ -16,7 +16,8 @@ import { referenceGone } from './integrity';
 import { NAME_KEY_MIGRATION, recomputeNameKeys } from './name-keys';
 import { FOLD_BUDGET_CHARS, LIST_DEADLINE_MS, OFFLOAD_COST, deadlineError, isDeadlinePassed, listTimedOut } from './list-deadline';
 import type { Dialect } from './sql-filter';
-import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable, seedProtectedGroups } from './sql-store';
+import { type SqlExecutor, SqlStore, SqlStoreTx, assertStorable } from './sql-store';
+import { seedProtectedGroups } from './seed';
 import { ReaderBusy, SqliteReader } from './sqlite-reader';
 import { type Store, StoreFull, StorePoolExhausted, StoreTimeout, type StoreTx, StoreUnavailable, UniqueViolation } from './types';
 

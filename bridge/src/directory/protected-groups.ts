@@ -1,10 +1,10 @@
 /**
  * Protected groups' names guarded against look-alikes: a name whose confusable skeleton (scim/names.ts) is a
- * protected group's is that group, so "Owners\u200B", "Οwners" (Greek) or "Group\u00A0Managers" cannot be created or
- * taken by a rename, as "owners" could not. The skeletons are computed once.
+ * protected group's stands for that group, so "Owners\u200B", "\u039Fwners" (Greek) or "Group\u00A0Managers" cannot be
+ * created or taken by a rename, as "owners" could not. The skeletons are computed once.
  */
 import { confusableSkeleton } from '../scim/names';
-import { PROTECTED_GROUPS } from './sql-store';
+import { PROTECTED_GROUPS } from '../store/seed';
 
 let skeletons: Map<string, string> | undefined;
 
