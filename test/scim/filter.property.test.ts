@@ -4,6 +4,7 @@
  * matcher or the SQL compiler of either store throw anything but a SCIM 400.
  */
 import fc from 'fast-check';
+import { asScimError } from '../../bridge/src/directory/store-refusal';
 import { ScimError } from '../../bridge/src/scim/errors';
 import { type AttrRef, type CompareOp, type FilterNode, type FilterValue, formatFilter, parseFilter, parsePatchPath } from '../../bridge/src/scim/filter';
 import { matchesElement } from '../../bridge/src/scim/match';
@@ -111,7 +112,9 @@ const anyText = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) =>
 function expectOnlyScim400(work: () => unknown, scimTypes: string[]): void {
   try {
     work();
-  } catch (error) {
+  } catch (thrown) {
+    // The store's compiler refuses with its own StoreRefused, which the edge answers as this SCIM error.
+    const error = asScimError(thrown);
     if (!(error instanceof ScimError)) throw new Error(`threw ${(error as Error)?.name}: ${(error as Error)?.message}`);
     expect(error.status).toBe(400);
     expect(scimTypes).toContain(error.scimType);

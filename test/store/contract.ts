@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseFilter } from '../../bridge/src/scim/filter';
 import { ENTERPRISE_USER_SCHEMA } from '../../bridge/src/scim/schemas';
-import { ScimError } from '../../bridge/src/scim/errors';
-import { type GroupRecord, type Store, UniqueViolation, type UserRecord } from '../../bridge/src/store/types';
+import { type GroupRecord, type Store, StoreRefused, UniqueViolation, type UserRecord } from '../../bridge/src/store/types';
 
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 const tick = () => new Date((clock += 1000)).toISOString();
@@ -285,7 +284,7 @@ export function describeStoreContract(open: () => Promise<Store>): void {
     // keep either. Both adapters refuse them with the same 400, wherever they appear (the edge refuses them first).
     const bad = ['nul\u0000inside', 'lone \ud800 high', 'lone \udc00 low', 'reversed \udc00\ud800'];
     it.each(bad)('refuses %j in a userName, in the document and in a filter, and stores nothing', async (text) => {
-      const refused = (promise: Promise<unknown>) => expect(promise).rejects.toBeInstanceOf(ScimError);
+      const refused = (promise: Promise<unknown>) => expect(promise).rejects.toBeInstanceOf(StoreRefused);
       await refused(store.transaction((tx) => tx.insertUser(user(`${text}@example.com`))));
       await refused(store.transaction((tx) => tx.insertUser(user('ok@example.com', { title: text }))));
       await refused(store.transaction((tx) => tx.insertUser(user('ok@example.com', { [text]: 'as a key' }))));
@@ -355,7 +354,7 @@ export function describeStoreContract(open: () => Promise<Store>): void {
       await store.setState('empty', '');
       expect(await store.getState('empty')).toBe('');
       await expect(store.setState('big', 'x'.repeat(1024 * 1024 + 1))).rejects.toThrow(/1 MiB/);
-      await expect(store.setState('bad', 'nul\u0000')).rejects.toBeInstanceOf(ScimError);
+      await expect(store.setState('bad', 'nul\u0000')).rejects.toBeInstanceOf(StoreRefused);
       expect(await store.listState()).toEqual(
         new Map([
           ['empty', ''],

@@ -24,6 +24,7 @@ import {
 } from '../store/types';
 import { protectedLookalike } from './protected-groups';
 import { etagOf, renderGroup, renderUser } from './render';
+import { asScimError } from './store-refusal';
 import { type ProvisioningRules, checkActiveKept, checkSuspendedEmail, checkUserDoc, withActiveOf } from './rules';
 
 export interface RequestContext {
@@ -559,7 +560,8 @@ export class Directory {
   private async recorded<T>(ctx: RequestContext, action: string, kind: ResourceKind, work: () => Promise<T>, resourceId?: string): Promise<T> {
     try {
       return await work();
-    } catch (error) {
+    } catch (thrown) {
+      const error = asScimError(thrown);
       if (error instanceof ScimError && error.status < 500) {
         await this.store
           .recordEvent({

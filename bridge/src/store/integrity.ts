@@ -5,9 +5,9 @@
  * another request, not a server fault: 409 for a member deleted meanwhile, 404 for a group deleted meanwhile.
  * The transaction is rolled back whole either way.
  */
-import { ScimError, notFound } from '../scim/errors';
+import { StoreRefused } from './types';
 
-export function referenceGone(what: 'member' | 'group'): ScimError {
-  if (what === 'group') return notFound('The group was deleted while this request was applied');
-  return new ScimError(409, 'A user named as a member was deleted while this request was applied; nothing was changed; retry without it');
+export function referenceGone(what: 'member' | 'group'): StoreRefused {
+  if (what === 'group') return new StoreRefused(404, 'The group was deleted while this request was applied');
+  return new StoreRefused(409, 'A user named as a member was deleted while this request was applied; nothing was changed; retry without it');
 }

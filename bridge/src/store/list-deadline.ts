@@ -6,7 +6,7 @@
  * A list past its deadline is refused with 400 `tooMany`: the client asked for more work than the bridge does
  * in one request. SECURITY.md documents the figures.
  */
-import { type ScimError, badRequest } from '../scim/errors';
+import { StoreRefused } from './types';
 
 /** The longest a list query runs, from its first statement: page and count together. */
 export const LIST_DEADLINE_MS = 2_000;
@@ -27,10 +27,11 @@ export const OFFLOAD_COST = 8;
  */
 export const FOLD_BUDGET_CHARS = 64 * 1024 * 1024;
 
-export function listTimedOut(ms: number): ScimError {
-  return badRequest(
-    'tooMany',
+export function listTimedOut(ms: number): StoreRefused {
+  return new StoreRefused(
+    400,
     `The query needs more work than the bridge does for one list (it stops one at ${ms / 1000} s, or past ${FOLD_BUDGET_CHARS / 1048576} Mi characters of text compared); narrow the filter or ask for fewer resources per page (count)`,
+    'tooMany',
   );
 }
 

@@ -17,7 +17,6 @@ import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { BRIDGE_ENV, BRIDGE_SIZING } from '../../../contract';
 import { ConfigError } from '../config';
-import { ScimError } from '../scim/errors';
 import { boundedMembersJson } from './group-page';
 import { referenceGone } from './integrity';
 import { NAME_KEY_MIGRATION, recomputeNameKeys } from './name-keys';
@@ -32,6 +31,7 @@ import {
   StoreFull,
   StoreMisconfigured,
   StorePoolExhausted,
+  StoreRefused,
   StoreTimeout,
   type StoreTx,
   StoreUnavailable,
@@ -263,7 +263,7 @@ function translate(error: unknown, context: Context): unknown {
 }
 
 function classify(error: unknown, context: Context): unknown {
-  if (error instanceof StoreUnavailable || error instanceof UniqueViolation || error instanceof ScimError) return error;
+  if (error instanceof StoreUnavailable || error instanceof UniqueViolation || error instanceof StoreRefused) return error;
   const err = error as { code?: string; constraint?: string; message?: string };
   const code = err?.code ?? '';
   const message = err?.message ?? '';

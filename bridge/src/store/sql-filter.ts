@@ -6,7 +6,10 @@
  * the filter's *shape* (attributes, operators, value types) and is compiled once per shape and cached: a stream
  * of `userName eq "…"` look-ups reuses one statement text, and the adapters one prepared statement.
  */
-import { badRequest } from '../scim/errors';
+import { StoreRefused } from './types';
+
+/** A filter or sort the store cannot compile: the client's mistake (400 with `scimType`). */
+const badRequest = (scimType: 'invalidFilter' | 'invalidValue', message: string) => new StoreRefused(400, message, scimType);
 import { type AttrRef, type CompareOp, type FilterNode, type FilterValue, parseAttrRef } from '../scim/filter';
 import { foldName, nameKey } from '../scim/names';
 import { type AttributeDef, type ResourceKind, resolveAttribute, schemasFor } from '../scim/schemas';

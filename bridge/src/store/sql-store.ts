@@ -9,7 +9,6 @@
  * where a unique key already pins the answer to at most one row.
  */
 import type { Change, ChangeInput } from '../feed/types';
-import { badRequest } from '../scim/errors';
 import { ChangeBuffer, CommitSignal, SqlChangeLog, importChanges } from './change-log';
 import type { FilterValue } from '../scim/filter';
 import { filterCost } from '../scim/filter-cost';
@@ -35,6 +34,7 @@ import type {
   UserReadOptions,
   UserRecord,
 } from './types';
+import { StoreRefused } from './types';
 
 export interface SqlExecutor {
   /** Rows as objects keyed by column name. */
@@ -64,7 +64,8 @@ const UNSTORABLE_IN_JSON = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
  */
 export function assertStorable(params: readonly unknown[]): void {
   for (const value of params) {
-    if (typeof value === 'string' && (value.includes('\0') || !(value as unknown as WellFormed).isWellFormed())) throw badRequest('invalidValue', UNSTORABLE);
+    if (typeof value === 'string' && (value.includes('\0') || !(value as unknown as WellFormed).isWellFormed()))
+      throw new StoreRefused(400, UNSTORABLE, 'invalidValue');
   }
 }
 
@@ -85,10 +86,14 @@ export const MAX_DOCUMENT_BYTES = 64 * 1024;
 /** A document as stored: JSON text, refused when it holds text no adapter can store alike, or is too large. */
 function docText(doc: unknown): string {
   const text = JSON.stringify(doc);
-  if (UNSTORABLE_IN_JSON.test(text)) throw badRequest('invalidValue', UNSTORABLE);
+  if (UNSTORABLE_IN_JSON.test(text)) throw new StoreRefused(400, UNSTORABLE, 'invalidValue');
   // Characters first (cheap): a UTF-16 unit is at most 3 bytes of UTF-8.
   if (text.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
-    throw badRequest('invalidValue', `The resource is larger than the bridge stores (${MAX_DOCUMENT_BYTES / 1024} KiB as JSON); send shorter attribute values`);
+    throw new StoreRefused(
+      400,
+      `The resource is larger than the bridge stores (${MAX_DOCUMENT_BYTES / 1024} KiB as JSON); send shorter attribute values`,
+      'invalidValue',
+    );
   }
   return text;
 }

@@ -192,6 +192,22 @@ export interface Store extends StoreTx, ChangeLog, WebhookEndpointStore {
   close(): Promise<void>;
 }
 
+/**
+ * The store refuses what a request asked of it (a value it cannot store alike on every adapter, a filter it cannot
+ * compile, a list past its deadline, a row deleted meanwhile): the client's side, never a server fault. The edge
+ * answers `status` with `scimType` (directory/store-refusal.ts); the store itself speaks no protocol.
+ */
+export class StoreRefused extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+    readonly scimType?: 'invalidValue' | 'invalidFilter' | 'tooMany',
+  ) {
+    super(message);
+    this.name = 'StoreRefused';
+  }
+}
+
 /** A write broke a uniqueness rule (userName, group displayName). */
 export class UniqueViolation extends Error {
   constructor(readonly field: string) {

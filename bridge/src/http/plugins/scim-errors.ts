@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ScimError, badRequest } from '../../scim/errors';
 import { SCIM_CONTENT_TYPE } from '../../scim/messages';
-import { StoreUnavailable } from '../../store/types';
+import { asScimError } from '../../directory/store-refusal';
+import { StoreRefused, StoreUnavailable } from '../../store/types';
 import { sendScimError } from '../reply';
 import { type LingerOptions, closePolitely } from './linger';
 import { type RequestLogOptions, UNMATCHED_ROUTE, observeRequest } from './request-log';
@@ -36,6 +37,7 @@ function storeError(error: StoreUnavailable): ScimError {
 /** Maps anything thrown while answering to a SCIM error. */
 export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
+  if (error instanceof StoreRefused) return asScimError(error) as ScimError;
   if (error instanceof StoreUnavailable) return storeError(error);
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {
