@@ -10,4 +10,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.js',
   // Two cores: keep the heavy synth/mocks suites from starving the HTTP suites.
   maxWorkers: 2,
+  // A worker is replaced after a test file that left it above this: suites that seed 100,000 users or run SQLite reader
+  // threads must not hand their memory to the next file (one CI run saw a worker reach 11.7 GB and the OOM killer).
+  workerIdleMemoryLimit: '1536MB',
 };
