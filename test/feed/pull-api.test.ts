@@ -9,19 +9,10 @@ import { feedCursor } from '../../bridge/src/feed/cursor';
 import { changeDocument } from '../../bridge/src/feed/types';
 import { STORE_KINDS } from '../support/bridge';
 import { type TestEdge, startEdge } from '../support/edge';
+import { call } from '../support/call';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-
-async function call(url: string, method: string, token: string | undefined, body?: unknown) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
 
 /** Polls the status API until `ready` holds for its limits (bounded: 200 looks, 10 ms apart at most 2 s). */
 async function untilLimits(edge: TestEdge, ready: (limits: Record<string, number>) => boolean): Promise<void> {

@@ -16,18 +16,9 @@ import { addToken, createSession, serializeSession } from '../../bridge/src/sess
 import { SessionHolder, inlineSource } from '../../bridge/src/session/source';
 import { type TestBridge, startBridge } from '../support/bridge';
 import { type TestEdge, startEdge } from '../support/edge';
+import { call } from '../support/call';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
-
-async function call(url: string, method: string, token: string | undefined, body?: unknown) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
 
 describe('SCIM routes by scope', () => {
   let edge: TestEdge;
